@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sets up everything the studio and its tests need, idempotently:
+#   - system libraries for Qt (xcb, Xvfb for screenshots) and QtMultimedia (libpulse), when missing;
+#   - a virtual environment at .venv with the pinned Python packages (re-installed when a requirements file changes).
+# Usage: bash scripts/setup.sh [--dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_dev=0
+[ "${1:-}" = "--dev" ] && want_dev=1
+
+apt_packages=(xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-cursor0 libpulse0 libgl1 libegl1 libxkbcommon-x11-0)
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || echo "setup: warning: could not install ${missing[*]} (the window may not open; tests run offscreen)"
+fi
+
+python_bin="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$python_bin" -m venv .venv
+fi
+
+req=requirements.txt
+[ $want_dev = 1 ] && req=requirements-dev.txt
+stamp=".venv/.installed-$(basename "$req" .txt)"
+digest=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  echo "setup: installing Python packages from $req (first time: about 2 minutes)"
+  .venv/bin/python -m pip install --disable-pip-version-check -q -r "$req" 2> >(grep -v "is ignored: it is neither" >&2)
+  echo "$digest" > "$stamp"
+fi

@@ -1,0 +1,45 @@
+"""Test-wide settings: offscreen Qt, one torch thread, a throwaway data folder, the public tiny fixture."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fixture_dir() -> Path:
+    env = os.environ.get("STABLEANIMATOR_FIXTURE")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "fixtures" / "stableanimator-tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_fixture_dir() -> Path:
+    """The public tiny StableAnimator fixture (official checkpoint layout, inputs, expected outputs)."""
+    path = _fixture_dir()
+    if not (path / "fixture.json").is_file():
+        pytest.fail(f"the tiny fixture was not found at {path}; set STABLEANIMATOR_FIXTURE to its folder")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_studio_home(tmp_path_factory, monkeypatch):
+    """Keep every test away from the user's real settings, caches and queue."""
+    home = tmp_path_factory.mktemp("studio_home")
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    yield home
+
+
+def pytest_configure(config):
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # the queue and UI tests do not need torch
+        pass
