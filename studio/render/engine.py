@@ -1,0 +1,78 @@
+"""The interface every render engine implements, and the registry that finds them by name.
+
+An engine turns prepared inputs into output frames. It does not read files or write the video: the
+renderer (``studio.render``) prepares ``RenderInputs`` from a ``RenderRequest`` (load, orient, crop/pad to
+the model size, extract and align motion, embed the face) and streams the frames an engine yields into
+the exporter. Two engines exist: ``diffusion`` (StableAnimator, needs the weights) and ``warp`` (moves the
+photo's person along the skeleton; no weights, CPU, seconds).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from studio.motion.types import PoseFrame
+from studio.progress import CancelToken, ProgressCallback
+
+
+@dataclass
+class RenderInputs:
+    """Everything an engine needs, already at the output size (``width`` × ``height`` pixels)."""
+
+    request: Any  # studio.request.RenderRequest (kept loose here to avoid an import cycle)
+    width: int
+    height: int
+    #: The reference photo, RGB uint8 [height, width, 3], after the shared crop/pad transform.
+    reference: np.ndarray
+    #: The reference person's pose in output pixels (None when no person was found in the photo).
+    reference_pose: PoseFrame | None
+    #: The aligned driving poses, one per output frame, in output pixels.
+    poses: list[PoseFrame]
+    #: The DWPose-style skeleton images of ``poses``, RGB uint8 [height, width, 3] each.
+    pose_images: list[np.ndarray]
+    #: The reference's 512-d identity embedding (raw insightface ``embedding``), or None.
+    face_embedding: np.ndarray | None = None
+    #: The reference photo at its original size (RGB uint8), for engines that need it (CLIP path).
+    reference_original: np.ndarray | None = None
+    seed: int = 0
+    fps: float = 7.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.poses)
+
+
+class RenderEngine(Protocol):
+    #: The name recorded in the sidecar and the mp4 metadata ("diffusion" or "warp").
+    name: str
+
+    def render(
+        self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken
+    ) -> Iterator[np.ndarray]:
+        """Yield the output frames in order, RGB uint8 [height, width, 3].
+
+        Call ``cancel.raise_if_cancelled()`` between units of work; report phases with ``report``.
+        """
+        ...
+
+
+#: Engine name → "module:Class". Imported lazily so the warp engine never loads torch.
+ENGINE_CLASSES: dict[str, str] = {
+    "diffusion": "studio.render.diffusion_engine:DiffusionEngine",
+    "warp": "studio.render.warp_engine:WarpEngine",
+}
+
+
+def engine_class(name: str) -> type:
+    try:
+        target = ENGINE_CLASSES[name]
+    except KeyError:
+        raise ValueError(f"unknown render engine {name!r}; choose one of {sorted(ENGINE_CLASSES)}") from None
+    module_name, class_name = target.split(":")
+    return getattr(importlib.import_module(module_name), class_name)
