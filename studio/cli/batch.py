@@ -1,0 +1,138 @@
+"""``python -m studio batch add|run|status|cancel|retry``: the persistent batch queue from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from studio.cli.render import ProgressBars, add_render_options, request_from_args
+from studio.errors import InputError
+
+
+def _queue(args: argparse.Namespace):
+    from studio.queue import JobQueue
+
+    return JobQueue(args.db) if args.db else JobQueue()
+
+
+def _add(args: argparse.Namespace) -> int:
+    base = request_from_args(args, args.reference[0], args.motion[0])
+    if base.engine == "diffusion":
+        from studio.models import check_models
+
+        check_models(base.models).raise_if_bad()
+    presets = args.presets or [None]
+    ids = _queue(args).add_matrix(base, args.reference, args.motion, args.out_dir, presets=presets,
+                                  device=args.device_queue)
+    print(f"queued {len(ids)} job(s): {', '.join(map(str, ids))}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from studio.queue import QueueRunner
+    from studio.render.renderer import Renderer
+
+    queue = _queue(args)
+    bars = ProgressBars(not args.quiet)
+    runner = QueueRunner(queue, Renderer(), device=args.device_queue)
+    runner.acquire()
+    try:
+        recovered = queue.jobs("queued")
+        print(f"{len(recovered)} job(s) queued", file=sys.stderr)
+        while True:
+            job = queue.claim_next(args.device_queue)
+            if job is None:
+                break
+            print(f"job {job.id}: {job.request.reference} × {job.request.motion} → {job.output}", file=sys.stderr)
+            state = runner.run_job(job, bars)
+            bars.close()
+            job = queue.get(job.id)
+            print(f"job {job.id}: {state}" + (f" — {job.error}" if job.error else ""), file=sys.stderr)
+    finally:
+        runner.release()
+    counts = queue.counts()
+    print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return 0 if counts.get("failed", 0) == 0 else 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    jobs = queue.jobs(args.state)
+    if args.json:
+        print(json.dumps({"jobs": [j.to_dict() for j in jobs], "counts": queue.counts(),
+                          "eta_seconds": queue.eta_seconds()}, indent=2))
+        return 0
+    for job in jobs:
+        line = f"{job.id:>4} {job.state:<9} {job.progress * 100:5.1f}%  {job.output}"
+        if job.error:
+            line += f"\n       error: {job.error}"
+        print(line)
+    eta = queue.eta_seconds()
+    print(", ".join(f"{n} {s}" for s, n in queue.counts().items() if n) or "the queue is empty")
+    if eta:
+        print(f"ETA {eta:.0f} s (from measured step times)")
+    return 0
+
+
+def _ids(args: argparse.Namespace, queue) -> list[int]:
+    if args.all:
+        states = ("queued", "running") if args.command_name == "cancel" else ("failed", "cancelled")
+        return [j.id for j in queue.jobs() if j.state in states]
+    if not args.ids:
+        raise InputError(f"batch {args.command_name} needs job ids or --all")
+    return args.ids
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    for job_id in _ids(args, queue):
+        print(f"job {job_id}: {queue.cancel(job_id)}")
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    for job_id in _ids(args, queue):
+        queue.retry(job_id)
+        print(f"job {job_id}: queued")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("batch", help="queue renders (photos × motions × presets) and run them")
+    sub = parser.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="queue database (default: STUDIO_HOME/queue.sqlite3)")
+        p.add_argument("--queue-device", dest="device_queue", default="default",
+                       help="which device's queue (one runner per device)")
+
+    add = sub.add_parser("add", help="queue every photo × motion (× preset) combination")
+    add.add_argument("--reference", nargs="+", required=True, help="one or more photos")
+    add.add_argument("--motion", nargs="+", required=True, help="one or more driving videos / motion folders")
+    add.add_argument("--out-dir", required=True, help="folder for the mp4s (PHOTO__MOTION[__PRESET].mp4)")
+    add.add_argument("--presets", nargs="+", help="one job per preset for every combination")
+    add_render_options(add)
+    common(add)
+    add.set_defaults(func=_add)
+
+    run = sub.add_parser("run", help="render queued jobs until the queue is empty")
+    run.add_argument("--quiet", action="store_true")
+    common(run)
+    run.set_defaults(func=_run)
+
+    status = sub.add_parser("status", help="list jobs")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--state", choices=["queued", "running", "finished", "failed", "cancelled"])
+    common(status)
+    status.set_defaults(func=_status)
+
+    for name, func, text in (("cancel", _cancel, "cancel queued or running jobs"),
+                             ("retry", _retry, "queue failed or cancelled jobs again")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("ids", nargs="*", type=int)
+        p.add_argument("--all", action="store_true")
+        p.set_defaults(command_name=name)
+        common(p)
+        p.set_defaults(func=func)

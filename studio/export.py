@@ -1,0 +1,412 @@
+"""Export: frames stream straight into ffmpeg (H.264 yuv420p), audio from the driving clip, JSON sidecar.
+
+Nothing is buffered in Python: each frame is written to ffmpeg's stdin as it arrives, so memory does not
+grow with clip length. Every output is written under a temporary name in the destination folder and
+renamed only when complete; on any error or cancel the temporaries are removed, so no half file ever
+poses as finished. ``cleanup_partials`` removes leftovers of a crashed process (the queue calls it on resume).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.errors import ExportError
+from studio.request import ExportOptions
+
+PARTIAL_TAG = ".partial"
+SIDECAR_VERSION = 1
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def sidecar_path(out: str | Path) -> Path:
+    """``OUT.json`` beside ``OUT.mp4``."""
+    return Path(out).with_suffix(".json")
+
+
+def partial_path(out: Path, suffix: str | None = None) -> Path:
+    """The temporary name of ``out`` while it is being written (same folder, hidden, recognisable)."""
+    return out.parent / f".{out.stem}{PARTIAL_TAG}{suffix if suffix is not None else out.suffix}"
+
+
+def cleanup_partials(out: str | Path) -> list[Path]:
+    """Remove every temporary file/folder left by an interrupted export of ``out``; returns what was removed."""
+    out = Path(out)
+    removed: list[Path] = []
+    if not out.parent.is_dir():
+        return removed
+    prefix = f".{out.stem}"
+    for item in out.parent.iterdir():
+        if item.name.startswith(prefix) and PARTIAL_TAG in item.name:
+            if item.is_dir():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+            removed.append(item)
+    return removed
+
+
+def _free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def check_writable(out: Path, min_free_bytes: int = 1 << 20) -> None:
+    """Fail early with a clear message when ``out``'s folder cannot take the output."""
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"cannot create the output folder {folder}: {error.strerror or error}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"the output folder {folder} is not writable; choose another folder or fix its permissions")
+    probe = partial_path(out, ".probe")
+    try:
+        probe.write_bytes(b"")
+    except OSError as error:
+        raise ExportError(f"cannot write into the output folder {folder}: {error.strerror or error}") from None
+    finally:
+        probe.unlink(missing_ok=True)
+    if _free_bytes(folder) < min_free_bytes:
+        raise ExportError(
+            f"the disk holding {folder} is full ({_free_bytes(folder)} bytes free); free some space or pick another folder"
+        )
+
+
+def _even(value: int) -> int:
+    return value - (value % 2)
+
+
+class _FfmpegPipe:
+    """One ffmpeg process fed raw RGB frames on stdin."""
+
+    def __init__(self, width: int, height: int, fps: float, output_args: list[str], target: Path,
+                 extra_inputs: list[str] | None = None):
+        self.width, self.height, self.target = width, height, target
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "pipe:0",
+            *(extra_inputs or []), *output_args, str(target),
+        ]
+        self._stderr_path = target.parent / (target.name + ".log")
+        self._stderr = open(self._stderr_path, "wb")  # a file, not a pipe: a chatty ffmpeg can never block us
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._stderr, stdout=subprocess.DEVNULL)
+        except OSError as error:
+            self._stderr.close()
+            self._stderr_path.unlink(missing_ok=True)
+            raise ExportError(f"cannot start ffmpeg ({cmd[0]}): {error}") from None
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.height, self.width, 3):
+            raise ExportError(f"frame has shape {frame.shape}, the video expects {(self.height, self.width, 3)}")
+        try:
+            self.proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+        except (BrokenPipeError, OSError) as error:
+            self.proc.wait()
+            raise self._error(error) from None
+
+    def finish(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError as error:
+            self.proc.wait()
+            raise self._error(error) from None
+        if self.proc.wait() != 0:
+            raise self._error(None)
+        self._close_log()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if not self._stderr.closed:
+            self._stderr.close()
+        self._stderr_path.unlink(missing_ok=True)
+
+    def _error(self, error: OSError | None) -> ExportError:
+        self._stderr.flush()
+        try:
+            log = self._stderr_path.read_text(errors="replace").strip()
+        except OSError:
+            log = ""
+        if (error is not None and error.errno == errno.ENOSPC) or "No space left" in log:
+            return ExportError(f"the disk is full: could not finish writing {self.target.parent}; free some space")
+        detail = log.splitlines()[-1] if log else (str(error) if error else "unknown error")
+        return ExportError(f"ffmpeg failed writing {self.target.name}: {detail}")
+
+
+@dataclass
+class AudioSource:
+    """The driving clip's audio, trimmed to the rendered range."""
+
+    path: str
+    start_s: float
+    duration_s: float
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    sidecar: Path
+    frames: int
+    fps: float
+    width: int
+    height: int
+    audio: bool
+    extras: dict[str, Path] = field(default_factory=dict)
+
+
+class VideoExporter:
+    """Streams frames into ``out`` (mp4) and the optional extras; ``finish`` renames them into place.
+
+    Use as a context manager or call ``abort()`` on failure; either way no partial file survives.
+    ``crop`` (x0, y0, x1, y1) undoes the renderer's pad: only that region of each frame is written.
+    """
+
+    def __init__(self, out: str | Path, fps: float, width: int, height: int, options: ExportOptions,
+                 audio: AudioSource | None = None, metadata: dict[str, Any] | None = None,
+                 crop: tuple[int, int, int, int] | None = None):
+        self.out = Path(out)
+        if self.out.suffix.lower() != ".mp4":
+            raise ExportError(f"the output must be an .mp4 file, got {self.out.name}")
+        self.fps, self.options, self.audio = float(fps), options, audio
+        x0, y0, x1, y1 = crop if crop is not None else (0, 0, width, height)
+        self.crop = (x0, y0, x0 + _even(x1 - x0), y0 + _even(y1 - y0))
+        self.width, self.height = self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]
+        self.metadata = metadata or {}
+        self.frames = 0
+        self._pipes: dict[str, _FfmpegPipe] = {}
+        self._png_dir: Path | None = None
+        self._done = False
+        self._audio_used = False
+
+    # ----------------------------------------------------------------- lifecycle
+    def __enter__(self) -> VideoExporter:
+        self.start()
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        if kind is not None or not self._done:
+            self.abort()
+
+    def start(self) -> None:
+        check_writable(self.out)
+        cleanup_partials(self.out)
+        o = self.options
+        x264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(o.crf), "-preset", o.preset]
+        comment = json.dumps(self.metadata, sort_keys=True, separators=(",", ":"))
+        meta = ["-metadata", f"comment={comment}", "-metadata", "title=StableAnimator Studio render"]
+        extra_inputs: list[str] = []
+        maps = ["-map", "0:v:0"]
+        if self.audio is not None and o.audio and has_audio(self.audio.path):
+            extra_inputs = ["-ss", f"{self.audio.start_s:.6f}", "-t", f"{self.audio.duration_s:.6f}",
+                            "-i", str(self.audio.path)]
+            maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k", "-shortest"]
+            self._audio_used = True
+        try:
+            self._pipes["mp4"] = _FfmpegPipe(
+                self.width, self.height, self.fps, [*maps, *x264, *meta, "-movflags", "+faststart", "-f", "mp4"],
+                partial_path(self.out), extra_inputs)
+            if o.side_by_side:
+                self._pipes["side_by_side"] = _FfmpegPipe(
+                    self.width * 3, self.height, self.fps, [*x264, *meta, "-f", "mp4"],
+                    partial_path(self.out.with_name(self.out.stem + "_side_by_side.mp4")))
+            if o.gif:
+                self._pipes["gif"] = _FfmpegPipe(
+                    self.width, self.height, self.fps,
+                    ["-vf", "split[a][b];[a]palettegen[p];[b][p]paletteuse", "-f", "gif"],
+                    partial_path(self.out.with_suffix(".gif")))
+            if o.png_sequence:
+                self._png_dir = partial_path(self.out.with_name(self.out.stem + "_frames"), "")
+                self._png_dir.mkdir()
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, frame: np.ndarray, reference: np.ndarray | None = None, pose: np.ndarray | None = None) -> None:
+        """Write one result frame (model size); ``reference`` and ``pose`` feed the side-by-side video."""
+        x0, y0, x1, y1 = self.crop
+        result = np.ascontiguousarray(frame[y0:y1, x0:x1])
+        self._pipes["mp4"].write(result)
+        if "side_by_side" in self._pipes:
+            ref = reference[y0:y1, x0:x1] if reference is not None else np.zeros_like(result)
+            pos = pose[y0:y1, x0:x1] if pose is not None else np.zeros_like(result)
+            self._pipes["side_by_side"].write(np.concatenate([ref, pos, result], axis=1))
+        if "gif" in self._pipes:
+            self._pipes["gif"].write(result)
+        if self._png_dir is not None:
+            from PIL import Image
+
+            try:
+                Image.fromarray(result).save(self._png_dir / f"frame_{self.frames}.png")
+            except OSError as error:
+                raise ExportError(f"cannot write PNG frames into {self.out.parent}: {error.strerror or error}") from None
+        self.frames += 1
+
+    def finish(self, sidecar: dict[str, Any] | None = None) -> ExportResult:
+        """Close the encoders, write the sidecar, then rename every output into place."""
+        if self.frames == 0:
+            self.abort()
+            raise ExportError("no frames were rendered, nothing to export")
+        try:
+            for pipe in self._pipes.values():
+                pipe.finish()
+            finals: dict[str, tuple[Path, Path]] = {}
+            for name, pipe in self._pipes.items():
+                finals[name] = (pipe.target, _final_name(pipe.target))
+            if self._png_dir is not None:
+                finals["png_sequence"] = (self._png_dir, _final_name(self._png_dir))
+            side = sidecar_path(self.out)
+            if sidecar is not None:
+                tmp = partial_path(side)
+                _write_text(tmp, json.dumps(sidecar, indent=2, sort_keys=True, default=_json_default))
+                finals["sidecar"] = (tmp, side)
+            # The mp4 goes last: its presence means everything else is complete.
+            for name in [n for n in finals if n != "mp4"] + ["mp4"]:
+                src, dst = finals[name]
+                if dst.is_dir():
+                    shutil.rmtree(dst)
+                os.replace(src, dst)
+        except OSError as error:
+            self.abort()
+            if error.errno == errno.ENOSPC:
+                raise ExportError(f"the disk is full: could not write {self.out}; free some space") from None
+            raise ExportError(f"cannot write {self.out}: {error.strerror or error}") from None
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return ExportResult(
+            path=self.out, sidecar=side, frames=self.frames, fps=self.fps, width=self.width, height=self.height,
+            audio=self._audio_used, extras={n: d for n, (_, d) in finals.items() if n not in ("mp4", "sidecar")},
+        )
+
+    def abort(self) -> None:
+        for pipe in self._pipes.values():
+            pipe.kill()
+        self._pipes.clear()
+        cleanup_partials(self.out)
+        for extra in (self.out.with_name(self.out.stem + "_side_by_side.mp4"), self.out.with_suffix(".gif"),
+                      self.out.with_name(self.out.stem + "_frames"), sidecar_path(self.out)):
+            cleanup_partials(extra)
+
+
+def _final_name(partial: Path) -> Path:
+    name = partial.name[1:].replace(PARTIAL_TAG, "", 1)
+    return partial.with_name(name)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# --------------------------------------------------------------------- probing
+_AUDIO_CACHE: dict[tuple[str, float], bool] = {}
+
+
+def _ffmpeg_info(path: str | Path) -> str:
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True,
+                            errors="replace")
+    return result.stderr
+
+
+def has_audio(path: str | Path) -> bool:
+    path = Path(path)
+    if not path.is_file():
+        return False
+    key = (str(path), path.stat().st_mtime)
+    if key not in _AUDIO_CACHE:
+        _AUDIO_CACHE[key] = bool(re.search(r"Stream #\S+.*: Audio:", _ffmpeg_info(path)))
+    return _AUDIO_CACHE[key]
+
+
+@dataclass
+class VideoInfo:
+    frames: int
+    fps: float
+    duration_s: float
+    width: int
+    height: int
+    audio: bool
+    video_codec: str
+    pix_fmt: str
+    comment: str
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Frame count (decoded), fps, duration, size, audio presence, codec and comment metadata of a video."""
+    import imageio_ffmpeg
+
+    info = _ffmpeg_info(path)
+    video = re.search(r"Stream #\S+.*: Video: (\w+)[^,]*, (\w+)[^,]*,[^\n]*?(\d{2,5})x(\d{2,5})", info)
+    fps = re.search(r"([\d.]+) fps", info)
+    comment = re.search(r"^\s*comment\s*:\s*(.*)$", info, re.MULTILINE)
+    duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", info)
+    if not video:
+        raise ExportError(f"{path} holds no readable video stream")
+    frames, _secs = imageio_ffmpeg.count_frames_and_secs(str(path))
+    dur = 0.0
+    if duration:
+        h, m, s = duration.groups()
+        dur = int(h) * 3600 + int(m) * 60 + float(s)
+    return VideoInfo(
+        frames=frames, fps=float(fps.group(1)) if fps else 0.0, duration_s=dur,
+        width=int(video.group(3)), height=int(video.group(4)), audio=has_audio(path),
+        video_codec=video.group(1), pix_fmt=video.group(2), comment=comment.group(1) if comment else "",
+    )
+
+
+def export_frames(frames, out: str | Path, fps: float, options: ExportOptions | None = None,
+                  sidecar: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
+                  audio: AudioSource | None = None) -> ExportResult:
+    """Export an iterable of equally sized RGB uint8 frames (convenience for simple callers)."""
+    iterator = iter(frames)
+    first = next(iterator, None)
+    if first is None:
+        raise ExportError("no frames to export")
+    h, w = first.shape[:2]
+    exporter = VideoExporter(out, fps, w, h, options or ExportOptions(), audio=audio, metadata=metadata)
+    with exporter:
+        exporter.write(first)
+        for frame in iterator:
+            exporter.write(frame)
+        return exporter.finish(sidecar)
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

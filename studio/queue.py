@@ -1,0 +1,405 @@
+"""The batch queue: jobs in SQLite under ``studio_home()``, a small state machine, one consumer per device.
+
+States: ``queued → running → finished | failed | cancelled`` (and ``failed|cancelled → queued`` on retry).
+Each transition is one method that checks the current state in the same SQL statement, so two processes can
+never both move a job. A runner holds an exclusive lock per device (``flock`` — released by the kernel
+when the process dies, even by ``kill -9``); when a runner starts, any job its device left ``running`` was
+interrupted: its temporary files are removed and it is queued again (or marked finished when its complete
+output and sidecar are already in place). A failing job stores a readable reason and the runner goes on.
+
+This module never imports torch: the runner takes any object with the renderer's ``render`` signature.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from studio.errors import StudioError
+from studio.paths import studio_home
+from studio.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.request import RenderRequest
+
+STATES = ("queued", "running", "finished", "failed", "cancelled")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch TEXT,
+    state TEXT NOT NULL DEFAULT 'queued',
+    request TEXT NOT NULL,
+    output TEXT NOT NULL,
+    preset TEXT,
+    device TEXT NOT NULL DEFAULT 'default',
+    error TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT,
+    seconds REAL,
+    step_seconds REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, device, id);
+"""
+
+
+class QueueError(StudioError):
+    """A queue operation that does not apply (unknown job, wrong state, another runner active)."""
+
+
+@dataclass
+class Job:
+    id: int
+    batch: str | None
+    state: str
+    request: RenderRequest
+    output: str
+    preset: str | None
+    device: str
+    error: str | None
+    created: float
+    started: float | None
+    ended: float | None
+    attempts: int
+    progress: float
+    message: str | None
+    seconds: float | None
+    step_seconds: float | None
+    cancel_requested: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "batch": self.batch, "state": self.state, "output": self.output, "preset": self.preset,
+            "device": self.device, "error": self.error, "attempts": self.attempts, "progress": self.progress,
+            "message": self.message, "seconds": self.seconds, "created": self.created, "started": self.started,
+            "ended": self.ended, "reference": self.request.reference, "motion": self.request.motion,
+            "engine": self.request.engine, "seed": self.request.seed,
+        }
+
+
+class RendererLike(Protocol):
+    def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ...,
+               cancel: CancelToken | None = ...) -> Any: ...
+
+
+def default_queue_path() -> Path:
+    return studio_home() / "queue.sqlite3"
+
+
+class JobQueue:
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else default_queue_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        finally:
+            db.close()
+
+    # ------------------------------------------------------------------------ adding
+    def add(self, request: RenderRequest, output: str | Path, batch: str | None = None, preset: str | None = None,
+            device: str = "default") -> int:
+        """Queue one render. The seed is fixed now, so a rerun after a crash renders the same frames."""
+        request = request.with_resolved_seed().validate()
+        output = str(Path(output).resolve())
+        if not output.lower().endswith(".mp4"):
+            raise QueueError(f"job output must be an .mp4 file, got {output}")
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO jobs (batch, request, output, preset, device, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (batch, request.to_json(indent=None), output, preset, device, time.time()),
+            )
+            return int(cursor.lastrowid)
+
+    def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
+                   out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
+                   batch: str | None = None) -> list[int]:
+        """Queue every photo × motion × preset; outputs are ``OUT_DIR/<photo>__<motion>[__<preset>].mp4``."""
+        from studio.presets import apply_preset
+
+        batch = batch or time.strftime("batch-%Y%m%d-%H%M%S")
+        out_dir = Path(out_dir)
+        planned: list[tuple[RenderRequest, Path, str | None]] = []
+        seen: set[Path] = set()
+        for ref in references:
+            for motion in motions:
+                for name in presets or (None,):
+                    request = base.replace(reference=str(ref), motion=str(motion))
+                    if name:
+                        request = apply_preset(request, name)
+                    request.validate()
+                    stem = f"{Path(ref).stem}__{Path(motion).stem}" + (f"__{name}" if name else "")
+                    out = out_dir / f"{stem}.mp4"
+                    n = 2
+                    while out in seen:
+                        out, n = out_dir / f"{stem}_{n}.mp4", n + 1
+                    seen.add(out)
+                    planned.append((request, out, name))
+        return [self.add(r, o, batch=batch, preset=p, device=device) for r, o, p in planned]
+
+    # ------------------------------------------------------------------------ reading
+    def _job(self, row: sqlite3.Row) -> Job:
+        return Job(
+            id=row["id"], batch=row["batch"], state=row["state"], request=RenderRequest.from_json(row["request"]),
+            output=row["output"], preset=row["preset"], device=row["device"], error=row["error"],
+            created=row["created"], started=row["started"], ended=row["ended"], attempts=row["attempts"],
+            progress=row["progress"], message=row["message"], seconds=row["seconds"],
+            step_seconds=row["step_seconds"], cancel_requested=bool(row["cancel_requested"]),
+        )
+
+    def get(self, job_id: int) -> Job:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise QueueError(f"no job with id {job_id}")
+        return self._job(row)
+
+    def jobs(self, state: str | None = None, batch: str | None = None) -> list[Job]:
+        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        if state:
+            sql, args = sql + " AND state = ?", [*args, state]
+        if batch:
+            sql, args = sql + " AND batch = ?", [*args, batch]
+        with self._connect() as db:
+            return [self._job(r) for r in db.execute(sql + " ORDER BY id", args).fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        with self._connect() as db:
+            rows = db.execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").fetchall()
+        return {s: 0 for s in STATES} | {r["state"]: r["n"] for r in rows}
+
+    # ------------------------------------------------------------------------ transitions
+    def _move(self, job_id: int, allowed: Sequence[str], target: str, **fields: Any) -> None:
+        sets = ", ".join(["state = ?", *(f"{k} = ?" for k in fields)])
+        marks = ", ".join("?" for _ in allowed)
+        with self._connect() as db:
+            cursor = db.execute(f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",
+                                (target, *fields.values(), job_id, *allowed))
+            if cursor.rowcount == 1:
+                return
+            row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise QueueError(f"no job with id {job_id}")
+        raise QueueError(f"job {job_id} is {row['state']}; it cannot become {target} (only from {', '.join(allowed)})")
+
+    def claim_next(self, device: str = "default") -> Job | None:
+        """queued → running for the oldest queued job of ``device`` (atomic)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT id FROM jobs WHERE state = 'queued' AND device = ? ORDER BY id LIMIT 1",
+                             (device,)).fetchone()
+            if row is None:
+                db.execute("COMMIT")
+                return None
+            db.execute("UPDATE jobs SET state = 'running', started = ?, attempts = attempts + 1, progress = 0, "
+                       "message = NULL, error = NULL, owner_pid = ? WHERE id = ?", (time.time(), os.getpid(), row["id"]))
+            db.execute("COMMIT")
+        return self.get(row["id"])
+
+    def finish(self, job_id: int, seconds: float | None = None, step_seconds: float | None = None) -> None:
+        self._move(job_id, ("running",), "finished", ended=time.time(), progress=1.0, seconds=seconds,
+                   step_seconds=step_seconds, message=None, owner_pid=None)
+
+    def fail(self, job_id: int, reason: str) -> None:
+        self._move(job_id, ("running",), "failed", ended=time.time(), error=reason, owner_pid=None)
+
+    def cancel(self, job_id: int) -> str:
+        """Drop a queued job, or ask the running one to stop (its runner moves it to ``cancelled``)."""
+        job = self.get(job_id)
+        if job.state == "queued":
+            self._move(job_id, ("queued",), "cancelled", ended=time.time())
+            return "cancelled"
+        if job.state == "running":
+            with self._connect() as db:
+                db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (job_id,))
+            return "cancelling"
+        raise QueueError(f"job {job_id} is {job.state}; only queued or running jobs can be cancelled")
+
+    def mark_cancelled(self, job_id: int) -> None:
+        """running → cancelled (the runner, after the render stopped and cleaned up)."""
+        self._move(job_id, ("running",), "cancelled", ended=time.time(), owner_pid=None)
+
+    def retry(self, job_id: int) -> None:
+        self._move(job_id, ("failed", "cancelled"), "queued", error=None, cancel_requested=0, progress=0.0,
+                   started=None, ended=None, message=None)
+
+    def requeue_interrupted(self, job_id: int) -> None:
+        """running → queued: the process running it died."""
+        self._move(job_id, ("running",), "queued", cancel_requested=0, progress=0.0, message="interrupted; queued again",
+                   owner_pid=None)
+
+    def set_progress(self, job_id: int, fraction: float, message: str | None = None) -> bool:
+        """Record progress; returns True when a cancel was requested for this job."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET progress = ?, message = ? WHERE id = ?", (fraction, message, job_id))
+            row = db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(row and row["cancel_requested"])
+
+    # ------------------------------------------------------------------------ ETA
+    def seconds_per_step(self, engine: str | None = None) -> float | None:
+        """Measured seconds per denoising step (whole job time / steps) over finished jobs."""
+        values = []
+        for job in self.jobs("finished"):
+            if job.seconds and (engine is None or job.request.engine == engine):
+                values.append(job.seconds / max(1, job.request.steps))
+        return sum(values) / len(values) if values else None
+
+    def eta_seconds(self, device: str | None = None) -> float | None:
+        """Seconds until the queue is empty, from measured step times; None before any job finished."""
+        total, known = 0.0, True
+        for job in self.jobs():
+            if job.state not in ("queued", "running") or (device and job.device != device):
+                continue
+            per_step = self.seconds_per_step(job.request.engine)
+            if per_step is None:
+                known = False
+                continue
+            estimate = per_step * job.request.steps
+            total += estimate * (1.0 - job.progress) if job.state == "running" else estimate
+        return total if known else None
+
+
+class RunnerBusy(QueueError):
+    pass
+
+
+class QueueRunner:
+    """The single consumer of one device's jobs. ``run()`` works until the queue is empty."""
+
+    def __init__(self, queue: JobQueue, renderer: RendererLike, device: str = "default",
+                 poll_seconds: float = 0.5):
+        self.queue, self.renderer, self.device, self.poll_seconds = queue, renderer, device, poll_seconds
+        self._lock_file = None
+
+    # ------------------------------------------------------------------------ lock + recovery
+    def acquire(self) -> None:
+        lock_path = self.queue.path.with_name(f"{self.queue.path.name}.{self.device}.lock")
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise RunnerBusy(f"another batch runner is already working on device {self.device!r}") from None
+        self._lock_file = handle
+        self.recover()
+
+    def release(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def recover(self) -> list[int]:
+        """Jobs left ``running`` on this device belong to a dead runner (we hold the device lock)."""
+        from studio.export import cleanup_partials, sidecar_path
+
+        recovered = []
+        for job in self.queue.jobs("running"):
+            if job.device != self.device:
+                continue
+            out = Path(job.output)
+            for extra in (out, out.with_name(out.stem + "_side_by_side.mp4"), out.with_suffix(".gif"),
+                          out.with_name(out.stem + "_frames"), sidecar_path(out)):
+                cleanup_partials(extra)
+            if _complete_output(job):
+                self.queue.finish(job.id)
+            else:
+                self.queue.requeue_interrupted(job.id)
+            recovered.append(job.id)
+        return recovered
+
+    # ------------------------------------------------------------------------ work
+    def run(self, report: ProgressCallback = ignore_progress, max_jobs: int | None = None) -> int:
+        """Render queued jobs until none is left (or ``max_jobs`` ran); returns how many ran."""
+        own_lock = self._lock_file is None
+        if own_lock:
+            self.acquire()
+        try:
+            done = 0
+            while max_jobs is None or done < max_jobs:
+                job = self.queue.claim_next(self.device)
+                if job is None:
+                    break
+                self.run_job(job, report)
+                done += 1
+            return done
+        finally:
+            if own_lock:
+                self.release()
+
+    def run_job(self, job: Job, report: ProgressCallback = ignore_progress) -> str:
+        cancel = CancelToken()
+        last_poll = [0.0]
+
+        def job_report(progress: Progress) -> None:
+            now = time.monotonic()
+            if now - last_poll[0] >= self.poll_seconds or progress.current == progress.total:
+                last_poll[0] = now
+                fraction = _overall_fraction(progress)
+                if self.queue.set_progress(job.id, fraction, f"{progress.phase} {progress.current}/{progress.total}"):
+                    cancel.cancel()
+            report(progress)
+
+        started = time.perf_counter()
+        try:
+            result = self.renderer.render(job.request, job.output, job_report, cancel)
+        except Cancelled:
+            self.queue.mark_cancelled(job.id)
+            return "cancelled"
+        except StudioError as error:
+            self.queue.fail(job.id, str(error))
+            return "failed"
+        except MemoryError:
+            self.queue.fail(job.id, "out of memory; try a smaller size, fewer frames or a smaller decode chunk")
+            return "failed"
+        except Exception as error:  # the job boundary: any bug becomes a readable failure, the queue goes on
+            self.queue.fail(job.id, f"internal error ({type(error).__name__}): {error}")
+            return "failed"
+        self.queue.finish(job.id, seconds=time.perf_counter() - started,
+                          step_seconds=getattr(result, "step_seconds", None))
+        return "finished"
+
+
+_PHASE_WEIGHTS = {"load": (0.0, 0.05), "extract": (0.05, 0.15), "encode": (0.15, 0.2), "denoise": (0.2, 0.85),
+                  "decode": (0.85, 0.9), "export": (0.9, 1.0)}
+
+
+def _overall_fraction(progress: Progress) -> float:
+    lo, hi = _PHASE_WEIGHTS.get(progress.phase, (0.0, 1.0))
+    return lo + (hi - lo) * progress.fraction
+
+
+def _complete_output(job: Job) -> bool:
+    """The job's mp4 and sidecar are both in place and the sidecar is this job's request (same inputs, seed)."""
+    from studio.export import sidecar_path
+
+    out = Path(job.output)
+    side = sidecar_path(out)
+    if not (out.is_file() and side.is_file()):
+        return False
+    try:
+        stored = json.loads(side.read_text(encoding="utf-8"))["request"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    r = job.request
+    return (stored.get("seed") == r.seed and stored.get("reference") == r.reference
+            and stored.get("motion") == r.motion and stored.get("engine") == r.engine)

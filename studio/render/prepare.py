@@ -1,0 +1,277 @@
+"""From a ``RenderRequest`` to ``RenderInputs``: load the photo, fit it to the model size, get the aligned
+motion, embed the face.
+
+One shared transform: the reference is fitted (pad or crop) to the model size first; the motion is then
+aligned to that fitted photo directly in model pixels, so the reference, the poses and the face boxes
+all live in one coordinate frame. With ``pad`` the part of the frame that holds the photo (its content
+box) is what the exporter keeps, which undoes the pad.
+
+The motion may be
+- a video file or a folder of video frames → pose extraction + alignment (``studio.motion``);
+- a folder written by ``python -m studio extract-motion`` (has ``motion.json``) → its poses, re-aligned;
+- a folder of ready skeleton images in the original's layout (``DIR/poses/frame_i.png`` or a folder named
+  ``poses``; optional ``faces/`` masks) → used as they are, fitted with the same mode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from studio.errors import InputError, ModelFolderError
+from studio.export import AudioSource
+from studio.motion.types import PoseFrame
+from studio.progress import CancelToken, Progress, ProgressCallback
+from studio.render.engine import RenderInputs
+from studio.request import RenderRequest
+
+log = logging.getLogger(__name__)
+
+#: The frame rate written for motion that carries none (a folder of skeleton images); the original's app.py uses 8.
+POSE_FOLDER_FPS = 8.0
+
+
+@dataclass
+class PreparedRender:
+    inputs: RenderInputs
+    #: The request with everything resolved (seed, hashes, effective tile size, full alignment settings).
+    request: RenderRequest
+    #: (x0, y0, x1, y1) of the frame that holds the photo; the exporter keeps only this (undoes the pad).
+    content_box: tuple[int, int, int, int]
+    export_fps: float
+    audio: AudioSource | None
+    #: The reference face embedding used for conditioning (None = zero embedding) and how it was obtained.
+    face_embedding: np.ndarray | None
+    face_source: str
+    #: A function frame → embedding (same backend as the conditioning) for identity scores, or None + reason.
+    face_embedder: object | None
+    face_embedder_reason: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def content_box(matrix: np.ndarray, src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """Where the source image lands in the output after the fit affine, clamped to the output."""
+    x0 = matrix[0, 2]
+    y0 = matrix[1, 2]
+    x1 = x0 + src_w * matrix[0, 0]
+    y1 = y0 + src_h * matrix[1, 1]
+    box = (max(0, round(x0)), max(0, round(y0)), min(width, round(x1)), min(height, round(y1)))
+    if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+        return (0, 0, width, height)
+    return box
+
+
+def find_face_models(request: RenderRequest) -> Path | None:
+    """The antelopev2 folder near the weights folder (official layout: ``models/antelopev2`` beside ``checkpoints``)."""
+    if not request.models:
+        return None
+    try:
+        from studio.faces import find_antelopev2
+    except ImportError:
+        return None
+    root = Path(request.models)
+    for candidate in (root, root / "models", root.parent / "models"):
+        try:
+            return Path(find_antelopev2(candidate))
+        except (ModelFolderError, InputError, FileNotFoundError, OSError):
+            continue
+    return None
+
+
+def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToken) -> PreparedRender:
+    from studio.media import fit_to_size, load_image
+
+    request = request.validate()
+    for name in ("reference", "motion"):
+        if not Path(getattr(request, name)).exists():
+            raise InputError(f"{getattr(request, name)}: file not found ({name}); check the path")
+    request = request.with_resolved_seed().with_hashes()
+    warnings: list[str] = []
+    W, H = request.width, request.height
+
+    report(Progress("load", 0, 1, "loading the reference photo"))
+    photo = load_image(request.reference)
+    reference, matrix = fit_to_size(photo, W, H, mode=request.fit)
+    box = content_box(matrix, photo.shape[1], photo.shape[0], W, H) if request.fit == "pad" else (0, 0, W, H)
+    cancel.raise_if_cancelled()
+
+    motion = _load_motion(request, reference, report, cancel, warnings)
+    poses, pose_images, face_boxes, reference_pose, fps, audio, request = motion
+    if not pose_images:
+        raise InputError(f"{request.motion}: no frames selected; widen the trim window or lower the stride")
+    cancel.raise_if_cancelled()
+
+    # The pipeline needs at least one full tile; a short clip renders as a single tile.
+    tile = min(request.tile_size, len(pose_images))
+    overlap = min(request.tile_overlap, max(0, tile - 1))
+    request = request.replace(tile_size=tile, tile_overlap=overlap)
+
+    embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(request, reference, warnings)
+    export_fps = float(request.export.fps or fps)
+    inputs = RenderInputs(
+        request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
+        pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=int(request.seed),
+        fps=float(request.fps),
+        extra={"face_boxes": face_boxes, "reference_face_box": ref_box, "content_box": box, "warnings": warnings},
+    )
+    return PreparedRender(
+        inputs=inputs, request=request, content_box=box, export_fps=export_fps, audio=audio,
+        face_embedding=embedding, face_source=face_source, face_embedder=embedder,
+        face_embedder_reason=embedder_reason, warnings=warnings,
+    )
+
+
+# ------------------------------------------------------------------------------------------ motion
+def _motion_kind(path: Path) -> str:
+    if path.is_dir():
+        if (path / "motion.json").is_file():
+            return "motion_json"
+        if (path / "poses").is_dir() or path.name == "poses":
+            return "pose_images"
+    return "video"
+
+
+def _load_motion(request, reference, report, cancel, warnings):
+    path = Path(request.motion)
+    kind = _motion_kind(path)
+    if kind == "pose_images":
+        return _pose_image_folder(request, path, warnings)
+    from studio.media import FrameSelection
+    from studio.motion import AlignmentOptions, draw_pose
+
+    options = AlignmentOptions.from_dict(dict(request.alignment))
+    request = request.replace(alignment=options.to_dict())
+    W, H = request.width, request.height
+    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
+                               max_frames=request.max_frames)
+    if kind == "motion_json":
+        poses, reference_pose, fps = _from_motion_json(path, reference, options, request, selection)
+        audio = None
+    else:
+        from studio.media import probe_video, selected_indices
+        from studio.motion import prepare_motion
+
+        info = probe_video(path)
+        prepared = prepare_motion(path, reference, options=options, backend=request.pose_backend,
+                                  selection=selection, report=report, cancel=cancel)
+        warnings.extend(prepared.warnings)
+        poses, reference_pose = list(prepared.poses), prepared.reference_pose
+        fps = info.fps / request.stride if info.kind == "video" else info.fps
+        indices = prepared.clip.indices or selected_indices(info, selection)
+        audio = None
+        if info.kind == "video" and info.has_audio and indices:
+            audio = AudioSource(str(path), indices[0] / info.fps, len(indices) * request.stride / info.fps)
+    cancel.raise_if_cancelled()
+    images = []
+    for i, pose in enumerate(poses):
+        if i % 8 == 0:
+            cancel.raise_if_cancelled()
+        images.append(draw_pose(pose, W, H))
+    face_boxes = [p.face_box for p in poses]
+    return poses, images, face_boxes, reference_pose, fps, audio, request
+
+
+def _from_motion_json(path: Path, reference, options, request, selection):
+    from studio.motion import align_poses, detect_pose
+
+    try:
+        data = json.loads((path / "motion.json").read_text(encoding="utf-8"))
+        frames = data["frames"]
+        source = data.get("source", {})
+        src_size = (int(source["width"]), int(source["height"]))
+        src_poses = [PoseFrame.from_json(f["source"]) for f in frames]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path / 'motion.json'}: not a readable motion file ({error}); extract the motion again") from None
+    fps = float(source.get("fps") or POSE_FOLDER_FPS)
+    keep = list(range(len(src_poses)))
+    first = int(round(selection.start * fps))
+    last = len(keep) if selection.end is None else int(round(selection.end * fps))
+    keep = keep[first:last:selection.stride]
+    if selection.max_frames:
+        keep = keep[: selection.max_frames]
+    reference_pose = detect_pose(reference, backend=request.pose_backend)
+    poses = align_poses([src_poses[i] for i in keep], reference_pose, src_size, (request.width, request.height),
+                        options=options, fps=fps)
+    return poses, reference_pose, fps / selection.stride
+
+
+def _natural(path: Path) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
+
+
+def _pose_image_folder(request, path: Path, warnings):
+    from studio.media import IMAGE_SUFFIXES, fit_to_size, load_image
+
+    folder = path / "poses" if (path / "poses").is_dir() else path
+    faces_dir = folder.parent / "faces"
+    files = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural)
+    if not files:
+        raise InputError(f"{folder}: the pose folder holds no images")
+    fps = float(request.export.fps or POSE_FOLDER_FPS)
+    first = int(round(request.start * fps))
+    last = len(files) if request.end is None else int(round(request.end * fps))
+    files = files[first:last:request.stride]
+    if request.max_frames:
+        files = files[: request.max_frames]
+    W, H = request.width, request.height
+    images, poses, boxes = [], [], []
+    for file in files:
+        image = load_image(file)
+        fitted, matrix = fit_to_size(image, W, H, mode=request.fit) if image.shape[:2] != (H, W) else (image, None)
+        images.append(fitted)
+        box = None
+        mask_file = faces_dir / file.name
+        if mask_file.is_file():
+            mask = load_image(mask_file)[..., 0]
+            if matrix is not None:
+                mask = fit_to_size(np.repeat(mask[..., None], 3, axis=2), W, H, mode=request.fit)[0][..., 0]
+            ys, xs = np.nonzero(mask > 127)
+            if len(xs):
+                box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+        boxes.append(box)
+        poses.append(PoseFrame(face_box=box))
+    warnings.append(f"{folder}: using ready skeleton images as they are (no alignment to the photo)")
+    return poses, images, boxes, None, fps, None, request
+
+
+# ------------------------------------------------------------------------------------------ faces
+def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: list[str]):
+    """(embedding or None, source, frame embedder or None, reason, reference face box)."""
+    if request.face_model == "none":
+        warnings.append("face model 'none': rendering with a zero identity embedding; identity will drift")
+        return None, "none", None, "the face model is 'none'", None
+    try:
+        from studio.faces import analyze_reference
+    except ImportError:
+        if request.face_model == "antelopev2":
+            raise ModelFolderError("the face module (studio.faces) is not available in this install") from None
+        warnings.append("no face backend is available: rendering with a zero identity embedding")
+        return None, "none", None, "no face backend is available", None
+    models_dir = find_face_models(request)
+    if request.face_model == "antelopev2" and models_dir is None:
+        raise ModelFolderError(
+            f"insightface antelopev2 was not found beside {request.models} (expected models/antelopev2 with "
+            "scrfd_10g_bnkps.onnx and glintr100.onnx); get it with `python -m studio download` or use --face-model none"
+        )
+    face = analyze_reference(reference, models_dir=models_dir)
+    if face.box is None and request.engine == "diffusion":
+        raise InputError(
+            f"{request.reference}: no face was found in the reference photo; use a photo where the face is "
+            "visible and large enough, or render with --face-model none"
+        )
+    embedding = None if face.embedding is None else np.asarray(face.embedding, dtype=np.float32)
+    if embedding is None:
+        warnings.append("antelopev2 is not installed: rendering with a zero identity embedding "
+                        "(real identity needs models/antelopev2; see `python -m studio download`)")
+        return None, face.source, None, "antelopev2 is not installed (identity scores need it)", face.box
+
+    def embed(frame: np.ndarray) -> np.ndarray | None:
+        result = analyze_reference(frame, models_dir=models_dir)
+        return None if result.embedding is None else np.asarray(result.embedding, dtype=np.float32)
+
+    return embedding, face.source, embed, None, face.box

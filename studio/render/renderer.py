@@ -1,0 +1,165 @@
+"""The renderer: request → prepared inputs → engine → frames streamed into the exporter → mp4 + sidecar.
+
+Engines are created once per name and kept, so the diffusion engine's loaded pipeline is reused for the
+next render while weights, device and dtype stay the same. Frames go straight from the engine to ffmpeg
+(and to the identity scorer), one at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.errors import ExportError, StudioError
+from studio.export import ExportResult, VideoExporter, check_writable, now_iso
+from studio.identity import IdentityScorer, IdentityScores
+from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.render.engine import RenderEngine, engine_class
+from studio.render.prepare import PreparedRender, prepare
+from studio.request import RenderRequest
+
+#: ``preview(rgb_uint8, step, total_steps)``: a live preview image during denoising.
+PreviewCallback = Callable[[np.ndarray, int, int], None]
+
+SIDECAR_VERSION = 1
+
+
+@dataclass
+class RenderResult:
+    request: RenderRequest
+    export: ExportResult
+    identity: IdentityScores
+    engine: str
+    seconds: float
+    #: Mean seconds per denoising progress unit (UNet call or step), for ETAs; None when the engine reported none.
+    step_seconds: float | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.export.path
+
+
+class _StepTimer:
+    """Wraps a progress callback and measures the time between consecutive ``denoise`` reports."""
+
+    def __init__(self, report: ProgressCallback):
+        self.report = report
+        self.durations: list[float] = []
+        self._last: float | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        if progress.phase == "denoise":
+            now = time.perf_counter()
+            if self._last is not None and progress.current > 0:
+                self.durations.append(now - self._last)
+            self._last = now
+        self.report(progress)
+
+    @property
+    def mean(self) -> float | None:
+        return float(np.mean(self.durations)) if self.durations else None
+
+
+def key_settings(request: RenderRequest) -> dict[str, Any]:
+    """What goes into the mp4's comment metadata (the sidecar has everything)."""
+    return {
+        "studio": "StableAnimator Studio", "engine": request.engine, "seed": request.seed, "steps": request.steps,
+        "guidance": [request.min_guidance, request.max_guidance], "size": [request.width, request.height],
+        "fps_cond": request.fps, "motion_bucket": request.motion_bucket, "noise_aug": request.noise_aug,
+        "tile": [request.tile_size, request.tile_overlap], "hjb": request.hjb.enabled,
+        "reference_hash": request.reference_hash, "motion_hash": request.motion_hash,
+    }
+
+
+class Renderer:
+    def __init__(self, engine_factory: Callable[[str], RenderEngine] | None = None):
+        self._factory = engine_factory or (lambda name: engine_class(name)())
+        self._engines: dict[str, RenderEngine] = {}
+
+    def engine(self, name: str) -> RenderEngine:
+        if name not in self._engines:
+            self._engines[name] = self._factory(name)
+        return self._engines[name]
+
+    def prepare(self, request: RenderRequest, report: ProgressCallback = ignore_progress,
+                cancel: CancelToken | None = None) -> PreparedRender:
+        return prepare(request, report, cancel or CancelToken())
+
+    def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
+               cancel: CancelToken | None = None, preview: PreviewCallback | None = None,
+               true_decode_preview: bool = False, prepared: PreparedRender | None = None) -> RenderResult:
+        """Render ``request`` into ``out`` (an .mp4). Raises ``StudioError`` subclasses or ``Cancelled``;
+        on any failure no output file is left behind."""
+        started = time.perf_counter()
+        cancel = cancel or CancelToken()
+        out = Path(out)
+        if out.suffix.lower() != ".mp4":
+            raise ExportError(f"the output must be an .mp4 file, got {out.name}")
+        check_writable(out)  # fail before any heavy work
+        timer = _StepTimer(report)
+        prepared = prepared or prepare(request, timer, cancel)
+        inputs, req = prepared.inputs, prepared.request
+        if preview is not None:
+            inputs.extra["preview"] = preview
+            inputs.extra["true_decode_preview"] = true_decode_preview
+        engine = self.engine(req.engine)
+        scorer = IdentityScorer(prepared.face_embedding, prepared.face_embedder, backend=prepared.face_source,
+                                reason=prepared.face_embedder_reason)
+        x0, y0, x1, y1 = prepared.content_box
+        exporter = VideoExporter(out, prepared.export_fps, req.width, req.height, req.export, audio=prepared.audio,
+                                 metadata=key_settings(req), crop=prepared.content_box)
+        total = inputs.num_frames
+        cancel.raise_if_cancelled()
+        with exporter:
+            frames = engine.render(inputs, timer, cancel)
+            try:
+                for index, frame in enumerate(frames):
+                    cancel.raise_if_cancelled()
+                    if index >= total:
+                        raise StudioError(f"the {req.engine} engine yielded more frames than the {total} poses")
+                    exporter.write(frame, reference=inputs.reference, pose=inputs.pose_images[index])
+                    scorer.add(frame[y0:y1, x0:x1])
+                    timer(Progress("export", index + 1, total, "encoding"))
+            finally:
+                close = getattr(frames, "close", None)
+                if close is not None:
+                    close()
+            cancel.raise_if_cancelled()
+            if exporter.frames != total:
+                raise StudioError(f"the {req.engine} engine yielded {exporter.frames} frames for {total} poses")
+            seconds = time.perf_counter() - started
+            sidecar = {
+                "version": SIDECAR_VERSION, "created": now_iso(), "engine": req.engine, "seed": req.seed,
+                "request": req.to_dict(), "identity": scorer.result.to_dict(),
+                "output": {"frames": exporter.frames, "fps": exporter.fps, "width": exporter.width,
+                           "height": exporter.height, "content_box": list(prepared.content_box),
+                           "audio": bool(exporter.audio is not None and req.export.audio)},
+                "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
+                "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
+            }
+            result = exporter.finish(sidecar)
+        return RenderResult(request=req, export=result, identity=scorer.result, engine=req.engine,
+                            seconds=time.perf_counter() - started, step_seconds=timer.mean,
+                            warnings=list(prepared.warnings))
+
+
+_DEFAULT: Renderer | None = None
+
+
+def default_renderer() -> Renderer:
+    """A process-wide renderer, so every caller shares the loaded pipeline."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Renderer()
+    return _DEFAULT
+
+
+def render(request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
+           cancel: CancelToken | None = None, **kwargs: Any) -> RenderResult:
+    return default_renderer().render(request, out, report, cancel, **kwargs)
