@@ -1,0 +1,191 @@
+"""The ``diffusion`` engine: StableAnimator through ``pipelines.StableAnimatorPipeline``.
+
+The pipeline is loaded once (``pipelines.loading.load_stable_animator_pipeline``) and kept while the
+weights folder, device, dtype and offload setting stay the same. Denoising runs to latents only; the VAE
+then decodes ``decode_chunk`` frames at a time and each decoded frame is yielded at once, so the frames
+stream into the encoder and memory does not grow with clip length. An out-of-memory error during decode
+retries the chunk with half the size. Cancel is checked after every UNet call (the callback raises), so
+no decode or export runs after a cancel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import numpy as np
+
+from studio.errors import ModelFolderError, StudioError
+from studio.progress import CancelToken, Progress, ProgressCallback
+from studio.render.engine import RenderInputs
+
+log = logging.getLogger(__name__)
+
+#: Linear latent → RGB approximation of the SD/SVD VAE (4 latent channels), for the cheap live preview.
+LATENT_RGB = np.array(
+    [[0.298, 0.207, 0.208], [0.187, 0.286, 0.173], [-0.158, 0.189, 0.264], [-0.184, -0.271, -0.473]],
+    dtype=np.float32,
+)
+
+
+def pick_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested != "auto":
+        if requested == "cuda" and not torch.cuda.is_available():
+            raise StudioError("device 'cuda' was requested but no CUDA GPU is available; use --device cpu or auto")
+        if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise StudioError("device 'mps' was requested but Apple MPS is not available; use --device cpu or auto")
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(requested: str, device: str):
+    import torch
+
+    table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+    if requested != "auto":
+        return table[requested]
+    if device == "cuda":
+        major, _minor = torch.cuda.get_device_capability()
+        return torch.bfloat16 if major >= 8 else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def latent_preview(latents, frame: int) -> np.ndarray:
+    """Cheap RGB approximation of one frame of ``[1, F, 4, h, w]`` latents, upscaled ×8, uint8."""
+    lat = latents[0, frame].detach().float().cpu().numpy()  # [4, h, w]
+    rgb = np.einsum("chw,cd->hwd", lat, LATENT_RGB)
+    rgb = np.clip((rgb + 1.0) * 127.5, 0, 255).astype(np.uint8)
+    return np.repeat(np.repeat(rgb, 8, axis=0), 8, axis=1)
+
+
+def _is_oom(error: BaseException) -> bool:
+    import torch
+
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+class DiffusionEngine:
+    name = "diffusion"
+
+    def __init__(self) -> None:
+        self._pipe = None
+        self._key: tuple | None = None
+        self.loads = 0  # how many times a pipeline was built (tests check reuse)
+
+    # ------------------------------------------------------------------ loading
+    def pipeline(self, models: str, device: str = "auto", dtype: str = "auto", cpu_offload: bool = False):
+        from pipelines.loading import CheckpointError, load_stable_animator_pipeline
+        from studio.models import resolve_folder
+
+        folder = resolve_folder(models)
+        dev = pick_device(device)
+        torch_dtype = pick_dtype(dtype, dev)
+        key = (str(folder.resolve()), dev, str(torch_dtype), bool(cpu_offload and dev == "cuda"))
+        if self._pipe is not None and self._key == key:
+            return self._pipe
+        self._pipe = None  # free the old one before loading another
+        try:
+            pipe = load_stable_animator_pipeline(folder, device="cpu" if key[3] else dev, dtype=torch_dtype)
+        except CheckpointError as error:
+            raise ModelFolderError(str(error)) from None
+        if key[3]:
+            pipe.enable_model_cpu_offload()
+        elif cpu_offload:
+            log.warning("CPU offload only applies to CUDA; rendering on %s without it", dev)
+        pipe.set_progress_bar_config(disable=True)
+        self._pipe, self._key = pipe, key
+        self.loads += 1
+        return pipe
+
+    # ------------------------------------------------------------------ render
+    def render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:
+        import torch
+
+        req = inputs.request
+        if not req.models:
+            raise ModelFolderError("the diffusion engine needs a weights folder (--models DIR)")
+        report(Progress("load", 0, 1, "loading the model"))
+        pipe = self.pipeline(req.models, req.device, req.dtype, req.cpu_offload)
+        report(Progress("load", 1, 1, "model ready"))
+        cancel.raise_if_cancelled()
+
+        preview = inputs.extra.get("preview")
+        true_preview = bool(inputs.extra.get("true_decode_preview"))
+        steps = req.steps
+        preview_frame = inputs.num_frames // 2
+
+        def on_unet_call(done: int, total: int) -> None:
+            report(Progress("denoise", done, total, f"UNet call {done}/{total}"))
+            cancel.raise_if_cancelled()
+
+        def on_step_end(pipeline, step: int, _t, kwargs: dict) -> dict:
+            cancel.raise_if_cancelled()
+            if preview is not None:
+                latents = kwargs["latents"]
+                if true_preview:
+                    image = self._decode_frames(pipeline, latents[:, preview_frame:preview_frame + 1], 1)[0]
+                else:
+                    image = latent_preview(latents, preview_frame)
+                preview(image, step + 1, steps)
+            return {}
+
+        generator = torch.Generator("cpu").manual_seed(int(inputs.seed))
+        embedding = inputs.face_embedding
+        report(Progress("encode", 0, 1, "encoding the reference"))
+        latents = pipe(
+            image=inputs.reference, pose_images=inputs.pose_images, id_embedding=embedding,
+            height=inputs.height, width=inputs.width, num_frames=inputs.num_frames, tile_size=req.tile_size,
+            tile_overlap=req.tile_overlap, num_inference_steps=steps, min_guidance_scale=req.min_guidance,
+            max_guidance_scale=req.max_guidance, fps=req.fps, motion_bucket_id=req.motion_bucket,
+            noise_aug_strength=req.noise_aug, decode_chunk_size=req.decode_chunk, generator=generator,
+            output_type="latent", callback_on_step_end=on_step_end, callback_on_unet_call=on_unet_call,
+        ).frames
+        cancel.raise_if_cancelled()
+        yield from self._stream_decode(pipe, latents, req.decode_chunk, report, cancel)
+
+    def _decode_frames(self, pipe, latents, chunk: int) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            frames = pipe.decode_latents(latents, latents.shape[1], chunk)
+        video = pipe.postprocess(frames, "np")[0]  # [n, H, W, 3] float in [0, 1]
+        return (video * 255).round().astype(np.uint8)
+
+    def _stream_decode(self, pipe, latents, chunk: int, report: ProgressCallback,
+                       cancel: CancelToken) -> Iterator[np.ndarray]:
+        total = latents.shape[1]
+        start = 0
+        while start < total:
+            cancel.raise_if_cancelled()
+            size = min(chunk, total - start)
+            try:
+                frames = self._decode_frames(pipe, latents[:, start:start + size], size)
+            except (RuntimeError, MemoryError) as error:
+                if not _is_oom(error) or chunk == 1:
+                    raise
+                chunk = max(1, chunk // 2)
+                log.warning("out of memory decoding %d frames; retrying with decode chunk %d", size, chunk)
+                _empty_cache()
+                continue
+            yield from frames
+            start += size
+            report(Progress("decode", start, total, f"decoded {start}/{total}"))
+            del frames
+
+
+def _empty_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+__all__ = ["DiffusionEngine", "pick_device", "pick_dtype", "latent_preview"]
