@@ -104,32 +104,36 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
 
 
 class ProgressBars:
-    """One tqdm bar per phase on stderr; the renderer's reports drive it."""
+    """One tqdm bar per phase on stderr (decode and export interleave, so each keeps its own line)."""
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
-        self._bar = None
-        self._phase = None
+        self._bars: dict = {}
 
     def __call__(self, progress: Progress) -> None:
         if not self.enabled:
             return
         from tqdm import tqdm
 
-        if progress.phase != self._phase or self._bar is None or self._bar.total != progress.total:
-            self.close()
-            self._phase = progress.phase
-            self._bar = tqdm(total=max(progress.total, 1), desc=f"{progress.phase:>8}", file=sys.stderr,
-                             leave=True, dynamic_ncols=True)
-        self._bar.n = progress.current
+        from studio.progress import PHASES
+
+        bar = self._bars.get(progress.phase)
+        if bar is None or bar.total != max(progress.total, 1):
+            if bar is not None:
+                bar.close()
+            position = PHASES.index(progress.phase) if progress.phase in PHASES else len(PHASES)
+            bar = tqdm(total=max(progress.total, 1), desc=f"{progress.phase:>8}", file=sys.stderr,
+                       position=position, leave=True, dynamic_ncols=True)
+            self._bars[progress.phase] = bar
+        bar.n = progress.current
         if progress.message:
-            self._bar.set_postfix_str(progress.message[:40], refresh=False)
-        self._bar.refresh()
+            bar.set_postfix_str(progress.message[:40], refresh=False)
+        bar.refresh()
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -154,11 +154,18 @@ def _load_motion(request, reference, report, cancel, warnings):
         audio = None
     else:
         from studio.media import probe_video, selected_indices
-        from studio.motion import prepare_motion
+        from studio.motion import extract_poses, prepare_motion
 
         info = probe_video(path)
+        model_dir = None
+        if request.pose_backend == "dwpose" and request.models:
+            model_dir = Path(request.models) / "DWPose"
+        # Extract first (filling the motion cache), then prepare from the cache: the cache stores keypoints
+        # rounded to 0.01 px, so a fresh and a cached extraction give the same skeletons and a sidecar re-renders
+        # the same frames whether or not the cache was warm.
+        extract_poses(path, request.pose_backend, selection, report, cancel, True, model_dir)
         prepared = prepare_motion(path, reference, options=options, backend=request.pose_backend,
-                                  selection=selection, report=report, cancel=cancel)
+                                  selection=selection, report=report, cancel=cancel, model_dir=model_dir)
         warnings.extend(prepared.warnings)
         poses, reference_pose = list(prepared.poses), prepared.reference_pose
         fps = info.fps / request.stride if info.kind == "video" else info.fps
@@ -246,32 +253,47 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
         warnings.append("face model 'none': rendering with a zero identity embedding; identity will drift")
         return None, "none", None, "the face model is 'none'", None
     try:
-        from studio.faces import analyze_reference
+        from studio.faces import FaceAnalyzer, analyze_reference
     except ImportError:
         if request.face_model == "antelopev2":
             raise ModelFolderError("the face module (studio.faces) is not available in this install") from None
         warnings.append("no face backend is available: rendering with a zero identity embedding")
         return None, "none", None, "no face backend is available", None
-    models_dir = find_face_models(request)
+    models_dir = find_face_models(request) if request.face_model in ("auto", "antelopev2") else None
     if request.face_model == "antelopev2" and models_dir is None:
         raise ModelFolderError(
             f"insightface antelopev2 was not found beside {request.models} (expected models/antelopev2 with "
             "scrfd_10g_bnkps.onnx and glintr100.onnx); get it with `python -m studio download` or use --face-model none"
         )
-    face = analyze_reference(reference, models_dir=models_dir)
-    if face.box is None and request.engine == "diffusion":
+    analyzer = _analyzer(FaceAnalyzer, models_dir) if models_dir is not None else None
+    face = analyze_reference(reference, analyzer=analyzer)
+    no_face = face.box is None or face.source == "none"
+    if no_face and request.engine == "diffusion":
         raise InputError(
             f"{request.reference}: no face was found in the reference photo; use a photo where the face is "
             "visible and large enough, or render with --face-model none"
         )
-    embedding = None if face.embedding is None else np.asarray(face.embedding, dtype=np.float32)
+    warnings.extend(face.warnings)
+    embedding = None if face.embedding is None or no_face else np.asarray(face.embedding, dtype=np.float32)
     if embedding is None:
         warnings.append("antelopev2 is not installed: rendering with a zero identity embedding "
                         "(real identity needs models/antelopev2; see `python -m studio download`)")
         return None, face.source, None, "antelopev2 is not installed (identity scores need it)", face.box
 
     def embed(frame: np.ndarray) -> np.ndarray | None:
-        result = analyze_reference(frame, models_dir=models_dir)
-        return None if result.embedding is None else np.asarray(result.embedding, dtype=np.float32)
+        # the same input convention as the reference (analyze_reference's default channel swap)
+        _box, vector = analyzer.analyze(np.ascontiguousarray(frame))
+        return None if vector is None else np.asarray(vector, dtype=np.float32)
 
     return embedding, face.source, embed, None, face.box
+
+
+_ANALYZERS: dict[str, object] = {}
+
+
+def _analyzer(factory, models_dir: Path):
+    """One loaded antelopev2 analyzer per folder per process (loading the ONNX models takes seconds)."""
+    key = str(models_dir)
+    if key not in _ANALYZERS:
+        _ANALYZERS[key] = factory(models_dir)
+    return _ANALYZERS[key]

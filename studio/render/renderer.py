@@ -69,11 +69,12 @@ class _StepTimer:
 def key_settings(request: RenderRequest) -> dict[str, Any]:
     """What goes into the mp4's comment metadata (the sidecar has everything)."""
     return {
-        "studio": "StableAnimator Studio", "engine": request.engine, "seed": request.seed, "steps": request.steps,
+        "engine": request.engine, "seed": request.seed, "steps": request.steps,
         "guidance": [request.min_guidance, request.max_guidance], "size": [request.width, request.height],
         "fps_cond": request.fps, "motion_bucket": request.motion_bucket, "noise_aug": request.noise_aug,
         "tile": [request.tile_size, request.tile_overlap], "hjb": request.hjb.enabled,
-        "reference_hash": request.reference_hash, "motion_hash": request.motion_hash,
+        # short hashes: ffmpeg shows at most ~255 characters of a comment; the sidecar has the full ones
+        "ref": (request.reference_hash or "")[7:19], "motion": (request.motion_hash or "")[7:19],
     }
 
 
