@@ -77,6 +77,8 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
             changes[field] = value
+    if "tile_size" in changes and "tile_overlap" not in changes:
+        changes["tile_overlap"] = min(request.tile_overlap, max(0, changes["tile_size"] - 1))
     if args.guidance is not None:
         changes["min_guidance"] = changes["max_guidance"] = args.guidance
     if args.align:
