@@ -1,0 +1,22 @@
+"""The instant preview warp: move the photo's person along the driving skeleton, no weights, CPU only.
+
+No Qt and no torch here: the warp must run on a fresh machine in seconds.
+"""
+
+from studio.warp.controls import BONES, ControlTracker, densify, keypoints
+from studio.warp.matte import fill_background, person_matte
+from studio.warp.smoothing import OneEuroFilter
+from studio.warp.tps import (
+    BackwardMap,
+    ThinPlateSpline,
+    jacobian_determinant,
+    solve_backward_map,
+    upsample_map,
+)
+from studio.warp.warper import PersonWarper, WarpReference, WarpSettings
+
+__all__ = [
+    "BONES", "BackwardMap", "ControlTracker", "OneEuroFilter", "PersonWarper", "ThinPlateSpline",
+    "WarpReference", "WarpSettings", "densify", "fill_background", "jacobian_determinant", "keypoints",
+    "person_matte", "solve_backward_map", "upsample_map",
+]

@@ -1,0 +1,270 @@
+"""The warp engine's parts: spline, fold check, missing keypoints, smoothing, background fill, engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from studio.errors import InputError
+from studio.motion.types import PoseFrame
+from studio.progress import Cancelled, CancelToken, Progress
+from studio.render.engine import RenderInputs, engine_class
+from studio.render.warp_engine import WarpEngine
+from studio.warp import (
+    ControlTracker,
+    PersonWarper,
+    ThinPlateSpline,
+    WarpReference,
+    WarpSettings,
+    fill_background,
+    jacobian_determinant,
+    solve_backward_map,
+)
+from tests.studio.test_warp_support import synthetic_person, translated
+
+
+def _inputs(image: np.ndarray, ref_pose: PoseFrame | None, poses: list[PoseFrame], **extra) -> RenderInputs:
+    h, w = image.shape[:2]
+    return RenderInputs(request=None, width=w, height=h, reference=image, reference_pose=ref_pose, poses=poses,
+                        pose_images=[np.zeros_like(image) for _ in poses], fps=25.0, extra=dict(extra))
+
+
+def _synthetic_reference() -> tuple[WarpReference, PoseFrame]:
+    image, matte, pose = synthetic_person()
+    return WarpReference.prepare(image, pose, matte=matte), pose
+
+
+def test_spline_reproduces_an_affine_motion_exactly():
+    rng = np.random.default_rng(0)
+    src = rng.uniform(0, 256, (30, 2))
+    a = np.array([[1.1, 0.2], [-0.1, 0.9]])
+    dst = src @ a.T + [7.0, -3.0]
+    tps = ThinPlateSpline.fit(src, dst, regularization=1e-3, scale=256)
+    probe = rng.uniform(0, 256, (50, 2))
+    np.testing.assert_allclose(tps(probe), probe @ a.T + [7.0, -3.0], atol=1e-6)
+
+
+def test_translated_pose_gives_a_translated_map():
+    ref, pose = _synthetic_reference()
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    full = warper.backward_map(translated(pose, 12.0, -5.0))
+    ys, xs = np.mgrid[0:ref.height, 0:ref.width]
+    # Backward map: output pixel p reads the photo at p - (12, -5).
+    np.testing.assert_allclose(full[..., 0], xs - 12.0, atol=0.05)
+    np.testing.assert_allclose(full[..., 1], ys + 5.0, atol=0.05)
+    frame = warper.composite(full)
+    image = ref.image
+    np.testing.assert_array_equal(frame[100:150, 140:150], image[105:155, 128:138])
+
+
+def _wild_pose(pose: PoseFrame) -> PoseFrame:
+    """Arms crossed over the chest and the head pulled down onto the neck: a spline through it would fold."""
+    out = pose.copy()
+    out.body[4, :2] = pose.body[6, :2] + [10, 5]  # R-wrist past the L-elbow
+    out.body[7, :2] = pose.body[3, :2] - [10, -5]  # L-wrist past the R-elbow
+    out.body[3, :2] = pose.body[5, :2] + [0, 20]
+    out.body[6, :2] = pose.body[2, :2] + [0, 20]
+    out.body[0, :2] = pose.body[1, :2] + [0, 4]
+    return out
+
+
+def test_no_folds_on_the_person_even_for_crossing_limbs():
+    ref, pose = _synthetic_reference()
+    wild = _wild_pose(pose)
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    full = warper.backward_map(wild)
+    # A plain (near-)interpolating spline through these points does fold on the person ...
+    from studio.warp.controls import densify
+
+    ref_pts, tgt_pts = densify(warper.tracker.indices, warper.tracker.reference,
+                               warper.tracker.targets(wild))
+    loose = solve_backward_map(tgt_pts, ref_pts, ref.width, ref.height, retries=0, person=ref.matte)
+    assert loose.min_det < 0, "the test pose is not hard enough to fold an unchecked spline"
+    # ... the engine's map does not: the full-resolution Jacobian is positive wherever the person lands.
+    det = jacobian_determinant(full)
+    on_person = warper.warped_matte(full)[:-1, :-1] > 0.5
+    assert on_person.sum() > 500
+    assert det[on_person].min() > 0
+    assert warper.last_map.min_det > 0
+    assert 0.0 < warper.last_map.bend < 1.0  # some articulation kept, not just the affine fallback
+
+
+def test_missing_keypoints_fall_back_to_the_last_good_ones():
+    _, _, pose = synthetic_person()
+    tracker = ControlTracker(pose)
+    first = tracker.targets(translated(pose, 10, 0))
+    lost = translated(pose, 20, 0)
+    lost.body[4, 2] = 0.0  # R-wrist missing in this frame
+    second = tracker.targets(lost)
+    wrist = int(np.flatnonzero(tracker.indices == 4)[0])
+    np.testing.assert_allclose(second[wrist], first[wrist])
+    others = np.arange(len(second)) != wrist
+    np.testing.assert_allclose(second[others], pose.body[tracker.indices[others], :2] + [20, 0], atol=1e-4)
+
+
+def test_keypoints_never_seen_follow_the_body():
+    _, _, pose = synthetic_person()
+    tracker = ControlTracker(pose)
+    driving = translated(pose, -8, 6)
+    driving.body[[3, 4], 2] = 0.0  # R-elbow and R-wrist missing from the start
+    targets = tracker.targets(driving)
+    np.testing.assert_allclose(targets, pose.body[tracker.indices, :2] + [-8, 6], atol=1e-3)
+
+
+def test_frame_without_a_person_holds_the_last_pose():
+    ref, pose = _synthetic_reference()
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    a = warper.warp(translated(pose, 15, 3))
+    b = warper.warp(PoseFrame())  # nobody detected in this driving frame
+    c = warper.warp(None)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+
+
+def test_smoothing_reduces_jitter_without_lag_on_steady_motion():
+    ref, pose = _synthetic_reference()
+    rng = np.random.default_rng(1)
+    noisy = [translated(pose, *rng.normal(0, 1.5, 2)) for _ in range(40)]
+
+    raw = PersonWarper(ref, fps=25, settings=WarpSettings(smoothing=False))
+    raw_maps = [raw.backward_map(p)[int(pose.body[0, 1]), int(pose.body[0, 0])] for p in noisy]
+    smooth = PersonWarper(ref, fps=25)
+    smooth_maps = [smooth.backward_map(p)[int(pose.body[0, 1]), int(pose.body[0, 0])] for p in noisy]
+    raw_jitter = np.diff(np.array(raw_maps), axis=0).std()
+    smooth_jitter = np.diff(np.array(smooth_maps), axis=0).std()
+    assert smooth_jitter < 0.7 * raw_jitter
+
+    # Steady motion of 4 px per frame: after a few frames the smoothed map trails by under 1.5 px.
+    moving = PersonWarper(ref, fps=25)
+    x, y = int(pose.body[0, 0]), int(pose.body[0, 1])
+    for i in range(20):
+        m = moving.backward_map(translated(pose, 4.0 * i, 0.0))
+    # The output pixel at (x + 76, y) should read the photo at (x, y) when the pose moved by 76 px.
+    assert abs(m[y, x + 76, 0] - x) < 1.5
+
+
+def test_fill_background_removes_the_person():
+    image, matte, _ = synthetic_person()
+    filled = fill_background(image, matte)
+    inside = matte > 0.5
+    red = (filled[..., 0].astype(int) - filled[..., 2].astype(int))[inside]
+    assert np.median(red) < 20, "the person's red is still there"
+    # The fill follows the grey gradient around the hole, within a few grey levels on average.
+    grey = np.broadcast_to(np.linspace(40, 200, 256)[None, :], matte.shape)
+    assert np.abs(filled[..., 1].astype(float) - grey)[inside].mean() < 12
+    # Away from the hole the photo is untouched.
+    import cv2
+
+    far = cv2.dilate(inside.astype(np.uint8), np.ones((41, 41), np.uint8)) == 0
+    assert far.sum() > 10000
+    np.testing.assert_array_equal(filled[far], image[far])
+
+
+def test_moved_person_leaves_no_hole():
+    image, matte, pose = synthetic_person()
+    engine = WarpEngine(settings=WarpSettings(smoothing=False))
+    inputs = _inputs(image, pose, [translated(pose, 90, 0)])
+    ref = WarpReference.prepare(image, pose, matte=matte)
+    engine.prepare = lambda img, p: ref  # use the drawn matte instead of mediapipe's
+    (frame,) = list(engine.render(inputs, lambda p: None, CancelToken()))
+    vacated = (matte > 0.5)
+    vacated[:, 110:] = False  # the left part of the person, now empty
+    red = frame[..., 0].astype(int) - frame[..., 2].astype(int)
+    assert vacated.sum() > 1000
+    assert np.median(red[vacated]) < 20
+    assert (frame[vacated].sum(axis=1) > 60).all(), "black hole where the person was"
+    # And the person arrived at its new place.
+    moved = np.zeros_like(vacated)
+    moved[:, 90:] = matte[:, :-90] > 0.9
+    assert np.median(red[moved]) > 150
+
+
+def test_engine_yields_frames_reports_progress_and_cancels_promptly():
+    image, matte, pose = synthetic_person()
+    engine = WarpEngine()
+    ref = WarpReference.prepare(image, pose, matte=matte)
+    engine.prepare = lambda img, p: ref
+    poses = [translated(pose, i, 0) for i in range(10)]
+    events: list[Progress] = []
+    token = CancelToken()
+    frames = []
+    with pytest.raises(Cancelled):
+        for frame in engine.render(_inputs(image, pose, poses), events.append, token):
+            frames.append(frame)
+            if len(frames) == 3:
+                token.cancel()
+    assert len(frames) == 3
+    assert all(f.shape == image.shape and f.dtype == np.uint8 for f in frames)
+    work = [e for e in events if e.phase == "denoise"]
+    assert work[-1].current == 3 and work[-1].total == 10
+    assert events[0].phase == "load"
+
+
+def test_engine_is_registered_and_named():
+    assert engine_class("warp") is WarpEngine
+    assert WarpEngine().name == "warp"
+
+
+def test_clear_errors():
+    image, _, pose = synthetic_person()
+    engine = WarpEngine()
+    with pytest.raises(InputError, match="no body keypoints"):
+        list(engine.render(_inputs(image, pose, [PoseFrame(), PoseFrame()]), lambda p: None, CancelToken()))
+    with pytest.raises(InputError, match="RGB uint8"):
+        bad = _inputs(image, pose, [pose])
+        bad.width = 100
+        list(engine.render(bad, lambda p: None, CancelToken()))
+    with pytest.raises(InputError, match="no person was found in the reference photo"):
+        WarpReference.prepare(image, PoseFrame())
+    with pytest.raises(InputError, match="unknown warp setting"):
+        engine.prepare = lambda img, p: WarpReference.prepare(img, p, matte=np.ones(img.shape[:2], np.float32))
+        list(engine.render(_inputs(image, pose, [pose], warp={"bogus": 1}), lambda p: None, CancelToken()))
+
+
+def test_upsampled_map_follows_the_spline():
+    ref, pose = _synthetic_reference()
+    target = _wild_pose(pose)
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    full = warper.backward_map(target)
+    grid = warper.last_map.grid
+    assert full.shape == (ref.height, ref.width, 2) and full.dtype == np.float32
+    np.testing.assert_allclose(full[0, 0], grid[0, 0], atol=1e-4)
+    np.testing.assert_allclose(full[-1, -1], grid[-1, -1], atol=1e-4)
+    # Against the spline evaluated at every pixel: the coarse grid loses well under a pixel on the person.
+    from studio.warp.controls import densify
+
+    warper.tracker.reset()
+    ref_pts, tgt_pts = densify(warper.tracker.indices, warper.tracker.reference, warper.tracker.targets(target))
+    tps = ThinPlateSpline.fit(tgt_pts, ref_pts, regularization=warper.settings.regularization,
+                              scale=max(ref.width, ref.height))
+    from studio.warp.tps import fit_affine
+
+    aff = fit_affine(tgt_pts, ref_pts)
+    bend = warper.last_map.bend
+    ys, xs = np.nonzero(warper.warped_matte(full) > 0.5)
+    pick = np.random.default_rng(0).choice(len(xs), 300, replace=False)
+    probe = np.stack([xs[pick], ys[pick]], 1).astype(float)
+    lin = probe @ aff[:2, :2].T + aff[:, 2]
+    exact = lin + bend * (tps(probe) - lin)
+    err = np.hypot(*(full[ys[pick], xs[pick]] - exact).T)
+    assert np.median(err) < 0.25 and np.percentile(err, 95) < 0.75 and err.max() < 2.0
+
+
+def test_warp_path_imports_neither_torch_nor_qt():
+    code = (
+        "import sys, numpy as np\n"
+        "from studio.render.warp_engine import WarpEngine\n"
+        "from studio.warp import person_matte\n"
+        "person_matte(np.zeros((64, 64, 3), np.uint8))\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6', 'diffusers')]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
