@@ -1,0 +1,328 @@
+"""Build a :class:`StableAnimatorPipeline` from a folder in the official StableAnimator layout (spec §2).
+
+```
+models_dir/
+  SVD/  (or stable-video-diffusion-img2vid-xt/)   diffusers-format SVD-xt: vae, image_encoder, scheduler, unet config
+  Animation/pose_net.pth, face_encoder.pth, unet.pth   (or .safetensors)
+```
+
+Everything is loaded strictly; sizes come from config files and state-dict shapes (never hard-coded), so the same
+code loads the real model and tiny test fixtures. Problems are collected and raised together as one
+:class:`CheckpointError`. ``.pth`` files are read with ``torch.load(weights_only=True)`` (no pickle code runs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+SVD_FOLDER_NAMES = ("SVD", "stable-video-diffusion-img2vid-xt")
+ANIMATION_FOLDER = "Animation"
+ANIMATION_FILES = ("pose_net", "face_encoder", "unet")
+WEIGHT_EXTENSIONS = (".safetensors", ".pth")
+SVD_REQUIRED = {
+    "vae": ("config.json", "diffusion_pytorch_model.safetensors"),
+    "image_encoder": ("config.json", "model.safetensors"),
+    "scheduler": ("scheduler_config.json",),
+    "unet": ("config.json",),
+}
+
+
+class CheckpointError(Exception):
+    """A model folder is missing files or holds mismatched weights; ``problems`` lists every one found."""
+
+    def __init__(self, models_dir: str | os.PathLike, problems: list[str]):
+        self.models_dir = str(models_dir)
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"the model folder {self.models_dir} is not usable ({len(self.problems)} problem(s)):\n{lines}")
+
+
+# ---------------------------------------------------------------------------------------------------- file finding
+def find_svd_dir(models_dir: str | os.PathLike) -> Path | None:
+    """``models_dir/SVD`` or ``models_dir/stable-video-diffusion-img2vid-xt`` (first that exists)."""
+    for name in SVD_FOLDER_NAMES:
+        candidate = Path(models_dir) / name
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def find_animation_file(models_dir: str | os.PathLike, stem: str) -> Path | None:
+    """``Animation/<stem>.safetensors`` (preferred) or ``Animation/<stem>.pth``."""
+    for ext in WEIGHT_EXTENSIONS:
+        candidate = Path(models_dir) / ANIMATION_FOLDER / f"{stem}{ext}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` or ``.pth`` file; ``.pth`` is read with ``weights_only=True`` so a pickle that
+    tries to run code is refused. Raises ``CheckpointError`` for unreadable files."""
+    path = Path(path)
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path), device="cpu")
+        else:
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 — any reader failure means the same thing to the user
+        raise CheckpointError(path.parent.parent, [f"{path}: cannot be read as weights ({type(exc).__name__}: {exc})"]) from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(path.parent.parent, [f"{path}: does not hold a flat state dict of tensors"])
+    return state
+
+
+def _read_json(path: Path, problems: list[str]) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        problems.append(f"missing file {path}")
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path}: not valid JSON ({exc})")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------- size inference
+def face_encoder_config(state: dict[str, torch.Tensor]) -> dict[str, int]:
+    """FusionFaceId sizes from its state-dict shapes (the reference hard-codes the real ones)."""
+    hidden2, id_dim = state["proj.0.weight"].shape
+    cross = state["norm.weight"].shape[0]
+    tokens = state["proj.2.weight"].shape[0] // cross
+    clip_dim = state["fusion_model.proj_in.weight"].shape[1]
+    depth = len({k.split(".")[2] for k in state if k.startswith("fusion_model.layers.")})
+    ff_inner = state["fusion_model.layers.0.1.1.weight"].shape[0]
+    return {
+        "cross_attention_dim": int(cross),
+        "id_embeddings_dim": int(id_dim),
+        "clip_embeddings_dim": int(clip_dim),
+        "num_tokens": int(tokens),
+        "depth": int(depth),
+        "ff_mult": int(ff_inner // cross),
+    }
+
+
+def pose_net_config(state: dict[str, torch.Tensor]) -> dict[str, int]:
+    return {"noise_latent_channels": int(state["final_proj.weight"].shape[0])}
+
+
+def _compare_state(
+    where: str, expected: dict[str, torch.Size], state: dict[str, torch.Tensor], problems: list[str], limit: int = 20
+) -> None:
+    """Append missing / unexpected / wrong-shape keys (at most ``limit`` of each kind, then a count)."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected and not k.endswith("num_batches_tracked")]
+    wrong = [
+        f"{k}: shape {list(state[k].shape)}, expected {list(expected[k])}"
+        for k in expected
+        if k in state and tuple(state[k].shape) != tuple(expected[k])
+    ]
+    for label, items in (("missing key", missing), ("unexpected key", unexpected), ("wrong shape", wrong)):
+        for item in items[:limit]:
+            problems.append(f"{where}: {label} {item}")
+        if len(items) > limit:
+            problems.append(f"{where}: … and {len(items) - limit} more {label}s")
+
+
+def _expected_shapes(module: torch.nn.Module) -> dict[str, torch.Size]:
+    return {k: v.shape for k, v in module.state_dict().items()}
+
+
+def _meta_build(factory) -> torch.nn.Module | None:
+    """Build a module on the meta device (shapes only, no memory, fast even for the real sizes)."""
+    with torch.device("meta"):
+        return factory()
+
+
+# ---------------------------------------------------------------------------------------------------- checking
+def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
+    """Every problem with ``models_dir`` as readable lines (empty list = loadable). Checks files, configs and the
+    Animation state dicts' keys and shapes against modules built on the meta device (no real weights allocated)."""
+    from .face_encoder import FusionFaceId
+    from .pose_net import PoseNet
+    from .unet import StableAnimatorUNet
+
+    models_dir = Path(models_dir)
+    problems: list[str] = []
+    if not models_dir.is_dir():
+        return [f"model folder {models_dir} does not exist"]
+    svd = find_svd_dir(models_dir)
+    unet_config = None
+    if svd is None:
+        problems.append(f"missing folder {models_dir / 'SVD'} (also accepted: {SVD_FOLDER_NAMES[1]}/)")
+    else:
+        for sub, files in SVD_REQUIRED.items():
+            for name in files:
+                path = svd / sub / name
+                if not path.is_file():
+                    problems.append(f"missing file {path}")
+                elif name.endswith(".json"):
+                    config = _read_json(path, problems)
+                    if sub == "unet":
+                        unet_config = config
+        fe = svd / "feature_extractor" / "preprocessor_config.json"
+        if fe.is_file():
+            _read_json(fe, problems)
+
+    states: dict[str, dict[str, torch.Tensor]] = {}
+    for stem in ANIMATION_FILES:
+        path = find_animation_file(models_dir, stem)
+        if path is None:
+            problems.append(f"missing file {models_dir / ANIMATION_FOLDER / (stem + '.pth')} (or .safetensors)")
+            continue
+        try:
+            states[stem] = load_state_dict(path)
+        except CheckpointError as exc:
+            problems.extend(exc.problems)
+
+    num_tokens = 4
+    if "face_encoder" in states:
+        try:
+            cfg = face_encoder_config(states["face_encoder"])
+            num_tokens = cfg["num_tokens"]
+            expected = _expected_shapes(_meta_build(lambda: FusionFaceId(**cfg)))
+            _compare_state(f"{ANIMATION_FOLDER}/face_encoder", expected, states["face_encoder"], problems)
+        except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
+            problems.append(f"{ANIMATION_FOLDER}/face_encoder: cannot infer sizes (missing or odd key {exc})")
+    if "pose_net" in states:
+        try:
+            cfg = pose_net_config(states["pose_net"])
+            expected = _expected_shapes(_meta_build(lambda: PoseNet(**cfg)))
+            _compare_state(f"{ANIMATION_FOLDER}/pose_net", expected, states["pose_net"], problems)
+        except (KeyError, IndexError) as exc:
+            problems.append(f"{ANIMATION_FOLDER}/pose_net: cannot infer sizes (missing key {exc})")
+    if "unet" in states and unet_config is not None:
+        try:
+            unet = _meta_build(lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": num_tokens}))
+            _compare_state(f"{ANIMATION_FOLDER}/unet", _expected_shapes(unet), states["unet"], problems)
+        except Exception as exc:  # noqa: BLE001 — a broken config can fail in many ways inside diffusers
+            problems.append(f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str]) -> None:
+    state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked") or k in module.state_dict()}
+    before = len(problems)
+    _compare_state(where, _expected_shapes(module), state, problems)
+    if len(problems) == before:
+        module.load_state_dict(state, strict=True)
+
+
+def load_stable_animator_pipeline(
+    models_dir: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    pipeline_class: type | None = None,
+    **pipeline_kwargs: Any,
+):
+    """Load every component from ``models_dir`` (official layout), strictly, and assemble the pipeline.
+
+    Args:
+        models_dir: folder holding ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``) and ``Animation/``.
+        device: where the modules go (``"cpu"``, ``"cuda"``, …).
+        dtype: ``torch.float32``, ``torch.float16`` or ``torch.bfloat16``.
+        pipeline_class: a :class:`StableAnimatorPipeline` subclass to build instead (e.g. the HJB pipeline).
+        pipeline_kwargs: extra constructor arguments for that class.
+
+    Raises:
+        CheckpointError: listing every missing file, missing/unexpected key and wrong shape found.
+    """
+    from diffusers import AutoencoderKLTemporalDecoder, EulerDiscreteScheduler
+    from transformers import CLIPVisionModelWithProjection
+
+    from .face_encoder import FusionFaceId
+    from .pipeline_stable_animator import StableAnimatorPipeline
+    from .pose_net import PoseNet
+    from .unet import StableAnimatorUNet
+
+    if dtype not in (torch.float32, torch.float16, torch.bfloat16):
+        raise ValueError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
+    models_dir = Path(models_dir)
+    problems = check_model_folder(models_dir)
+    if problems:
+        raise CheckpointError(models_dir, problems)
+    svd = find_svd_dir(models_dir)
+
+    face_state = load_state_dict(find_animation_file(models_dir, "face_encoder"))
+    face_cfg = face_encoder_config(face_state)
+    face_encoder = FusionFaceId(**face_cfg)
+    pose_state = load_state_dict(find_animation_file(models_dir, "pose_net"))
+    pose_net = PoseNet(**pose_net_config(pose_state))
+    unet_config = json.loads((svd / "unet" / "config.json").read_text())
+    unet = StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})
+    unet_state = load_state_dict(find_animation_file(models_dir, "unet"))
+    for module, state, name in ((face_encoder, face_state, "face_encoder"), (pose_net, pose_state, "pose_net"), (unet, unet_state, "unet")):
+        _load_strict(module, state, f"{ANIMATION_FOLDER}/{name}", problems)
+    del unet_state
+
+    try:
+        vae = AutoencoderKLTemporalDecoder.from_pretrained(svd / "vae", low_cpu_mem_usage=False)
+        # Eager attention reproduces the reference (transformers 4.35) bit for bit; SDPA differs by rounding.
+        image_encoder = CLIPVisionModelWithProjection.from_pretrained(svd / "image_encoder", attn_implementation="eager")
+        scheduler = EulerDiscreteScheduler.from_pretrained(svd / "scheduler")
+    except Exception as exc:  # noqa: BLE001 — report library loading errors as a model-folder problem
+        problems.append(f"{svd}: cannot load a stock SVD component ({type(exc).__name__}: {exc})")
+    feature_extractor = _load_feature_extractor(svd)
+    if problems:
+        raise CheckpointError(models_dir, problems)
+
+    cross = unet.config.cross_attention_dim
+    if face_cfg["cross_attention_dim"] != cross or face_cfg["clip_embeddings_dim"] != image_encoder.config.projection_dim:
+        raise CheckpointError(
+            models_dir,
+            [
+                f"{ANIMATION_FOLDER}/face_encoder: sizes (token width {face_cfg['cross_attention_dim']}, CLIP input "
+                f"{face_cfg['clip_embeddings_dim']}) do not match the UNet cross-attention width {cross} / CLIP "
+                f"projection {image_encoder.config.projection_dim}"
+            ],
+        )
+    if pose_net.config.noise_latent_channels != unet.config.block_out_channels[0]:
+        raise CheckpointError(
+            models_dir,
+            [f"{ANIMATION_FOLDER}/pose_net: width {pose_net.config.noise_latent_channels} does not match the UNet's "
+             f"first block ({unet.config.block_out_channels[0]})"],
+        )  # fmt: skip
+
+    cls = pipeline_class or StableAnimatorPipeline
+    pipe = cls(
+        vae=vae,
+        image_encoder=image_encoder,
+        unet=unet,
+        scheduler=scheduler,
+        pose_net=pose_net,
+        face_encoder=face_encoder,
+        feature_extractor=feature_extractor,
+        **pipeline_kwargs,
+    )
+    for module in (vae, image_encoder, unet, pose_net, face_encoder):
+        module.requires_grad_(False)
+        module.eval()
+    return pipe.to(device=device, dtype=dtype)
+
+
+def _load_feature_extractor(svd: Path):
+    """CLIPImageProcessor from ``feature_extractor/`` when present (only its mean/std are used); else None."""
+    path = svd / "feature_extractor"
+    if not (path / "preprocessor_config.json").is_file():
+        return None
+    import logging
+
+    from transformers import CLIPImageProcessor
+
+    # transformers 5 warns that the fast processor needs torchvision and falls back to PIL; that is fine here.
+    logger = logging.getLogger("transformers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return CLIPImageProcessor.from_pretrained(path)
+    finally:
+        logger.setLevel(level)
