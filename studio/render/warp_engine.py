@@ -22,6 +22,8 @@ from studio.warp.warper import PersonWarper, WarpReference, WarpSettings
 
 #: The per-frame phase: the warp's counterpart of the diffusion engine's denoising.
 PHASE = "denoise"
+#: The frame rate the temporal smoothing assumes when the renderer does not say (``extra["motion_fps"]``).
+NOMINAL_FPS = 25.0
 
 
 def _digest(image: np.ndarray, pose: PoseFrame) -> str:
@@ -89,7 +91,9 @@ class WarpEngine:
             except TypeError:
                 known = sorted(WarpSettings.__dataclass_fields__)
                 raise InputError(f"unknown warp setting in {sorted(overrides)}; known: {known}") from None
-        fps = inputs.fps if inputs.fps and inputs.fps > 0 else 25.0
+        # The smoothing is tuned per driving frame. ``inputs.fps`` is the diffusion model's micro-conditioning
+        # (7 by default), not the motion's frame rate, so it is not used; a renderer may pass the real one.
+        fps = float(inputs.extra.get("motion_fps") or NOMINAL_FPS) if isinstance(inputs.extra, dict) else NOMINAL_FPS
         warper = PersonWarper(reference, fps=fps, settings=settings)
         report(Progress(PHASE, 0, total, "warping"))
         for i, driving in enumerate(inputs.poses):
