@@ -1,0 +1,125 @@
+"""A widget that paints one decoded frame itself, with optional skeleton, face box and caption.
+
+Video is shown by painting decoded frames (never a QVideoWidget, whose content ``grab()`` cannot see), so
+screenshots and tests see exactly what a person sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from studio.motion.types import PoseFrame
+from ui.skeleton_painter import paint_box, paint_pose
+
+
+def to_qimage(frame: np.ndarray) -> QImage:
+    """RGB (or grey) uint8 array → an owned QImage."""
+    frame = np.ascontiguousarray(frame)
+    if frame.ndim == 2:
+        h, w = frame.shape
+        return QImage(frame.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    h, w = frame.shape[:2]
+    if frame.shape[2] == 4:
+        return QImage(frame.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    return QImage(frame.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class FrameView(QWidget):
+    """Shows a picture scaled to fit, plus overlays drawn in the picture's pixel coordinates."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None, accept_drops: bool = False) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self._pose: PoseFrame | None = None
+        self._pose_size: tuple[int, int] | None = None
+        self._box = None
+        self._caption = ""
+        self._placeholder = placeholder
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAcceptDrops(accept_drops)
+
+    # state -----------------------------------------------------------------------------------------
+    def set_frame(self, frame: np.ndarray | None) -> None:
+        self._image = None if frame is None else to_qimage(frame)
+        self.update()
+
+    def set_pose(self, pose: PoseFrame | None, pose_size: tuple[int, int] | None = None) -> None:
+        """``pose_size`` is (w, h) of the pixel space the pose is in (default: the frame's size)."""
+        self._pose, self._pose_size = pose, pose_size
+        self.update()
+
+    def set_face_box(self, box) -> None:
+        self._box = box
+        self.update()
+
+    def set_caption(self, text: str) -> None:
+        self._caption = text
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def has_frame(self) -> bool:
+        return self._image is not None
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(320, 240)
+
+    # painting --------------------------------------------------------------------------------------
+    def _target_rect(self) -> QRectF:
+        assert self._image is not None
+        iw, ih = self._image.width(), self._image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(24, 26, 30))
+        if self._image is None:
+            painter.setPen(QColor(150, 155, 165))
+            painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self._placeholder)
+            painter.end()
+            return
+        target = self._target_rect()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(target, self._image)
+        if self._pose is not None or self._box is not None:
+            pw, ph = self._pose_size or (self._image.width(), self._image.height())
+            transform = QTransform()
+            transform.translate(target.x(), target.y())
+            transform.scale(target.width() / pw, target.height() / ph)
+            if self._pose is not None:
+                paint_pose(painter, self._pose, transform, width=max(2.0, target.width() / 160))
+            if self._box is not None:
+                box_transform = QTransform()
+                box_transform.translate(target.x(), target.y())
+                box_transform.scale(target.width() / self._image.width(), target.height() / self._image.height())
+                paint_box(painter, self._box, box_transform, QColor(80, 220, 120), "face")
+        if self._caption:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 170))
+            bar = QRectF(target.x(), target.bottom() - 22, target.width(), 22)
+            painter.drawRect(bar)
+            painter.setPen(QColor(255, 214, 102))
+            painter.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, self._caption)
+        painter.end()
+
+    # drag and drop ---------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.files_dropped.emit(paths)
+            event.acceptProposedAction()

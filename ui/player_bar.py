@@ -1,0 +1,70 @@
+"""Play/pause, a frame slider and a frame counter: the transport shared by the motion and result players."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+
+
+class PlayerBar(QWidget):
+    frame_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.play_button = QToolButton()
+        self.play_button.setText("▶")
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._toggled)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Scrub through the frames")
+        self.slider.valueChanged.connect(self.frame_changed)
+        self.slider.valueChanged.connect(self._update_label)
+        self.label = QLabel("0 / 0")
+        self.label.setMinimumWidth(70)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.play_button)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.label)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.set_count(0)
+        self.set_fps(12.0)
+
+    def set_count(self, count: int) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, count - 1))
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.count = count
+        self.setEnabled(count > 0)
+        if count == 0:
+            self.play_button.setChecked(False)
+        self._update_label()
+
+    def set_fps(self, fps: float) -> None:
+        self.timer.setInterval(max(15, int(1000 / max(1.0, fps))))
+
+    def frame(self) -> int:
+        return self.slider.value()
+
+    def set_frame(self, index: int) -> None:
+        self.slider.setValue(index)
+
+    def _toggled(self, playing: bool) -> None:
+        self.play_button.setText("⏸" if playing else "▶")
+        if playing:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def _tick(self) -> None:
+        if self.count:
+            self.slider.setValue((self.slider.value() + 1) % self.count)
+
+    def _update_label(self) -> None:
+        self.label.setText(f"{self.slider.value() + 1 if self.count else 0} / {self.count}")
+
+    def stop(self) -> None:
+        self.play_button.setChecked(False)

@@ -1,0 +1,256 @@
+"""Queue panel: the persistent batch queue (studio.queue, SQLite under STUDIO_HOME) as a table with state,
+progress and ETA, plus cancel / retry / open folder. The window runs the queue's single consumer on a
+worker thread while jobs are waiting."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.progress import Progress
+from ui import core, render_bridge
+from ui.workers import Task, TaskRunner
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("Job", "State", "Progress", "ETA", "Output / reason")
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class QueuePanel(QWidget):
+    job_finished = Signal(int, str)  # job id, output path
+    job_state_changed = Signal(int, str)
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.queue = None
+        self.consumer: Task | None = None
+        self._running_job: int | None = None
+        self._states: dict[int, str] = {}
+        self.unavailable = None
+        try:
+            self.queue = core._api("studio.queue", "JobQueue", "The batch queue")()
+        except core.FeatureUnavailable as exc:
+            self.unavailable = str(exc)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Drop the selected queued job, or stop the running one (no file is left).")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Queue the selected failed or cancelled job again.")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.setToolTip("Show the selected job's output folder.")
+        self.open_button.clicked.connect(self.open_selected_folder)
+        self.run_button = QPushButton("Run queue")
+        self.run_button.setToolTip("Render the queued jobs one after another (also starts by itself when you "
+                                   "queue a render).")
+        self.run_button.clicked.connect(self.start_consumer)
+        self.summary = QLabel(self.unavailable or "")
+        self.summary.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.cancel_button, self.retry_button, self.open_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        self.timer = QTimer(self)
+        self.timer.setInterval(400)
+        self.timer.timeout.connect(self.refresh)
+        if self.queue is None:
+            for b in (self.run_button, self.cancel_button, self.retry_button, self.open_button):
+                b.setEnabled(False)
+        else:
+            self.timer.start()
+            self.refresh()
+
+    # jobs ------------------------------------------------------------------------------------------
+    def add_jobs(self, requests_and_outputs: list[tuple[object, str]], batch: str | None = None) -> list[int]:
+        if self.queue is None:
+            raise core.FeatureUnavailable(self.unavailable or "the batch queue is unavailable")
+        ids = [self.queue.add(request, out, batch=batch) for request, out in requests_and_outputs]
+        logger.info("queued %d job(s): %s", len(ids), ids)
+        self.refresh()
+        self.start_consumer()
+        return ids
+
+    def jobs(self) -> list:
+        return [] if self.queue is None else self.queue.jobs()
+
+    def selected_ids(self) -> list[int]:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        return [int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)) for r in sorted(rows)]
+
+    def cancel_job(self, job_id: int) -> str:
+        outcome = self.queue.cancel(job_id)
+        logger.info("job %d: %s", job_id, outcome)
+        self.refresh()
+        return outcome
+
+    def cancel_selected(self) -> None:
+        for job_id in self.selected_ids():
+            try:
+                self.cancel_job(job_id)
+            except Exception as exc:  # noqa: BLE001 - e.g. the job already finished
+                logger.warning("cancel job %d: %s", job_id, exc)
+
+    def retry_selected(self) -> None:
+        for job_id in self.selected_ids():
+            try:
+                self.queue.retry(job_id)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("retry job %d: %s", job_id, exc)
+        self.refresh()
+        self.start_consumer()
+
+    def open_selected_folder(self) -> None:
+        for job_id in self.selected_ids()[:1]:
+            folder = Path(self.queue.get(job_id).output).parent
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # the consumer ----------------------------------------------------------------------------------
+    def start_consumer(self) -> Task | None:
+        if self.queue is None or self.consumer is not None:
+            return self.consumer
+        queue_cls = core._api("studio.queue", "QueueRunner", "The batch queue")
+        consumer = queue_cls(self.queue, render_bridge.renderer())
+        queue = self.queue
+        panel = self
+
+        def work(report, _preview, cancel):
+            try:
+                consumer.acquire()
+            except Exception as exc:  # noqa: BLE001 - another runner (the CLI) owns the device
+                raise RuntimeError(f"the queue is being run elsewhere: {exc}") from None
+            ran = 0
+            try:
+                while not cancel.cancelled:
+                    job = queue.claim_next(consumer.device)
+                    if job is None:
+                        break
+                    panel._running_job = job.id
+                    consumer.run_job(job, report)
+                    panel._running_job = None
+                    ran += 1
+            finally:
+                consumer.release()
+            return ran
+
+        self.consumer = self.runner.start("batch queue", work)
+        self.consumer.progressed.connect(self._consumer_progress)
+        self.consumer.failed.connect(lambda m: self.summary.setText(m))
+        self.consumer.finished.connect(self._consumer_done)
+        self.run_button.setEnabled(False)
+        return self.consumer
+
+    def _consumer_progress(self, progress: Progress) -> None:
+        self.summary.setText(f"running job {self._running_job}: {progress.phase} {progress.current}/"
+                             f"{progress.total}")
+
+    def _consumer_done(self) -> None:
+        self.consumer = None
+        self.run_button.setEnabled(self.queue is not None)
+        self.refresh()
+        if self.queue is not None and self.queue.jobs("queued"):
+            QTimer.singleShot(0, self.start_consumer)
+
+    def stop(self) -> None:
+        """On close: stop the consumer; a job it was running goes back to the queue for next time."""
+        self.timer.stop()
+        if self.consumer is None:
+            return
+        self.consumer.cancel()
+        job_id = self._running_job
+        if job_id is not None:
+            try:
+                self.queue.cancel(job_id)
+            except Exception:  # noqa: BLE001 - it may have just finished
+                job_id = None
+        self.consumer.wait(60000)
+        if job_id is not None:
+            try:
+                if self.queue.get(job_id).state == "cancelled":
+                    self.queue.retry(job_id)
+            except Exception:  # noqa: BLE001
+                pass
+
+    def busy(self) -> bool:
+        return self.consumer is not None
+
+    # view ------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.queue is None:
+            return
+        jobs = self.queue.jobs()
+        self.table.setRowCount(len(jobs))
+        per_step_cache: dict[str, float | None] = {}
+        for row, job in enumerate(jobs):
+            engine = job.request.engine
+            if engine not in per_step_cache:
+                per_step_cache[engine] = self.queue.seconds_per_step(engine)
+            per_step = per_step_cache[engine]
+            eta = None
+            if job.state == "running":
+                if job.started and job.progress > 0.02:
+                    elapsed = time.time() - job.started
+                    eta = elapsed * (1 - job.progress) / job.progress
+                elif per_step:
+                    eta = per_step * job.request.steps * (1 - job.progress)
+            elif job.state == "queued" and per_step:
+                eta = per_step * job.request.steps
+            name = f"#{job.id} {Path(job.request.reference).stem} × {Path(job.request.motion).stem} ({engine})"
+            item = QTableWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, job.id)
+            self.table.setItem(row, 0, item)
+            self.table.setItem(row, 1, QTableWidgetItem(job.state))
+            bar = self.table.cellWidget(row, 2)
+            if not isinstance(bar, QProgressBar):
+                bar = QProgressBar()
+                self.table.setCellWidget(row, 2, bar)
+            bar.setValue(int(round(job.progress * 100)))
+            self.table.setItem(row, 3, QTableWidgetItem(_eta_text(eta) if job.state in ("queued", "running")
+                                                        else "—"))
+            detail = job.error if job.state == "failed" else (job.message or job.output)
+            self.table.setItem(row, 4, QTableWidgetItem(detail or ""))
+            previous = self._states.get(job.id)
+            if previous != job.state:
+                self._states[job.id] = job.state
+                if previous is not None:
+                    self.job_state_changed.emit(job.id, job.state)
+                    if job.state == "finished":
+                        self.job_finished.emit(job.id, job.output)
+        counts = self.queue.counts()
+        if self.consumer is None:
+            self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n) or "The queue is empty.")

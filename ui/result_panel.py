@@ -1,0 +1,115 @@
+"""Result panel: reference | pose | result side by side, one scrubber for all three, the identity plot
+under the timeline, and live step previews while a preview render runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ui import core, render_bridge
+from ui.frame_view import FrameView
+from ui.identity_plot import IdentityPlot
+from ui.player_bar import PlayerBar
+from ui.workers import TaskRunner
+
+logger = logging.getLogger(__name__)
+
+
+class ResultPanel(QWidget):
+    result_loaded = Signal(str)
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.path: str | None = None
+        self.frames: list[np.ndarray] = []
+        self.pose_frames: list[np.ndarray] = []
+        self.reference: np.ndarray | None = None
+        self.caption = ""
+        self.reference_view = FrameView("Reference")
+        self.pose_view = FrameView("Pose")
+        self.result_view = FrameView("The rendered result appears here.\nPreview: Ctrl+P   Render: Ctrl+R")
+        self.player = PlayerBar()
+        self.player.frame_changed.connect(self.show_frame)
+        self.identity = IdentityPlot()
+        self.identity.frame_clicked.connect(self.player.set_frame)
+        self.title = QLabel("<b>Result</b>")
+        views = QHBoxLayout()
+        for title, view in (("reference", self.reference_view), ("pose", self.pose_view),
+                            ("result", self.result_view)):
+            column = QVBoxLayout()
+            column.addWidget(QLabel(title))
+            column.addWidget(view, 1)
+            views.addLayout(column, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addLayout(views, 1)
+        layout.addWidget(self.player)
+        layout.addWidget(self.identity)
+
+    # live previews ---------------------------------------------------------------------------------
+    def show_step_preview(self, payload) -> None:
+        frame, step, total = payload if isinstance(payload, tuple) else (payload, 0, 0)
+        self.result_view.set_frame(frame)
+        self.result_view.set_caption(f"live preview — step {step}/{total} (latent approximation)")
+
+    # results ---------------------------------------------------------------------------------------
+    def set_reference(self, image: np.ndarray | None) -> None:
+        self.reference = image
+        self.reference_view.set_frame(image)
+
+    def show_frames(self, frames: list[np.ndarray], pose_frames: list[np.ndarray], caption: str,
+                    reference: np.ndarray | None = None, fps: float = 8.0, scores=None) -> None:
+        """Show frames already in memory (the instant preview)."""
+        self.frames, self.pose_frames, self.caption = list(frames), list(pose_frames), caption
+        if reference is not None:
+            self.reference_view.set_frame(reference)
+        self.identity.set_scores(list(scores or []), "" if scores else "No identity scores for this result.")
+        self.player.set_fps(fps)
+        self.player.set_count(len(frames))
+        self.show_frame(0)
+
+    def load_result(self, mp4: str):
+        """Decode a finished mp4 for the player and read its sidecar's identity scores."""
+        self.title.setText(f"<b>Result</b> — {Path(mp4).name}")
+        sidecar = render_bridge.read_sidecar(mp4) or {}
+
+        def work(report, _preview, cancel):
+            return core.read_preview_frames(mp4, 512, 2000, report, cancel)
+
+        task = self.runner.start("decode result", work)
+        task.succeeded.connect(lambda frames: self._decoded(mp4, frames, sidecar))
+        task.failed.connect(lambda m: self.result_view.set_placeholder(f"Could not read {mp4}: {m}"))
+        return task
+
+    def _decoded(self, mp4: str, frames: list[np.ndarray], sidecar: dict) -> None:
+        self.path = mp4
+        engine = sidecar.get("engine", "")
+        caption = ("warp engine — instant preview, not model output" if engine == "warp"
+                   else f"{engine} output" if engine else "")
+        identity = sidecar.get("identity") or {}
+        scores = identity.get("scores") or []
+        fps = float((sidecar.get("output") or {}).get("fps") or 8.0)
+        poses = self.pose_frames if len(self.pose_frames) == len(frames) else []
+        self.show_frames(frames, poses, caption, fps=fps, scores=scores)
+        if not scores:
+            self.identity.set_scores([], identity.get("reason") or "No identity scores for this result.")
+        logger.info("result %s: %d frames", mp4, len(frames))
+        self.result_loaded.emit(mp4)
+
+    def show_frame(self, index: int) -> None:
+        if 0 <= index < len(self.frames):
+            self.result_view.set_frame(self.frames[index])
+            self.result_view.set_caption(self.caption)
+        if 0 <= index < len(self.pose_frames):
+            self.pose_view.set_frame(self.pose_frames[index])
+        self.identity.set_current(index)
+
+    def set_pose_frames(self, pose_frames: list[np.ndarray]) -> None:
+        self.pose_frames = list(pose_frames)
+        self.show_frame(self.player.frame())

@@ -1,0 +1,122 @@
+"""Long work off the GUI thread: a ``Task`` runs one studio call on a QThread with a CancelToken.
+
+The call receives ``report`` (studio Progress) and ``preview`` (an RGB frame) callables; both are
+forwarded to the GUI thread through queued signals and throttled, so a chatty render cannot flood the
+event loop. ``TaskRunner`` owns every running task, so closing the window cancels and joins them all and
+no thread outlives the window (the tests check this).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from studio.errors import StudioError
+from studio.progress import Cancelled, CancelToken, Progress
+
+logger = logging.getLogger(__name__)
+
+#: fn(report, preview, cancel) -> result
+TaskFunction = Callable[[Callable[[Progress], None], Callable[[Any], None], CancelToken], Any]
+
+#: Forward at most this many progress / preview reports per second to the GUI thread.
+PROGRESS_RATE_S = 0.05
+PREVIEW_RATE_S = 0.15
+
+
+class Task(QThread):
+    progressed = Signal(object)  # Progress
+    previewed = Signal(object)  # np.ndarray RGB
+    succeeded = Signal(object)  # the call's result
+    failed = Signal(str)  # a message a person can act on
+    was_cancelled = Signal()
+
+    def __init__(self, name: str, fn: TaskFunction, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._fn = fn
+        self.token = CancelToken()
+        self._last_progress = 0.0
+        self._last_preview = 0.0
+        self.result: Any = None
+        self.error: str | None = None
+        self.outcome = "running"
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def _report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.total > 0 and progress.current >= progress.total
+        if final or now - self._last_progress >= PROGRESS_RATE_S:
+            self._last_progress = now
+            self.progressed.emit(progress)
+
+    def _preview(self, frame: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_preview >= PREVIEW_RATE_S:
+            self._last_preview = now
+            self.previewed.emit(frame)
+
+    def run(self) -> None:  # runs on the worker thread
+        try:
+            self.result = self._fn(self._report, self._preview, self.token)
+        except Cancelled:
+            self.outcome = "cancelled"
+            self.was_cancelled.emit()
+            return
+        except StudioError as exc:
+            self.outcome, self.error = "failed", str(exc)
+        except Exception as exc:  # noqa: BLE001 - the job boundary: every failure becomes a message
+            logger.error("%s failed:\n%s", self.name, traceback.format_exc())
+            self.outcome, self.error = "failed", f"{type(exc).__name__}: {exc}"
+        if self.error is not None:
+            self.failed.emit(self.error)
+        else:
+            self.outcome = "succeeded"
+            self.succeeded.emit(self.result)
+
+
+class TaskRunner(QObject):
+    """Starts tasks, keeps them alive while they run, and cancels + joins them all on shutdown."""
+
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks: list[Task] = []
+
+    def start(self, name: str, fn: TaskFunction) -> Task:
+        task = Task(name, fn, self)
+        task.finished.connect(lambda t=task: self._forget(t))
+        self._tasks.append(task)
+        task.start()
+        self.busy_changed.emit(True)
+        return task
+
+    def _forget(self, task: Task) -> None:
+        if task in self._tasks:
+            task.wait()
+            self._tasks.remove(task)
+            task.deleteLater()
+        self.busy_changed.emit(bool(self._tasks))
+
+    def running(self) -> list[Task]:
+        return [t for t in self._tasks if t.isRunning()]
+
+    def cancel_all(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel every task and wait for its thread; True when all stopped in time."""
+        self.cancel_all()
+        ok = True
+        for task in list(self._tasks):
+            ok = task.wait(timeout_ms) and ok
+        return ok
