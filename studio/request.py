@@ -100,6 +100,15 @@ class RenderRequest:
     export: ExportOptions = field(default_factory=ExportOptions)
     version: int = REQUEST_VERSION
 
+    def __post_init__(self) -> None:
+        # Accept plain dicts for the nested settings (as JSON gives them); a frozen dataclass sets via object.
+        for name, kind in (("export", ExportOptions), ("hjb", HJBSettings)):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, _nested(kind, value, name))
+        if self.alignment is None:
+            object.__setattr__(self, "alignment", {})
+
     # ----------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

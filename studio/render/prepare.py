@@ -276,8 +276,9 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
     warnings.extend(face.warnings)
     embedding = None if face.embedding is None or no_face else np.asarray(face.embedding, dtype=np.float32)
     if embedding is None:
-        warnings.append("antelopev2 is not installed: rendering with a zero identity embedding "
-                        "(real identity needs models/antelopev2; see `python -m studio download`)")
+        if request.engine == "diffusion":
+            warnings.append("antelopev2 is not installed: rendering with a zero identity embedding "
+                            "(real identity needs models/antelopev2; see `python -m studio download`)")
         return None, face.source, None, "antelopev2 is not installed (identity scores need it)", face.box
 
     def embed(frame: np.ndarray) -> np.ndarray | None:
