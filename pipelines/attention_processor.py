@@ -36,7 +36,13 @@ class AnimationIDAttnNormalizedProcessor(nn.Module):
     ``encoder_hidden_states`` is ``[N, T, D]`` whose last ``num_tokens`` tokens are the face tokens.
     """
 
-    def __init__(self, hidden_size: int, cross_attention_dim: int, num_tokens: int = NUM_FACE_TOKENS, scale: float = 1.0):
+    def __init__(
+        self,
+        hidden_size: int,
+        cross_attention_dim: int,
+        num_tokens: int = NUM_FACE_TOKENS,
+        scale: float = 1.0,
+    ):
         super().__init__()
         self.hidden_size = hidden_size
         self.cross_attention_dim = cross_attention_dim
@@ -56,7 +62,9 @@ class AnimationIDAttnNormalizedProcessor(nn.Module):
         **kwargs,
     ) -> torch.Tensor:
         if encoder_hidden_states is None:
-            raise ValueError("AnimationIDAttnNormalizedProcessor needs encoder_hidden_states (CLIP token + face tokens)")
+            raise ValueError(
+                "AnimationIDAttnNormalizedProcessor needs encoder_hidden_states (CLIP token + face tokens)"
+            )
         split = encoder_hidden_states.shape[1] - self.num_tokens
         clip_tokens, face_tokens = encoder_hidden_states[:, :split], encoder_hidden_states[:, split:]
 

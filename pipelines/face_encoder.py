@@ -45,20 +45,33 @@ class PerceiverAttention(nn.Module):
 
 def _feed_forward(dim: int, mult: int = 4) -> nn.Sequential:
     inner = dim * mult
-    return nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, inner, bias=False), nn.GELU(), nn.Linear(inner, dim, bias=False))
+    return nn.Sequential(
+        nn.LayerNorm(dim), nn.Linear(dim, inner, bias=False), nn.GELU(), nn.Linear(inner, dim, bias=False)
+    )
 
 
 class FacePerceiver(nn.Module):
     """Four (PerceiverAttention, FeedForward) pairs with residuals between ``proj_in`` and ``proj_out``/``norm_out``."""
 
-    def __init__(self, dim: int, depth: int, dim_head: int, heads: int, embedding_dim: int, output_dim: int, ff_mult: int):
+    def __init__(
+        self,
+        dim: int,
+        depth: int,
+        dim_head: int,
+        heads: int,
+        embedding_dim: int,
+        output_dim: int,
+        ff_mult: int,
+    ):
         super().__init__()
         self.proj_in = nn.Linear(embedding_dim, dim)
         self.proj_out = nn.Linear(dim, output_dim)
         self.norm_out = nn.LayerNorm(output_dim)
         self.layers = nn.ModuleList(
             [
-                nn.ModuleList([PerceiverAttention(dim=dim, dim_head=dim_head, heads=heads), _feed_forward(dim, ff_mult)])
+                nn.ModuleList(
+                    [PerceiverAttention(dim=dim, dim_head=dim_head, heads=heads), _feed_forward(dim, ff_mult)]
+                )
                 for _ in range(depth)
             ]
         )
@@ -86,7 +99,9 @@ class FusionFaceId(ModelMixin, ConfigMixin):
     ):
         super().__init__()
         if cross_attention_dim % _DIM_HEAD:
-            raise ValueError(f"cross_attention_dim must be a multiple of {_DIM_HEAD}, got {cross_attention_dim}")
+            raise ValueError(
+                f"cross_attention_dim must be a multiple of {_DIM_HEAD}, got {cross_attention_dim}"
+            )
         self.num_tokens = num_tokens
         self.cross_attention_dim = cross_attention_dim
         self.proj = nn.Sequential(

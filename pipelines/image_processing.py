@@ -17,7 +17,9 @@ def to_pil_rgb(image: ImageLike, what: str = "image") -> PIL.Image.Image:
         return image.convert("RGB") if image.mode != "RGB" else image
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"{what} must be a uint8 array [H, W, 3], got dtype {image.dtype} shape {image.shape}")
+            raise ValueError(
+                f"{what} must be a uint8 array [H, W, 3], got dtype {image.dtype} shape {image.shape}"
+            )
         return PIL.Image.fromarray(image)
     raise ValueError(f"{what} must be a PIL image or a uint8 numpy array, got {type(image).__name__}")
 
@@ -64,7 +66,9 @@ def resize_with_antialiasing(x: torch.Tensor, size: tuple[int, int]) -> torch.Te
     return F.interpolate(x, size=size, mode="bicubic", align_corners=True)
 
 
-def clip_pixel_values(image: PIL.Image.Image, mean: list[float], std: list[float], size: int = 224) -> torch.Tensor:
+def clip_pixel_values(
+    image: PIL.Image.Image, mean: list[float], std: list[float], size: int = 224
+) -> torch.Tensor:
     """Reference image at its original size → CLIP input ``[1, 3, size, size]`` float32 (normalised)."""
     x = pil_to_tensor01(image) * 2.0 - 1.0  # the blur works in [-1, 1] like the original
     x = resize_with_antialiasing(x, (size, size))

@@ -39,7 +39,9 @@ class CheckpointError(Exception):
         self.models_dir = str(models_dir)
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"the model folder {self.models_dir} is not usable ({len(self.problems)} problem(s)):\n{lines}")
+        super().__init__(
+            f"the model folder {self.models_dir} is not usable ({len(self.problems)} problem(s)):\n{lines}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------- file finding
@@ -73,7 +75,9 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 — any reader failure means the same thing to the user
-        raise CheckpointError(path.parent.parent, [f"{path}: cannot be read as weights ({type(exc).__name__}: {exc})"]) from exc
+        raise CheckpointError(
+            path.parent.parent, [f"{path}: cannot be read as weights ({type(exc).__name__}: {exc})"]
+        ) from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -115,7 +119,11 @@ def pose_net_config(state: dict[str, torch.Tensor]) -> dict[str, int]:
 
 
 def _compare_state(
-    where: str, expected: dict[str, torch.Size], state: dict[str, torch.Tensor], problems: list[str], limit: int = 20
+    where: str,
+    expected: dict[str, torch.Size],
+    state: dict[str, torch.Tensor],
+    problems: list[str],
+    limit: int = 20,
 ) -> None:
     """Append missing / unexpected / wrong-shape keys (at most ``limit`` of each kind, then a count)."""
     missing = [k for k in expected if k not in state]
@@ -176,7 +184,9 @@ def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
     for stem in ANIMATION_FILES:
         path = find_animation_file(models_dir, stem)
         if path is None:
-            problems.append(f"missing file {models_dir / ANIMATION_FOLDER / (stem + '.pth')} (or .safetensors)")
+            problems.append(
+                f"missing file {models_dir / ANIMATION_FOLDER / (stem + '.pth')} (or .safetensors)"
+            )
             continue
         try:
             states[stem] = load_state_dict(path)
@@ -201,16 +211,24 @@ def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
             problems.append(f"{ANIMATION_FOLDER}/pose_net: cannot infer sizes (missing key {exc})")
     if "unet" in states and unet_config is not None:
         try:
-            unet = _meta_build(lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": num_tokens}))
+            unet = _meta_build(
+                lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": num_tokens})
+            )
             _compare_state(f"{ANIMATION_FOLDER}/unet", _expected_shapes(unet), states["unet"], problems)
         except Exception as exc:  # noqa: BLE001 — a broken config can fail in many ways inside diffusers
-            problems.append(f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})")
+            problems.append(
+                f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})"
+            )
     return problems
 
 
 # ---------------------------------------------------------------------------------------------------- loading
-def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str]) -> None:
-    state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked") or k in module.state_dict()}
+def _load_strict(
+    module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str]
+) -> None:
+    state = {
+        k: v for k, v in state.items() if not k.endswith("num_batches_tracked") or k in module.state_dict()
+    }
     before = len(problems)
     _compare_state(where, _expected_shapes(module), state, problems)
     if len(problems) == before:
@@ -260,14 +278,20 @@ def load_stable_animator_pipeline(
     unet_config = json.loads((svd / "unet" / "config.json").read_text())
     unet = StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})
     unet_state = load_state_dict(find_animation_file(models_dir, "unet"))
-    for module, state, name in ((face_encoder, face_state, "face_encoder"), (pose_net, pose_state, "pose_net"), (unet, unet_state, "unet")):
+    for module, state, name in (
+        (face_encoder, face_state, "face_encoder"),
+        (pose_net, pose_state, "pose_net"),
+        (unet, unet_state, "unet"),
+    ):
         _load_strict(module, state, f"{ANIMATION_FOLDER}/{name}", problems)
     del unet_state
 
     try:
         vae = AutoencoderKLTemporalDecoder.from_pretrained(svd / "vae", low_cpu_mem_usage=False)
         # Eager attention reproduces the reference (transformers 4.35) bit for bit; SDPA differs by rounding.
-        image_encoder = CLIPVisionModelWithProjection.from_pretrained(svd / "image_encoder", attn_implementation="eager")
+        image_encoder = CLIPVisionModelWithProjection.from_pretrained(
+            svd / "image_encoder", attn_implementation="eager"
+        )
         scheduler = EulerDiscreteScheduler.from_pretrained(svd / "scheduler")
     except Exception as exc:  # noqa: BLE001 — report library loading errors as a model-folder problem
         problems.append(f"{svd}: cannot load a stock SVD component ({type(exc).__name__}: {exc})")
@@ -276,7 +300,10 @@ def load_stable_animator_pipeline(
         raise CheckpointError(models_dir, problems)
 
     cross = unet.config.cross_attention_dim
-    if face_cfg["cross_attention_dim"] != cross or face_cfg["clip_embeddings_dim"] != image_encoder.config.projection_dim:
+    if (
+        face_cfg["cross_attention_dim"] != cross
+        or face_cfg["clip_embeddings_dim"] != image_encoder.config.projection_dim
+    ):
         raise CheckpointError(
             models_dir,
             [
@@ -303,26 +330,30 @@ def load_stable_animator_pipeline(
         feature_extractor=feature_extractor,
         **pipeline_kwargs,
     )
-    for module in (vae, image_encoder, unet, pose_net, face_encoder):
-        module.requires_grad_(False)
-        module.eval()
-    return pipe.to(device=device, dtype=dtype)
+    move_modules(pipe, device=device, dtype=dtype)
+    return pipe
+
+
+def move_modules(pipe, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> None:
+    """Freeze every module and move/cast it in place. Uses ``nn.Module.to`` directly: diffusers' ``ModelMixin.to``
+    warns about fp32-kept modules even when there are none."""
+    for module in pipe.components.values():
+        if isinstance(module, torch.nn.Module):
+            module.requires_grad_(False)
+            module.eval()
+            torch.nn.Module.to(module, device=device, dtype=dtype)
 
 
 def _load_feature_extractor(svd: Path):
-    """CLIPImageProcessor from ``feature_extractor/`` when present (only its mean/std are used); else None."""
+    """CLIP image processor from ``feature_extractor/`` when present (only its mean/std are used); else None.
+
+    transformers 5's default ``CLIPImageProcessor`` wants torchvision (which cannot be installed beside this torch)
+    and falls back to the PIL processor with a warning; ask for the PIL one directly."""
     path = svd / "feature_extractor"
     if not (path / "preprocessor_config.json").is_file():
         return None
-    import logging
-
-    from transformers import CLIPImageProcessor
-
-    # transformers 5 warns that the fast processor needs torchvision and falls back to PIL; that is fine here.
-    logger = logging.getLogger("transformers")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
     try:
-        return CLIPImageProcessor.from_pretrained(path)
-    finally:
-        logger.setLevel(level)
+        from transformers import CLIPImageProcessorPil as processor_class
+    except ImportError:  # older transformers
+        from transformers import CLIPImageProcessor as processor_class
+    return processor_class.from_pretrained(path)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import PIL.Image
@@ -170,14 +171,24 @@ class StableAnimatorPipeline(DiffusionPipeline):
     ) -> None:
         """Raise ``ValueError`` naming the first bad argument and its value."""
         if not isinstance(image, (PIL.Image.Image, np.ndarray)):
-            raise ValueError(f"`image` must be a PIL image or a uint8 numpy array, got {type(image).__name__}")
+            raise ValueError(
+                f"`image` must be a PIL image or a uint8 numpy array, got {type(image).__name__}"
+            )
         if not isinstance(pose_images, (list, tuple)) or len(pose_images) == 0:
-            raise ValueError(f"`pose_images` must be a non-empty list of images, got {type(pose_images).__name__}")
+            raise ValueError(
+                f"`pose_images` must be a non-empty list of images, got {type(pose_images).__name__}"
+            )
         for name, value in (("height", height), ("width", width)):
             if not isinstance(value, int) or value <= 0 or value % self.vae_scale_factor:
-                raise ValueError(f"`{name}` must be a positive multiple of {self.vae_scale_factor}, got {value!r}")
-        if num_frames is not None and (not isinstance(num_frames, int) or not 1 <= num_frames <= len(pose_images)):
-            raise ValueError(f"`num_frames` must be between 1 and len(pose_images)={len(pose_images)}, got {num_frames!r}")
+                raise ValueError(
+                    f"`{name}` must be a positive multiple of {self.vae_scale_factor}, got {value!r}"
+                )
+        if num_frames is not None and (
+            not isinstance(num_frames, int) or not 1 <= num_frames <= len(pose_images)
+        ):
+            raise ValueError(
+                f"`num_frames` must be between 1 and len(pose_images)={len(pose_images)}, got {num_frames!r}"
+            )
         if not isinstance(tile_size, int) or tile_size < 1:
             raise ValueError(f"`tile_size` must be a positive integer, got {tile_size!r}")
         if not isinstance(tile_overlap, int) or tile_overlap < 0:
@@ -186,7 +197,9 @@ class StableAnimatorPipeline(DiffusionPipeline):
         effective_tile = min(tile_size, frames)
         if frames > effective_tile:
             if tile_overlap >= tile_size:
-                raise ValueError(f"`tile_overlap` must be smaller than tile_size={tile_size}, got {tile_overlap}")
+                raise ValueError(
+                    f"`tile_overlap` must be smaller than tile_size={tile_size}, got {tile_overlap}"
+                )
             covered = {f for tile in temporal_tiles(frames, effective_tile, tile_overlap) for f in tile}
             if len(covered) != frames:
                 raise ValueError(
@@ -195,7 +208,10 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 )
         if not isinstance(num_inference_steps, int) or num_inference_steps < 1:
             raise ValueError(f"`num_inference_steps` must be a positive integer, got {num_inference_steps!r}")
-        for name, value in (("min_guidance_scale", min_guidance_scale), ("max_guidance_scale", max_guidance_scale)):
+        for name, value in (
+            ("min_guidance_scale", min_guidance_scale),
+            ("max_guidance_scale", max_guidance_scale),
+        ):
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
         if max_guidance_scale <= 1:
@@ -203,26 +219,48 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 f"`max_guidance_scale` must be > 1 (classifier-free guidance is always on; the original crashes "
                 f"at exactly 1), got {max_guidance_scale!r}"
             )
-        if not isinstance(noise_aug_strength, (int, float)) or not math.isfinite(noise_aug_strength) or noise_aug_strength < 0:
+        if (
+            not isinstance(noise_aug_strength, (int, float))
+            or not math.isfinite(noise_aug_strength)
+            or noise_aug_strength < 0
+        ):
             raise ValueError(f"`noise_aug_strength` must be a finite number >= 0, got {noise_aug_strength!r}")
-        if decode_chunk_size is not None and (not isinstance(decode_chunk_size, int) or decode_chunk_size < 1):
-            raise ValueError(f"`decode_chunk_size` must be None or a positive integer, got {decode_chunk_size!r}")
+        if decode_chunk_size is not None and (
+            not isinstance(decode_chunk_size, int) or decode_chunk_size < 1
+        ):
+            raise ValueError(
+                f"`decode_chunk_size` must be None or a positive integer, got {decode_chunk_size!r}"
+            )
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"`output_type` must be one of {OUTPUT_TYPES}, got {output_type!r}")
         id_dim = self.face_encoder.config.id_embeddings_dim
         if id_embedding is not None:
             size = int(np.prod(tuple(id_embedding.shape))) if hasattr(id_embedding, "shape") else -1
             if size != id_dim:
-                shape = tuple(id_embedding.shape) if hasattr(id_embedding, "shape") else type(id_embedding).__name__
-                raise ValueError(f"`id_embedding` must hold {id_dim} values (face encoder input size), got {shape}")
+                shape = (
+                    tuple(id_embedding.shape)
+                    if hasattr(id_embedding, "shape")
+                    else type(id_embedding).__name__
+                )
+                raise ValueError(
+                    f"`id_embedding` must hold {id_dim} values (face encoder input size), got {shape}"
+                )
         if latents is not None:
-            expected = (self.unet.config.out_channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
+            expected = (
+                self.unet.config.out_channels,
+                height // self.vae_scale_factor,
+                width // self.vae_scale_factor,
+            )
             if latents.ndim != 5 or latents.shape[0] != 1 or tuple(latents.shape[2:]) != expected:
-                raise ValueError(f"`latents` must have shape [1, frames, {', '.join(map(str, expected))}], got {tuple(latents.shape)}")
+                raise ValueError(
+                    f"`latents` must have shape [1, frames, {', '.join(map(str, expected))}], got {tuple(latents.shape)}"
+                )
         if callback_on_step_end_tensor_inputs is not None:
             bad = [k for k in callback_on_step_end_tensor_inputs if k not in self._callback_tensor_inputs]
             if bad:
-                raise ValueError(f"`callback_on_step_end_tensor_inputs` has unknown names {bad}; allowed: {self._callback_tensor_inputs}")
+                raise ValueError(
+                    f"`callback_on_step_end_tensor_inputs` has unknown names {bad}; allowed: {self._callback_tensor_inputs}"
+                )
 
     # ------------------------------------------------------------------ conditioning
     def _encode_image(self, image: PIL.Image.Image, device: torch.device) -> torch.Tensor:
@@ -231,7 +269,9 @@ class StableAnimatorPipeline(DiffusionPipeline):
         mean = list(getattr(fe, "image_mean", None) or CLIP_MEAN)
         std = list(getattr(fe, "image_std", None) or CLIP_STD)
         size = self.image_encoder.config.image_size
-        pixels = clip_pixel_values(image, mean, std, size=size).to(device=device, dtype=self.image_encoder.dtype)
+        pixels = clip_pixel_values(image, mean, std, size=size).to(
+            device=device, dtype=self.image_encoder.dtype
+        )
         return self.image_encoder(pixels).image_embeds.unsqueeze(1)
 
     def _encode_face(self, id_embedding: Any, image_embeds: torch.Tensor) -> torch.Tensor:
@@ -264,7 +304,9 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 self.vae.to(dtype=self.unet.dtype)
         return latents
 
-    def _get_add_time_ids(self, fps: int, motion_bucket_id: float, noise_aug_strength: float, dtype, device) -> torch.Tensor:
+    def _get_add_time_ids(
+        self, fps: int, motion_bucket_id: float, noise_aug_strength: float, dtype, device
+    ) -> torch.Tensor:
         """``[[fps, motion_bucket_id, noise_aug_strength]]`` (``fps`` already decremented by the caller)."""
         ids = torch.tensor([[fps, motion_bucket_id, noise_aug_strength]], dtype=dtype, device=device)
         expected = self.unet.add_embedding.linear_1.in_features
@@ -288,7 +330,13 @@ class StableAnimatorPipeline(DiffusionPipeline):
         """Initial noise ``[1, F, 4, h, w]``: ``tile_size`` frames drawn (second generator draw) or supplied, scaled by
         ``init_noise_sigma`` and repeated periodically along frames (spec §10 step 8)."""
         if latents is None:
-            shape = (1, tile_size, self.unet.config.out_channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
+            shape = (
+                1,
+                tile_size,
+                self.unet.config.out_channels,
+                height // self.vae_scale_factor,
+                width // self.vae_scale_factor,
+            )
             latents = randn_tensor(shape, generator=generator, device=device, dtype=dtype)
         else:
             latents = latents.to(device=device, dtype=dtype)
@@ -318,24 +366,45 @@ class StableAnimatorPipeline(DiffusionPipeline):
         The unconditional half gets zero pose latents (the reference passes none; conv_in(x) + 0 is identical)."""
         if batched_cfg:
             poses = torch.cat([torch.zeros_like(pose_latents), pose_latents])
-            out = self.unet(latent_model_input, t, encoder_hidden_states, added_time_ids, pose_latents=poses, return_dict=False)[0]
+            out = self.unet(
+                latent_model_input,
+                t,
+                encoder_hidden_states,
+                added_time_ids,
+                pose_latents=poses,
+                return_dict=False,
+            )[0]
             on_unet_call()
             return out[:1], out[1:]
         uncond = self.unet(
-            latent_model_input[:1], t, encoder_hidden_states[:1], added_time_ids[:1], pose_latents=None, return_dict=False
+            latent_model_input[:1],
+            t,
+            encoder_hidden_states[:1],
+            added_time_ids[:1],
+            pose_latents=None,
+            return_dict=False,
         )[0]
         on_unet_call()
         cond = self.unet(
-            latent_model_input[1:], t, encoder_hidden_states[1:], added_time_ids[1:], pose_latents=pose_latents, return_dict=False
+            latent_model_input[1:],
+            t,
+            encoder_hidden_states[1:],
+            added_time_ids[1:],
+            pose_latents=pose_latents,
+            return_dict=False,
         )[0]
         on_unet_call()
         return uncond, cond
 
-    def _scheduler_step(self, model_output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor, step_index: int) -> torch.Tensor:
+    def _scheduler_step(
+        self, model_output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor, step_index: int
+    ) -> torch.Tensor:
         """One Euler step. Override point for HJB face refinement (spec §11)."""
         return self.scheduler.step(model_output, t, latents, return_dict=False)[0]
 
-    def decode_latents(self, latents: torch.Tensor, num_frames: int, decode_chunk_size: int | None = None) -> torch.Tensor:
+    def decode_latents(
+        self, latents: torch.Tensor, num_frames: int, decode_chunk_size: int | None = None
+    ) -> torch.Tensor:
         """``[B, F, 4, h, w]`` latents → ``[B, 3, F, H, W]`` float32 in [-1, 1]; chunked along frames (the temporal
         decoder only sees the frames of one chunk, so results depend on the chunk size). Differentiable."""
         chunk = decode_chunk_size or num_frames
@@ -384,7 +453,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
         output_type: str = "np",
         return_dict: bool = True,
         batched_cfg: bool = True,
-        callback_on_step_end: Callable[["StableAnimatorPipeline", int, torch.Tensor, dict], dict] | None = None,
+        callback_on_step_end: Callable[[StableAnimatorPipeline, int, torch.Tensor, dict], dict] | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
         callback_on_unet_call: Callable[[int, int], None] | None = None,
     ) -> StableAnimatorPipelineOutput | tuple:
@@ -432,7 +501,9 @@ class StableAnimatorPipeline(DiffusionPipeline):
         encoder_hidden_states = torch.cat([torch.zeros_like(cond_states), cond_states])
 
         # 3. VAE conditioning latents (first generator draw), repeated over frames; unconditional = zeros
-        image_latents = self._encode_vae_image(image, height, width, noise_aug_strength, generator, device).to(dtype)
+        image_latents = self._encode_vae_image(
+            image, height, width, noise_aug_strength, generator, device
+        ).to(dtype)
         image_latents = image_latents.unsqueeze(1).repeat(1, num_frames, 1, 1, 1)
         image_latents = torch.cat([torch.zeros_like(image_latents), image_latents])
 
@@ -446,7 +517,9 @@ class StableAnimatorPipeline(DiffusionPipeline):
         self._num_timesteps = len(timesteps)
 
         # 6. Initial latents (second generator draw unless supplied)
-        latents = self.prepare_latents(num_frames, tile_size, height, width, dtype, device, generator, latents)
+        latents = self.prepare_latents(
+            num_frames, tile_size, height, width, dtype, device, generator, latents
+        )
 
         # 7. Per-frame guidance [1, F, 1, 1, 1]
         guidance = torch.linspace(min_guidance_scale, max_guidance_scale, num_frames).unsqueeze(0)
@@ -495,7 +568,11 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 latents = self._scheduler_step(noise_pred, t, latents, i)
 
                 if callback_on_step_end is not None:
-                    local_vars = {"latents": latents, "noise_pred": noise_pred, "image_latents": image_latents}
+                    local_vars = {
+                        "latents": latents,
+                        "noise_pred": noise_pred,
+                        "image_latents": image_latents,
+                    }
                     callback_kwargs = {k: local_vars[k] for k in tensor_inputs}
                     callback_outputs = callback_on_step_end(self, i, t, callback_kwargs) or {}
                     latents = callback_outputs.pop("latents", latents)
@@ -506,7 +583,9 @@ class StableAnimatorPipeline(DiffusionPipeline):
         if output_type == "latent":
             frames = latents
         else:
-            frames = self.postprocess(self.decode_latents(latents, num_frames, decode_chunk_size), output_type)
+            frames = self.postprocess(
+                self.decode_latents(latents, num_frames, decode_chunk_size), output_type
+            )
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames,)

@@ -61,18 +61,26 @@ class FaceStrippingTransformerSpatioTemporalModel(TransformerSpatioTemporalModel
         frame_index = torch.arange(num_frames, device=hidden_states.device).repeat(batch_size, 1).reshape(-1)
         frame_emb = self.time_pos_embed(self.time_proj(frame_index).to(dtype=hidden_states.dtype))[:, None, :]
 
-        for block, temporal_block in zip(self.transformer_blocks, self.temporal_transformer_blocks):
+        for block, temporal_block in zip(
+            self.transformer_blocks, self.temporal_transformer_blocks, strict=True
+        ):
             if torch.is_grad_enabled() and self.gradient_checkpointing:
-                hidden_states = self._gradient_checkpointing_func(block, hidden_states, None, encoder_hidden_states, None)
+                hidden_states = self._gradient_checkpointing_func(
+                    block, hidden_states, None, encoder_hidden_states, None
+                )
             else:
                 hidden_states = block(hidden_states, encoder_hidden_states=encoder_hidden_states)
-            mixed = temporal_block(hidden_states + frame_emb, num_frames=num_frames, encoder_hidden_states=time_context)
+            mixed = temporal_block(
+                hidden_states + frame_emb, num_frames=num_frames, encoder_hidden_states=time_context
+            )
             hidden_states = self.time_mixer(
                 x_spatial=hidden_states, x_temporal=mixed, image_only_indicator=image_only_indicator
             )
 
         hidden_states = self.proj_out(hidden_states)
-        hidden_states = hidden_states.reshape(batch_frames, height, width, inner_dim).permute(0, 3, 1, 2).contiguous()
+        hidden_states = (
+            hidden_states.reshape(batch_frames, height, width, inner_dim).permute(0, 3, 1, 2).contiguous()
+        )
         output = hidden_states + residual
         if not return_dict:
             return (output,)
@@ -162,6 +170,8 @@ class StableAnimatorUNet(UNetSpatioTemporalConditionModel):
         """
         self.conv_in.pose_latents = pose_latents
         try:
-            return super().forward(sample, timestep, encoder_hidden_states, added_time_ids, return_dict=return_dict)
+            return super().forward(
+                sample, timestep, encoder_hidden_states, added_time_ids, return_dict=return_dict
+            )
         finally:
             self.conv_in.pose_latents = None
