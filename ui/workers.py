@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,9 @@ TaskFunction = Callable[[Callable[[Progress], None], Callable[[Any], None], Canc
 #: Forward at most this many progress / preview reports per second to the GUI thread.
 PROGRESS_RATE_S = 0.05
 PREVIEW_RATE_S = 0.15
+
+#: Every Task not yet garbage-collected (the tests check none is still running after each test).
+LIVE_TASKS: weakref.WeakSet = weakref.WeakSet()
 
 
 class Task(QThread):
@@ -46,6 +50,7 @@ class Task(QThread):
         self.result: Any = None
         self.error: str | None = None
         self.outcome = "running"
+        LIVE_TASKS.add(self)
 
     def cancel(self) -> None:
         self.token.cancel()
@@ -103,7 +108,7 @@ class TaskRunner(QObject):
         if task in self._tasks:
             task.wait()
             self._tasks.remove(task)
-            task.deleteLater()
+            task.setParent(None)  # Python owns it now: freed once nobody holds it
         self.busy_changed.emit(bool(self._tasks))
 
     def running(self) -> list[Task]:

@@ -1,0 +1,49 @@
+"""UI test fixtures: the sample assets, a main window that is shut down (threads joined) after each test,
+and a check that no QThread outlives its test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+@pytest.fixture
+def sample_photo() -> str:
+    return str(ASSETS / "sample_photo.jpg")
+
+
+@pytest.fixture
+def sample_video() -> str:
+    return str(ASSETS / "sample_motion.mp4")
+
+
+@pytest.fixture
+def window(qtbot):
+    from ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    yield win
+    win.shutdown()
+    assert not win.runner.running(), "a background task was still running after shutdown"
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads(qapp):
+    from ui.workers import LIVE_TASKS
+
+    yield
+    leftovers = [t for t in list(LIVE_TASKS) if t.isRunning()]
+    assert not leftovers, f"threads left running: {[t.name for t in leftovers]}"
+
+
+def wait_task(qtbot, task, timeout: int = 120000) -> None:
+    """Wait until ``task`` (a ui.workers.Task) has finished its thread and its signals were delivered."""
+    assert task is not None
+    qtbot.waitUntil(lambda: task.outcome != "running" and task.isFinished(), timeout=timeout)
+    qtbot.wait(50)
