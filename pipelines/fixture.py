@@ -35,6 +35,7 @@ class FixtureContext:
     reference: PIL.Image.Image
     poses: list[PIL.Image.Image]  # all pose frames, sorted by the integer after "_"
     id_embedding: np.ndarray
+    out_dir: Path | None = None  # set by run_fixture; kinds may write extra files to out_dir/<run>/ (HJB losses)
 
     def run_params(self, run: str) -> dict[str, Any]:
         return self.spec["runs"][run]
@@ -121,6 +122,12 @@ def _register_optional_kinds() -> None:
         import pipelines.hjb_fixture  # noqa: F401
     except ImportError:
         pass
+    # Under ``python -m pipelines.fixture`` this file runs as ``__main__``; other modules register their kinds on
+    # the importable ``pipelines.fixture``, so take those over too.
+    import pipelines.fixture as importable
+
+    for kind, fn in importable.RUN_KINDS.items():
+        RUN_KINDS.setdefault(kind, fn)
 
 
 def save_frames(path: Path, frames: np.ndarray) -> None:
@@ -148,6 +155,7 @@ def run_fixture(
 
     _register_optional_kinds()
     ctx = load_context(fixture_dir)
+    ctx.out_dir = Path(out_dir)
     if pipe is None:
         pipe = load_stable_animator_pipeline(
             Path(fixture_dir) / "checkpoints", device="cpu", dtype=torch.float32

@@ -1,9 +1,11 @@
-"""Euler scheduler with an optional hook that replaces the predicted ``x0`` before the update (HJB, spec §11).
+"""Euler step with a hook that replaces the predicted ``x0`` before the update (HJB, spec §11).
 
-Without a refiner (or on a step the refiner skips) :meth:`step` is diffusers' ``EulerDiscreteScheduler.step``
-unchanged, so a pipeline using this class with HJB disabled is bit-identical to the basic one. On a refined step
-it computes ``x0`` exactly like diffusers, hands it to ``x0_refiner(x0, step_index, num_inference_steps)`` and
-takes the Euler step ``x + (x − x0')/σ · (σ_next − σ)`` with the returned ``x0'``.
+:func:`refined_euler_step` works on any diffusers ``EulerDiscreteScheduler`` (the pipeline calls it on its own
+scheduler, so no component changes class). :class:`EulerDiscreteSchedulerHJB` wraps it as a scheduler whose
+``step`` is diffusers' unchanged unless a refiner is installed for that step, so HJB-disabled runs are
+bit-identical to the basic ones. On a refined step ``x0`` is computed exactly like diffusers, handed to
+``refiner(x0, step_index, num_inference_steps)``, and the Euler step ``x + (x − x0')/σ · (σ_next − σ)`` uses
+the returned ``x0'``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,38 @@ from diffusers.schedulers.scheduling_euler_discrete import (
 X0Refiner = Callable[[torch.Tensor, int, int], torch.Tensor]
 
 
+def refined_euler_step(
+    scheduler: EulerDiscreteScheduler,
+    model_output: torch.Tensor,
+    timestep: torch.Tensor | float,
+    sample: torch.Tensor,
+    refiner: X0Refiner,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One Euler step (``s_churn = 0``) of a v-prediction scheduler with ``x0`` replaced by ``refiner(x0, i, N)``.
+
+    Returns ``(prev_sample, refined_x0)`` and advances the scheduler's step index like ``scheduler.step``.
+    """
+    if scheduler.config.prediction_type != "v_prediction":
+        raise ValueError(
+            f"HJB refinement needs a v-prediction scheduler, got prediction_type={scheduler.config.prediction_type!r}"
+        )
+    if scheduler.step_index is None:
+        scheduler._init_step_index(timestep)
+    index = scheduler.step_index
+    sample = sample.to(torch.float32)
+    sigma = scheduler.sigmas[index]
+    pred_original_sample = model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1))
+    refined = refiner(pred_original_sample, index, scheduler.num_inference_steps)
+    refined = refined.to(device=sample.device, dtype=torch.float32)
+    derivative = (sample - refined) / sigma
+    dt = scheduler.sigmas[index + 1] - sigma
+    prev_sample = (sample + derivative * dt).to(model_output.dtype)
+    scheduler._step_index += 1
+    return prev_sample, refined
+
+
 class EulerDiscreteSchedulerHJB(EulerDiscreteScheduler):
-    """``EulerDiscreteScheduler`` + ``x0_refiner`` / ``refine_steps`` (set per generation, cleared after)."""
+    """``EulerDiscreteScheduler`` + an optional ``x0`` refiner (set per generation with :meth:`set_x0_refiner`)."""
 
     x0_refiner: X0Refiner | None = None
     refine_step: Callable[[int], bool] | None = None
@@ -33,21 +65,11 @@ class EulerDiscreteSchedulerHJB(EulerDiscreteScheduler):
     def step(self, model_output, timestep, sample, *args, return_dict: bool = True, **kwargs):
         if self.step_index is None:
             self._init_step_index(timestep)
-        index = self.step_index
         churn = args[0] if args else kwargs.get("s_churn", 0.0)
-        refine = self.x0_refiner is not None and (self.refine_step is None or self.refine_step(index))
-        if not refine or self.config.prediction_type != "v_prediction" or churn != 0.0:
+        refine = self.x0_refiner is not None and (self.refine_step is None or self.refine_step(self.step_index))
+        if not refine or churn != 0.0:
             return super().step(model_output, timestep, sample, *args, return_dict=return_dict, **kwargs)
-
-        sample = sample.to(torch.float32)
-        sigma = self.sigmas[index]
-        pred_original_sample = model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1))
-        refined = self.x0_refiner(pred_original_sample, index, self.num_inference_steps)
-        refined = refined.to(device=sample.device, dtype=torch.float32)
-        derivative = (sample - refined) / sigma
-        dt = self.sigmas[index + 1] - sigma
-        prev_sample = (sample + derivative * dt).to(model_output.dtype)
-        self._step_index += 1
+        prev_sample, refined = refined_euler_step(self, model_output, timestep, sample, self.x0_refiner)
         if not return_dict:
             return prev_sample, refined
         return EulerDiscreteSchedulerOutput(prev_sample=prev_sample, pred_original_sample=refined)
