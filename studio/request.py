@@ -56,7 +56,10 @@ class HJBSettings:
     iterations: int = 3
     start_step: int = 0
     end_step: int = 20
-    learning_rate: float = 0.01
+    #: Multiplier of the original's learning rate 0.1·(1 − step/steps).
+    lr_scale: float = 1.0
+    #: "exact" (decode whole frames, the original) or "fast" (decode windows around the faces).
+    decode_mode: str = "exact"
 
 
 @dataclass(frozen=True)
@@ -239,11 +242,12 @@ class RenderRequest:
         if self.engine == "diffusion" and not self.models:
             p.append("the diffusion engine needs a weights folder (models); the warp engine does not")
         h = self.hjb
-        if h.enabled and (h.iterations < 1 or not 0 <= h.start_step <= h.end_step or h.learning_rate <= 0):
+        if h.enabled and (h.iterations < 1 or not 0 <= h.start_step <= h.end_step or h.lr_scale <= 0
+                          or h.decode_mode not in ("exact", "fast")):
             p.append(
-                "hjb needs iterations ≥ 1, 0 ≤ start_step ≤ end_step and learning_rate > 0, "
+                "hjb needs iterations ≥ 1, 0 ≤ start_step ≤ end_step, lr_scale > 0 and decode_mode exact|fast, "
                 f"got iterations={h.iterations}, start_step={h.start_step}, end_step={h.end_step}, "
-                f"learning_rate={h.learning_rate}"
+                f"lr_scale={h.lr_scale}, decode_mode={h.decode_mode!r}"
             )
         e = self.export
         if not 0 <= e.crf <= 51:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from studio.errors import ModelFolderError, StudioError
+from studio.errors import InputError, ModelFolderError, StudioError
 from studio.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
 
@@ -81,19 +81,25 @@ class DiffusionEngine:
         self.loads = 0  # how many times a pipeline was built (tests check reuse)
 
     # ------------------------------------------------------------------ loading
-    def pipeline(self, models: str, device: str = "auto", dtype: str = "auto", cpu_offload: bool = False):
+    def pipeline(self, models: str, device: str = "auto", dtype: str = "auto", cpu_offload: bool = False,
+                 hjb: bool = False):
         from pipelines.loading import CheckpointError, load_stable_animator_pipeline
         from studio.models import resolve_folder
 
         folder = resolve_folder(models)
         dev = pick_device(device)
         torch_dtype = pick_dtype(dtype, dev)
-        key = (str(folder.resolve()), dev, str(torch_dtype), bool(cpu_offload and dev == "cuda"))
+        key = (str(folder.resolve()), dev, str(torch_dtype), bool(cpu_offload and dev == "cuda"), bool(hjb))
         if self._pipe is not None and self._key == key:
             return self._pipe
         self._pipe = None  # free the old one before loading another
         try:
-            pipe = load_stable_animator_pipeline(folder, device="cpu" if key[3] else dev, dtype=torch_dtype)
+            if hjb:
+                from pipelines.hjb_pipeline import load_stable_animator_hjb_pipeline
+
+                pipe = load_stable_animator_hjb_pipeline(folder, device="cpu" if key[3] else dev, dtype=torch_dtype)
+            else:
+                pipe = load_stable_animator_pipeline(folder, device="cpu" if key[3] else dev, dtype=torch_dtype)
         except CheckpointError as error:
             raise ModelFolderError(str(error)) from None
         if key[3]:
@@ -113,7 +119,7 @@ class DiffusionEngine:
         if not req.models:
             raise ModelFolderError("the diffusion engine needs a weights folder (--models DIR)")
         report(Progress("load", 0, 1, "loading the model"))
-        pipe = self.pipeline(req.models, req.device, req.dtype, req.cpu_offload)
+        pipe = self.pipeline(req.models, req.device, req.dtype, req.cpu_offload, hjb=req.hjb.enabled)
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 
@@ -139,17 +145,52 @@ class DiffusionEngine:
 
         generator = torch.Generator("cpu").manual_seed(int(inputs.seed))
         embedding = inputs.face_embedding
+        extra = self._hjb_arguments(inputs, cancel) if req.hjb.enabled else {}
         report(Progress("encode", 0, 1, "encoding the reference"))
-        latents = pipe(
+        try:
+            output = pipe(
             image=inputs.reference, pose_images=inputs.pose_images, id_embedding=embedding,
             height=inputs.height, width=inputs.width, num_frames=inputs.num_frames, tile_size=req.tile_size,
             tile_overlap=req.tile_overlap, num_inference_steps=steps, min_guidance_scale=req.min_guidance,
             max_guidance_scale=req.max_guidance, fps=req.fps, motion_bucket_id=req.motion_bucket,
             noise_aug_strength=req.noise_aug, decode_chunk_size=req.decode_chunk, generator=generator,
-            output_type="latent", callback_on_step_end=on_step_end, callback_on_unet_call=on_unet_call,
-        ).frames
+            output_type="latent", callback_on_step_end=on_step_end, callback_on_unet_call=on_unet_call, **extra,
+            )
+        except ValueError as error:  # check_inputs: the message names the bad value
+            raise InputError(f"the pipeline refused the inputs: {error}") from None
+        latents = output.frames
         cancel.raise_if_cancelled()
         yield from self._stream_decode(pipe, latents, req.decode_chunk, report, cancel)
+
+    @staticmethod
+    def _hjb_arguments(inputs: RenderInputs, cancel: CancelToken) -> dict:
+        """HJB keyword arguments: settings, one face box per frame (gaps held from a neighbour), reference box."""
+        from pipelines.hjb import HJBConfig
+
+        h = inputs.request.hjb
+        boxes = list(inputs.extra.get("face_boxes") or [None] * inputs.num_frames)
+        if not any(b is not None for b in boxes):
+            raise InputError("HJB face refinement needs a face in the driving frames, and none was found; "
+                             "render without --hjb")
+        first = next(b for b in boxes if b is not None)
+        held, last = [], first
+        for box in boxes:
+            last = box if box is not None else last
+            held.append(tuple(float(v) for v in last))
+        reference_box = inputs.extra.get("reference_face_box")
+        if reference_box is None:
+            raise InputError("HJB face refinement needs the reference photo's face box, and no face was found in "
+                             "the photo; render without --hjb")
+
+        def on_iteration(_step: int, _iteration: int, _loss: float) -> None:
+            cancel.raise_if_cancelled()
+
+        return {
+            "hjb": HJBConfig(enabled=True, num_iterations=h.iterations, start_step=h.start_step, end_step=h.end_step,
+                             lr_scale=h.lr_scale, decode_mode=h.decode_mode),
+            "face_boxes_xyxy": held, "reference_face_box_xyxy": tuple(float(v) for v in reference_box),
+            "callback_on_hjb_iteration": on_iteration,
+        }
 
     def _decode_frames(self, pipe, latents, chunk: int) -> np.ndarray:
         import torch

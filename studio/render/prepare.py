@@ -117,7 +117,8 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
         pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=int(request.seed),
         fps=float(request.fps),
-        extra={"face_boxes": face_boxes, "reference_face_box": ref_box, "content_box": box, "warnings": warnings},
+        extra={"face_boxes": face_boxes, "reference_face_box": ref_box, "content_box": box, "warnings": warnings,
+               "motion_fps": fps},
     )
     return PreparedRender(
         inputs=inputs, request=request, content_box=box, export_fps=export_fps, audio=audio,

@@ -160,3 +160,32 @@ def test_weights_folder_missing_a_file_is_a_model_folder_error(tiny_fixture_dir,
     with pytest.raises(ModelFolderError, match="pose_net"):
         Renderer().render(request_for(tiny_fixture_dir, media, models=str(weights)), tmp_path / "o.mp4")
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_hjb_refinement_runs_and_changes_the_frames(tiny_fixture_dir, media, renderer, engine, tmp_path):
+    base = request_for(tiny_fixture_dir, media, seed=11, face_model="auto")
+    renderer.render(base, tmp_path / "plain.mp4")
+    plain = list(engine.frames)
+    result = renderer.render(base.replace(hjb={"enabled": True, "iterations": 1, "start_step": 0, "end_step": 0}),
+                             tmp_path / "hjb.mp4")
+    assert len(engine.frames) == len(plain)
+    assert any(not np.array_equal(a, b) for a, b in zip(plain, engine.frames, strict=True))
+    assert json.loads((tmp_path / "hjb.json").read_text())["request"]["hjb"]["enabled"] is True
+    assert result.request.hjb.iterations == 1
+
+
+def test_decode_retries_with_a_smaller_chunk_on_out_of_memory(tiny_fixture_dir, media, renderer, engine, monkeypatch):
+    diffusion = engine.engine
+    real = diffusion._decode_frames
+    sizes = []
+
+    def flaky(pipe, latents, chunk):
+        sizes.append(latents.shape[1])
+        if latents.shape[1] > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(pipe, latents, chunk)
+
+    monkeypatch.setattr(diffusion, "_decode_frames", flaky)
+    prepared = renderer.prepare(request_for(tiny_fixture_dir, media, decode_chunk=4))
+    frames = list(diffusion.render(prepared.inputs, lambda p: None, CancelToken()))
+    assert len(frames) == 6 and sizes[0] == 4 and max(sizes[1:]) == 2
