@@ -4,9 +4,9 @@
 control points); ``PersonWarper`` holds one render's state (last good keypoints, the temporal filter)
 and turns each driving ``PoseFrame`` into an output frame:
 
-    driving pose → control targets (missing → last good) → One-Euro smoothing → densify along bones
-    → fold-free thin-plate backward map on a coarse grid → upsample → remap photo + matte
-    → composite over the filled background.
+    driving pose → control targets (missing → last good) → One-Euro smoothing → per layer (body, each
+    arm; ``studio.warp.layers``): densify along its bones → fold-free thin-plate backward map on a coarse
+    grid → upsample → remap photo + layer matte → composite, body first, over the filled background.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import numpy as np
 
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
-from studio.warp.controls import ControlTracker, densify
+from studio.warp.controls import ControlTracker, densify, keypoints
+from studio.warp.layers import Layer, build_layers
 from studio.warp.matte import _check_rgb, fill_background, person_matte
 from studio.warp.smoothing import OneEuroFilter
 from studio.warp.tps import BackwardMap, solve_backward_map, upsample_map
@@ -36,6 +37,8 @@ class WarpSettings:
     #: still poses lose ~half their jitter while motion at 10 px/frame (25 fps) trails by < 0.5 px.
     min_cutoff: float = 3.0
     beta: float = 0.5
+    #: Arms as separate layers over the body (see ``studio.warp.layers``); False warps the person as one piece.
+    layers: bool = True
 
 
 @dataclass
@@ -53,6 +56,15 @@ class WarpReference:
         if self.rgba is None:
             alpha = np.clip(self.matte * 255.0 + 0.5, 0, 255).astype(np.uint8)
             self.rgba = np.ascontiguousarray(np.dstack([self.image, alpha]))
+        self._layers: dict[bool, list[Layer]] = {}
+
+    def layers(self, layered: bool = True) -> list[Layer]:
+        """The person's layers (body first, then arms), computed once per choice."""
+        if layered not in self._layers:
+            pts, visible = keypoints(self.pose)
+            ids = np.flatnonzero(visible)
+            self._layers[layered] = build_layers(self.image, self.matte, ids, pts[ids], layered=layered)
+        return self._layers[layered]
 
     @classmethod
     def prepare(cls, image: np.ndarray, pose: PoseFrame | None, matte: np.ndarray | None = None) -> WarpReference:
@@ -91,41 +103,97 @@ class PersonWarper:
             raise InputError(f"the reference photo's pose cannot drive a warp: {exc}") from None
         s = self.settings
         self.filter = OneEuroFilter(fps, min_cutoff=s.min_cutoff, beta=s.beta) if s.smoothing else None
-        self.last_map: BackwardMap | None = None
+        self.layers = reference.layers(self.settings.layers)
+        self.last_maps: list[BackwardMap] = []
+        #: Per layer of the last frame: (y0, y1, x0, x1) of the output region it can land in.
+        self.last_rois: list[tuple[int, int, int, int]] = []
+
+    @property
+    def last_map(self) -> BackwardMap | None:
+        """The first (body) layer's map of the last frame."""
+        return self.last_maps[0] if self.last_maps else None
 
     def reset(self) -> None:
         self.tracker.reset()
         if self.filter is not None:
             self.filter.reset()
 
-    def backward_map(self, pose: PoseFrame | None) -> np.ndarray:
-        """Advance by one driving frame and return its full-size backward map, float32 [H, W, 2]."""
+    def maps(self, pose: PoseFrame | None) -> list[np.ndarray]:
+        """Advance by one driving frame; return one full-size backward map (float32 [H, W, 2]) per layer."""
         targets = self.tracker.targets(pose)
         if self.filter is not None:
             targets = self.filter(targets)
-        ref_pts, tgt_pts = densify(self.tracker.indices, self.tracker.reference, targets)
         ref = self.reference
-        self.last_map = solve_backward_map(
-            tgt_pts, ref_pts, ref.width, ref.height, step=self.settings.grid_step,
-            regularization=self.settings.regularization, person=ref.matte,
-        )
-        return upsample_map(self.last_map.grid, ref.width, ref.height)
+        tracker = self.tracker
+        self.last_maps = []
+        self.last_rois = []
+        out = []
+        for layer in self.layers:
+            c = layer.controls
+            ref_pts, tgt_pts = densify(tracker.indices[c], tracker.reference[c], targets[c])
+            bmap = solve_backward_map(
+                tgt_pts, ref_pts, ref.width, ref.height, step=self.settings.grid_step,
+                regularization=self.settings.regularization, person=layer.matte,
+            )
+            self.last_maps.append(bmap)
+            self.last_rois.append(_landing_roi(bmap.grid, layer.matte, ref.width, ref.height))
+            out.append(upsample_map(bmap.grid, ref.width, ref.height))
+        return out
+
+    def backward_map(self, pose: PoseFrame | None) -> np.ndarray:
+        """Advance by one driving frame and return the body layer's full-size backward map."""
+        return self.maps(pose)[0]
 
     def warp(self, pose: PoseFrame | None) -> np.ndarray:
         """Advance by one driving frame and return the composited output frame, RGB uint8 [H, W, 3]."""
-        full = self.backward_map(pose)
-        return self.composite(full)
+        return self.composite(self.maps(pose))
 
-    def composite(self, full_map: np.ndarray) -> np.ndarray:
-        ref = self.reference
-        moved = cv2.remap(ref.rgba, full_map, None, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
-        alpha = moved[..., 3:4].astype(np.float32) * (1.0 / 255.0)
-        out = ref.background.astype(np.float32)
-        out += (moved[..., :3].astype(np.float32) - out) * alpha
+    def composite(self, maps: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """The layers warped by ``maps`` (one per layer; a single map moves every layer the same way),
+        drawn in order over the filled background."""
+        h, w = self.reference.height, self.reference.width
+        if isinstance(maps, np.ndarray):
+            maps = [maps] * len(self.layers)
+            rois = [(0, h, 0, w)] * len(self.layers)
+        else:
+            rois = self.last_rois if len(self.last_rois) == len(maps) else [(0, h, 0, w)] * len(maps)
+        out = self.reference.background.astype(np.float32)
+        for layer, full_map, (y0, y1, x0, x1) in zip(self.layers, maps, rois, strict=True):
+            if y1 <= y0 or x1 <= x0:
+                continue  # the layer left the frame
+            # Only the region the layer can land in: the arms are small, so this saves most of the work.
+            moved = cv2.remap(layer.rgba, full_map[y0:y1, x0:x1], None, cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+            alpha = moved[..., 3:4].astype(np.float32) * (1.0 / 255.0)
+            region = out[y0:y1, x0:x1]
+            region += (moved[..., :3].astype(np.float32) - region) * alpha
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
-    def warped_matte(self, full_map: np.ndarray) -> np.ndarray:
-        """The person's matte after the warp (float32 [H, W]), for callers that want it."""
-        return cv2.remap(self.reference.matte, full_map, None, cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    def warped_matte(self, maps: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """The person's matte after the warp (float32 [H, W]): the union of the warped layers."""
+        if isinstance(maps, np.ndarray):
+            maps = [maps] * len(self.layers)
+        out = np.zeros(self.reference.matte.shape, np.float32)
+        for layer, full_map in zip(self.layers, maps, strict=True):
+            moved = cv2.remap(layer.matte, full_map, None, cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            out = 1.0 - (1.0 - out) * (1.0 - moved)
+        return out
+
+
+def _landing_roi(grid: np.ndarray, matte: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): the output pixels where a layer warped by the coarse ``grid`` can be non-transparent,
+    with a margin of one grid cell (the matte is sampled only at the grid points)."""
+    alpha = cv2.remap(matte, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    alpha = cv2.dilate((alpha > 0.0).astype(np.uint8), np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(alpha)
+    if len(ys) == 0:
+        return (0, 0, 0, 0)
+    gh, gw = grid.shape[:2]
+    sy, sx = (height - 1) / (gh - 1), (width - 1) / (gw - 1)
+    y0 = max(0, int(np.floor((ys.min() - 1) * sy)))
+    y1 = min(height, int(np.ceil((ys.max() + 1) * sy)) + 1)
+    x0 = max(0, int(np.floor((xs.min() - 1) * sx)))
+    x1 = min(width, int(np.ceil((xs.max() + 1) * sx)) + 1)
+    return (y0, y1, x0, x1)

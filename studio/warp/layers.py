@@ -1,0 +1,94 @@
+"""Split the person into layers that move separately: the body, and each arm drawn over it.
+
+One smooth map for the whole person cannot swing an arm across the chest, or even close the gap between an
+arm and the trunk, without squeezing the skin between them to nothing (a fold). Real arms slide over the
+trunk instead, so each arm (shoulder → elbow → wrist) gets its own layer, warped by its own spline from its
+own bones only, and composited on top of the body layer, whose spline no longer sees the arm's keypoints.
+
+Pixels are given to an arm when their nearest bone of the reference skeleton belongs to that arm (and they
+are not too far from it); the body layer keeps the rest. Where an arm moves away, the filled background
+shows, as it does wherever the person has moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from studio.warp.controls import BONES
+
+#: Layered limbs: name → keypoint chain (shoulder, elbow, wrist) in OpenPose-18 numbering.
+ARM_CHAINS: dict[str, tuple[int, int, int]] = {"right_arm": (2, 3, 4), "left_arm": (5, 6, 7)}
+
+
+@dataclass
+class Layer:
+    name: str
+    #: Positions (into the control tracker's keypoints) of the keypoints that drive this layer.
+    controls: np.ndarray
+    matte: np.ndarray  # float32 [H, W] in [0, 1]
+    rgba: np.ndarray  # uint8 [H, W, 4]: the photo with this layer's matte as alpha
+
+
+def _segment_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = b - a
+    length2 = float(d @ d)
+    if length2 < 1e-6:
+        return np.hypot(xs - a[0], ys - a[1])
+    t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length2, 0.0, 1.0)
+    return np.hypot(xs - (a[0] + t * d[0]), ys - (a[1] + t * d[1]))
+
+
+def _rgba(image: np.ndarray, matte: np.ndarray) -> np.ndarray:
+    alpha = np.clip(matte * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.dstack([image, alpha]))
+
+
+def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: np.ndarray,
+                 layered: bool = True) -> list[Layer]:
+    """Layers for a reference photo. ``ids`` are the control keypoint ids (0–17 body, 18+ face) visible in
+    the reference and ``points`` their (x, y). The body layer comes first, arms after (drawn on top)."""
+    everything = np.arange(len(ids))
+    if not layered:
+        return [Layer("person", everything, matte, _rgba(image, matte))]
+    pos = {int(k): i for i, k in enumerate(ids)}
+    h, w = matte.shape
+    arms = {name: chain for name, chain in ARM_CHAINS.items() if chain[0] in pos and chain[1] in pos}
+    if not arms:
+        return [Layer("person", everything, matte, _rgba(image, matte))]
+
+    # Nearest bone per pixel (only where there is a person, at half resolution: it is a coarse partition).
+    scale = 0.5
+    sh, sw = max(2, int(h * scale)), max(2, int(w * scale))
+    ys, xs = np.mgrid[0:sh, 0:sw].astype(np.float32)
+    xs, ys = (xs + 0.5) / scale - 0.5, (ys + 0.5) / scale - 0.5
+    bones = [(a, b) for a, b in BONES if a in pos and b in pos]
+    dist = np.stack([_segment_distance(xs, ys, points[pos[a]], points[pos[b]]) for a, b in bones])
+    nearest = dist.argmin(0)
+    near_d = dist.min(0)
+
+    body_ids = set(everything.tolist())
+    layers: list[Layer] = []
+    claimed = np.zeros((h, w), np.float32)
+    for name, chain in arms.items():
+        arm_bones = [i for i, (a, b) in enumerate(bones) if a in chain and b in chain]
+        upper = float(np.hypot(*(points[pos[chain[1]]] - points[pos[chain[0]]])))
+        region = np.isin(nearest, arm_bones) & (near_d < 0.6 * max(upper, 1.0))
+        region = cv2.resize(region.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        region &= (matte > 0.05).astype(np.uint8)
+        if region.sum() < 50:
+            continue
+        k = max(3, (int(0.02 * max(h, w)) // 2) * 2 + 1)
+        soft = cv2.GaussianBlur(region.astype(np.float32), (k, k), 0)
+        arm_matte = (matte * soft).astype(np.float32)
+        controls = np.array([pos[c] for c in chain if c in pos])
+        body_ids -= {pos[c] for c in chain[1:] if c in pos}  # the body keeps the shoulder
+        layers.append(Layer(name, controls, arm_matte, _rgba(image, arm_matte)))
+        claimed = np.maximum(claimed, cv2.erode(soft, np.ones((3, 3), np.uint8)))
+    if not layers:
+        return [Layer("person", everything, matte, _rgba(image, matte))]
+    body_matte = (matte * (1.0 - claimed)).astype(np.float32)
+    body = Layer("body", np.array(sorted(body_ids)), body_matte, _rgba(image, body_matte))
+    return [body, *layers]
