@@ -8,6 +8,7 @@ sidecar and the mp4 metadata, so a warp preview is never mistaken for the model'
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
@@ -45,20 +46,23 @@ class WarpEngine:
         self.settings = settings or WarpSettings()
         self._cache: OrderedDict[str, WarpReference] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()  # the window's preview worker and the queue may share one engine
 
     def prepare(self, image: np.ndarray, pose: PoseFrame | None) -> WarpReference:
         """The matte and filled background for this photo and pose (cached)."""
         if pose is None or not pose.has_person:
             return WarpReference.prepare(image, pose)  # raises the user-facing InputError
         key = _digest(image, pose)
-        ref = self._cache.get(key)
-        if ref is None:
-            ref = WarpReference.prepare(image, pose)
+        with self._lock:
+            ref = self._cache.get(key)
+            if ref is not None:
+                self._cache.move_to_end(key)
+                return ref
+        ref = WarpReference.prepare(image, pose)
+        with self._lock:
             self._cache[key] = ref
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
         return ref
 
     def render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:

@@ -291,3 +291,48 @@ def test_warp_path_imports_neither_torch_nor_qt():
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _rotate_about(points: np.ndarray, center: np.ndarray, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return center + (points - center) @ np.array([[c, s], [-s, c]])
+
+
+def test_an_arm_swings_in_full_on_its_own_layer():
+    ref, pose = _synthetic_reference()
+    names = [layer.name for layer in ref.layers()]
+    assert names == ["body", "right_arm", "left_arm"]
+    right = ref.layers()[1]
+    # The right arm layer holds the arm and not the trunk or the other arm.
+    assert right.matte[int(pose.body[3, 1]), int(pose.body[3, 0])] > 0.9
+    assert right.matte[120, 128] == 0 and right.matte[int(pose.body[6, 1]), int(pose.body[6, 0])] == 0
+
+    target = pose.copy()
+    target.body[[3, 4], :2] = _rotate_about(pose.body[[3, 4], :2], pose.body[2, :2], 1.2)  # ~70° outwards
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    maps = warper.maps(target)
+    assert warper.last_maps[1].bend == 1.0
+    arm_map = maps[1]
+    for k in (3, 4):  # the elbow and the wrist land on their targets
+        x, y = target.body[k, :2]
+        np.testing.assert_allclose(arm_map[int(round(y)), int(round(x))], pose.body[k, :2], atol=1.0)
+    # The frame shows the arm's red at the target elbow, and background where the elbow was.
+    frame = warper.composite(maps)
+    tx, ty = np.round(target.body[3, :2]).astype(int)
+    assert frame[ty, tx, 0] > 180 and frame[ty, tx, 2] < 80
+    ox, oy = np.round(pose.body[3, :2]).astype(int)
+    assert abs(int(frame[oy, ox, 0]) - int(frame[oy, ox, 2])) < 30  # grey background fill, not red
+
+
+def test_engine_reuses_the_prepared_reference(monkeypatch):
+    image, matte, pose = synthetic_person()
+    import studio.warp.warper as warper_module
+
+    calls = []
+    monkeypatch.setattr(warper_module, "person_matte", lambda img: calls.append(1) or matte)
+    engine = WarpEngine()
+    inputs = _inputs(image, pose, [translated(pose, 5, 0)])
+    first = list(engine.render(inputs, lambda p: None, CancelToken()))
+    second = list(engine.render(inputs, lambda p: None, CancelToken()))
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first[0], second[0])
