@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
         frames, pose_images, prepared = result
         self.alignment_view.set_instant_frames(frames)
         self.result_panel.title.setText("<b>Result</b> — instant preview (warp engine)")
-        self.result_panel.show_frames(frames, pose_images, "warp engine — instant preview, not model output",
+        self.result_panel.show_frames(frames, pose_images, "warp preview — not model output",
                                       reference=prepared.inputs.reference, fps=prepared.export_fps)
         self.show_status(f"Instant preview: {len(frames)} frames in {time.perf_counter() - started:.1f} s "
                          "(warp engine, not the model's output).")
@@ -398,6 +398,7 @@ class MainWindow(QMainWindow):
     def _preview_done(self, result) -> None:
         path = str(result.path)
         self.last_result = path
+        self.result_panel.set_pose_frames(self._pose_images())
         self.result_panel.load_result(path)
         self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {path}")
         self.update_actions()
@@ -428,9 +429,19 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, job_id: int, output: str) -> None:
         self.last_result = output
+        self.result_panel.set_pose_frames(self._pose_images())
         self.result_panel.load_result(output)
         self.show_status(f"Job {job_id} finished: {output}")
         self.update_actions()
+
+    def _pose_images(self) -> list:
+        """The aligned skeleton frames (DWPose style) of the current alignment, for the result's pose view."""
+        w, h = self.alignment_view.out_size
+        limit = int(self.parameter_panel.params["max_frames"]) or len(self.alignment_view.aligned)
+        try:
+            return [core.draw_pose(p, w, h) for p in self.alignment_view.aligned[:limit]]
+        except core.FeatureUnavailable:
+            return []
 
     def cancel_current(self) -> None:
         for task in (self.preview_task, self.instant_task, self.motion_panel.extract_task):

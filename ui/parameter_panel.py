@@ -128,7 +128,7 @@ class ParameterPanel(QWidget):
             self.seed_lock.setChecked(True)
             layout.addWidget(self.seed_lock)
             dice = QToolButton()
-            dice.setText("🎲")
+            dice.setText("Roll")
             dice.setToolTip("Pick a new random seed (undoable).")
             dice.clicked.connect(self.roll_seed)
             self.dice_button = dice

@@ -84,8 +84,8 @@ SPECS: tuple[ParamSpec, ...] = (
               "range.", "Export"),
     ParamSpec("side_by_side", "Side-by-side video", "bool", False, "Also export reference | pose | result as "
               "one video.", "Export"),
-    ParamSpec("png_sequence", "PNG frames", "bool", False, "Also export every frame as a PNG.", "Export"),
-    ParamSpec("gif", "GIF", "bool", False, "Also export a GIF.", "Export"),
+    ParamSpec("png_sequence", "PNG frames", "bool", False, "Also export every frame as a PNG file in a folder beside the mp4.", "Export"),
+    ParamSpec("gif", "GIF", "bool", False, "Also export a GIF (small, lower quality; for sharing).", "Export"),
 )
 
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}

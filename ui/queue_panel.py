@@ -251,6 +251,8 @@ class QueuePanel(QWidget):
                     self.job_state_changed.emit(job.id, job.state)
                     if job.state == "finished":
                         self.job_finished.emit(job.id, job.output)
+        self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(1)
         counts = self.queue.counts()
         if self.consumer is None:
             self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n) or "The queue is empty.")

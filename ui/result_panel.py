@@ -90,12 +90,12 @@ class ResultPanel(QWidget):
     def _decoded(self, mp4: str, frames: list[np.ndarray], sidecar: dict) -> None:
         self.path = mp4
         engine = sidecar.get("engine", "")
-        caption = ("warp engine — instant preview, not model output" if engine == "warp"
+        caption = ("warp preview — not model output" if engine == "warp"
                    else f"{engine} output" if engine else "")
         identity = sidecar.get("identity") or {}
         scores = identity.get("scores") or []
         fps = float((sidecar.get("output") or {}).get("fps") or 8.0)
-        poses = self.pose_frames if len(self.pose_frames) == len(frames) else []
+        poses = self.pose_frames[: len(frames)] if len(self.pose_frames) >= len(frames) else []
         self.show_frames(frames, poses, caption, fps=fps, scores=scores)
         if not scores:
             self.identity.set_scores([], identity.get("reason") or "No identity scores for this result.")
