@@ -1,13 +1,14 @@
-"""Split the person into layers that move separately: the body, and each arm drawn over it.
+"""Split the person into layers that move separately: the body, and each leg and arm drawn over it.
 
 One smooth map for the whole person cannot swing an arm across the chest, or even close the gap between an
 arm and the trunk, without squeezing the skin between them to nothing (a fold). Real arms slide over the
-trunk instead, so each arm (shoulder → elbow → wrist) gets its own layer, warped by its own spline from its
-own bones only, and composited on top of the body layer, whose spline no longer sees the arm's keypoints.
+trunk instead, so each arm (shoulder → elbow → wrist) and each leg (hip → knee → ankle) gets its own layer,
+warped by its own spline from its own bones only, and composited on top of the body layer, whose spline no
+longer sees the limb's elbow/knee and wrist/ankle.
 
-Pixels are given to an arm when their nearest bone of the reference skeleton belongs to that arm (and they
+Pixels are given to a limb when their nearest bone of the reference skeleton belongs to that limb (and they
 are not too far from it); the body layer keeps the rest. Where an arm moves away, the filled background
-shows, as it does wherever the person has moved.
+shows, as it does wherever the person has moved. A limb needs its first two keypoints in the photo.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ import numpy as np
 
 from studio.warp.controls import BONES
 
-#: Layered limbs: name → keypoint chain (shoulder, elbow, wrist) in OpenPose-18 numbering.
-ARM_CHAINS: dict[str, tuple[int, int, int]] = {"right_arm": (2, 3, 4), "left_arm": (5, 6, 7)}
+#: Layered limbs, in drawing order (legs under arms): name → keypoint chain (shoulder/hip, elbow/knee,
+#: wrist/ankle) in OpenPose-18 numbering.
+LIMB_CHAINS: dict[str, tuple[int, int, int]] = {
+    "right_leg": (8, 9, 10), "left_leg": (11, 12, 13), "right_arm": (2, 3, 4), "left_arm": (5, 6, 7),
+}
+ARM_CHAINS = {k: v for k, v in LIMB_CHAINS.items() if k.endswith("_arm")}
 
 
 @dataclass
@@ -49,13 +54,13 @@ def _rgba(image: np.ndarray, matte: np.ndarray) -> np.ndarray:
 def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: np.ndarray,
                  layered: bool = True) -> list[Layer]:
     """Layers for a reference photo. ``ids`` are the control keypoint ids (0–17 body, 18+ face) visible in
-    the reference and ``points`` their (x, y). The body layer comes first, arms after (drawn on top)."""
+    the reference and ``points`` their (x, y). The body layer comes first, then legs, then arms (drawn on top)."""
     everything = np.arange(len(ids))
     if not layered:
         return [Layer("person", everything, matte, _rgba(image, matte))]
     pos = {int(k): i for i, k in enumerate(ids)}
     h, w = matte.shape
-    arms = {name: chain for name, chain in ARM_CHAINS.items() if chain[0] in pos and chain[1] in pos}
+    arms = {name: chain for name, chain in LIMB_CHAINS.items() if chain[0] in pos and chain[1] in pos}
     if not arms:
         return [Layer("person", everything, matte, _rgba(image, matte))]
 

@@ -93,8 +93,9 @@ def test_no_folds_on_the_person_even_for_crossing_limbs():
         assert det[landed].min() > 0, layer.name
         assert bmap.min_det > 0
     # The arms are layers of their own, so they reach the crossed pose in full.
-    assert [layer.name for layer in warper.layers] == ["body", "right_arm", "left_arm"]
-    assert all(b.bend == 1.0 for b in warper.last_maps[1:])
+    names = [layer.name for layer in warper.layers]
+    assert names == ["body", "right_leg", "left_leg", "right_arm", "left_arm"]
+    assert all(b.bend == 1.0 for b in warper.last_maps[3:])
 
 
 def test_single_layer_mode_softens_the_spline_instead_of_folding():
@@ -301,8 +302,8 @@ def _rotate_about(points: np.ndarray, center: np.ndarray, angle: float) -> np.nd
 def test_an_arm_swings_in_full_on_its_own_layer():
     ref, pose = _synthetic_reference()
     names = [layer.name for layer in ref.layers()]
-    assert names == ["body", "right_arm", "left_arm"]
-    right = ref.layers()[1]
+    assert names == ["body", "right_leg", "left_leg", "right_arm", "left_arm"]
+    right = ref.layers()[3]
     # The right arm layer holds the arm and not the trunk or the other arm.
     assert right.matte[int(pose.body[3, 1]), int(pose.body[3, 0])] > 0.9
     assert right.matte[120, 128] == 0 and right.matte[int(pose.body[6, 1]), int(pose.body[6, 0])] == 0
@@ -311,8 +312,8 @@ def test_an_arm_swings_in_full_on_its_own_layer():
     target.body[[3, 4], :2] = _rotate_about(pose.body[[3, 4], :2], pose.body[2, :2], 1.2)  # ~70° outwards
     warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
     maps = warper.maps(target)
-    assert warper.last_maps[1].bend == 1.0
-    arm_map = maps[1]
+    assert warper.last_maps[3].bend == 1.0
+    arm_map = maps[3]
     for k in (3, 4):  # the elbow and the wrist land on their targets
         x, y = target.body[k, :2]
         np.testing.assert_allclose(arm_map[int(round(y)), int(round(x))], pose.body[k, :2], atol=1.0)
@@ -336,3 +337,20 @@ def test_engine_reuses_the_prepared_reference(monkeypatch):
     second = list(engine.render(inputs, lambda p: None, CancelToken()))
     assert len(calls) == 1
     np.testing.assert_array_equal(first[0], second[0])
+
+
+def test_legs_cross_without_folds():
+    ref, pose = _synthetic_reference()
+    target = pose.copy()  # a crossing step: the right leg swings across the left one
+    target.body[[9, 10], :2] = _rotate_about(pose.body[[9, 10], :2], pose.body[8, :2], -0.5)
+    target.body[[12, 13], :2] = _rotate_about(pose.body[[12, 13], :2], pose.body[11, :2], 0.3)
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    maps = warper.maps(target)
+    import cv2
+
+    for layer, full in zip(warper.layers, maps, strict=True):
+        landed = cv2.remap(layer.matte, full, None, cv2.INTER_LINEAR)[:-1, :-1] > 0.5
+        assert jacobian_determinant(full)[landed].min() > 0, layer.name
+    assert [b.bend for b in warper.last_maps[1:3]] == [1.0, 1.0]
+    x, y = target.body[10, :2]
+    np.testing.assert_allclose(maps[1][int(round(y)), int(round(x))], pose.body[10, :2], atol=1.0)
