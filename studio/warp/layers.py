@@ -85,13 +85,17 @@ def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: 
         region &= (matte > 0.05).astype(np.uint8)
         if region.sum() < 50:
             continue
+        # The limb layer is opaque over its whole region and fades out just beyond it, over the body's
+        # pixels (identical at rest), so the seam is soft; the body drops the region with a hard edge, so no
+        # half-transparent outline of the limb stays behind when it moves.
         k = max(3, (int(0.02 * max(h, w)) // 2) * 2 + 1)
-        soft = cv2.GaussianBlur(region.astype(np.float32), (k, k), 0)
+        grown = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        soft = np.maximum(cv2.GaussianBlur(grown.astype(np.float32), (k, k), 0), region.astype(np.float32))
         arm_matte = (matte * soft).astype(np.float32)
         controls = np.array([pos[c] for c in chain if c in pos])
         body_ids -= {pos[c] for c in chain[1:] if c in pos}  # the body keeps the shoulder
         layers.append(Layer(name, controls, arm_matte, _rgba(image, arm_matte)))
-        claimed = np.maximum(claimed, cv2.erode(soft, np.ones((3, 3), np.uint8)))
+        claimed = np.maximum(claimed, region.astype(np.float32))
     if not layers:
         return [Layer("person", everything, matte, _rgba(image, matte))]
     body_matte = (matte * (1.0 - claimed)).astype(np.float32)

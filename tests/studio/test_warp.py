@@ -323,6 +323,22 @@ def test_an_arm_swings_in_full_on_its_own_layer():
     assert frame[ty, tx, 0] > 180 and frame[ty, tx, 2] < 80
     ox, oy = np.round(pose.body[3, :2]).astype(int)
     assert abs(int(frame[oy, ox, 0]) - int(frame[oy, ox, 2])) < 30  # grey background fill, not red
+    # No half-transparent outline of the arm stays behind: where the drawn arm was (edges included), away
+    # from the trunk and from where the arm now lies, there is no reddish pixel.
+    import cv2
+
+    old_arm = np.zeros(right.matte.shape, np.uint8)
+    mid_upper = (pose.body[2, :2] + pose.body[3, :2]) / 2  # from mid upper arm down: clear of the shoulder
+    for a, b in ((mid_upper, pose.body[3, :2]), (pose.body[3, :2], pose.body[4, :2])):
+        cv2.line(old_arm, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 20)
+    trunk = np.zeros_like(old_arm)
+    cv2.fillConvexPoly(trunk, pose.body[[2, 5, 11, 8], :2].astype(np.int32), 1)
+    trunk = cv2.dilate(trunk, np.ones((15, 15), np.uint8))
+    arm_now = cv2.remap(right.matte, arm_map, None, cv2.INTER_LINEAR) > 0.01
+    vacated = (old_arm > 0) & (trunk == 0) & ~cv2.dilate(arm_now.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert vacated.sum() > 300
+    redness = frame[..., 0].astype(int) - frame[..., 2].astype(int)
+    assert redness[vacated].max() < 40
 
 
 def test_engine_reuses_the_prepared_reference(monkeypatch):
