@@ -151,8 +151,7 @@ def _load_motion(request, reference, report, cancel, warnings):
     selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
                                max_frames=request.max_frames)
     if kind == "motion_json":
-        poses, reference_pose, fps = _from_motion_json(path, reference, options, request, selection)
-        audio = None
+        poses, reference_pose, fps, audio = _from_motion_json(path, reference, options, request, selection)
     else:
         from studio.media import probe_video, selected_indices
         from studio.motion import extract_poses, prepare_motion
@@ -196,16 +195,28 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"{path / 'motion.json'}: not a readable motion file ({error}); extract the motion again") from None
     fps = float(source.get("fps") or POSE_FOLDER_FPS)
+    # the extraction's own stride: consecutive entries may be several source frames apart
+    indices = [int(f.get("index", i)) for i, f in enumerate(frames)]
+    base_step = max(1, indices[1] - indices[0]) if len(indices) > 1 else 1
     keep = list(range(len(src_poses)))
-    first = int(round(selection.start * fps))
-    last = len(keep) if selection.end is None else int(round(selection.end * fps))
+    first = int(round(selection.start * fps / base_step))
+    last = len(keep) if selection.end is None else int(round(selection.end * fps / base_step))
     keep = keep[first:last:selection.stride]
     if selection.max_frames:
         keep = keep[: selection.max_frames]
     reference_pose = detect_pose(reference, backend=request.pose_backend)
     poses = align_poses([src_poses[i] for i in keep], reference_pose, src_size, (request.width, request.height),
                         options=options, fps=fps)
-    return poses, reference_pose, fps / selection.stride
+    # The driving clip's audio, when the motion file still points at a video that has some.
+    audio = None
+    source_path = Path(str(source.get("path") or ""))
+    if keep and source_path.is_file() and source.get("fps"):
+        from studio.media import is_video_path
+
+        if is_video_path(source_path):
+            start = int(frames[keep[0]].get("index", keep[0]))
+            audio = AudioSource(str(source_path), start / fps, len(keep) * base_step * selection.stride / fps)
+    return poses, reference_pose, fps / (base_step * selection.stride), audio
 
 
 def _natural(path: Path) -> list:

@@ -189,3 +189,16 @@ def test_decode_retries_with_a_smaller_chunk_on_out_of_memory(tiny_fixture_dir, 
     prepared = renderer.prepare(request_for(tiny_fixture_dir, media, decode_chunk=4))
     frames = list(diffusion.render(prepared.inputs, lambda p: None, CancelToken()))
     assert len(frames) == 6 and sizes[0] == 4 and max(sizes[1:]) == 2
+
+
+def test_extract_motion_folder_renders_with_the_clips_audio(media, tmp_path):
+    from studio.__main__ import main
+
+    motion = tmp_path / "motion"
+    assert main(["extract-motion", str(media["video"]), "--reference", str(media["photo"]), "--out", str(motion),
+                 "--width", "96", "--height", "96"]) == 0
+    request = RenderRequest(reference=str(media["photo"]), motion=str(motion), engine="warp", width=96, height=96,
+                            seed=2, face_model="none")
+    result = Renderer().render(request, tmp_path / "w.mp4")
+    info = probe_video(result.path)
+    assert (info.frames, info.fps) == (6, 8.0) and info.audio
