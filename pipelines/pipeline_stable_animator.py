@@ -116,6 +116,15 @@ class StableAnimatorPipeline(DiffusionPipeline):
             face_encoder=face_encoder,
             feature_extractor=feature_extractor,
         )
+        # Inference only, and numerically relevant: a weight with requires_grad=True selects another CPU matmul
+        # kernel for strided inputs even under no_grad (differs by rounding), and the reference freezes everything.
+        for module in (vae, image_encoder, unet, pose_net, face_encoder):
+            if isinstance(module, torch.nn.Module):
+                module.requires_grad_(False)
+        # The reference ran CLIP with eager attention (transformers 4.35); transformers 5 defaults to SDPA, which
+        # differs by rounding. The choice is not saved with the model, so enforce it here.
+        if hasattr(image_encoder, "set_attn_implementation"):
+            image_encoder.set_attn_implementation("eager")
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
         self._interrupt = False
         self._guidance_scale: torch.Tensor | None = None

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import torch
 from diffusers.configuration_utils import register_to_config
+
+# DiffusionPipeline.from_pretrained looks up ModelMixin in the component's module to pick its loader.
+from diffusers.models.modeling_utils import ModelMixin  # noqa: F401
 from diffusers.models.transformers.transformer_temporal import (
     TransformerSpatioTemporalModel,
     TransformerTemporalModelOutput,

@@ -13,7 +13,9 @@ BASIC_RUNS = ["a_basic", "c_tiled"]
 
 def _capture(pipe, monkeypatch) -> dict[str, list]:
     """Record the intermediates the reference fixture stores, by wrapping the pipeline's helpers."""
-    rec: dict[str, list] = {k: [] for k in ("clip", "face", "vae", "unet_in", "unet_out", "step_in", "step_out", "decode", "pose")}
+    rec: dict[str, list] = {
+        k: [] for k in ("clip", "face", "vae", "unet_in", "unet_out", "step_in", "step_out", "decode", "pose")
+    }
 
     def wrap(name, key, record_input=None):
         original = getattr(pipe, name)
@@ -33,9 +35,16 @@ def _capture(pipe, monkeypatch) -> dict[str, list]:
     wrap("_scheduler_step", "step_out", record_input="step_in")
     wrap("_pose_latents", "pose")
     original_decode = pipe.decode_latents
-    monkeypatch.setattr(pipe, "decode_latents", lambda lat, *a, **k: rec["decode"].append(lat) or original_decode(lat, *a, **k))
+    monkeypatch.setattr(
+        pipe,
+        "decode_latents",
+        lambda lat, *a, **k: rec["decode"].append(lat) or original_decode(lat, *a, **k),
+    )
     handle = pipe.unet.register_forward_hook(
-        lambda mod, args, kwargs, out: (rec["unet_in"].append((args, kwargs)), rec["unet_out"].append(out[0]))[0],
+        lambda mod, args, kwargs, out: (
+            rec["unet_in"].append((args, kwargs)),
+            rec["unet_out"].append(out[0]),
+        )[0],
         with_kwargs=True,
     )
     monkeypatch.setattr(pipe, "_capture_handle", handle, raising=False)
