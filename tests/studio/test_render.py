@@ -112,6 +112,19 @@ def test_live_preview_every_step(tiny_fixture_dir, media, renderer, tmp_path):
                     preview=lambda image, step, total: previews.append((image.shape, step, total)))
     assert [p[1:] for p in previews] == [(1, 3), (2, 3), (3, 3)]
     assert previews[0][0] == (96, 64, 3)
+    true = []
+    renderer.render(request_for(tiny_fixture_dir, media, steps=2), tmp_path / "q.mp4", true_decode_preview=True,
+                    preview=lambda image, step, total: true.append(image))
+    assert len(true) == 2 and true[0].shape == (96, 64, 3) and true[0].dtype == np.uint8
+
+
+def test_pipeline_is_rebuilt_only_when_weights_device_or_dtype_change(tiny_fixture_dir):
+    engine = DiffusionEngine()
+    models = str(tiny_fixture_dir / "checkpoints")
+    first = engine.pipeline(models, "cpu", "fp32")
+    assert engine.pipeline(models, "auto", "auto") is first and engine.loads == 1  # auto → cpu/fp32 here
+    engine.pipeline(models, "cpu", "bf16")
+    assert engine.loads == 2
 
 
 def test_cancel_during_denoising_leaves_no_output_and_never_decodes(tiny_fixture_dir, media, renderer, tmp_path):
