@@ -83,7 +83,7 @@ def main() -> int:
     poses = driving_poses(pose, args.frames)
 
     t0 = time.perf_counter()
-    WarpReference.prepare(image, pose)
+    WarpReference.prepare(image, pose).layers()
     prepare_s = time.perf_counter() - t0
 
     engine = WarpEngine()
@@ -127,7 +127,7 @@ def main() -> int:
     print(f"warp engine, {size}x{size}, {args.frames} frames, {len(warper.tracker.indices)} keypoints "
           f"in layers {[layer.name for layer in warper.layers]}, cv2 threads {cv2.getNumThreads()}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, {os.cpu_count()} cpus (shared)")
-    print(f"one-off preparation (matte + background fill): {prepare_s * 1000:.0f} ms")
+    print(f"one-off preparation (matte + background fill + layers): {prepare_s * 1000:.0f} ms")
     print(f"frames per second: best {max(runs):.1f}, median {statistics.median(runs):.1f} "
           f"over {args.repeats} runs (target >= 15)")
     print("per-stage ms/frame: " + ", ".join(f"{k} {v / len(poses) * 1000:.2f}" for k, v in stages.items()))

@@ -59,6 +59,7 @@ class WarpEngine:
                 self._cache.move_to_end(key)
                 return ref
         ref = WarpReference.prepare(image, pose)
+        ref.layers(self.settings.layers)  # built once here, so cached with the reference
         with self._lock:
             self._cache[key] = ref
             while len(self._cache) > self._cache_size:
