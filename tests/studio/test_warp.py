@@ -370,3 +370,25 @@ def test_legs_cross_without_folds():
     assert [b.bend for b in warper.last_maps[1:3]] == [1.0, 1.0]
     x, y = target.body[10, :2]
     np.testing.assert_allclose(maps[1][int(round(y)), int(round(x))], pose.body[10, :2], atol=1.0)
+
+
+def test_person_matte_and_fill_on_the_astronaut():
+    from studio.warp import person_matte
+    from tests.studio.test_warp_support import astronaut
+
+    image = astronaut()
+    matte = person_matte(image)
+    assert matte.shape == image.shape[:2] and matte.dtype == np.float32
+    assert 0.0 <= matte.min() and matte.max() <= 1.0
+    assert matte[130, 225] > 0.9 and matte[260, 200] > 0.9  # face, chest
+    assert matte[20, 20] == 0 and matte[20, 490] == 0  # sky corners
+    assert 0.3 < (matte > 0.5).mean() < 0.8
+    filled = fill_background(image, matte)
+
+    def orange(img):
+        r, g, b = (img[..., i].astype(int) for i in range(3))
+        return (r > 150) & (b < 110) & (r - g > 60)
+
+    person = matte > 0.5
+    assert orange(image)[person].mean() > 0.25  # the suit
+    assert orange(filled)[person].mean() < 0.05  # gone
