@@ -100,7 +100,7 @@ def main() -> int:
     from studio.warp.warper import _landing_roi
 
     warper = PersonWarper(engine.prepare(image, pose), fps=25.0)
-    stages = {"targets+smoothing": 0.0, "densify+spline+fold check": 0.0, "upsample maps": 0.0,
+    stages = {"targets+smoothing": 0.0, "densify+spline+fold check": 0.0, "upsample maps (regions)": 0.0,
               "remap+composite": 0.0}
     bent = 0
     tr = warper.tracker
@@ -117,9 +117,12 @@ def main() -> int:
             grids.append(bmap.grid)
             bent += bmap.bend < 1.0
         c_ = time.perf_counter()
-        maps = [upsample_map(g, size, size) for g in grids]
+        maps = [upsample_map(g, size, size, roi=r) for g, r in zip(grids, warper.last_rois, strict=True)]
         d = time.perf_counter()
-        warper.composite(maps)
+        out = warper.reference.background.astype(np.float32)
+        for layer, m, roi in zip(warper.layers, maps, warper.last_rois, strict=True):
+            warper._blend(out, layer, m, roi)
+        np.clip(out + 0.5, 0, 255).astype(np.uint8)
         e = time.perf_counter()
         for key, dt in zip(stages, (b - a, c_ - b, d - c_, e - d), strict=True):
             stages[key] += dt

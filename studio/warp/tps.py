@@ -137,17 +137,23 @@ def _upsample_weights(gw: int, gh: int, width: int, height: int) -> tuple[np.nda
     return _linear_weights(height, gh), np.ascontiguousarray(_linear_weights(width, gw).T)
 
 
-def upsample_map(grid_map: np.ndarray, width: int, height: int) -> np.ndarray:
+def upsample_map(
+    grid_map: np.ndarray, width: int, height: int, roi: tuple[int, int, int, int] | None = None
+) -> np.ndarray:
     """Bilinearly upsample a coarse [gh, gw, 2] map (corner-aligned, see ``grid_points``) to a float32
-    [height, width, 2] map for ``cv2.remap``; exact for affine maps, up to the image border.
+    [height, width, 2] map for ``cv2.remap``; exact for affine maps, up to the image border. With
+    ``roi`` = (y0, y1, x0, x1), only that part of the full-size map is computed.
 
     Done as two small matrix products per channel (rows, then columns) rather than ``cv2.resize`` (whose
     pixel-centre convention clamps half a cell at the border) or ``cv2.remap`` (1/32-cell weights).
     """
     gh, gw = grid_map.shape[:2]
     wy, wxt = _upsample_weights(gw, gh, width, height)
+    if roi is not None:
+        y0, y1, x0, x1 = roi
+        wy, wxt = wy[y0:y1], wxt[:, x0:x1]
     g = np.asarray(grid_map, np.float32)
-    out = np.empty((height, width, 2), np.float32)
+    out = np.empty((wy.shape[0], wxt.shape[1], 2), np.float32)
     out[..., 0] = wy @ g[..., 0] @ wxt
     out[..., 1] = wy @ g[..., 1] @ wxt
     return out

@@ -118,8 +118,8 @@ class PersonWarper:
         if self.filter is not None:
             self.filter.reset()
 
-    def maps(self, pose: PoseFrame | None) -> list[np.ndarray]:
-        """Advance by one driving frame; return one full-size backward map (float32 [H, W, 2]) per layer."""
+    def _solve(self, pose: PoseFrame | None) -> None:
+        """Advance by one driving frame: fill ``last_maps`` (coarse, per layer) and ``last_rois``."""
         targets = self.tracker.targets(pose)
         if self.filter is not None:
             targets = self.filter(targets)
@@ -127,7 +127,6 @@ class PersonWarper:
         tracker = self.tracker
         self.last_maps = []
         self.last_rois = []
-        out = []
         for layer in self.layers:
             c = layer.controls
             ref_pts, tgt_pts = densify(tracker.indices[c], tracker.reference[c], targets[c])
@@ -137,20 +136,32 @@ class PersonWarper:
             )
             self.last_maps.append(bmap)
             self.last_rois.append(_landing_roi(bmap.grid, layer.matte, ref.width, ref.height))
-            out.append(upsample_map(bmap.grid, ref.width, ref.height))
-        return out
+
+    def maps(self, pose: PoseFrame | None) -> list[np.ndarray]:
+        """Advance by one driving frame; return one full-size backward map (float32 [H, W, 2]) per layer."""
+        self._solve(pose)
+        ref = self.reference
+        return [upsample_map(b.grid, ref.width, ref.height) for b in self.last_maps]
 
     def backward_map(self, pose: PoseFrame | None) -> np.ndarray:
         """Advance by one driving frame and return the body layer's full-size backward map."""
         return self.maps(pose)[0]
 
     def warp(self, pose: PoseFrame | None) -> np.ndarray:
-        """Advance by one driving frame and return the composited output frame, RGB uint8 [H, W, 3]."""
-        return self.composite(self.maps(pose))
+        """Advance by one driving frame and return the composited output frame, RGB uint8 [H, W, 3].
+
+        Each layer's map is upsampled and applied only over the region where that layer can land.
+        """
+        self._solve(pose)
+        ref = self.reference
+        out = ref.background.astype(np.float32)
+        for layer, bmap, roi in zip(self.layers, self.last_maps, self.last_rois, strict=True):
+            self._blend(out, layer, upsample_map(bmap.grid, ref.width, ref.height, roi=roi), roi)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     def composite(self, maps: list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """The layers warped by ``maps`` (one per layer; a single map moves every layer the same way),
-        drawn in order over the filled background."""
+        """The layers warped by full-size ``maps`` (one per layer; a single map moves every layer the same
+        way), drawn in order over the filled background."""
         h, w = self.reference.height, self.reference.width
         if isinstance(maps, np.ndarray):
             maps = [maps] * len(self.layers)
@@ -159,15 +170,19 @@ class PersonWarper:
             rois = self.last_rois if len(self.last_rois) == len(maps) else [(0, h, 0, w)] * len(maps)
         out = self.reference.background.astype(np.float32)
         for layer, full_map, (y0, y1, x0, x1) in zip(self.layers, maps, rois, strict=True):
-            if y1 <= y0 or x1 <= x0:
-                continue  # the layer left the frame
-            # Only the region the layer can land in: the arms are small, so this saves most of the work.
-            moved = cv2.remap(layer.rgba, full_map[y0:y1, x0:x1], None, cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
-            alpha = moved[..., 3:4].astype(np.float32) * (1.0 / 255.0)
-            region = out[y0:y1, x0:x1]
-            region += (moved[..., :3].astype(np.float32) - region) * alpha
+            self._blend(out, layer, full_map[y0:y1, x0:x1], (y0, y1, x0, x1))
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+    @staticmethod
+    def _blend(out: np.ndarray, layer: Layer, roi_map: np.ndarray, roi: tuple[int, int, int, int]) -> None:
+        y0, y1, x0, x1 = roi
+        if y1 <= y0 or x1 <= x0:
+            return  # the layer left the frame
+        moved = cv2.remap(layer.rgba, roi_map, None, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+        alpha = moved[..., 3:4].astype(np.float32) * (1.0 / 255.0)
+        region = out[y0:y1, x0:x1]
+        region += (moved[..., :3].astype(np.float32) - region) * alpha
 
     def warped_matte(self, maps: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """The person's matte after the warp (float32 [H, W]): the union of the warped layers."""

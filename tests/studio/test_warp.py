@@ -392,3 +392,16 @@ def test_person_matte_and_fill_on_the_astronaut():
     person = matte > 0.5
     assert orange(image)[person].mean() > 0.25  # the suit
     assert orange(filled)[person].mean() < 0.05  # gone
+
+
+def test_region_limited_warp_equals_the_full_composite():
+    ref, pose = _synthetic_reference()
+    target = pose.copy()
+    target.body[[3, 4], :2] = _rotate_about(pose.body[[3, 4], :2], pose.body[2, :2], 0.8)
+    target.body[:, 0] += 7
+    fast = PersonWarper(ref, settings=WarpSettings(smoothing=False)).warp(target)
+    slow_warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    maps = slow_warper.maps(target)
+    slow_warper.last_rois = []  # forget the regions: composite every layer over the whole frame
+    slow = slow_warper.composite(maps)
+    assert np.abs(fast.astype(int) - slow).max() <= 1
