@@ -86,6 +86,9 @@ class WarpEngine:
         if pose is None:
             pose = _detect_reference_pose(image)
         reference = self.prepare(image, pose)
+        warnings = inputs.extra.get("warnings") if isinstance(inputs.extra, dict) else None
+        if isinstance(warnings, list):  # the renderer's list: shown to the user and saved in the sidecar
+            warnings.extend(n for n in reference.notes if n not in warnings)
         report(Progress("load", 1, 1, "person matte and background"))
 
         settings = self.settings

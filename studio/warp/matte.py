@@ -90,3 +90,35 @@ def fill_background(
     alpha = np.maximum(alpha, (matte > 0.1).astype(np.float32))[..., None]
     out = image.astype(np.float32) * (1.0 - alpha) + filled.astype(np.float32) * alpha
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+#: Bones drawn for a skeleton matte (OpenPose-18 numbering; see ``studio.motion.types``).
+_MATTE_BONES = ((1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12),
+                (12, 13), (2, 8), (5, 11), (8, 11), (1, 0))
+
+
+def skeleton_matte(body: np.ndarray, shape: tuple[int, int], visible: float = 0.3) -> np.ndarray:
+    """A rough person matte drawn from the body keypoints: thick limbs, a filled trunk and a round head.
+
+    The fallback when segmentation finds nobody although the pose does (costumes, drawings, odd light):
+    the warp then still moves the person, with a coarser edge.
+    """
+    h, w = shape
+    pts = np.asarray(body, np.float64)
+    ok = pts[:, 2] > visible
+    lengths = [float(np.hypot(*(pts[a, :2] - pts[b, :2]))) for a, b in _MATTE_BONES if ok[a] and ok[b]]
+    if not lengths:
+        return np.zeros(shape, np.float32)
+    thick = max(3, int(round(0.45 * float(np.median(lengths)))))
+    mask = np.zeros(shape, np.uint8)
+    for a, b in _MATTE_BONES:
+        if ok[a] and ok[b]:
+            cv2.line(mask, tuple(int(round(v)) for v in pts[a, :2]), tuple(int(round(v)) for v in pts[b, :2]),
+                     255, thick)
+    trunk = [k for k in (2, 5, 11, 8) if ok[k]]
+    if len(trunk) >= 3:
+        cv2.fillConvexPoly(mask, np.round(pts[trunk, :2]).astype(np.int32), 255)
+    if ok[0]:
+        cv2.circle(mask, tuple(int(round(v)) for v in pts[0, :2]), thick, 255, -1)
+    k = max(3, (thick // 2) * 2 + 1)
+    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (k, k), 0).clip(0.0, 1.0)

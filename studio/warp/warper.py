@@ -20,7 +20,7 @@ from studio.errors import InputError
 from studio.motion.types import PoseFrame
 from studio.warp.controls import ControlTracker, densify, keypoints
 from studio.warp.layers import Layer, build_layers
-from studio.warp.matte import _check_rgb, fill_background, person_matte
+from studio.warp.matte import _check_rgb, fill_background, person_matte, skeleton_matte
 from studio.warp.smoothing import OneEuroFilter
 from studio.warp.tps import BackwardMap, solve_backward_map, upsample_map
 
@@ -51,6 +51,8 @@ class WarpReference:
     pose: PoseFrame
     #: The photo with the matte as a 4th channel, remapped in one pass per frame.
     rgba: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    #: Things the user should know about this reference (e.g. the matte fell back to the skeleton).
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.rgba is None:
@@ -75,12 +77,17 @@ class WarpReference:
                 "no person was found in the reference photo, so the warp engine has nothing to move; "
                 "use a photo where the person's upper body is clearly visible"
             )
+        notes = []
         if matte is None:
             matte = person_matte(image)
+            if not _matte_covers_pose(matte, pose):
+                matte = np.maximum(matte, skeleton_matte(pose.body, image.shape[:2]))
+                notes.append("warp preview: the person segmentation missed the person in the photo, so the "
+                             "person's outline was drawn from the skeleton (coarser edges)")
         matte = np.asarray(matte, np.float32)
         if matte.shape != image.shape[:2]:
             raise InputError(f"the matte is {matte.shape} but the photo is {image.shape[:2]}")
-        return cls(np.ascontiguousarray(image), matte, fill_background(image, matte), pose)
+        return cls(np.ascontiguousarray(image), matte, fill_background(image, matte), pose, notes=notes)
 
     @property
     def width(self) -> int:
@@ -212,3 +219,15 @@ def _landing_roi(grid: np.ndarray, matte: np.ndarray, width: int, height: int) -
     x0 = max(0, int(np.floor((xs.min() - 1) * sx)))
     x1 = min(width, int(np.ceil((xs.max() + 1) * sx)) + 1)
     return (y0, y1, x0, x1)
+
+
+def _matte_covers_pose(matte: np.ndarray, pose: PoseFrame) -> bool:
+    """Whether the segmentation found the posed person: most visible body keypoints lie on the matte."""
+    pts, visible = keypoints(pose)
+    pts = pts[:18][visible[:18]]
+    if len(pts) == 0:
+        return True
+    h, w = matte.shape
+    xs = np.clip(np.round(pts[:, 0]).astype(int), 0, w - 1)
+    ys = np.clip(np.round(pts[:, 1]).astype(int), 0, h - 1)
+    return float((matte[ys, xs] > 0.5).mean()) >= 0.5

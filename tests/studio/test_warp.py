@@ -405,3 +405,25 @@ def test_region_limited_warp_equals_the_full_composite():
     slow_warper.last_rois = []  # forget the regions: composite every layer over the whole frame
     slow = slow_warper.composite(maps)
     assert np.abs(fast.astype(int) - slow).max() <= 1
+
+
+def test_matte_falls_back_to_the_skeleton_when_segmentation_misses(monkeypatch):
+    import studio.warp.warper as warper_module
+
+    image, drawn, pose = synthetic_person()
+    monkeypatch.setattr(warper_module, "person_matte", lambda img: np.zeros(img.shape[:2], np.float32))
+    ref = WarpReference.prepare(image, pose)
+    assert ref.notes and "skeleton" in ref.notes[0]
+    visible = pose.body[:, 2] > 0.3
+    xs, ys = pose.body[visible, 0].astype(int), pose.body[visible, 1].astype(int)
+    assert (ref.matte[ys, xs] > 0.5).all()
+    assert (ref.matte > 0.5).mean() < 3 * (drawn > 0.5).mean()  # roughly the person, not the frame
+    # The engine passes the note on to the renderer's warnings (shown to the user, saved in the sidecar).
+    engine = WarpEngine()
+    warnings: list[str] = []
+    inputs = _inputs(image, pose, [translated(pose, 10, 0)], warnings=warnings)
+    frames = list(engine.render(inputs, lambda p: None, CancelToken()))
+    assert len(frames) == 1 and len(warnings) == 1 and "skeleton" in warnings[0]
+    # A good segmentation needs no fallback.
+    monkeypatch.setattr(warper_module, "person_matte", lambda img: drawn)
+    assert WarpReference.prepare(image, pose).notes == []
