@@ -10,7 +10,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -44,6 +44,16 @@ logger = logging.getLogger(__name__)
 #: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
 INSTANT_FRAMES = 12
 INSTANT_SIZE = 256
+#: Third-party modules the diffusion engine loads at its first render (diffusers and transformers load
+#: their submodules lazily, so the packages alone are not enough).
+WARM_UP_LIBRARIES = (
+    "torch", "safetensors.torch", "diffusers", "transformers",
+    "diffusers.models.modeling_utils", "diffusers.models.attention_processor",
+    "diffusers.models.unets.unet_spatio_temporal_condition", "diffusers.models.transformers.transformer_temporal",
+    "diffusers.models.autoencoders.autoencoder_kl_temporal_decoder", "diffusers.schedulers.scheduling_euler_discrete",
+    "diffusers.pipelines.pipeline_utils", "diffusers.utils.torch_utils", "transformers.models.clip.modeling_clip",
+    "transformers.models.clip.image_processing_clip", "huggingface_hub.serialization",
+)
 
 
 class MainWindow(QMainWindow):
@@ -95,6 +105,8 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self._restore_settings()
         self.update_actions()
+        self.warmup_task: Task | None = None
+        QTimer.singleShot(0, self._warm_up)
 
     # construction ----------------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -263,6 +275,43 @@ class MainWindow(QMainWindow):
         self.session = session
         self.update_actions()
 
+    def _warm_up(self) -> None:
+        """Import the core's render, motion and face modules in the background once, while the person is
+        still choosing files: importing torch/diffusers holds the interpreter lock for long stretches, so
+        doing it at the first render would stall the window then."""
+
+        def work(_report, _preview, _cancel):
+            for module, name in (("studio.render.renderer", "Renderer"), ("studio.motion", "extract_poses"),
+                                 ("studio.faces", "analyze_reference"), ("studio.queue", "JobQueue")):
+                core.has_api(module, name)
+            import importlib
+
+            # The diffusion engine imports these lazily at its first render; importing them now keeps
+            # that first render from stalling the window (imports hold the interpreter lock).
+            for library in WARM_UP_LIBRARIES:
+                try:
+                    importlib.import_module(library)
+                except ImportError:
+                    pass
+            engine_class = core._api("studio.render.engine", "engine_class", "Rendering")
+            for engine in ("warp", "diffusion"):
+                try:
+                    engine_class(engine)
+                except Exception as exc:  # noqa: BLE001 - a missing engine is reported when it is used
+                    logger.info("engine %s not loadable yet: %s", engine, exc)
+            return True
+
+        self.show_status("Loading the render engines in the background…")
+        self.warmup_task = self.runner.start("warm up", work)
+        self.warmup_task.finished.connect(self._warmed_up)
+
+    def _warmed_up(self) -> None:
+        if self.status_label.text().startswith("Loading the render engines"):
+            self.show_status("Ready.")
+
+    def warmed_up(self) -> bool:
+        return self.warmup_task is not None and self.warmup_task.isFinished()
+
     # projects --------------------------------------------------------------------------------------
     def choose_project(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Projects (*{PROJECT_SUFFIX} *.json)")
@@ -398,8 +447,7 @@ class MainWindow(QMainWindow):
     def _preview_done(self, result) -> None:
         path = str(result.path)
         self.last_result = path
-        self.result_panel.set_pose_frames(self._pose_images())
-        self.result_panel.load_result(path)
+        self.result_panel.load_result(path, self._pose_source())
         self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {path}")
         self.update_actions()
 
@@ -429,19 +477,23 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, job_id: int, output: str) -> None:
         self.last_result = output
-        self.result_panel.set_pose_frames(self._pose_images())
-        self.result_panel.load_result(output)
+        self.result_panel.load_result(output, self._pose_source())
         self.show_status(f"Job {job_id} finished: {output}")
         self.update_actions()
 
-    def _pose_images(self) -> list:
-        """The aligned skeleton frames (DWPose style) of the current alignment, for the result's pose view."""
+    def _pose_source(self):
+        """A function (run off the GUI thread) drawing the aligned skeleton frames for the result's pose view."""
         w, h = self.alignment_view.out_size
         limit = int(self.parameter_panel.params["max_frames"]) or len(self.alignment_view.aligned)
-        try:
-            return [core.draw_pose(p, w, h) for p in self.alignment_view.aligned[:limit]]
-        except core.FeatureUnavailable:
-            return []
+        poses = list(self.alignment_view.aligned[:limit])
+
+        def draw() -> list:
+            try:
+                return [core.draw_pose(p, w, h) for p in poses]
+            except core.FeatureUnavailable:
+                return []
+
+        return draw
 
     def cancel_current(self) -> None:
         for task in (self.preview_task, self.instant_task, self.motion_panel.extract_task):

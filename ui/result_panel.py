@@ -74,20 +74,26 @@ class ResultPanel(QWidget):
         self.player.set_count(len(frames))
         self.show_frame(0)
 
-    def load_result(self, mp4: str):
-        """Decode a finished mp4 for the player and read its sidecar's identity scores."""
+    def load_result(self, mp4: str, pose_source=None):
+        """Decode a finished mp4 for the player and read its sidecar's identity scores.
+
+        ``pose_source()`` (run on the worker thread too) returns the matching skeleton frames."""
         self.title.setText(f"<b>Result</b> — {Path(mp4).name}")
         sidecar = render_bridge.read_sidecar(mp4) or {}
 
         def work(report, _preview, cancel):
-            return core.read_preview_frames(mp4, 512, 2000, report, cancel)
+            frames = core.read_preview_frames(mp4, 512, 2000, report, cancel)
+            poses = pose_source() if pose_source is not None else None
+            return frames, poses
 
         task = self.runner.start("decode result", work)
-        task.succeeded.connect(lambda frames: self._decoded(mp4, frames, sidecar))
+        task.succeeded.connect(lambda result: self._decoded(mp4, result[0], sidecar, result[1]))
         task.failed.connect(lambda m: self.result_view.set_placeholder(f"Could not read {mp4}: {m}"))
         return task
 
-    def _decoded(self, mp4: str, frames: list[np.ndarray], sidecar: dict) -> None:
+    def _decoded(self, mp4: str, frames: list[np.ndarray], sidecar: dict, poses=None) -> None:
+        if poses is not None:
+            self.pose_frames = list(poses)
         self.path = mp4
         engine = sidecar.get("engine", "")
         caption = ("warp preview — not model output" if engine == "warp"
