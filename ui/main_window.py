@@ -85,13 +85,16 @@ class MainWindow(QMainWindow):
         centre = QSplitter(Qt.Orientation.Vertical)
         centre.addWidget(top)
         centre.addWidget(self.result_panel)
-        centre.setSizes([420, 380])
+        centre.setSizes([400, 440])
         self.setCentralWidget(centre)
         self._dock("Settings", self.parameter_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         queue_dock = self._dock("Queue", self.queue_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         log_dock = self._dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(queue_dock, log_dock)
         queue_dock.raise_()
+        settings_dock = self.findChild(QDockWidget, "dock_settings")
+        self.resizeDocks([queue_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([settings_dock], [450], Qt.Orientation.Horizontal)
 
         self.status_label = QLabel()
         self.progress_bar = QProgressBar()
@@ -191,6 +194,7 @@ class MainWindow(QMainWindow):
         self.reference_panel.reference_analyzed.connect(self._reference_analyzed)
         self.motion_panel.video_loaded.connect(self._video_loaded)
         self.motion_panel.motion_extracted.connect(self._motion_extracted)
+        self.motion_panel.extraction_ended.connect(self.update_actions)
         self.motion_panel.frame_changed.connect(self.alignment_view.show_source_frame)
         self.motion_panel.trim_changed.connect(self._trim_changed)
         self.alignment_view.alignment_changed.connect(self._alignment_changed)
@@ -377,7 +381,8 @@ class MainWindow(QMainWindow):
         self.alignment_view.instant_button.setToolTip(warp_reason or self.instant_action.statusTip())
         self.extract_action.setEnabled(self.motion_panel.extract_button.isEnabled())
         self.export_action.setEnabled(self.last_result is not None)
-        self.cancel_action.setEnabled(bool(self.runner.running()))
+        self.cancel_action.setEnabled(any(t is not None for t in (
+            self.preview_task, self.instant_task, self.motion_panel.extract_task)))
         if reason and (self.session.reference and self.session.motion):
             self.status_label.setText(reason)
 
@@ -419,6 +424,11 @@ class MainWindow(QMainWindow):
     def _clear_instant(self, task: Task) -> None:
         if self.instant_task is task:
             self.instant_task = None
+        self.update_actions()
+
+    def _clear_preview(self) -> None:
+        self.preview_task = None
+        self.update_actions()
 
     def quick_preview(self) -> Task | None:
         reason = self.render_block_reason()
@@ -440,7 +450,7 @@ class MainWindow(QMainWindow):
         task.succeeded.connect(lambda result: self._preview_done(result))
         task.failed.connect(lambda m: self.show_error(f"Preview failed: {m}"))
         task.was_cancelled.connect(lambda: self.show_status("Preview cancelled."))
-        task.finished.connect(lambda: setattr(self, "preview_task", None))
+        task.finished.connect(self._clear_preview)
         self._track(task)
         return task
 

@@ -40,6 +40,7 @@ class MotionPanel(QWidget):
     motion_extracted = Signal(object)  # core.Motion
     frame_changed = Signal(int)  # index into the playback frames (source frame index)
     trim_changed = Signal()
+    extraction_ended = Signal()
     failed = Signal(str)
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
@@ -261,3 +262,4 @@ class MotionPanel(QWidget):
     def _extract_finished(self) -> None:
         self.extract_task = None
         self._refresh_extract_state()
+        self.extraction_ended.emit()
