@@ -9,6 +9,7 @@ the window shows as is, and the matching action stays disabled. Nothing here fak
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 
 from studio.motion.types import PoseFrame
 from studio.progress import CancelToken, ProgressCallback, ignore_progress
+
+logger = logging.getLogger(__name__)
 
 
 class FeatureUnavailable(RuntimeError):
@@ -98,7 +101,24 @@ def read_preview_frames(
     path: str | Path, max_side: int, max_frames: int, report: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
 ) -> list[np.ndarray]:
-    """Decoded frames for the window's own player, scaled so the longest side is ``max_side``."""
+    """Decoded frames for the window's own player, scaled so the longest side is ``max_side``.
+
+    A failed decode is tried once more (ffmpeg can fail transiently on a heavily loaded machine); the
+    first failure is logged, the second is raised."""
+    from studio.progress import Cancelled
+
+    try:
+        return _read_preview_frames(path, max_side, max_frames, report, cancel)
+    except Cancelled:
+        raise
+    except Exception as exc:  # noqa: BLE001 - retried once, then raised
+        logger.warning("decoding %s for playback failed (%s); trying once more", path, exc)
+        return _read_preview_frames(path, max_side, max_frames, report, cancel)
+
+
+def _read_preview_frames(
+    path: str | Path, max_side: int, max_frames: int, report: ProgressCallback, cancel: CancelToken | None,
+) -> list[np.ndarray]:
     import cv2
 
     from studio.progress import Progress
@@ -111,17 +131,22 @@ def read_preview_frames(
         reader = imageio.get_reader(str(path))
         frames_iter = (np.asarray(f)[..., :3] for f in reader)
     frames: list[np.ndarray] = []
-    for frame in frames_iter:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        h, w = frame.shape[:2]
-        scale = min(1.0, max_side / max(h, w))
-        if scale < 1.0:
-            frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        frames.append(np.ascontiguousarray(frame))
-        report(Progress("load", len(frames), max_frames, "decoding for playback"))
-        if len(frames) >= max_frames:
-            break
+    try:
+        for frame in frames_iter:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            h, w = frame.shape[:2]
+            scale = min(1.0, max_side / max(h, w))
+            if scale < 1.0:
+                frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            frames.append(np.ascontiguousarray(frame))
+            report(Progress("load", len(frames), max_frames, "decoding for playback"))
+            if len(frames) >= max_frames:
+                break
+    finally:
+        close = getattr(frames_iter, "close", None)
+        if close is not None:
+            close()
     return frames
 
 
