@@ -50,6 +50,10 @@ class StableAnimatorPipelineOutput(BaseOutput):
 def temporal_tiles(num_frames: int, tile_size: int, tile_overlap: int) -> list[list[int]]:
     """The reference's tiles: each holds frame 0 plus ``tile_size − 1`` consecutive frames (spec §10 step 10)."""
     stride = tile_size - tile_overlap
+    if num_frames <= tile_size:
+        return [list(range(num_frames))] if num_frames == tile_size else []
+    if stride <= 0:
+        raise ValueError(f"`tile_overlap` must be smaller than tile_size={tile_size}, got {tile_overlap}")
     tiles = []
     start = 0
     while start <= num_frames - tile_size:
