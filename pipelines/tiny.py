@@ -35,7 +35,9 @@ SVD_SCHEDULER_CONFIG: dict[str, Any] = {
 
 
 def tiny_unet_config(
-    block_out_channels: tuple[int, ...] = (32, 32), cross_attention_dim: int = 64
+    block_out_channels: tuple[int, ...] = (32, 32),
+    cross_attention_dim: int = 64,
+    attention_head_dim: int = 16,
 ) -> dict[str, Any]:
     """A UNet config with cross-attention on every level but the last (like SVD), 1 layer per block."""
     n = len(block_out_channels)
@@ -50,7 +52,7 @@ def tiny_unet_config(
         "projection_class_embeddings_input_dim": 48,
         "layers_per_block": 1,
         "cross_attention_dim": cross_attention_dim,
-        "num_attention_heads": [max(1, c // 16) for c in block_out_channels],
+        "num_attention_heads": [max(1, c // attention_head_dim) for c in block_out_channels],
         "num_frames": 25,
     }
 
@@ -61,13 +63,16 @@ def tiny_components(
     vae_block_out_channels: tuple[int, ...] = (32, 32, 32, 32),
     cross_attention_dim: int = 64,
     id_embeddings_dim: int = 32,
+    attention_head_dim: int = 16,
 ) -> dict[str, Any]:
     """Random components (seeded) for :class:`StableAnimatorPipeline` — the VAE downsamples ×8 like SVD's."""
     from diffusers import AutoencoderKLTemporalDecoder, EulerDiscreteScheduler
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
     torch.manual_seed(seed)
-    unet = StableAnimatorUNet.from_config(tiny_unet_config(unet_block_out_channels, cross_attention_dim))
+    unet = StableAnimatorUNet.from_config(
+        tiny_unet_config(unet_block_out_channels, cross_attention_dim, attention_head_dim)
+    )
     vae = AutoencoderKLTemporalDecoder(
         block_out_channels=list(vae_block_out_channels),
         down_block_types=["DownEncoderBlock2D"] * len(vae_block_out_channels),
