@@ -37,6 +37,7 @@ from ui.reference_panel import ReferencePanel
 from ui.result_panel import ResultPanel
 from ui.session import PROJECT_SUFFIX, Session
 from ui.settings_store import SettingsStore
+from ui.warm_up import warm_up
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -44,16 +45,6 @@ logger = logging.getLogger(__name__)
 #: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
 INSTANT_FRAMES = 12
 INSTANT_SIZE = 256
-#: Third-party modules the diffusion engine loads at its first render (diffusers and transformers load
-#: their submodules lazily, so the packages alone are not enough).
-WARM_UP_LIBRARIES = (
-    "torch", "safetensors.torch", "diffusers", "transformers",
-    "diffusers.models.modeling_utils", "diffusers.models.attention_processor",
-    "diffusers.models.unets.unet_spatio_temporal_condition", "diffusers.models.transformers.transformer_temporal",
-    "diffusers.models.autoencoders.autoencoder_kl_temporal_decoder", "diffusers.schedulers.scheduling_euler_discrete",
-    "diffusers.pipelines.pipeline_utils", "diffusers.utils.torch_utils", "transformers.models.clip.modeling_clip",
-    "transformers.models.clip.image_processing_clip", "huggingface_hub.serialization",
-)
 
 
 class MainWindow(QMainWindow):
@@ -149,6 +140,8 @@ class MainWindow(QMainWindow):
                                            "A quick render: low resolution, few steps, few frames")
         self.render_action = self._action("&Render to queue", self.queue_render, "Ctrl+R",
                                           "Queue the full render")
+        self.batch_action = self._action("Queue &batch…", self.choose_batch, "Ctrl+Shift+R",
+                                         "Queue every chosen photo × every chosen video with these settings")
         self.cancel_action = self._action("&Cancel", self.cancel_current, "Esc",
                                           "Cancel the running preview / extraction / render")
         self.export_action = self._action("E&xport result…", self.export_result, "Ctrl+Shift+E",
@@ -175,7 +168,7 @@ class MainWindow(QMainWindow):
         edit.addAction(self.redo_action)
         render = self.menuBar().addMenu("&Render")
         for a in (self.extract_action, self.instant_action, self.preview_action, self.render_action,
-                  self.cancel_action):
+                  self.batch_action, self.cancel_action):
             render.addAction(a)
         render.addSeparator()
         render.addAction(self.models_action)
@@ -284,34 +277,18 @@ class MainWindow(QMainWindow):
         still choosing files: importing torch/diffusers holds the interpreter lock for long stretches, so
         doing it at the first render would stall the window then."""
 
-        def work(_report, _preview, _cancel):
-            for module, name in (("studio.render.renderer", "Renderer"), ("studio.motion", "extract_poses"),
-                                 ("studio.faces", "analyze_reference"), ("studio.queue", "JobQueue")):
-                core.has_api(module, name)
-            import importlib
-
-            # The diffusion engine imports these lazily at its first render; importing them now keeps
-            # that first render from stalling the window (imports hold the interpreter lock).
-            for library in WARM_UP_LIBRARIES:
-                try:
-                    importlib.import_module(library)
-                except ImportError:
-                    pass
-            engine_class = core._api("studio.render.engine", "engine_class", "Rendering")
-            for engine in ("warp", "diffusion"):
-                try:
-                    engine_class(engine)
-                except Exception as exc:  # noqa: BLE001 - a missing engine is reported when it is used
-                    logger.info("engine %s not loadable yet: %s", engine, exc)
-            return True
-
         self.show_status("Loading the render engines in the background…")
-        self.warmup_task = self.runner.start("warm up", work)
+        self.warmup_task = self.runner.start("warm up", warm_up)
         self.warmup_task.finished.connect(self._warmed_up)
 
     def _warmed_up(self) -> None:
         if self.status_label.text().startswith("Loading the render engines"):
-            self.show_status("Ready.")
+            if self.session.models:
+                self.show_status("Ready.")
+            else:
+                self.show_status("Ready. No weights folder yet: the motion tools and the warp engine's instant "
+                                 "preview work now; the diffusion engine needs the weights (Models…, Ctrl+M). "
+                                 "Try File → Open the samples.")
 
     def warmed_up(self) -> bool:
         return self.warmup_task is not None and self.warmup_task.isFinished()
@@ -372,7 +349,7 @@ class MainWindow(QMainWindow):
 
     def update_actions(self) -> None:
         reason = self.render_block_reason()
-        for action in (self.preview_action, self.render_action):
+        for action in (self.preview_action, self.render_action, self.batch_action):
             action.setEnabled(reason is None)
             action.setToolTip(reason or action.statusTip())
         warp_reason = self.render_block_reason("warp")
@@ -484,6 +461,18 @@ class MainWindow(QMainWindow):
             return []
         self.show_status(f"Queued {len(ids)} render(s).")
         return ids
+
+    def choose_batch(self) -> list[int]:
+        from ui.motion_panel import VIDEO_FILTER
+        from ui.reference_panel import IMAGE_FILTER
+
+        photos, _ = QFileDialog.getOpenFileNames(self, "Batch: reference photos", "", IMAGE_FILTER)
+        if not photos:
+            return []
+        videos, _ = QFileDialog.getOpenFileNames(self, "Batch: driving videos", "", VIDEO_FILTER)
+        if not videos:
+            return []
+        return self.queue_render(motions=videos, references=photos)
 
     def _job_finished(self, job_id: int, output: str) -> None:
         self.last_result = output

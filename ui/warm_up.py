@@ -1,0 +1,48 @@
+"""Import the core's render, motion and face modules in the background once, at startup.
+
+Importing torch / diffusers / transformers holds the interpreter lock for long stretches (hundreds of ms
+on a loaded 2-core machine); done at the first render it would stall the window then. The window runs
+this on a worker thread while the person is still choosing files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from ui import core
+
+logger = logging.getLogger(__name__)
+
+#: Third-party modules the diffusion engine loads at its first render (diffusers and transformers load
+#: their submodules lazily, so the packages alone are not enough).
+WARM_UP_LIBRARIES = (
+    "torch", "safetensors.torch", "diffusers", "transformers",
+    "diffusers.models.modeling_utils", "diffusers.models.attention_processor",
+    "diffusers.models.unets.unet_spatio_temporal_condition", "diffusers.models.transformers.transformer_temporal",
+    "diffusers.models.autoencoders.autoencoder_kl_temporal_decoder", "diffusers.schedulers.scheduling_euler_discrete",
+    "diffusers.pipelines.pipeline_utils", "diffusers.utils.torch_utils", "transformers.models.clip.modeling_clip",
+    "transformers.models.clip.image_processing_clip", "huggingface_hub.serialization",
+)
+
+
+def warm_up(_report=None, _preview=None, _cancel=None) -> bool:
+    """A ui.workers task function: import everything a render will need."""
+    for module, name in (("studio.render.renderer", "Renderer"), ("studio.motion", "extract_poses"),
+                         ("studio.faces", "analyze_reference"), ("studio.queue", "JobQueue")):
+        core.has_api(module, name)
+    for library in WARM_UP_LIBRARIES:
+        try:
+            importlib.import_module(library)
+        except ImportError:
+            pass
+    try:
+        engine_class = core._api("studio.render.engine", "engine_class", "Rendering")
+    except core.FeatureUnavailable:
+        return False
+    for engine in ("warp", "diffusion"):
+        try:
+            engine_class(engine)
+        except Exception as exc:  # noqa: BLE001 - a missing engine is reported when it is used
+            logger.info("engine %s not loadable yet: %s", engine, exc)
+    return True
