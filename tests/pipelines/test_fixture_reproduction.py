@@ -140,3 +140,36 @@ def test_fixture_runner_writes_frames(fixture_pipe, tiny_fixture_dir, tmp_path):
     assert not list(tmp_path.rglob(".frames-*")), "no temporary files left behind"
     if "b_hjb" not in written:
         assert any("b_hjb" in m and "not supported" in m for m in messages)
+
+
+def test_fixture_cli(tiny_fixture_dir, tmp_path):
+    """`python -m pipelines.fixture FIXTURE --out OUT` (the command of the issue's "done when")."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(repo)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipelines.fixture",
+        str(tiny_fixture_dir),
+        "--out",
+        str(tmp_path),
+        "--run",
+        "a_basic",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=repo, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    frames = np.load(tmp_path / "a_basic" / "frames.npy")
+    expected = np.load(tiny_fixture_dir / "runs" / "a_basic" / "frames.npy")
+    assert np.abs(frames - expected).max() <= 2e-4
+    assert not (tmp_path / "c_tiled").exists()
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "pipelines.fixture", str(tmp_path / "missing"), "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env, cwd=repo, timeout=120, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "fixture.json not found" in bad.stderr
