@@ -171,3 +171,20 @@ def _kwargs_from_dir(tiny_fixture_dir):
 
     ctx = load_context(tiny_fixture_dir)
     return hjb_call_kwargs(ctx, "b_hjb", ctx.run_params("b_hjb"))
+
+
+def test_fixture_cli_runs_hjb_kind(tiny_fixture_dir, tmp_path):
+    """``python -m pipelines.fixture`` (the module runs as ``__main__``) also knows the "hjb" kind."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.fixture", str(tiny_fixture_dir), "--out", str(tmp_path), "--run", "b_hjb"],
+        cwd=repo, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    losses = json.loads((tmp_path / "b_hjb" / "hjb_losses.json").read_text())
+    assert len(losses) == 6 and np.load(tmp_path / "b_hjb" / "frames.npy").shape == (6, 96, 64, 3)
+    assert not list(tmp_path.rglob(".hjb_losses-*")) and not list(tmp_path.rglob(".frames-*"))
