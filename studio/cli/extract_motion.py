@@ -1,0 +1,100 @@
+"""``python -m studio extract-motion VIDEO --reference IMAGE --out DIR``: poses, face masks and motion.json."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from studio.progress import Progress
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "extract-motion",
+        help="extract the skeleton motion of a video, aligned to a reference photo",
+        description="Find the person's pose in every selected frame of VIDEO, fit it to the person in the "
+        "reference photo, and write DIR/poses/frame_i.png (DWPose-style skeletons), DIR/faces/frame_i.png "
+        "(face masks) and DIR/motion.json.",
+    )
+    parser.add_argument("video", help="driving video (mp4/mov/webm/mkv/gif) or a folder of frames")
+    parser.add_argument("--reference", required=True, help="the reference photo")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--backend", choices=("mediapipe", "dwpose"), default="mediapipe")
+    parser.add_argument("--dwpose-dir", help="folder with yolox_l.onnx and dw-ll_ucoco_384.onnx (dwpose backend)")
+    parser.add_argument("--width", type=int, help="output width (default: the reference's)")
+    parser.add_argument("--height", type=int, help="output height (default: the reference's)")
+    parser.add_argument("--fit", choices=("crop", "pad"), default="crop",
+                        help="how the reference is fitted to WIDTH×HEIGHT (default crop)")
+    parser.add_argument("--align", choices=("global", "bones", "none"), default="bones")
+    parser.add_argument("--no-smooth", action="store_true", help="turn off the One-Euro keypoint smoothing")
+    parser.add_argument("--start", type=float, default=0.0, help="trim start, seconds")
+    parser.add_argument("--end", type=float, help="trim end, seconds")
+    parser.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    parser.add_argument("--max-frames", type=int, help="use at most M frames")
+    parser.add_argument("--no-cache", action="store_true", help="ignore and do not write the motion cache")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _progress_bar(quiet: bool):
+    if quiet:
+        return lambda _p: None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="frame", file=sys.stderr, dynamic_ncols=True)
+
+    def report(progress: Progress) -> None:
+        if bar.total != progress.total:
+            bar.reset(total=progress.total)
+        bar.n = progress.current
+        bar.set_description(progress.phase)
+        bar.refresh()
+
+    return report, bar.close
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.errors import InputError
+    from studio.faces import face_mask, write_face_mask
+    from studio.media import FrameSelection, fit_to_size, load_image
+    from studio.motion import AlignmentOptions, prepare_motion
+    from studio.motion.draw import draw_pose
+    from studio.motion.motion_file import write_motion_json
+
+    reference = load_image(args.reference)
+    width = args.width or reference.shape[1]
+    height = args.height or reference.shape[0]
+    if width < 16 or height < 16:
+        raise InputError(f"output size {width}×{height} is too small (at least 16×16)")
+    if (width, height) != (reference.shape[1], reference.shape[0]):
+        reference, _ = fit_to_size(reference, width, height, args.fit)
+    selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
+    options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth)
+    report, close = _progress_bar(args.quiet)
+    try:
+        prepared = prepare_motion(
+            args.video, reference, options, args.backend, selection, report, use_cache=not args.no_cache,
+            model_dir=args.dwpose_dir,
+        )
+        out = Path(args.out)
+        (out / "poses").mkdir(parents=True, exist_ok=True)
+        (out / "faces").mkdir(parents=True, exist_ok=True)
+        from PIL import Image
+
+        total = len(prepared.poses)
+        for i, (pose, box) in enumerate(zip(prepared.poses, prepared.face_boxes, strict=True)):
+            target = out / "poses" / f"frame_{i}.png"
+            tmp = target.with_name(f".{target.name}.tmp.png")
+            Image.fromarray(draw_pose(pose, width, height)).save(tmp)
+            os.replace(tmp, target)
+            write_face_mask(out / "faces" / f"frame_{i}.png", face_mask(box, width, height))
+            report(Progress("export", i + 1, total, "writing frames"))
+        write_motion_json(out / "motion.json", prepared)
+    finally:
+        close()
+    for note in prepared.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    print(f"wrote {len(prepared.poses)} frames ({width}×{height}, {args.backend}, align {args.align}) to {out}")
+    return 0

@@ -1,0 +1,273 @@
+"""Reading driving videos, frame folders and photos (imageio's bundled ffmpeg, Pillow).
+
+Videos are decoded by ffmpeg, which applies a phone video's display rotation itself, so every frame comes
+out upright; ``probe_video`` also reports that rotation. Frames are streamed one at a time (``iter_frames``)
+so a long clip never sits in memory whole. Every failure a person can fix becomes an ``InputError`` that
+names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from studio.errors import InputError
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".gif")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+#: Frame rate assumed for a folder of frames (it carries none of its own).
+FOLDER_FPS = 30.0
+
+# imageio-ffmpeg logs a warning for every rotated video ("frame size for reading ... is different"): expected.
+logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a driving clip holds. ``width``/``height`` are the upright frame size (after rotation)."""
+
+    path: str
+    fps: float
+    frame_count: int
+    duration: float
+    width: int
+    height: int
+    rotation: int = 0
+    has_audio: bool = False
+    kind: str = "video"  # "video" | "frames" (a folder of images) | "image"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FrameSelection:
+    """Which source frames to use: a trim window in seconds, every ``stride``-th frame, at most ``max_frames``."""
+
+    start: float = 0.0
+    end: float | None = None
+    stride: int = 1
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.start < 0:
+            raise InputError(f"trim start must be 0 or more seconds, got {self.start}")
+        if self.end is not None and self.end <= self.start:
+            raise InputError(f"trim end ({self.end} s) must come after trim start ({self.start} s)")
+        if self.stride < 1:
+            raise InputError(f"stride must be 1 or more, got {self.stride}")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise InputError(f"max frames must be 1 or more, got {self.max_frames}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FrameSelection:
+        return cls(
+            start=float(data.get("start", 0.0)),
+            end=None if data.get("end") is None else float(data["end"]),
+            stride=int(data.get("stride", 1)),
+            max_frames=None if data.get("max_frames") is None else int(data["max_frames"]),
+        )
+
+
+def is_video_path(path: str | Path) -> bool:
+    path = Path(path)
+    return path.is_dir() or path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def _ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _natural_key(path: Path) -> list:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def _folder_frames(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the path")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); choose another video")
+
+
+def _ffmpeg_header(path: Path) -> str:
+    """ffmpeg's description of the file (it prints it to stderr when given no output)."""
+    result = subprocess.run(
+        [_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace",
+        timeout=60,
+    )
+    return result.stderr
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Frame rate, frame count, duration and upright size of a video, a folder of frames or a single image."""
+    path = Path(path)
+    _check_exists(path)
+    if path.is_dir():
+        frames = _folder_frames(path)
+        if not frames:
+            raise InputError(f"{path}: the folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        first = load_image(frames[0])
+        return VideoInfo(
+            str(path), FOLDER_FPS, len(frames), len(frames) / FOLDER_FPS, first.shape[1], first.shape[0],
+            kind="frames",
+        )
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = load_image(path)
+        return VideoInfo(str(path), FOLDER_FPS, 1, 1 / FOLDER_FPS, image.shape[1], image.shape[0], kind="image")
+
+    header = _ffmpeg_header(path)
+    video_line = next((line for line in header.splitlines() if "Video:" in line and "Stream #" in line), None)
+    if video_line is None:
+        detail = header.strip().splitlines()[-1] if header.strip() else "no details"
+        raise InputError(f"{path}: not a readable video (ffmpeg: {detail}); re-export it as mp4 (H.264)")
+    size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", video_line)
+    fps_match = re.search(r"([\d.]+) fps", video_line) or re.search(r"([\d.]+) tbr", video_line)
+    rotation_match = re.search(r"rotation of (-?[\d.]+) degrees", header)
+    rotation = int(round(float(rotation_match.group(1)))) % 360 if rotation_match else 0
+    width, height = (int(size.group(1)), int(size.group(2))) if size else (0, 0)
+    if rotation in (90, 270):
+        width, height = height, width
+    fps = float(fps_match.group(1)) if fps_match else 0.0
+
+    import imageio_ffmpeg
+
+    try:
+        frame_count, duration = imageio_ffmpeg.count_frames_and_secs(str(path))
+    except (RuntimeError, OSError) as error:
+        raise InputError(f"{path}: the video could not be decoded ({error}); re-export it as mp4 (H.264)") from None
+    if frame_count <= 0 or width <= 0:
+        raise InputError(f"{path}: the video holds no frames; choose another video")
+    if fps <= 0:
+        fps = frame_count / duration if duration > 0 else FOLDER_FPS
+    duration = duration if duration > 0 else frame_count / fps
+    has_audio = any("Audio:" in line and "Stream #" in line for line in header.splitlines())
+    return VideoInfo(str(path), fps, int(frame_count), float(duration), width, height, rotation, has_audio)
+
+
+def selected_indices(info: VideoInfo, selection: FrameSelection = FrameSelection()) -> list[int]:
+    """The source frame indices a selection picks, in order."""
+    first = int(math.floor(selection.start * info.fps + 1e-6))
+    last = info.frame_count if selection.end is None else min(info.frame_count, int(math.ceil(selection.end * info.fps - 1e-6)))
+    indices = list(range(first, last, selection.stride))
+    if selection.max_frames is not None:
+        indices = indices[: selection.max_frames]
+    if not indices:
+        raise InputError(
+            f"{info.path}: the trim window {selection.start}–{selection.end} s selects no frames "
+            f"(the clip lasts {info.duration:.2f} s)"
+        )
+    return indices
+
+
+def iter_frames(
+    path: str | Path, selection: FrameSelection = FrameSelection(), info: VideoInfo | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(source frame index, upright RGB uint8 frame)`` for the selected frames, decoding as it goes."""
+    path = Path(path)
+    info = info or probe_video(path)
+    wanted = selected_indices(info, selection)
+    if info.kind == "image":
+        yield 0, load_image(path)
+        return
+    if info.kind == "frames":
+        frames = _folder_frames(path)
+        for index in wanted:
+            yield index, load_image(frames[index])
+        return
+
+    import imageio_ffmpeg
+
+    wanted_set = set(wanted)
+    last = wanted[-1]
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+    try:
+        meta = next(reader)
+        width, height = meta["size"]
+        for index, raw in enumerate(reader):
+            if index > last:
+                break
+            if index in wanted_set:
+                frame = np.frombuffer(raw, dtype=np.uint8)
+                if frame.size != width * height * 3:
+                    raise InputError(f"{path}: frame {index} could not be decoded (truncated file?)")
+                yield index, frame.reshape(height, width, 3).copy()
+    except RuntimeError as error:
+        raise InputError(f"{path}: decoding failed ({error}); re-export it as mp4 (H.264)") from None
+    finally:
+        reader.close()
+
+
+def read_frames(path: str | Path, selection: FrameSelection = FrameSelection()) -> list[np.ndarray]:
+    """All selected frames in memory (for short clips; prefer ``iter_frames`` for long ones)."""
+    return [frame for _, frame in iter_frames(path, selection)]
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """A photo as upright RGB uint8 [H, W, 3]: EXIF orientation applied, alpha dropped onto black."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    _check_exists(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image")
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            image = image.convert("RGB")
+            array = np.asarray(image, dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise InputError(f"{path}: not a readable image ({error}); use a PNG or JPEG") from None
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise InputError(f"{path}: the image is empty")
+    return array
+
+
+def fit_to_size(image: np.ndarray, width: int, height: int, mode: str = "crop") -> tuple[np.ndarray, np.ndarray]:
+    """Scale ``image`` to exactly ``width``×``height`` keeping its aspect ratio.
+
+    ``crop`` fills the frame and cuts the overflow equally on both sides; ``pad`` fits the whole image
+    and pads with black. Returns the result and the 2×3 affine matrix mapping source to output pixels,
+    so keypoints found in the source can follow (``studio.motion.transform_pose``).
+    """
+    import cv2
+
+    src_h, src_w = image.shape[:2]
+    if mode not in ("crop", "pad"):
+        raise ValueError(f"fit mode must be 'crop' or 'pad', got {mode!r}")
+    scale = (max if mode == "crop" else min)(width / src_w, height / src_h)
+    tx = (width - src_w * scale) / 2
+    ty = (height - src_h * scale) / 2
+    matrix = np.array([[scale, 0.0, tx], [0.0, scale, ty]], dtype=np.float64)
+    source = image
+    step = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    if scale < 0.5:
+        # Shrink by area averaging first (warpAffine would alias), then place with the remaining affine.
+        small_w, small_h = max(1, round(src_w * scale)), max(1, round(src_h * scale))
+        source = cv2.resize(image, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        step = np.array([[small_w / src_w, 0.0, 0.0], [0.0, small_h / src_h, 0.0]])
+    # The affine from ``source`` pixels to output pixels: matrix ∘ inverse(step).
+    remaining = matrix.copy()
+    remaining[0, 0] = scale / step[0, 0]
+    remaining[1, 1] = scale / step[1, 1]
+    # warpAffine maps pixel centres; shift by half a pixel so the matrix holds for pixel corners too.
+    remaining[:, 2] += 0.5 * np.diag(remaining[:, :2]) - 0.5
+    out = cv2.warpAffine(
+        source, remaining, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    return out, matrix

@@ -1,0 +1,251 @@
+"""Pose extraction from a driving video, the reference photo's pose, and the whole motion preparation.
+
+``extract_poses`` streams the selected frames through a backend, follows the main person, holds the last
+pose over frames where nobody is found, and caches the result under ``cache_dir("motion")`` keyed by a
+hash of (video content, backend, options, frame selection), so reopening a clip is instant.
+``prepare_motion`` adds the reference pose, the alignment, smoothing and the per-frame face boxes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from studio.errors import InputError, StudioError
+from studio.media import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
+from studio.motion.align import AlignmentOptions, align_poses
+from studio.motion.draw import draw_pose
+from studio.motion.tracking import select_person
+from studio.motion.types import PoseFrame
+from studio.paths import cache_dir
+from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+
+BACKENDS = ("mediapipe", "dwpose")
+DEFAULT_BACKEND = "mediapipe"
+CACHE_VERSION = 1
+
+
+def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | None]:
+    """Backend name -> None when usable here, else the reason it is not."""
+    status: dict[str, str | None] = {}
+    try:
+        import mediapipe  # noqa: F401
+
+        status["mediapipe"] = None
+    except ImportError as error:  # pragma: no cover - pinned dependency
+        status["mediapipe"] = f"mediapipe is not installed ({error})"
+    if dwpose_dir is None:
+        status["dwpose"] = "needs yolox_l.onnx and dw-ll_ucoco_384.onnx (give their folder)"
+    else:
+        from studio.motion.dwpose import find_dwpose_models
+
+        try:
+            find_dwpose_models(dwpose_dir)
+            status["dwpose"] = None
+        except StudioError as error:
+            status["dwpose"] = str(error)
+    return status
+
+
+def create_backend(name: str = DEFAULT_BACKEND, *, video: bool = True, model_dir: str | Path | None = None):
+    """A pose backend: ``detect(frame_rgb) -> list[PoseFrame]`` (pixels), ``parameters()``, ``close()``."""
+    if name == "mediapipe":
+        from studio.motion.mediapipe_pose import MediapipeBackend
+
+        return MediapipeBackend(video=video)
+    if name == "dwpose":
+        from studio.motion.dwpose import DWPoseBackend
+
+        if model_dir is None:
+            raise InputError("the dwpose backend needs the folder holding yolox_l.onnx and dw-ll_ucoco_384.onnx")
+        return DWPoseBackend(model_dir)
+    raise InputError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def detect_pose(image_rgb: np.ndarray, backend: str = DEFAULT_BACKEND, model_dir: str | Path | None = None) -> PoseFrame | None:
+    """The main person's pose in one image (pixels of that image), or None when nobody is found."""
+    model = create_backend(backend, video=False, model_dir=model_dir)
+    try:
+        return select_person(model.detect(np.ascontiguousarray(image_rgb)), None)
+    finally:
+        model.close()
+
+
+@dataclass
+class MotionClip:
+    """Poses of the main person in the selected source frames (source pixels)."""
+
+    info: VideoInfo
+    backend: str
+    indices: list[int]
+    poses: list[PoseFrame]
+    warnings: list[str] = field(default_factory=list)
+    #: True for frames where nobody was found and the previous pose was held.
+    held: list[bool] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "info": self.info.to_dict(), "backend": self.backend, "indices": self.indices,
+            "poses": [p.to_json() for p in self.poses], "warnings": self.warnings, "held": self.held,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> MotionClip:
+        return cls(VideoInfo(**data["info"]), data["backend"], list(data["indices"]),
+                   [PoseFrame.from_json(p) for p in data["poses"]], list(data["warnings"]), list(data["held"]))
+
+
+def content_hash(path: str | Path) -> str:
+    """BLAKE2 of the file's bytes (or of every frame file of a folder, in order)."""
+    path = Path(path)
+    digest = hashlib.blake2b(digest_size=16)
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.name.encode() if path.is_dir() else b"")
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: str | Path | None) -> Path:
+    model_key = None
+    if backend == "dwpose" and model_dir is not None:
+        from studio.motion.dwpose import find_dwpose_models
+
+        model_key = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in find_dwpose_models(model_dir)]
+    key = json.dumps({"v": CACHE_VERSION, "content": content_hash(path), "backend": backend,
+                      "models": model_key, "selection": selection.to_dict()}, sort_keys=True)
+    return cache_dir("motion") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def extract_poses(
+    video_path: str | Path,
+    backend: str = DEFAULT_BACKEND,
+    selection: FrameSelection | None = None,
+    report: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    use_cache: bool = True,
+    model_dir: str | Path | None = None,
+) -> MotionClip:
+    """The main person's pose in every selected frame of ``video_path`` (source pixels).
+
+    Frames with nobody in them hold the last pose (a warning says how many); a clip with nobody at all
+    raises ``InputError``. Cancelling raises ``studio.progress.Cancelled`` and caches nothing.
+    """
+    path = Path(video_path)
+    selection = selection or FrameSelection()
+    info = probe_video(path)
+    cache_file = _cache_file(path, backend, selection, model_dir) if use_cache else None
+    if cache_file is not None and cache_file.is_file():
+        try:
+            clip = MotionClip.from_json(json.loads(cache_file.read_text()))
+            report(Progress("extract", len(clip.poses), len(clip.poses), "motion loaded from the cache"))
+            return clip
+        except (ValueError, KeyError, TypeError):
+            cache_file.unlink(missing_ok=True)  # a stale or damaged entry: extract again
+
+    indices = selected_indices(info, selection)
+    total = len(indices)
+    model = create_backend(backend, video=True, model_dir=model_dir)
+    found: list[PoseFrame | None] = []
+    read: list[int] = []
+    previous = None
+    try:
+        report(Progress("extract", 0, total, f"finding poses with {backend}"))
+        for index, frame in iter_frames(path, selection, info):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            pose = select_person(model.detect(frame), previous)
+            found.append(pose)
+            read.append(index)
+            previous = pose or previous
+            report(Progress("extract", len(found), total, f"frame {index}"))
+    finally:
+        model.close()
+    if not read:
+        raise InputError(f"{path}: no frames could be read")
+    if all(p is None for p in found):
+        raise InputError(f"{path}: no person was found in any of the {len(read)} frames; choose a clip showing a person")
+
+    first = next(p for p in found if p is not None)
+    poses, held, last = [], [], first
+    for pose in found:
+        held.append(pose is None)
+        last = pose if pose is not None else last
+        poses.append(last.copy())
+    notes = []
+    if any(held):
+        notes.append(f"no person found in {sum(held)} of {len(held)} frames; the nearest pose was held there")
+        warnings.warn(f"{path}: {notes[-1]}", stacklevel=2)
+    clip = MotionClip(info, backend, read, poses, notes, held)
+    if cache_file is not None:
+        _write_json_atomic(cache_file, clip.to_json())
+    return clip
+
+
+@dataclass
+class PreparedMotion:
+    """Aligned motion ready for rendering: poses and face boxes in output pixels."""
+
+    clip: MotionClip
+    reference_pose: PoseFrame | None
+    poses: list[PoseFrame]
+    face_boxes: list[tuple[float, float, float, float] | None]
+    width: int
+    height: int
+    options: AlignmentOptions
+    warnings: list[str] = field(default_factory=list)
+
+    def pose_images(self) -> Iterator[np.ndarray]:
+        """The DWPose-style skeleton image of each frame (RGB uint8 [height, width, 3]), drawn on demand."""
+        for pose in self.poses:
+            yield draw_pose(pose, self.width, self.height)
+
+
+def prepare_motion(
+    video_path: str | Path,
+    reference_rgb: np.ndarray,
+    options: AlignmentOptions | None = None,
+    backend: str = DEFAULT_BACKEND,
+    selection: FrameSelection | None = None,
+    report: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    use_cache: bool = True,
+    model_dir: str | Path | None = None,
+    reference_pose: PoseFrame | None = None,
+) -> PreparedMotion:
+    """Extract, align (to ``reference_rgb``, already at the output size) and box the faces of a driving clip."""
+    from studio.faces import face_box_from_pose
+
+    options = options or AlignmentOptions()
+    height, width = reference_rgb.shape[:2]
+    clip = extract_poses(video_path, backend, selection, report, cancel, use_cache, model_dir)
+    notes = list(clip.warnings)
+    if reference_pose is None:
+        reference_pose = detect_pose(reference_rgb, backend, model_dir)
+    if reference_pose is None and options.mode != "none":
+        notes.append("no person found in the reference photo; the motion is scaled to the frame instead")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        poses = align_poses(
+            clip.poses, reference_pose, (clip.info.width, clip.info.height), (width, height), options, clip.info.fps
+        )
+    notes += [str(w.message) for w in caught if str(w.message) not in " ".join(notes)]
+    boxes = [face_box_from_pose(p, width, height) for p in poses]
+    for pose, box in zip(poses, boxes, strict=True):
+        pose.face_box = box
+    return PreparedMotion(clip, reference_pose, poses, boxes, width, height, options, notes)

@@ -1,0 +1,76 @@
+"""``motion.json``: extracted and aligned motion on disk (version 1, the format of issue 4).
+
+    {"version": 1, "backend": "...",
+     "source": {"path", "fps", "width", "height", "frame_count"},
+     "output": {"width", "height"},
+     "frames": [{"index": i, "source": PoseFrame JSON (source pixels), "aligned": PoseFrame JSON (output pixels)}]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.errors import InputError
+from studio.motion.extract import PreparedMotion
+from studio.motion.types import PoseFrame
+
+VERSION = 1
+
+
+def motion_json(prepared: PreparedMotion) -> dict:
+    from studio.faces import face_box_from_pose
+
+    info = prepared.clip.info
+    frames = []
+    for i, (source, aligned) in enumerate(zip(prepared.clip.poses, prepared.poses, strict=True)):
+        source = source.copy()
+        source.face_box = face_box_from_pose(source, info.width, info.height)
+        frames.append({"index": i, "source": source.to_json(), "aligned": aligned.to_json()})
+    return {
+        "version": VERSION,
+        "backend": prepared.clip.backend,
+        "source": {"path": str(info.path), "fps": info.fps, "width": info.width, "height": info.height,
+                   "frame_count": info.frame_count},
+        "output": {"width": prepared.width, "height": prepared.height},
+        "frames": frames,
+    }
+
+
+def write_motion_json(path: str | Path, prepared: PreparedMotion) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(motion_json(prepared), indent=1))
+    os.replace(tmp, path)
+    return path
+
+
+@dataclass
+class MotionFile:
+    backend: str
+    source: dict
+    width: int
+    height: int
+    source_poses: list[PoseFrame]
+    poses: list[PoseFrame]
+
+
+def read_motion_json(path: str | Path) -> MotionFile:
+    """Load a ``motion.json`` (InputError with the reason when it is not one)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        if data.get("version") != VERSION:
+            raise InputError(f"{path}: unsupported motion.json version {data.get('version')!r} (expected {VERSION})")
+        frames = data["frames"]
+        return MotionFile(
+            data["backend"], data["source"], int(data["output"]["width"]), int(data["output"]["height"]),
+            [PoseFrame.from_json(f["source"]) for f in frames], [PoseFrame.from_json(f["aligned"]) for f in frames],
+        )
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: not a valid motion.json ({error})") from None

@@ -1,0 +1,186 @@
+"""Small test media generated on the fly from scikit-image's bundled astronaut photo (no downloads).
+
+Shared by every test suite that needs a photo or a driving video. Everything is small (≤ 256 px, a handful of
+frames) so it is fast to write and to decode. Coordinates follow the "pixel corner" convention used across
+the studio: a point at the centre of pixel (i, j) has coordinates (j + 0.5, i + 0.5).
+
+    astronaut()                          -> RGB uint8 [512, 512, 3] (Eileen Collins, upper body, face near x=225, y=115)
+    write_image(path, image)             -> path (PNG/JPEG by suffix)
+    write_astronaut_photo(path, size)    -> path, a square photo of the astronaut
+    write_transform_video(path, ...)     -> (path, [2×3 matrices]) astronaut pixels -> frame pixels, one per frame
+    write_rotated_phone_video(path, ...) -> (path, upright frames) a landscape-stored clip with a 90° display rotation
+    write_personless_video(path, ...)    -> path, moving gradients, no person
+    write_corrupt_video(path)            -> path, bytes that are not a video (.mp4 name)
+    write_empty_file(path)               -> path, 0 bytes
+    write_frame_folder(folder, frames)   -> folder of frame_i.png
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+#: Face box of the astronaut in her 512×512 photo (x0, y0, x1, y1), measured with OpenCV's Haar cascade.
+ASTRONAUT_FACE_BOX = (177.0, 66.0, 272.0, 161.0)
+
+
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(path)
+    return path
+
+
+def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def write_astronaut_photo(path: str | Path, size: int = 256) -> Path:
+    return write_image(path, _resize(astronaut(), size, size))
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def write_video(
+    path: str | Path, frames: list[np.ndarray], fps: float = 8.0, audio: bool = False, extra_args: list[str] = ()
+) -> Path:
+    """Encode RGB frames as H.264 (yuv420p, crf 16), optionally with a 440 Hz sine audio track."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = frames[0].shape[:2]
+    cmd = [
+        _ffmpeg(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+        "-r", str(fps), "-i", "-",
+    ]
+    if audio:
+        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={len(frames) / fps:.3f}"]
+    codec = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "16", "-preset", "veryfast"]
+    if path.suffix.lower() == ".webm":
+        codec = ["-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-b:v", "0", "-crf", "30", "-deadline", "realtime"]
+    elif path.suffix.lower() == ".gif":
+        codec = []
+    cmd += codec
+    if audio:
+        cmd += ["-c:a", "aac" if path.suffix.lower() != ".webm" else "libopus", "-shortest"]
+    cmd += [*extra_args, str(path)]
+    data = b"".join(np.ascontiguousarray(f, dtype=np.uint8).tobytes() for f in frames)
+    subprocess.run(cmd, input=data, check=True, capture_output=True)
+    return path
+
+
+def similarity(angle_deg: float, scale: float, tx: float, ty: float, center: tuple[float, float]) -> np.ndarray:
+    """2×3 matrix: rotate by ``angle_deg`` (counter-clockwise on screen) and scale about ``center``, then shift."""
+    a = math.radians(angle_deg)
+    cos, sin = scale * math.cos(a), scale * math.sin(a)
+    cx, cy = center
+    # y points down, so a counter-clockwise on-screen rotation has +sin in the x row for y and -sin for x in y.
+    m = np.array([[cos, sin, 0.0], [-sin, cos, 0.0]])
+    m[:, 2] = np.array([cx, cy]) - m[:, :2] @ np.array([cx, cy]) + np.array([tx, ty])
+    return m
+
+
+def default_transforms(num_frames: int, size: int) -> list[tuple[float, float, float, float]]:
+    """(angle°, scale, tx, ty) per frame: a gentle sway, zoom and drift (frame 0 is the identity)."""
+    out = []
+    for i in range(num_frames):
+        t = i / max(1, num_frames - 1)
+        out.append((12.0 * math.sin(2 * math.pi * t), 1.0 - 0.2 * t, 0.12 * size * t, 0.06 * size * math.sin(math.pi * t)))
+    return out
+
+
+def write_transform_video(
+    path: str | Path,
+    num_frames: int = 6,
+    size: int = 256,
+    fps: float = 8.0,
+    audio: bool = False,
+    transforms: list[tuple[float, float, float, float]] | None = None,
+) -> tuple[Path, list[np.ndarray]]:
+    """A ``size``×``size`` clip of the astronaut moved by a known similarity per frame.
+
+    Returns the path and, per frame, the 2×3 matrix mapping *astronaut photo pixels (512 px)* to *frame
+    pixels* (corner convention), so a keypoint p found in the photo should appear at ``M @ [p, 1]``.
+    """
+    import cv2
+
+    photo = astronaut()
+    base = size / photo.shape[1]
+    matrices, frames = [], []
+    for angle, scale, tx, ty in transforms or default_transforms(num_frames, size):
+        motion = similarity(angle, scale, tx, ty, (size / 2, size / 2))
+        full = motion @ np.array([[base, 0, 0], [0, base, 0], [0, 0, 1.0]])
+        centred = full.copy()
+        centred[:, 2] += 0.5 * (full[:, 0] + full[:, 1]) - 0.5
+        frames.append(cv2.warpAffine(photo, centred, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE))
+        matrices.append(full)
+    return write_video(path, frames, fps=fps, audio=audio), matrices
+
+
+def write_rotated_phone_video(path: str | Path, num_frames: int = 3, fps: float = 8.0) -> tuple[Path, list[np.ndarray]]:
+    """A portrait clip stored landscape with a 90° display rotation (as phones record), plus the upright frames."""
+    upright = [_resize(astronaut(), 96, 160) for _ in range(num_frames)]
+    for i, frame in enumerate(upright):
+        frame[:8, :8] = 255 * (i % 2)  # a marker in the top-left corner to check orientation
+    stored = [np.ascontiguousarray(np.rot90(f, k=1)) for f in upright]  # rotated 90° counter-clockwise
+    path = Path(path)
+    plain = path.with_name(path.stem + ".plain.mp4")
+    write_video(plain, stored, fps=fps)
+    # -display_rotation 90 tells players to turn the stored frame 90° clockwise back to upright... per ffmpeg:
+    # the value is the counter-clockwise rotation to apply; -90 undoes our counter-clockwise rot90.
+    subprocess.run(
+        [_ffmpeg(), "-y", "-loglevel", "error", "-display_rotation", "-90", "-i", str(plain), "-c", "copy", str(path)],
+        check=True, capture_output=True,
+    )
+    plain.unlink()
+    return path, upright
+
+
+def write_personless_video(path: str | Path, num_frames: int = 4, size: int = 128, fps: float = 8.0) -> Path:
+    yy, xx = np.mgrid[0:size, 0:size]
+    frames = []
+    for i in range(num_frames):
+        r = (xx * 2 + i * 9) % 256
+        g = (yy * 2) % 256
+        b = np.full_like(xx, 80 + 20 * i)
+        frames.append(np.stack([r, g, b], -1).astype(np.uint8))
+    return write_video(path, frames, fps=fps)
+
+
+def write_corrupt_video(path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    return path
+
+
+def write_empty_file(path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+def write_frame_folder(folder: str | Path, frames: list[np.ndarray]) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames):
+        write_image(folder / f"frame_{i}.png", frame)
+    return folder
