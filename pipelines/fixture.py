@@ -35,9 +35,8 @@ class FixtureContext:
     reference: PIL.Image.Image
     poses: list[PIL.Image.Image]  # all pose frames, sorted by the integer after "_"
     id_embedding: np.ndarray
-    out_dir: Path | None = (
-        None  # set by run_fixture; kinds may write extra files to out_dir/<run>/ (HJB losses)
-    )
+    #: set by run_fixture; kinds may write extra files to out_dir/<run>/ (HJB losses)
+    out_dir: Path | None = None
 
     def run_params(self, run: str) -> dict[str, Any]:
         return self.spec["runs"][run]

@@ -309,12 +309,12 @@ class StableAnimatorPipeline(DiffusionPipeline):
         pixels = pixels + noise_aug_strength * noise
         upcast = self.vae.dtype in (torch.float16, torch.bfloat16) and self.vae.config.force_upcast
         if upcast:
-            self.vae.to(dtype=torch.float32)
+            torch.nn.Module.to(self.vae, dtype=torch.float32)  # ModelMixin.to warns needlessly
         try:
             latents = self.vae.encode(pixels.to(self.vae.dtype)).latent_dist.mode()
         finally:
             if upcast:
-                self.vae.to(dtype=self.unet.dtype)
+                torch.nn.Module.to(self.vae, dtype=self.unet.dtype)
         return latents
 
     def _get_add_time_ids(

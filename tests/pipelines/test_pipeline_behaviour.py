@@ -203,3 +203,13 @@ def test_decode_latents_is_differentiable(small_pipe):
 def test_progress_bar_can_be_disabled(small_pipe, inputs, capsys):
     _call(small_pipe, inputs, num_inference_steps=1, output_type="latent")
     assert "it/s" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_runs(dtype, inputs):
+    from pipelines.tiny import tiny_pipeline
+
+    pipe = tiny_pipeline(seed=0, dtype=dtype)
+    frames = _call(pipe, inputs, output_type="pt").frames
+    assert frames.dtype == torch.float32 and torch.isfinite(frames).all()
+    assert pipe.vae.dtype == dtype, "the VAE goes back to the pipeline dtype after the upcast encode"
