@@ -6,7 +6,9 @@ import numpy as np
 import PIL.Image
 import pytest
 import torch
-from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import _resize_with_antialiasing
+from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import (
+    _resize_with_antialiasing,
+)
 
 from pipelines.image_processing import pose_pixel_tensor, resize_with_antialiasing
 
