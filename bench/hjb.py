@@ -263,6 +263,10 @@ def main() -> int:
     from pipelines.hjb import DEFAULT_FAST_MARGIN
 
     print(f"torch threads {torch.get_num_threads()}, HJB fast margin {DEFAULT_FAST_MARGIN} latent px")
+    if not args.skip_memory:
+        # First, while this process is small: Linux carries a parent's peak RSS into ru_maxrss of its children.
+        measure_memory(args.size, args.frames, "np")
+        measure_memory(args.size, args.frames, "latent")
     if not args.skip_tiny:
         pipe, kwargs, hjb = fixture_setup(args.fixture)
         compare_modes("tiny fixture b_hjb (6 frames 64x96, 5 steps, refine 1..3 × 2 it)", pipe, kwargs, hjb,
@@ -277,9 +281,6 @@ def main() -> int:
         hjb = HJBConfig(enabled=True, num_iterations=2, start_step=1, end_step=1)
         compare_modes(f"medium random ({args.size}x{args.size}, {args.frames} frames, 3 steps, refine step 1 × 2 it)",
                       pipe, kwargs, hjb, seed=0, repeats=1)  # fmt: skip
-    if not args.skip_memory:
-        measure_memory(args.size, args.frames, "np")
-        measure_memory(args.size, args.frames, "latent")
     return 0
 
 
