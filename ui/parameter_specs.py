@@ -65,6 +65,9 @@ SPECS: tuple[ParamSpec, ...] = (
               "during denoising (the paper's HJB step). Better likeness; slower.", "Identity"),
     ParamSpec("hjb_iterations", "HJB iterations", "int", 3, "Gradient steps of the face refinement per "
               "denoising step.", "Identity", 1, 20, 1),
+    ParamSpec("hjb_mode", "HJB decode", "choice", "fast", "fast: decode only a window around each face for the "
+              "refinement (much faster, memory independent of the frame size). exact: decode whole frames, as "
+              "the original does.", "Identity", choices=("fast", "exact")),
     ParamSpec("face_model", "Face model", "choice", "auto", "antelopev2: ArcFace embedding of the photo's "
               "face (needs the insightface files). auto: antelopev2 when present. none: no identity embedding "
               "(weaker likeness).", "Identity", choices=("auto", "antelopev2", "mediapipe", "none")),
@@ -144,6 +147,8 @@ def flatten_preset(values: dict[str, Any]) -> dict[str, Any]:
                 flat["hjb"] = value["enabled"]
             if "iterations" in value:
                 flat["hjb_iterations"] = value["iterations"]
+            if "decode_mode" in value:
+                flat["hjb_mode"] = value["decode_mode"]
         elif key == "max_frames":
             flat[key] = value or 0
         else:

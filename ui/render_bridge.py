@@ -45,7 +45,7 @@ def build_request(session: Session, params: dict[str, Any], seed: int | None, ov
 
 def _hjb(p: dict[str, Any]):
     cls = _api("studio.request", "HJBSettings", "Rendering")
-    return cls(enabled=bool(p["hjb"]), iterations=int(p["hjb_iterations"]))
+    return cls(enabled=bool(p["hjb"]), iterations=int(p["hjb_iterations"]), decode_mode=p["hjb_mode"])
 
 
 def _export(p: dict[str, Any]):

@@ -52,6 +52,13 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--align", choices=["global", "bones", "none"], help="skeleton alignment to the photo")
     parser.add_argument("--cpu-offload", action="store_true", default=None, help="keep idle models on the CPU")
     parser.add_argument("--hjb", action="store_true", default=None, help="HJB face optimisation (needs glintr100)")
+    parser.add_argument("--hjb-mode", choices=["fast", "exact"],
+                        help="HJB decode: fast (a window around each face, default) or exact (whole frames)")
+    parser.add_argument("--hjb-iterations", type=int, help="HJB optimisation iterations per refined step (default 3)")
+    parser.add_argument("--hjb-start", type=int, help="first refined denoising step, inclusive (default 0)")
+    parser.add_argument("--hjb-end", type=int, help="last refined denoising step, inclusive (default 20)")
+    parser.add_argument("--hjb-lr-scale", type=float,
+                        help="multiplier of the original's HJB learning rate 0.1·(1 − step/steps) (default 1)")
     parser.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
     parser.add_argument("--side-by-side", action="store_true", help="also write OUT_side_by_side.mp4")
     parser.add_argument("--png", action="store_true", help="also write the frames as PNGs (OUT_frames/)")
@@ -85,8 +92,12 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
         changes["alignment"] = {**request.alignment, "mode": args.align}
     if args.cpu_offload:
         changes["cpu_offload"] = True
-    if args.hjb:
-        changes["hjb"] = {"enabled": True}
+    hjb = {field: value for field, value in (
+        ("enabled", args.hjb), ("decode_mode", args.hjb_mode), ("iterations", args.hjb_iterations),
+        ("start_step", args.hjb_start), ("end_step", args.hjb_end), ("lr_scale", args.hjb_lr_scale),
+    ) if value is not None}
+    if hjb:
+        changes["hjb"] = hjb
     export: dict = {}
     for flag, field, _kind, _text in _EXPORT:
         value = getattr(args, flag[2:].replace("-", "_"))

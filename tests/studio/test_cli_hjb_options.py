@@ -1,0 +1,32 @@
+"""The render CLI's HJB flags reach the request, and the studio's default HJB decode is the fast mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.__main__ import build_parser
+from studio.cli.render import request_from_args
+from studio.errors import InputError
+from studio.request import HJBSettings
+
+
+def _request(*flags: str):
+    args = build_parser().parse_args(["render", "--reference", "a.png", "--motion", "b.mp4", "--out", "o.mp4", "--models", "weights", *flags])
+    return request_from_args(args, args.reference, args.motion)
+
+
+def test_hjb_defaults_to_fast_decode():
+    assert HJBSettings().decode_mode == "fast"
+    assert _request().hjb.enabled is False
+
+
+def test_hjb_flags_set_every_field():
+    hjb = _request("--hjb", "--hjb-mode", "exact", "--hjb-iterations", "5", "--hjb-start", "2",
+                   "--hjb-end", "7", "--hjb-lr-scale", "0.5").hjb
+    assert (hjb.enabled, hjb.decode_mode, hjb.iterations, hjb.start_step, hjb.end_step, hjb.lr_scale) == (
+        True, "exact", 5, 2, 7, 0.5)
+
+
+def test_hjb_bad_range_is_a_clear_error():
+    with pytest.raises(InputError, match="start_step"):
+        _request("--hjb", "--hjb-start", "9", "--hjb-end", "3")
