@@ -6,6 +6,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 
 from studio import __version__
 from studio.errors import StudioError
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # mediapipe 0.10.14 calls a protobuf API that newer protobuf deprecates; the warning means nothing to a user.
+    warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype", category=UserWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

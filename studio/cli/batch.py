@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from studio.cli.render import ProgressBars, add_render_options, request_from_args
+from studio.cli.render import ProgressBars, absolute, add_render_options, request_from_args
 from studio.errors import InputError
 
 
@@ -23,7 +23,9 @@ def _add(args: argparse.Namespace) -> int:
 
         check_models(base.models).raise_if_bad()
     presets = args.presets or [None]
-    ids = _queue(args).add_matrix(base, args.reference, args.motion, args.out_dir, presets=presets,
+    references = [absolute(path) for path in args.reference]
+    motions = [absolute(path) for path in args.motion]
+    ids = _queue(args).add_matrix(base, references, motions, absolute(args.out_dir), presets=presets,
                                   device=args.device_queue)
     print(f"queued {len(ids)} job(s): {', '.join(map(str, ids))}")
     return 0

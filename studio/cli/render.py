@@ -65,8 +65,15 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gif", action="store_true", help="also write OUT.gif")
 
 
+def absolute(path: str | None) -> str | None:
+    """Paths go into the request (and its sidecar) absolute, so a job runs the same from any folder."""
+    return str(Path(path).expanduser().absolute()) if path else path
+
+
 def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> RenderRequest:
     from studio.presets import apply_preset
+
+    reference, motion = absolute(reference), absolute(motion)
 
     if args.request:
         stored = RenderRequest.from_file(args.request)
@@ -79,7 +86,7 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
     if args.engine:
         changes["engine"] = args.engine
     if args.models:
-        changes["models"] = str(Path(args.models).expanduser())
+        changes["models"] = absolute(args.models)
     for flag, field, _kind, _text in _SIMPLE:
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:

@@ -1,4 +1,4 @@
-"""The render CLI's HJB flags reach the request, and the studio's default HJB decode is the fast mode."""
+"""Render CLI options reach the request: HJB settings (fast decode by default) and absolute paths."""
 
 from __future__ import annotations
 
@@ -30,3 +30,11 @@ def test_hjb_flags_set_every_field():
 def test_hjb_bad_range_is_a_clear_error():
     with pytest.raises(InputError, match="start_step"):
         _request("--hjb", "--hjb-start", "9", "--hjb-end", "3")
+
+
+def test_cli_records_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    request = _request()
+    assert request.reference == str(tmp_path / "a.png")
+    assert request.motion == str(tmp_path / "b.mp4")
+    assert request.models == str(tmp_path / "weights")
