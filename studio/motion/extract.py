@@ -191,7 +191,8 @@ def extract_poses(
     if any(held):
         notes.append(f"no person found in {sum(held)} of {len(held)} frames; the nearest pose was held there")
         warnings.warn(f"{path}: {notes[-1]}", stacklevel=2)
-    clip = MotionClip(info, backend, read, poses, notes, held)
+    # Round like the cache file does, so a fresh extraction and a cached one return identical keypoints.
+    clip = MotionClip.from_json(MotionClip(info, backend, read, poses, notes, held).to_json())
     if cache_file is not None:
         _write_json_atomic(cache_file, clip.to_json())
     return clip
