@@ -123,10 +123,7 @@ class AlignmentView(QWidget):
             self.reference_out, self.matrix = core.fit_to_size(image, *self.out_size)
         self.reference_pose_out = None
         if pose is not None and self.matrix is not None:
-            try:
-                self.reference_pose_out = core.transform_pose(pose, self.matrix)
-            except core.FeatureUnavailable:
-                self.reference_pose_out = None
+            self.reference_pose_out = core.transform_pose(pose, self.matrix)
         self.instant_frames = []
         self.view.set_caption("")
         self.view.set_frame(self.reference_out)
@@ -144,8 +141,6 @@ class AlignmentView(QWidget):
             try:
                 self.aligned = core.align(self.motion, self.reference_pose_out, self.out_size, method, ox, oy, scale)
                 self.status.setText(f"{len(self.aligned)} frames aligned ({method}).")
-            except core.FeatureUnavailable as exc:
-                self.status.setText(str(exc))
             except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, not fatal
                 self.status.setText(f"Alignment failed: {exc}")
                 logger.warning("alignment: %s", exc)

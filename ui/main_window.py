@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.paths import studio_home
+from studio.presets import PRESETS
 from studio.progress import Progress
 from ui import core, render_bridge
 from ui.alignment_view import AlignmentView
@@ -201,9 +202,7 @@ class MainWindow(QMainWindow):
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
 
     def _load_core_presets(self) -> None:
-        if core.has_api("studio.presets", "PRESETS"):
-            presets = core._api("studio.presets", "PRESETS", "Presets")
-            self.parameter_panel.set_presets({name: flatten_preset(values) for name, values in presets.items()})
+        self.parameter_panel.set_presets({name: flatten_preset(values) for name, values in PRESETS.items()})
 
     # session ---------------------------------------------------------------------------------------
     def _reference_loaded(self, path: str, image) -> None:
@@ -487,10 +486,7 @@ class MainWindow(QMainWindow):
         poses = list(self.alignment_view.aligned[:limit])
 
         def draw() -> list:
-            try:
-                return [core.draw_pose(p, w, h) for p in poses]
-            except core.FeatureUnavailable:
-                return []
+            return [core.draw_pose(p, w, h) for p in poses]
 
         return draw
 

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import core
+from studio.models import check_models, download_models
+from studio.progress import Progress
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,8 @@ HOW_TO = ("Real output needs the official StableAnimator weights (repo FrancisRi
 
 def check_lines(folder: str) -> tuple[bool, list[str]]:
     """(usable, the doctor's lines) for a weights folder."""
-    check = core._api("studio.models", "check_models", "The weights check")
     try:
-        report = check(folder)
+        report = check_models(folder)
     except Exception as exc:  # noqa: BLE001 - e.g. the folder does not exist
         return False, [str(exc)]
     return bool(report.ok), list(report.lines())
@@ -89,11 +89,7 @@ class ModelsDialog(QDialog):
         if not folder:
             self.findings.setPlainText("Choose a folder first.")
             return False
-        try:
-            ok, lines = check_lines(folder)
-        except core.FeatureUnavailable as exc:
-            self.findings.setPlainText(str(exc))
-            return False
+        ok, lines = check_lines(folder)
         self.findings.setPlainText("\n".join(lines))
         return ok
 
@@ -102,16 +98,9 @@ class ModelsDialog(QDialog):
         if not folder:
             self.findings.setPlainText("Choose the folder to download into first.")
             return None
-        try:
-            download = core._api("studio.models", "download_models", "Downloading the weights")
-        except core.FeatureUnavailable as exc:
-            self.findings.setPlainText(str(exc))
-            return None
 
         def work(report, _preview, cancel):
-            from studio.progress import Progress
-
-            return download(folder, progress=lambda text: report(Progress("load", 0, 0, text)))
+            return download_models(folder, progress=lambda text: report(Progress("load", 0, 0, text)))
 
         self.findings.appendPlainText("Downloading…")
         task = self.runner.start("download weights", work)

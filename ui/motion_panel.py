@@ -36,7 +36,7 @@ PLAYBACK_MAX_SIDE = 480
 
 
 class MotionPanel(QWidget):
-    video_loaded = Signal(str, object)  # path, VideoSummary
+    video_loaded = Signal(str, object)  # path, studio.media.VideoInfo
     motion_extracted = Signal(object)  # core.Motion
     frame_changed = Signal(int)  # index into the playback frames (source frame index)
     trim_changed = Signal()
@@ -47,7 +47,7 @@ class MotionPanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.path: str | None = None
-        self.info: core.VideoSummary | None = None
+        self.info: core.VideoInfo | None = None
         self.frames: list[np.ndarray] = []
         self.motion: core.Motion | None = None
         self._pose_by_index: dict[int, object] = {}

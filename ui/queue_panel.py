@@ -5,6 +5,7 @@ worker thread while jobs are waiting."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.progress import Progress
-from ui import core, render_bridge
+from studio.queue import JobQueue, QueueError, QueueRunner
+from ui import render_bridge
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -52,9 +54,10 @@ class QueuePanel(QWidget):
         self._states: dict[int, str] = {}
         self.unavailable = None
         try:
-            self.queue = core._api("studio.queue", "JobQueue", "The batch queue")()
-        except core.FeatureUnavailable as exc:
-            self.unavailable = str(exc)
+            self.queue = JobQueue()
+        except (OSError, sqlite3.Error) as exc:  # e.g. STUDIO_HOME is not writable: the window still works
+            self.unavailable = f"The batch queue is unavailable: its database could not be opened ({exc})."
+            logger.warning("%s", self.unavailable)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -99,7 +102,7 @@ class QueuePanel(QWidget):
     # jobs ------------------------------------------------------------------------------------------
     def add_jobs(self, requests_and_outputs: list[tuple[object, str]], batch: str | None = None) -> list[int]:
         if self.queue is None:
-            raise core.FeatureUnavailable(self.unavailable or "the batch queue is unavailable")
+            raise QueueError(self.unavailable or "the batch queue is unavailable")
         ids = [self.queue.add(request, out, batch=batch) for request, out in requests_and_outputs]
         logger.info("queued %d job(s): %s", len(ids), ids)
         self.refresh()
@@ -144,8 +147,7 @@ class QueuePanel(QWidget):
     def start_consumer(self) -> Task | None:
         if self.queue is None or self.consumer is not None:
             return self.consumer
-        queue_cls = core._api("studio.queue", "QueueRunner", "The batch queue")
-        consumer = queue_cls(self.queue, render_bridge.renderer())
+        consumer = QueueRunner(self.queue, render_bridge.renderer())
         queue = self.queue
         panel = self
 

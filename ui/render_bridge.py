@@ -1,15 +1,19 @@
 """From the window's session and settings to the core's RenderRequest, and the render calls themselves.
 
 Uses only public core APIs: ``studio.request.RenderRequest``, ``studio.render.renderer.Renderer``
-(engineer D) and the engines behind it (the warp engine is engineer E's).
+(engineer D), ``studio.models.check_models`` and the engines behind the renderer (the warp engine is E's).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from ui.core import FeatureUnavailable, _api, has_api
+from studio.errors import InputError, StudioError
+from studio.models import check_models
+from studio.render.renderer import Renderer
+from studio.request import ExportOptions, HJBSettings, RenderRequest
 from ui.session import Session
 
 MISSING_WEIGHTS = (
@@ -19,16 +23,15 @@ MISSING_WEIGHTS = (
 )
 
 
-def build_request(session: Session, params: dict[str, Any], seed: int | None, overrides: dict | None = None):
+def build_request(
+    session: Session, params: dict[str, Any], seed: int | None, overrides: dict | None = None
+) -> RenderRequest:
     """The RenderRequest for the current session (``overrides``: panel settings changed for this render)."""
-    request_cls = _api("studio.request", "RenderRequest", "Rendering")
     p = dict(params)
     p.update(overrides or {})
     if not session.reference or not session.motion:
-        from studio.errors import InputError
-
         raise InputError("load a reference photo and a driving video first")
-    return request_cls(
+    return RenderRequest(
         reference=session.reference, motion=session.motion, engine=p["engine"], models=session.models,
         alignment={"mode": session.align_method, "offset_x": session.offset_x, "offset_y": session.offset_y,
                    "scale": session.scale},
@@ -43,80 +46,48 @@ def build_request(session: Session, params: dict[str, Any], seed: int | None, ov
     )
 
 
-def _hjb(p: dict[str, Any]):
-    cls = _api("studio.request", "HJBSettings", "Rendering")
-    return cls(enabled=bool(p["hjb"]), iterations=int(p["hjb_iterations"]), decode_mode=p["hjb_mode"])
+def _hjb(p: dict[str, Any]) -> HJBSettings:
+    return HJBSettings(enabled=bool(p["hjb"]), iterations=int(p["hjb_iterations"]), decode_mode=p["hjb_mode"])
 
 
-def _export(p: dict[str, Any]):
-    cls = _api("studio.request", "ExportOptions", "Rendering")
-    return cls(crf=int(p["crf"]), preset=p["x264_preset"], fps=float(p["export_fps"]) or None,
+def _export(p: dict[str, Any]) -> ExportOptions:
+    return ExportOptions(crf=int(p["crf"]), preset=p["x264_preset"], fps=float(p["export_fps"]) or None,
                audio=bool(p["audio"]), side_by_side=bool(p["side_by_side"]),
                png_sequence=bool(p["png_sequence"]), gif=bool(p["gif"]))
 
 
 def render_available(engine: str, models: str | None = None) -> str | None:
     """None when a render with ``engine`` can start, else what is missing and how to get it."""
-    if not has_api("studio.render.renderer", "Renderer"):
-        return "Rendering needs studio.render.renderer, which this build of the core does not provide."
     if engine == "warp":
-        try:
-            _api("studio.render.engine", "engine_class", "The warp engine")("warp")
-        except (ImportError, AttributeError) as exc:
-            return f"The warp engine (studio.render.warp_engine) is not part of this build: {exc}"
-        return None
+        return None  # the warp engine needs no weights
     if not models:
         return MISSING_WEIGHTS
-    problems = doctor_problems(models)
+    problems = weights_problems(models)
     if problems:
         return f"The weights folder {models} is not usable: " + "; ".join(problems[:3]) + \
             ". Fix it in Models… (Ctrl+M)."
     return None
 
 
-def doctor_report(models: str):
-    """The core's doctor findings for a weights folder (raises FeatureUnavailable when there is no doctor)."""
-    for module, name in (("studio.models", "doctor"), ("studio.doctor", "doctor"), ("studio.models", "check_models")):
-        if has_api(module, name):
-            return _api(module, name, "The weights check")(models)
-    raise FeatureUnavailable("The weights check (studio doctor) is not part of this build of the core.")
-
-
-def doctor_problems(models: str) -> list[str]:
-    """Missing/mismatched files as sentences; a folder that does not exist is a problem too."""
+def weights_problems(models: str) -> list[str]:
+    """What the core's quick weights check finds wrong with a folder, as sentences (empty: usable)."""
     if not Path(models).is_dir():
         return [f"{models} is not a folder"]
     try:
-        report = doctor_report(models)
-    except FeatureUnavailable:
-        return []  # no doctor: let the renderer's own loading report precise errors
-    return list(finding_lines(report, problems_only=True))
-
-
-def finding_lines(report: Any, problems_only: bool = False) -> list[str]:
-    """The doctor's findings as text lines, whatever shape its report has (object, dict or list)."""
-    if report is None:
-        return []
-    for attr in ("problems", "missing", "findings", "errors"):
-        value = getattr(report, attr, None) if not isinstance(report, dict) else report.get(attr)
-        if value and (problems_only or attr == "findings"):
-            return [str(v) for v in value]
-    if isinstance(report, list | tuple):
-        return [str(v) for v in report]
-    if problems_only:
-        ok = getattr(report, "ok", None) if not isinstance(report, dict) else report.get("ok")
-        return [] if ok in (True, None) else [str(report)]
-    return [str(report)]
+        report = check_models(models)
+    except (StudioError, OSError) as exc:  # e.g. the folder cannot be read
+        return [str(exc)]
+    return list(report.problems) + [f"missing {m}" for m in report.missing]
 
 
 _RENDERER = None
 
 
-def renderer():
+def renderer() -> Renderer:
     """One renderer for the window, so the loaded pipeline is reused between renders."""
     global _RENDERER
     if _RENDERER is None:
-        _RENDERER = _api("studio.render.renderer", "Renderer", "Rendering")()
+        _RENDERER = Renderer()
     return _RENDERER
 
 
@@ -142,8 +113,6 @@ def instant_frames(request, report, cancel, frame_limit: int) -> tuple[list, lis
 
 
 def read_sidecar(mp4: str | Path) -> dict | None:
-    import json
-
     path = Path(mp4).with_suffix(".json")
     try:
         return json.loads(path.read_text(encoding="utf-8"))

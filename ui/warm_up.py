@@ -1,4 +1,4 @@
-"""Import the core's render, motion and face modules in the background once, at startup.
+"""Import the render engines and the libraries they load in the background once, at startup.
 
 Importing torch / diffusers / transformers holds the interpreter lock for long stretches (hundreds of ms
 on a loaded 2-core machine); done at the first render it would stall the window then. The window runs
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from ui import core
+from studio.render.engine import engine_class
 
 logger = logging.getLogger(__name__)
 
@@ -28,21 +28,14 @@ WARM_UP_LIBRARIES = (
 
 def warm_up(_report=None, _preview=None, _cancel=None) -> bool:
     """A ui.workers task function: import everything a render will need."""
-    for module, name in (("studio.render.renderer", "Renderer"), ("studio.motion", "extract_poses"),
-                         ("studio.faces", "analyze_reference"), ("studio.queue", "JobQueue")):
-        core.has_api(module, name)
     for library in WARM_UP_LIBRARIES:
         try:
             importlib.import_module(library)
         except ImportError:
             pass
-    try:
-        engine_class = core._api("studio.render.engine", "engine_class", "Rendering")
-    except core.FeatureUnavailable:
-        return False
     for engine in ("warp", "diffusion"):
         try:
             engine_class(engine)
         except Exception as exc:  # noqa: BLE001 - a missing engine is reported when it is used
-            logger.info("engine %s not loadable yet: %s", engine, exc)
+            logger.info("engine %s not loadable: %s", engine, exc)
     return True
