@@ -184,3 +184,12 @@ def test_load_image_applies_exif_orientation(tmp_path):
     assert image[:5, -5:].mean() > 200  # the marker ends up top-right
     write_image(tmp_path / "plain.png", photo)
     assert load_image(tmp_path / "plain.png").shape == (20, 30, 3)
+
+
+@pytest.mark.parametrize("suffix", [".mov", ".mkv", ".webm"])
+def test_other_containers_read(tmp_path, suffix):
+    frames = [np.full((48, 64, 3), _level(i), np.uint8) for i in range(5)]
+    path = write_video(tmp_path / f"clip{suffix}", frames, fps=FPS)
+    info = probe_video(path)
+    assert info.frame_count == 5 and info.fps == pytest.approx(FPS) and (info.width, info.height) == (64, 48)
+    assert _decoded_indices(path, FrameSelection(stride=2)) == [0, 2, 4]
