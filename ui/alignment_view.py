@@ -40,6 +40,7 @@ class AlignmentView(QWidget):
         self.motion: core.Motion | None = None
         self.aligned: list = []
         self.out_size = (512, 512)
+        self.fit = "crop"
         self.instant_frames: list[np.ndarray] = []
         self.view = FrameView("Load a photo and extract the motion to see the alignment.")
         self.method = QComboBox()
@@ -114,13 +115,17 @@ class AlignmentView(QWidget):
             w.blockSignals(False)
         self.realign()
 
-    def set_reference(self, image: np.ndarray | None, pose=None, out_size: tuple[int, int] | None = None) -> None:
+    def set_reference(self, image: np.ndarray | None, pose=None, out_size: tuple[int, int] | None = None,
+                      fit: str | None = None) -> None:
+        """Show the photo framed exactly as the render will frame it (same size and crop/pad ``fit``)."""
         if out_size:
             self.out_size = out_size
+        if fit:
+            self.fit = fit
         if image is None:
             self.reference_out = self.matrix = None
         else:
-            self.reference_out, self.matrix = core.fit_to_size(image, *self.out_size)
+            self.reference_out, self.matrix = core.fit_to_size(image, *self.out_size, mode=self.fit)
         self.reference_pose_out = None
         if pose is not None and self.matrix is not None:
             self.reference_pose_out = core.transform_pose(pose, self.matrix)

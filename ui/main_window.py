@@ -209,11 +209,11 @@ class MainWindow(QMainWindow):
         self.session.reference = path
         self._add_recent("photo", path)
         self.result_panel.set_reference(image)
-        self.alignment_view.set_reference(image, None, self._out_size())
+        self.alignment_view.set_reference(image, None, self._out_size(), self._fit())
         self.update_actions()
 
     def _reference_analyzed(self, _box, pose) -> None:
-        self.alignment_view.set_reference(self.reference_panel.image, pose, self._out_size())
+        self.alignment_view.set_reference(self.reference_panel.image, pose, self._out_size(), self._fit())
 
     def _video_loaded(self, path: str, _info) -> None:
         self.session.motion = path
@@ -239,14 +239,17 @@ class MainWindow(QMainWindow):
     def _params_changed(self, params: dict) -> None:
         self.session.params = dict(params)
         self.motion_panel.max_frames = int(params["max_frames"]) or None
-        if self._out_size() != self.alignment_view.out_size and self.reference_panel.image is not None:
-            self.alignment_view.set_reference(self.reference_panel.image, self.reference_panel.pose,
-                                              self._out_size())
+        framing = (self._out_size(), self._fit())
+        if framing != (self.alignment_view.out_size, self.alignment_view.fit) and self.reference_panel.image is not None:
+            self.alignment_view.set_reference(self.reference_panel.image, self.reference_panel.pose, *framing)
         self.update_actions()
 
     def _out_size(self) -> tuple[int, int]:
         p = self.parameter_panel.params
         return int(p["width"]), int(p["height"])
+
+    def _fit(self) -> str:
+        return str(self.parameter_panel.params["fit"])
 
     def current_session(self) -> Session:
         s = self.session
