@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from studio.render.engine import engine_class
+from studio.render.engine import HEAVY_IMPORT_LOCK, engine_class
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,13 @@ WARM_UP_LIBRARIES = (
 
 def warm_up(_report=None, _preview=None, _cancel=None) -> bool:
     """A ui.workers task function: import everything a render will need."""
-    for library in WARM_UP_LIBRARIES:
-        try:
-            importlib.import_module(library)
-        except ImportError:
-            pass
+    # Under the lock a render started meanwhile waits for these imports instead of racing them.
+    with HEAVY_IMPORT_LOCK:
+        for library in WARM_UP_LIBRARIES:
+            try:
+                importlib.import_module(library)
+            except ImportError:
+                pass
     for engine in ("warp", "diffusion"):
         try:
             engine_class(engine)

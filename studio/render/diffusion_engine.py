@@ -17,7 +17,7 @@ import numpy as np
 
 from studio.errors import InputError, ModelFolderError, StudioError
 from studio.progress import CancelToken, Progress, ProgressCallback
-from studio.render.engine import RenderInputs
+from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,11 @@ class DiffusionEngine:
 
     # ------------------------------------------------------------------ render
     def render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:
-        import torch
+        with HEAVY_IMPORT_LOCK:  # all model code imported before use, never racing another thread's import
+            import torch
+
+            import pipelines.hjb_pipeline  # noqa: F401
+            import pipelines.loading  # noqa: F401
 
         req = inputs.request
         if not req.models:

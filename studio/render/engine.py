@@ -10,6 +10,7 @@ photo's person along the skeleton; no weights, CPU, seconds).
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,6 +63,12 @@ class RenderEngine(Protocol):
         ...
 
 
+#: Held while a thread imports the heavy model libraries (torch, diffusers, transformers, ``pipelines``).
+#: When two threads import these packages' interdependent submodules at once, Python breaks the cross-thread
+#: cycle by handing one of them a partially initialised module (an ImportError). The window warms these
+#: imports up in the background while a person may already start a render, so the two take turns here.
+HEAVY_IMPORT_LOCK = threading.RLock()
+
 #: Engine name → "module:Class". Imported lazily so the warp engine never loads torch.
 ENGINE_CLASSES: dict[str, str] = {
     "diffusion": "studio.render.diffusion_engine:DiffusionEngine",
@@ -75,4 +82,5 @@ def engine_class(name: str) -> type:
     except KeyError:
         raise ValueError(f"unknown render engine {name!r}; choose one of {sorted(ENGINE_CLASSES)}") from None
     module_name, class_name = target.split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    with HEAVY_IMPORT_LOCK:
+        return getattr(importlib.import_module(module_name), class_name)

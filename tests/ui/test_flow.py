@@ -94,7 +94,7 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     assert Path(window.last_result).is_file()
     assert previews, "no live step preview arrived"
 
-    panel.set_value("engine", "warp")
+    # the batch renders with StableAnimator itself (the tiny fixture's weights), like a user's real batch
     ids = window.queue_render(motions=[sample_video, sample_video])
     assert len(ids) == 2
     queue = window.queue_panel.queue
@@ -107,7 +107,7 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     assert out.is_file() and out.stat().st_size > 0
     assert not Path(queue.get(ids[1]).output).exists()
     sidecar = json.loads(out.with_suffix(".json").read_text())
-    assert sidecar["engine"] == "warp"
+    assert sidecar["engine"] == "diffusion"
     qtbot.waitUntil(lambda: window.queue_panel.consumer is None, timeout=60000)
     window.queue_panel.refresh()
     states = [window.queue_panel.table.item(r, 1).text() for r in range(window.queue_panel.table.rowCount())]
