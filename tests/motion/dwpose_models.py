@@ -96,3 +96,43 @@ def write_pose_model(path: Path, simcc_x: np.ndarray, simcc_y: np.ndarray) -> Pa
     assert simcc_x.shape == (NUM_KEYPOINTS, SIMCC_X_BINS) and simcc_y.shape == (NUM_KEYPOINTS, SIMCC_Y_BINS)
     onnx.save(_constant_model("input", POSE_INPUT, {"simcc_x": simcc_x[None], "simcc_y": simcc_y[None]}), str(path))
     return path
+
+
+def write_marker_pose_model(path: Path) -> Path:
+    """A ``dw-ll_ucoco_384.onnx`` stand-in that looks at its input: every keypoint's simcc_x is the column
+    profile (max over rows) of input channel 0, simcc_y its row profile (max over columns), each input pixel
+    repeated over its 2 SimCC bins (split ratio 2). So all 133 keypoints land on the brightest channel-0
+    pixel of the crop, scored with its normalised value."""
+    h, w = POSE_INPUT[2], POSE_INPUT[3]
+
+    def ints(name: str, values: list[int]) -> onnx.TensorProto:
+        return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+    nodes = [
+        helper.make_node("Slice", ["input", "c_start", "c_end", "c_axis"], ["channel0"]),  # [1, 1, h, w]
+        helper.make_node("ReduceMax", ["channel0"], ["cols"], axes=[2], keepdims=0),    # [1, 1, w]
+        helper.make_node("ReduceMax", ["channel0"], ["rows"], axes=[3], keepdims=0),    # [1, 1, h]
+    ]
+    for axis, profile in (("x", "cols"), ("y", "rows")):
+        nodes += [
+            helper.make_node("Unsqueeze", [profile, "last_axis"], [f"{axis}_col"]),            # [1, 1, n, 1]
+            helper.make_node("Concat", [f"{axis}_col", f"{axis}_col"], [f"{axis}_pairs"], axis=3),  # [1, 1, n, 2]
+            helper.make_node("Reshape", [f"{axis}_pairs", f"{axis}_flat_shape"], [f"{axis}_bins"]),  # [1, 1, 2n]
+            helper.make_node("Expand", [f"{axis}_bins", f"{axis}_out_shape"], [f"simcc_{axis}"]),   # [1, 133, 2n]
+        ]
+    initializers = [
+        ints("c_start", [0]), ints("c_end", [1]), ints("c_axis", [1]), ints("last_axis", [3]),
+        ints("x_flat_shape", [1, 1, w * 2]), ints("y_flat_shape", [1, 1, h * 2]),
+        ints("x_out_shape", [1, NUM_KEYPOINTS, w * 2]), ints("y_out_shape", [1, NUM_KEYPOINTS, h * 2]),
+    ]
+    graph = helper.make_graph(
+        nodes, "marker_pose", [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(POSE_INPUT))],
+        [helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, NUM_KEYPOINTS, SIMCC_X_BINS]),
+         helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, NUM_KEYPOINTS, SIMCC_Y_BINS])],
+        initializer=initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path

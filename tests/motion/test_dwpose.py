@@ -36,6 +36,7 @@ from tests.motion.dwpose_models import (
     empty_detections,
     plant_box,
     write_detector,
+    write_marker_pose_model,
     write_pose_model,
 )
 
@@ -368,3 +369,32 @@ def test_backend_finds_nobody_when_no_person_scores(tmp_path) -> None:
 def test_available_backends_reports_dwpose_usable_with_the_files(dwpose_dir) -> None:
     status = available_backends(dwpose_dir)
     assert status["dwpose"] is None
+
+
+def test_backend_crops_the_detected_box_and_maps_content_back(tmp_path) -> None:
+    # The pose stand-in puts every keypoint on the brightest channel-0 pixel of the crop it is given, so this
+    # checks the real crop (affine warp of the frame around the detected box, mean/std normalisation) and the
+    # decoding back to the frame together. The crop spans 562.5×750 image pixels (box padded 1.25, widened
+    # to 3:4) over 288×384 input pixels: 125/64 image pixels each; input pixel (80, 128) samples exactly
+    # image pixel (210 − 64·125/64, 420 − 64·125/64) = (85, 295).
+    raw = empty_detections()
+    x0, y0, x1, y1 = (v * RATIO for v in PERSON_IMAGE_BOX)
+    plant_box(raw, 32, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, objectness=0.9, cls=0)
+    write_detector(tmp_path / DETECTOR_FILE, raw)
+    write_marker_pose_model(tmp_path / POSE_FILE)
+    frame = np.zeros((*FRAME_HW, 3), dtype=np.uint8)
+    frame[295, 85] = (255, 0, 0)  # channel 0 = R: the script feeds RGB and the mean/std are in RGB order
+
+    people = DWPoseBackend(tmp_path, providers=["CPUExecutionProvider"]).detect(frame)
+    assert len(people) == 1
+    pose = people[0]
+    marker_score = (255 - 123.675) / 58.395
+    for points in (pose.body, pose.face, pose.left_hand, pose.right_hand):
+        np.testing.assert_allclose(points[:, :2], np.broadcast_to([85.0, 295.0], points[:, :2].shape), atol=0.01)
+    np.testing.assert_allclose(pose.body[np.arange(18) != 1, 2], marker_score, rtol=1e-5)
+    assert pose.body[1, 2] == 1.0  # neck: both shoulders visible
+
+    frame[295, 85] = 0
+    frame[600, 300] = (255, 0, 0)  # another spot inside the crop: x = 210 + k·125/64 needs k = 46.08 -> ±1 px
+    pose = DWPoseBackend(tmp_path, providers=["CPUExecutionProvider"]).detect(frame)[0]
+    np.testing.assert_allclose(pose.body[0, :2], [300, 600], atol=1.0)
