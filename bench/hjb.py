@@ -21,22 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-DEFAULT_FIXTURE = REPO.parent / "shared" / "fixtures" / "stableanimator-tiny"
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from _shared import DEFAULT_FIXTURE, peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
 
 
 def _proc_status_mb(field: str) -> float:
@@ -224,7 +216,7 @@ def memory_child(size: int, frames: int, tile: int, output_type: str) -> None:
     )  # fmt: skip
     assert len(out.hjb_losses) == 1
     call_peak = _proc_status_mb("VmHWM") if reset else float("nan")
-    print(json.dumps({"before_mb": before, "call_peak_mb": call_peak, "peak_mb": _peak_rss_mb()}))
+    print(json.dumps({"before_mb": before, "call_peak_mb": call_peak, "peak_mb": peak_rss_mb()}))
 
 
 def measure_memory(size: int, frames: int, output_type: str) -> None:

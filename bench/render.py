@@ -15,20 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-DEFAULT_FIXTURE = REPO.parent / "shared" / "fixtures" / "stableanimator-tiny"
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from _shared import DEFAULT_FIXTURE, REPO, peak_rss_mb  # noqa: E402  (bench/ is the script's folder)
 
 
 def _make_motion(fixture: Path, folder: Path, frames: int, size: int) -> Path:
@@ -74,7 +67,7 @@ def child(args: argparse.Namespace) -> None:
         else:
             renderer.render(request, out)
         seconds = time.perf_counter() - started
-    print(json.dumps({"frames": args.child, "peak_rss_mb": _peak_rss_mb(), "seconds": seconds}))
+    print(json.dumps({"frames": args.child, "peak_rss_mb": peak_rss_mb(), "seconds": seconds}))
 
 
 def run_child(frames: int, size: int, fixture: str, buffered: bool) -> dict:
