@@ -93,6 +93,10 @@ class DiffusionEngine:
         if self._pipe is not None and self._key == key:
             return self._pipe
         self._pipe = None  # free the old one before loading another
+        # The studio reports its own "load" phase; the libraries' per-file weight bars would only add noise.
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         try:
             if hjb:
                 from pipelines.hjb_pipeline import load_stable_animator_hjb_pipeline
