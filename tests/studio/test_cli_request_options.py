@@ -1,4 +1,4 @@
-"""Render CLI options reach the request: HJB settings (fast decode by default) and absolute paths."""
+"""Render CLI options reach the request (HJB settings, fast decode by default, absolute paths, presets)."""
 
 from __future__ import annotations
 
@@ -38,3 +38,18 @@ def test_cli_records_absolute_paths(tmp_path, monkeypatch):
     assert request.reference == str(tmp_path / "a.png")
     assert request.motion == str(tmp_path / "b.mp4")
     assert request.models == str(tmp_path / "weights")
+
+
+def test_presets_command_lists_every_preset(capsys):
+    import json
+
+    from studio.__main__ import main
+    from studio.presets import PRESETS
+
+    assert main(["presets"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(PRESETS)
+    assert main(["presets", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == PRESETS
+    request = _request("--preset", "quality-576x1024")
+    assert (request.width, request.height, request.steps) == (576, 1024, PRESETS["quality-576x1024"]["steps"])
