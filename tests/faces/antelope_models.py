@@ -14,8 +14,8 @@ and the 5 landmarks at fixed fractions of that box (``LANDMARK_FRACTIONS``, insi
 template, so the aligned crop is the painted rectangle). Faces must be ≤ 8·WINDOW_RADIUS detector pixels
 across and more than that apart, or their boxes merge.
 
-The recognition stand-in: 8×8 average pooling of the normalised 112×112 crop → a fixed random linear map
-(seeded) → 512 raw (un-normalised) numbers; different crops give different embeddings.
+The recognition stand-in: 8×8 average pooling of the normalised 112×112 crop, centred per channel → a fixed
+random linear map (seeded) → 512 raw (un-normalised) numbers (or ``embedding_size``); different crops give different embeddings.
 """
 
 from __future__ import annotations
@@ -93,14 +93,14 @@ def _detector_module():
     return StandInSCRFD()
 
 
-def _recognition_module():
+def _recognition_module(embedding_size: int = 512):
     import torch
     from torch import nn
     from torch.nn import functional as F
 
     generator = torch.Generator().manual_seed(RECOGNITION_SEED)
-    weight = torch.randn(512, 3 * 14 * 14, generator=generator) / 14.0
-    bias = torch.randn(512, generator=generator) * 0.1
+    weight = torch.randn(embedding_size, 3 * 14 * 14, generator=generator) / 14.0
+    bias = torch.randn(embedding_size, generator=generator) * 0.01
 
     class StandInArcFace(nn.Module):
         def __init__(self):
@@ -109,7 +109,9 @@ def _recognition_module():
             self.register_buffer("bias", bias)
 
         def forward(self, x):  # [N, 3, 112, 112]
-            pooled = F.avg_pool2d(x, 8, 8).reshape(x.shape[0], -1)
+            pooled = F.avg_pool2d(x, 8, 8)
+            # centred per channel, so what all stand-in faces share (green 255) does not dominate the score
+            pooled = (pooled - pooled.mean((2, 3), keepdim=True)).reshape(x.shape[0], -1)
             return pooled @ self.weight.t() + self.bias
 
     return StandInArcFace()
@@ -129,23 +131,24 @@ def write_detector(path: str | Path) -> Path:
     return path
 
 
-def write_recognition(path: str | Path) -> Path:
+def write_recognition(path: str | Path, embedding_size: int = 512) -> Path:
     import torch
 
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(_recognition_module().eval(), (torch.zeros(1, 3, 112, 112),), str(path), dynamo=False,
+        torch.onnx.export(_recognition_module(embedding_size).eval(), (torch.zeros(1, 3, 112, 112),), str(path), dynamo=False,
                           input_names=["input.1"], output_names=["fc1"], opset_version=17)
     return path
 
 
-def write_antelopev2(folder: str | Path) -> Path:
-    """Write both stand-ins into ``folder`` (created); returns the folder."""
+def write_antelopev2(folder: str | Path, embedding_size: int = 512) -> Path:
+    """Write both stand-ins into ``folder`` (created); returns the folder. ``embedding_size`` other than
+    antelopev2's 512 suits the tiny fixture, whose face encoder takes 64 values."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     write_detector(folder / DETECTOR_FILE)
-    write_recognition(folder / RECOGNITION_FILE)
+    write_recognition(folder / RECOGNITION_FILE, embedding_size)
     return folder
 
 
