@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from studio.cli.render import ProgressBars
 from studio.progress import Progress
 
 
@@ -38,23 +39,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress_bar(quiet: bool):
-    if quiet:
-        return lambda _p: None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="frame", file=sys.stderr, dynamic_ncols=True)
-
-    def report(progress: Progress) -> None:
-        if bar.total != progress.total:
-            bar.reset(total=progress.total)
-        bar.n = progress.current
-        bar.set_description(progress.phase)
-        bar.refresh()
-
-    return report, bar.close
-
-
 def run(args: argparse.Namespace) -> int:
     from studio.errors import InputError
     from studio.faces import face_mask, write_face_mask
@@ -72,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         reference, _ = fit_to_size(reference, width, height, args.fit)
     selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
     options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth)
-    report, close = _progress_bar(args.quiet)
+    bars = ProgressBars(not args.quiet)
+    report, close = bars, bars.close
     try:
         prepared = prepare_motion(
             args.video, reference, options, args.backend, selection, report, use_cache=not args.no_cache,
