@@ -39,6 +39,10 @@ def test_planted_box_and_raw_embedding_of_the_aligned_crop(antelope_root, analyz
     # insightface's aligned crop of the image exactly as given (RGB passed where BGR is expected)
     bboxes, kpss = analyzer.detector.detect(image, max_num=0)
     assert len(bboxes) == 1
+    # like the real scrfd_10g_bnkps, the stand-in takes any input size: insightface built its own fixed
+    # 640×640 session from the file (the same path the real detector goes through)
+    assert analyzer.detector.static_input_size is None
+    assert (640, 640) in analyzer.detector.resolution_session_input_sizes
     assert np.allclose(kpss[0], expected_landmarks(BOX), atol=2.0)
     expected = embedding_of_aligned_crop(find_antelopev2(antelope_root), image, kpss[0])
     np.testing.assert_allclose(face.embedding, expected, rtol=1e-5, atol=1e-5)
