@@ -154,16 +154,14 @@ def _load_motion(request, reference, report, cancel, warnings):
         poses, reference_pose, fps, audio = _from_motion_json(path, reference, options, request, selection)
     else:
         from studio.media import probe_video, selected_indices
-        from studio.motion import extract_poses, prepare_motion
+        from studio.motion import prepare_motion
 
         info = probe_video(path)
         model_dir = None
         if request.pose_backend == "dwpose" and request.models:
             model_dir = Path(request.models) / "DWPose"
-        # Extract first (filling the motion cache), then prepare from the cache: the cache stores keypoints
-        # rounded to 0.01 px, so a fresh and a cached extraction give the same skeletons and a sidecar re-renders
-        # the same frames whether or not the cache was warm.
-        extract_poses(path, request.pose_backend, selection, report, cancel, True, model_dir)
+        # prepare_motion extracts through the motion cache; a fresh extraction is rounded like a cached one,
+        # so a sidecar re-renders the same frames whether or not the cache was warm.
         prepared = prepare_motion(path, reference, options=options, backend=request.pose_backend,
                                   selection=selection, report=report, cancel=cancel, model_dir=model_dir)
         warnings.extend(prepared.warnings)
