@@ -6,7 +6,6 @@ No Qt and no torch here: the warp must run on a fresh machine in seconds.
 from studio.warp.controls import BONES, ControlTracker, densify, keypoints
 from studio.warp.layers import ARM_CHAINS, LIMB_CHAINS, Layer, build_layers
 from studio.warp.matte import fill_background, person_matte, skeleton_matte
-from studio.warp.smoothing import OneEuroFilter
 from studio.warp.tps import (
     BackwardMap,
     ThinPlateSpline,
@@ -17,7 +16,7 @@ from studio.warp.tps import (
 from studio.warp.warper import PersonWarper, WarpReference, WarpSettings
 
 __all__ = [
-    "ARM_CHAINS", "BONES", "LIMB_CHAINS", "BackwardMap", "Layer", "build_layers", "ControlTracker", "OneEuroFilter", "PersonWarper", "ThinPlateSpline",
+    "ARM_CHAINS", "BONES", "LIMB_CHAINS", "BackwardMap", "Layer", "build_layers", "ControlTracker", "PersonWarper", "ThinPlateSpline",
     "WarpReference", "WarpSettings", "densify", "fill_background", "jacobian_determinant", "keypoints",
     "person_matte", "skeleton_matte", "solve_backward_map", "upsample_map",
 ]

@@ -17,11 +17,11 @@ import cv2
 import numpy as np
 
 from studio.errors import InputError
+from studio.motion.smoothing import OneEuroFilter
 from studio.motion.types import PoseFrame
 from studio.warp.controls import ControlTracker, densify, keypoints
 from studio.warp.layers import Layer, build_layers
 from studio.warp.matte import _check_rgb, fill_background, person_matte, skeleton_matte
-from studio.warp.smoothing import OneEuroFilter
 from studio.warp.tps import BackwardMap, solve_backward_map, upsample_map
 
 
@@ -108,8 +108,11 @@ class PersonWarper:
             self.tracker = ControlTracker(reference.pose)
         except ValueError as exc:
             raise InputError(f"the reference photo's pose cannot drive a warp: {exc}") from None
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        self.dt = 1.0 / fps
         s = self.settings
-        self.filter = OneEuroFilter(fps, min_cutoff=s.min_cutoff, beta=s.beta) if s.smoothing else None
+        self.filter = OneEuroFilter(min_cutoff=s.min_cutoff, beta=s.beta) if s.smoothing else None
         self.layers = reference.layers(self.settings.layers)
         self.last_maps: list[BackwardMap] = []
         #: Per layer of the last frame: (y0, y1, x0, x1) of the output region it can land in.
@@ -129,7 +132,7 @@ class PersonWarper:
         """Advance by one driving frame: fill ``last_maps`` (coarse, per layer) and ``last_rois``."""
         targets = self.tracker.targets(pose)
         if self.filter is not None:
-            targets = self.filter(targets)
+            targets = self.filter(targets, self.dt)
         ref = self.reference
         tracker = self.tracker
         self.last_maps = []
