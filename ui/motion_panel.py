@@ -80,9 +80,7 @@ class MotionPanel(QWidget):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(lambda _v: self.trim_changed.emit())
 
-        self.extract_button = QPushButton("Extract motion")
-        self.extract_button.setToolTip("Find the skeleton in every selected frame (embedded mediapipe backend; "
-                                       "no download). Results are cached.")
+        self.extract_button = QPushButton("Extract motion")  # tooltip: _refresh_extract_state
         self.extract_button.clicked.connect(self.extract)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -195,7 +193,9 @@ class MotionPanel(QWidget):
 
     # extraction ------------------------------------------------------------------------------------
     def _refresh_extract_state(self) -> None:
-        reason = core.motion_available()
+        # The backend check imports mediapipe (~0.7 s): not before a video is open, so the window starts
+        # without it; by then the background warm-up has usually imported it.
+        reason = core.motion_available() if self.path is not None else None
         running = self.extract_task is not None
         self.extract_button.setEnabled(reason is None and self.path is not None and not running)
         self.cancel_button.setEnabled(running)

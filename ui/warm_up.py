@@ -15,7 +15,7 @@ from studio.render.engine import HEAVY_IMPORT_LOCK, engine_class
 logger = logging.getLogger(__name__)
 
 #: Third-party modules the diffusion engine loads at its first render (diffusers and transformers load
-#: their submodules lazily, so the packages alone are not enough).
+#: their submodules lazily, so the packages alone are not enough), and the pose backend.
 WARM_UP_LIBRARIES = (
     "torch", "safetensors.torch", "diffusers", "transformers",
     "diffusers.models.modeling_utils", "diffusers.models.attention_processor",
@@ -23,6 +23,7 @@ WARM_UP_LIBRARIES = (
     "diffusers.models.autoencoders.autoencoder_kl_temporal_decoder", "diffusers.schedulers.scheduling_euler_discrete",
     "diffusers.pipelines.pipeline_utils", "diffusers.utils.torch_utils", "transformers.models.clip.modeling_clip",
     "transformers.models.clip.image_processing_clip", "huggingface_hub.serialization",
+    "mediapipe",  # the pose backend: the motion panel checks it when a video is opened
 )
 
 
