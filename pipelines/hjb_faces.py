@@ -43,7 +43,10 @@ def _load_mask_array(mask: str | os.PathLike | np.ndarray | Image.Image) -> tupl
 
 def face_box_from_mask(mask: str | os.PathLike | np.ndarray | Image.Image) -> FaceBox:
     """Inclusive bounding box of the pixels exactly equal to 255 (the original's ``mask/255 == 1``)."""
-    array, name = _load_mask_array(mask)
+    return _box_of_mask_array(*_load_mask_array(mask))
+
+
+def _box_of_mask_array(array: np.ndarray, name: str) -> FaceBox:
     ys, xs = np.nonzero(array == 255)
     if ys.size == 0:
         raise ValueError(f"{name}: the face mask has no pixel equal to 255, so there is no face box")
@@ -81,14 +84,13 @@ def face_boxes_from_masks(
         masks = masks[:num_frames]
     boxes = []
     for mask in masks:
-        if size is not None:
-            array, name = _load_mask_array(mask)
-            if tuple(array.shape) != tuple(size):
-                raise ValueError(
-                    f"{name}: face masks must be at the output size {size[1]}x{size[0]} (WxH), "
-                    f"got {array.shape[1]}x{array.shape[0]}"
-                )
-        boxes.append(face_box_from_mask(mask))
+        array, name = _load_mask_array(mask)
+        if size is not None and tuple(array.shape) != tuple(size):
+            raise ValueError(
+                f"{name}: face masks must be at the output size {size[1]}x{size[0]} (WxH), "
+                f"got {array.shape[1]}x{array.shape[0]}"
+            )
+        boxes.append(_box_of_mask_array(array, name))
     return boxes
 
 
@@ -180,8 +182,8 @@ def reference_embedding(
     if (box is None) == (mask is None):
         raise ValueError("give exactly one of a reference face box or a reference face mask")
     if box is None:
-        box = face_box_from_mask(mask)
         array, name = _load_mask_array(mask)
+        box = _box_of_mask_array(array, name)
         if tuple(array.shape) != tuple(pixels.shape[-2:]):
             raise ValueError(
                 f"{name}: the reference mask is {array.shape[1]}x{array.shape[0]} but the reference image is "
