@@ -153,10 +153,8 @@ def _load_motion(request, reference, report, cancel, warnings):
     if kind == "motion_json":
         poses, reference_pose, fps, audio = _from_motion_json(path, reference, options, request, selection)
     else:
-        from studio.media import probe_video, selected_indices
         from studio.motion import prepare_motion
 
-        info = probe_video(path)
         model_dir = None
         if request.pose_backend == "dwpose" and request.models:
             model_dir = Path(request.models) / "DWPose"
@@ -166,8 +164,8 @@ def _load_motion(request, reference, report, cancel, warnings):
                                   selection=selection, report=report, cancel=cancel, model_dir=model_dir)
         warnings.extend(prepared.warnings)
         poses, reference_pose = list(prepared.poses), prepared.reference_pose
+        info, indices = prepared.clip.info, prepared.clip.indices  # the extraction's probe; no second decode
         fps = info.fps / request.stride if info.kind == "video" else info.fps
-        indices = prepared.clip.indices or selected_indices(info, selection)
         audio = None
         if info.kind == "video" and info.has_audio and indices:
             audio = AudioSource(str(path), indices[0] / info.fps, len(indices) * request.stride / info.fps)
