@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from studio.errors import InputError
+from studio.warp.controls import BONES
 
 _SEGMENTER_LOCK = threading.Lock()
 
@@ -92,9 +93,8 @@ def fill_background(
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-#: Bones drawn for a skeleton matte (OpenPose-18 numbering; see ``studio.motion.types``).
-_MATTE_BONES = ((1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12),
-                (12, 13), (2, 8), (5, 11), (8, 11), (1, 0))
+#: Bones drawn for a skeleton matte: the warp's bones without the eye and ear ones (the head is a disc).
+_MATTE_BONES = tuple(bone for bone in BONES if max(bone) <= 13)
 
 
 def skeleton_matte(body: np.ndarray, shape: tuple[int, int], visible: float = 0.3) -> np.ndarray:
