@@ -113,8 +113,6 @@ class WarpEngine:
 
 def _detect_reference_pose(image: np.ndarray) -> PoseFrame | None:
     """The reference's pose when the renderer did not provide one (motion given as skeleton images)."""
-    try:
-        from studio.motion import detect_pose
-    except ImportError:  # engineer C's extraction not installed: nothing to detect with
-        return None
+    from studio.motion import detect_pose
+
     return detect_pose(image, backend="mediapipe")
