@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.paths import studio_home
-from studio.presets import PRESETS
 from studio.progress import Progress
 from ui import core, render_bridge
 from ui.alignment_view import AlignmentView
@@ -32,7 +31,7 @@ from ui.log_panel import LogPanel
 from ui.models_dialog import ModelsDialog
 from ui.motion_panel import MotionPanel
 from ui.parameter_panel import ParameterPanel
-from ui.parameter_specs import QUICK_PREVIEW, flatten_preset
+from ui.parameter_specs import QUICK_PREVIEW
 from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
 from ui.result_panel import ResultPanel
@@ -69,7 +68,6 @@ class MainWindow(QMainWindow):
         self.result_panel = ResultPanel(self.runner)
         self.queue_panel = QueuePanel(self.runner)
         self.log_panel = LogPanel()
-        self._load_core_presets()
 
         top = QSplitter(Qt.Orientation.Horizontal)
         for panel in (self.reference_panel, self.motion_panel, self.alignment_view):
@@ -200,9 +198,6 @@ class MainWindow(QMainWindow):
         for panel in (self.reference_panel, self.motion_panel):
             panel.failed.connect(self.show_error)
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
-
-    def _load_core_presets(self) -> None:
-        self.parameter_panel.set_presets({name: flatten_preset(values) for name, values in PRESETS.items()})
 
     # session ---------------------------------------------------------------------------------------
     def _reference_loaded(self, path: str, image) -> None:

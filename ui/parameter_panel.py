@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.param_undo import SetParameters
-from ui.parameter_specs import BUILTIN_PRESETS, SPECS, ParamSpec, coerce, default_params, validate
+from ui.parameter_specs import SPECS, ParamSpec, coerce, core_presets, default_params, validate
 
 _SLIDER_STEPS = 1000
 
@@ -40,7 +40,7 @@ class ParameterPanel(QWidget):
         super().__init__(parent)
         self.undo_stack = undo_stack
         self.params: dict[str, Any] = default_params()
-        self.presets: dict[str, dict[str, Any]] = dict(BUILTIN_PRESETS)
+        self.presets: dict[str, dict[str, Any]] = core_presets()
         self.editors: dict[str, QWidget] = {}
         self.sliders: dict[str, QSlider] = {}
         self.errors: dict[str, QLabel] = {}
@@ -223,12 +223,6 @@ class ParameterPanel(QWidget):
         return validate(self.params)
 
     # presets and seed ------------------------------------------------------------------------------
-    def set_presets(self, presets: dict[str, dict[str, Any]]) -> None:
-        self.presets = dict(presets)
-        self.preset_combo.clear()
-        self.preset_combo.addItem("— choose —")
-        self.preset_combo.addItems(list(self.presets))
-
     def _preset_chosen(self, index: int) -> None:
         if index <= 0:
             return

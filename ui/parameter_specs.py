@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.presets import PRESETS
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -126,14 +128,6 @@ def validate(params: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
-#: Built-in presets (named partial settings), used until the core's presets are available.
-BUILTIN_PRESETS: dict[str, dict[str, Any]] = {
-    "fast-preview-512x512": {"width": 512, "height": 512, "steps": 10, "max_frames": 16},
-    "balanced-512x512": {"width": 512, "height": 512, "steps": 20, "max_frames": 0},
-    "quality-576x1024": {"width": 576, "height": 1024, "steps": 30, "max_frames": 0},
-}
-
-
 def flatten_preset(values: dict[str, Any]) -> dict[str, Any]:
     """A core preset (RenderRequest fields, nested export/hjb) as the panel's flat settings."""
     flat: dict[str, Any] = {}
@@ -154,6 +148,11 @@ def flatten_preset(values: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[key] = value
     return {k: v for k, v in flat.items() if k in SPEC_BY_NAME}
+
+
+def core_presets() -> dict[str, dict[str, Any]]:
+    """The studio's named presets (``studio.presets.PRESETS``) as the panel's flat settings."""
+    return {name: flatten_preset(values) for name, values in PRESETS.items()}
 
 #: What "Preview" changes on top of the current settings: low resolution, few steps, few frames.
 QUICK_PREVIEW = {"width": 256, "height": 256, "steps": 6, "max_frames": 4, "hjb": False, "decode_chunk": 2}
