@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import PIL.Image
@@ -131,17 +131,21 @@ def _register_optional_kinds() -> None:
         RUN_KINDS.setdefault(kind, fn)
 
 
-def save_frames(path: Path, frames: np.ndarray) -> None:
-    """Atomic write: a temporary file in the same folder, then ``os.replace``."""
+def atomic_write(path: Path, write: Callable[[IO[Any]], None], mode: str = "wb") -> None:
+    """``write(fh)`` into a temporary ``.<stem>-*`` file in the same folder, then ``os.replace`` it onto ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".frames-", suffix=".npy", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, frames.astype(np.float32))
+        with os.fdopen(fd, mode) as fh:
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_frames(path: Path, frames: np.ndarray) -> None:
+    atomic_write(path, lambda fh: np.save(fh, frames.astype(np.float32)))
 
 
 def run_fixture(

@@ -9,15 +9,13 @@ script forces one tile), the run's ``decode_chunk_size`` (the script's 4 when ab
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .face_embedder import IResNetFaceEmbedder
-from .fixture import FixtureContext, basic_call_kwargs, register_run_kind
+from .fixture import FixtureContext, atomic_write, basic_call_kwargs, register_run_kind
 from .hjb import HJBConfig
 from .hjb_pipeline import FACE_EMBEDDER_STEM, StableAnimatorHJBPipeline
 from .loading import CheckpointError, find_animation_file
@@ -62,24 +60,12 @@ def hjb_call_kwargs(ctx: FixtureContext, run: str, params: dict[str, Any]) -> di
     return kwargs
 
 
-def write_losses(path: Path, losses: list[float]) -> None:
-    """Atomic JSON write (temporary file in the same folder, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hjb_losses-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump([float(v) for v in losses], fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run_hjb(pipe: Any, ctx: FixtureContext, run: str, params: dict[str, Any], **overrides: Any) -> np.ndarray:
     hjb_pipe = hjb_pipeline_for(pipe, ctx.fixture_dir / "checkpoints")
     out = hjb_pipe(**(hjb_call_kwargs(ctx, run, params) | overrides))
     if ctx.out_dir is not None:
-        write_losses(ctx.out_dir / run / "hjb_losses.json", out.hjb_losses)
+        losses = [float(v) for v in out.hjb_losses]
+        atomic_write(ctx.out_dir / run / "hjb_losses.json", lambda fh: json.dump(losses, fh), mode="w")
     return out.frames[0].astype(np.float32)
 
 
