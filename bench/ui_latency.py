@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _shared import DEFAULT_FIXTURE, REPO  # noqa: E402  (bench/ is the script's folder)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("STUDIO_HOME", tempfile.mkdtemp(prefix="ui_latency_"))
@@ -112,7 +112,7 @@ def main() -> int:
     window = MainWindow()
     window.resize(1400, 900)
     window.show()
-    fixture = Path(os.environ.get("STABLEANIMATOR_FIXTURE", REPO.parent / "shared/fixtures/stableanimator-tiny"))
+    fixture = Path(os.environ.get("STABLEANIMATOR_FIXTURE", DEFAULT_FIXTURE))
     assets = REPO / "assets"
     meter = StallMeter()
     results = []
