@@ -57,10 +57,9 @@ def run(args: argparse.Namespace) -> int:
     selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
     options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth)
     bars = ProgressBars(not args.quiet)
-    report, close = bars, bars.close
     try:
         prepared = prepare_motion(
-            args.video, reference, options, args.backend, selection, report, use_cache=not args.no_cache,
+            args.video, reference, options, args.backend, selection, bars, use_cache=not args.no_cache,
             model_dir=args.dwpose_dir,
         )
         out = Path(args.out)
@@ -75,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
             Image.fromarray(draw_pose(pose, width, height)).save(tmp)
             os.replace(tmp, target)
             write_face_mask(out / "faces" / f"frame_{i}.png", face_mask(box, width, height))
-            report(Progress("export", i + 1, total, "writing frames"))
+            bars(Progress("export", i + 1, total, "writing frames"))
         write_motion_json(out / "motion.json", prepared)
     finally:
-        close()
+        bars.close()
     for note in prepared.warnings:
         print(f"warning: {note}", file=sys.stderr)
     print(f"wrote {len(prepared.poses)} frames ({width}×{height}, {args.backend}, align {args.align}) to {out}")
