@@ -87,13 +87,11 @@ class MediapipeBackend:
     def __init__(self, video: bool = True, min_detection_confidence: float = 0.5) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")
         try:
-            import mediapipe as mp
             from mediapipe.python.solutions import holistic
         except ImportError as error:  # pragma: no cover - the pinned environment has it
             from studio.errors import StudioError
 
             raise StudioError(f"the mediapipe pose backend needs mediapipe==0.10.14 ({error})") from None
-        del mp
         self.video = video
         self.min_detection_confidence = min_detection_confidence
         self._model = holistic.Holistic(
