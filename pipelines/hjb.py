@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .hjb_faces import FaceBox, crop_faces, decoded_to_extractor_range, face_loss_terms
+from .scheduling_euler_hjb import euler_step_from_x0, v_prediction_x0  # noqa: F401  (re-exported; defined there)
 
 DECODE_MODES = ("exact", "fast")
 #: Latent pixels added around the face box in fast mode (the decoder's effective receptive field; see bench).
@@ -200,17 +201,3 @@ class HJBFaceRefiner:
         frames = latents.shape[-4]
         return self.loss_and_grad(latents.reshape(frames, *latents.shape[-3:]))[0]
 
-
-def euler_step_from_x0(
-    sample: torch.Tensor, pred_x0: torch.Tensor, sigma: torch.Tensor, sigma_next: torch.Tensor
-) -> torch.Tensor:
-    """The Euler update with a given ``x0``, in the scheduler's op order: ``x + (x − x0)/σ · (σ' − σ)``."""
-    sample = sample.to(torch.float32)
-    derivative = (sample - pred_x0) / sigma
-    return sample + derivative * (sigma_next - sigma)
-
-
-def v_prediction_x0(model_output: torch.Tensor, sample: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """``x0 = v·(−σ/√(σ²+1)) + x/(σ²+1)`` exactly as the Euler scheduler computes it."""
-    sample = sample.to(torch.float32)
-    return model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1))

@@ -21,6 +21,21 @@ from diffusers.schedulers.scheduling_euler_discrete import (
 X0Refiner = Callable[[torch.Tensor, int, int], torch.Tensor]
 
 
+def euler_step_from_x0(
+    sample: torch.Tensor, pred_x0: torch.Tensor, sigma: torch.Tensor, sigma_next: torch.Tensor
+) -> torch.Tensor:
+    """The Euler update with a given ``x0``, in the scheduler's op order: ``x + (x − x0)/σ · (σ' − σ)``."""
+    sample = sample.to(torch.float32)
+    derivative = (sample - pred_x0) / sigma
+    return sample + derivative * (sigma_next - sigma)
+
+
+def v_prediction_x0(model_output: torch.Tensor, sample: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """``x0 = v·(−σ/√(σ²+1)) + x/(σ²+1)`` exactly as the Euler scheduler computes it."""
+    sample = sample.to(torch.float32)
+    return model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1))
+
+
 def refined_euler_step(
     scheduler: EulerDiscreteScheduler,
     model_output: torch.Tensor,
@@ -41,12 +56,10 @@ def refined_euler_step(
     index = scheduler.step_index
     sample = sample.to(torch.float32)
     sigma = scheduler.sigmas[index]
-    pred_original_sample = model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1))
+    pred_original_sample = v_prediction_x0(model_output, sample, sigma)
     refined = refiner(pred_original_sample, index, scheduler.num_inference_steps)
     refined = refined.to(device=sample.device, dtype=torch.float32)
-    derivative = (sample - refined) / sigma
-    dt = scheduler.sigmas[index + 1] - sigma
-    prev_sample = (sample + derivative * dt).to(model_output.dtype)
+    prev_sample = euler_step_from_x0(sample, refined, sigma, scheduler.sigmas[index + 1]).to(model_output.dtype)
     scheduler._step_index += 1
     return prev_sample, refined
 
