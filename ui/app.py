@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from ui.main_window import MainWindow
-
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+from ui.main_window import ASSETS, MainWindow
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -42,6 +42,8 @@ from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
+#: Sample media, theme and icon (``scripts/make_assets.py`` regenerates the samples).
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
 INSTANT_FRAMES = 12
 INSTANT_SIZE = 256
@@ -324,10 +326,10 @@ class MainWindow(QMainWindow):
         self.project_path = path
         return self.save_project()
 
-    def open_samples(self) -> None:
-        assets = Path(__file__).resolve().parents[1] / "assets"
-        self.reference_panel.load(str(assets / "sample_photo.jpg"))
-        self.motion_panel.load(str(assets / "sample_motion.mp4"))
+    def open_samples(self) -> Task | None:
+        """Load the bundled sample photo and motion; returns the motion's decode task."""
+        self.reference_panel.load(str(ASSETS / "sample_photo.jpg"))
+        return self.motion_panel.load(str(ASSETS / "sample_motion.mp4"))
 
     # previews and renders --------------------------------------------------------------------------
     def _request(self, overrides: dict | None = None, seed: int | None = None):

@@ -15,8 +15,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
-
 
 def _wait(condition, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
@@ -30,8 +28,7 @@ def _wait(condition, timeout_s: float, what: str) -> None:
 def build_showcase(window, timeout_s: float = 240.0) -> str:
     """Load the samples, extract and align, render with the warp engine via the queue; returns the mp4."""
     window.parameter_panel.load_values({"engine": "warp", "max_frames": 24, "width": 384, "height": 384})
-    window.reference_panel.load(str(ASSETS / "sample_photo.jpg"))
-    decode = window.motion_panel.load(str(ASSETS / "sample_motion.mp4"))
+    decode = window.open_samples()
     _wait(lambda: decode.isFinished() and bool(window.motion_panel.frames), timeout_s, "the video to decode")
     _wait(lambda: window.reference_panel.pose is not None or "not available" in
           window.reference_panel.status.text() or "no body" in window.reference_panel.status.text(),
