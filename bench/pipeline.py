@@ -13,20 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_FIXTURE = REPO.parent / "shared" / "fixtures" / "stableanimator-tiny"
+from _shared import DEFAULT_FIXTURE, peak_rss_mb  # bench/ is the script's folder
 
 
 def _child(config: str, batched: bool, steps: int, fixture: Path, threads: int) -> dict:
     import torch
 
-    sys.path.insert(0, str(REPO))
     torch.set_num_threads(threads)
     if config == "tiny-fixture":
         from pipelines.fixture import load_context
@@ -65,7 +62,7 @@ def _child(config: str, batched: bool, steps: int, fixture: Path, threads: int) 
         "unet_calls": len(calls),
         "s_per_step": sum(intervals) / len(intervals) if intervals else first,
         "first_step_s": first,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
