@@ -200,4 +200,3 @@ class HJBFaceRefiner:
         """The loss of ``latents`` without a gradient step (for evaluation)."""
         frames = latents.shape[-4]
         return self.loss_and_grad(latents.reshape(frames, *latents.shape[-3:]))[0]
-
