@@ -154,6 +154,11 @@ def _meta_build(factory) -> torch.nn.Module | None:
 def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
     """Every problem with ``models_dir`` as readable lines (empty list = loadable). Checks files, configs and the
     Animation state dicts' keys and shapes against modules built on the meta device (no real weights allocated)."""
+    return _inspect_model_folder(models_dir)[0]
+
+
+def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dict[str, dict[str, torch.Tensor]]]:
+    """:func:`check_model_folder`'s problems plus the Animation state dicts it read (so loading reads them once)."""
     from .face_encoder import FusionFaceId
     from .pose_net import PoseNet
     from .unet import StableAnimatorUNet
@@ -161,7 +166,7 @@ def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
     models_dir = Path(models_dir)
     problems: list[str] = []
     if not models_dir.is_dir():
-        return [f"model folder {models_dir} does not exist"]
+        return [f"model folder {models_dir} does not exist"], {}
     svd = find_svd_dir(models_dir)
     unet_config = None
     if svd is None:
@@ -219,7 +224,7 @@ def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
             problems.append(
                 f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})"
             )
-    return problems
+    return problems, states
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -265,19 +270,19 @@ def load_stable_animator_pipeline(
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
     models_dir = Path(models_dir)
-    problems = check_model_folder(models_dir)
+    problems, states = _inspect_model_folder(models_dir)
     if problems:
         raise CheckpointError(models_dir, problems)
     svd = find_svd_dir(models_dir)
 
-    face_state = load_state_dict(find_animation_file(models_dir, "face_encoder"))
+    face_state = states.pop("face_encoder")
     face_cfg = face_encoder_config(face_state)
     face_encoder = FusionFaceId(**face_cfg)
-    pose_state = load_state_dict(find_animation_file(models_dir, "pose_net"))
+    pose_state = states.pop("pose_net")
     pose_net = PoseNet(**pose_net_config(pose_state))
     unet_config = json.loads((svd / "unet" / "config.json").read_text())
     unet = StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})
-    unet_state = load_state_dict(find_animation_file(models_dir, "unet"))
+    unet_state = states.pop("unet")
     for module, state, name in (
         (face_encoder, face_state, "face_encoder"),
         (pose_net, pose_state, "pose_net"),
