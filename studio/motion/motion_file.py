@@ -4,6 +4,10 @@
      "source": {"path", "fps", "width", "height", "frame_count"},
      "output": {"width", "height"},
      "frames": [{"index": i, "source": PoseFrame JSON (source pixels), "aligned": PoseFrame JSON (output pixels)}]}
+
+``index`` is the frame's number in the source video (after trim and stride the entries can be several source
+frames apart), so a render from this folder recovers the clip's timing and audio range; the pose and face
+images are numbered by position (``poses/frame_0.png`` is the first entry).
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ def motion_json(prepared: PreparedMotion) -> dict:
 
     info = prepared.clip.info
     frames = []
-    for i, (source, aligned) in enumerate(zip(prepared.clip.poses, prepared.poses, strict=True)):
+    for index, source, aligned in zip(prepared.clip.indices, prepared.clip.poses, prepared.poses, strict=True):
         source = source.copy()
         source.face_box = face_box_from_pose(source, info.width, info.height)
-        frames.append({"index": i, "source": source.to_json(), "aligned": aligned.to_json()})
+        frames.append({"index": int(index), "source": source.to_json(), "aligned": aligned.to_json()})
     return {
         "version": VERSION,
         "backend": prepared.clip.backend,

@@ -150,3 +150,22 @@ def test_a_bad_reference_is_a_clean_error(tmp_path):
     bad.write_bytes(b"garbage")
     result = _cli(video, "--reference", bad, "--out", tmp_path / "out", home=tmp_path / "home")
     _assert_clean_error(result, "photo.png")
+
+
+def test_strided_extraction_records_source_frame_numbers_and_renders_at_the_strided_rate(extracted, tmp_path):
+    video, _, _ = extracted
+    photo = write_astronaut_photo(tmp_path / "photo.png", size=200)
+    out = tmp_path / "strided"
+    result = _cli(video, "--reference", photo, "--out", out, "--width", WIDTH, "--height", HEIGHT,
+                  "--stride", 2, "--quiet", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / "motion.json").read_text())
+    assert [f["index"] for f in data["frames"]] == [0, 2]  # frame numbers in the 4-frame source video
+    assert sorted(p.name for p in (out / "poses").iterdir()) == ["frame_0.png", "frame_1.png"]
+
+    from studio.render.renderer import Renderer
+    from studio.request import RenderRequest
+
+    request = RenderRequest(reference=str(photo), motion=str(out), engine="warp", width=WIDTH, height=HEIGHT)
+    prepared = Renderer().prepare(request)
+    assert prepared.export_fps == pytest.approx(8.0 / 2)  # the driving clip's 8 fps, every second frame
