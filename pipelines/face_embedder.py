@@ -176,14 +176,10 @@ class IResNetFaceEmbedder(ModelMixin, ConfigMixin):
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"face-embedder weights not found: {path}")
-        if path.endswith(".safetensors"):
-            from safetensors.torch import load_file
+        # The loader's reader: weights_only, safetensors, and a CheckpointError for an unreadable file.
+        from pipelines.loading import load_state_dict
 
-            state_dict = load_file(path)
-        else:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state_dict, Mapping) and "state_dict" in state_dict and "conv1.weight" not in state_dict:
-            state_dict = state_dict["state_dict"]
+        state_dict = load_state_dict(path)
         try:
             model = cls.from_state_dict(state_dict)
         except ValueError as error:

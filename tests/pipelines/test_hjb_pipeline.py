@@ -164,6 +164,9 @@ def test_loader_adds_the_face_embedder_and_reports_a_missing_file(tiny_fixture_d
     assert without.face_embedder is None
     with pytest.raises(ValueError, match="needs the face embedder"):
         without(**_kwargs_from_dir(tiny_fixture_dir))
+    (folder / "Animation" / "glintr100_torch.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="glintr100_torch.pth: cannot be read as weights"):
+        load_stable_animator_hjb_pipeline(folder)
 
 
 def _kwargs_from_dir(tiny_fixture_dir):
