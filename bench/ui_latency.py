@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _shared import DEFAULT_FIXTURE, REPO  # noqa: E402  (bench/ is the script's folder)
+from _shared import DEFAULT_FIXTURE  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -113,7 +113,7 @@ def main() -> int:
     window.resize(1400, 900)
     window.show()
     fixture = Path(os.environ.get("STABLEANIMATOR_FIXTURE", DEFAULT_FIXTURE))
-    assets = REPO / "assets"
+    from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
     meter = StallMeter()
     results = []
     try:
@@ -123,8 +123,8 @@ def main() -> int:
         meter.stop()
         print(f"(startup, not a render) background warm-up import of the engines, "
               f"{time.perf_counter() - started:.1f} s: {meter.summary()}")
-        window.reference_panel.load(str(assets / "sample_photo.jpg"))
-        decode = window.motion_panel.load(str(assets / "sample_motion.mp4"))
+        window.reference_panel.load(str(asset_path(SAMPLE_PHOTO)))
+        decode = window.motion_panel.load(str(asset_path(SAMPLE_MOTION)))
         pump_until(lambda: decode.isFinished() and window.motion_panel.frames, 60)
         if (fixture / "checkpoints").is_dir():
             window.set_models_dir(str(fixture / "checkpoints"))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the studio and its tests need, idempotently:
-#   - system libraries for Qt (xcb, Xvfb for screenshots) and QtMultimedia (libpulse), when missing;
+#   - on Debian/Ubuntu (where apt exists): the system libraries Qt needs (xcb, Xvfb for screenshots), when missing;
+#     elsewhere (macOS, other Linux) this step is skipped: Qt's wheels carry what they need there;
 #   - a virtual environment at .venv with the pinned Python packages (re-installed when a requirements file changes).
 # Usage: bash scripts/setup.sh [--dev]
 set -euo pipefail
@@ -9,9 +10,9 @@ cd "$(dirname "$0")/.."
 want_dev=0
 [ "${1:-}" = "--dev" ] && want_dev=1
 
-apt_packages=(xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-cursor0 libpulse0 libgl1 libegl1 libxkbcommon-x11-0)
+apt_packages=(xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-cursor0 libgl1 libegl1 libxkbcommon-x11-0)
 missing=()
-if command -v dpkg-query >/dev/null 2>&1; then
+if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
@@ -33,7 +34,8 @@ fi
 req=requirements.txt
 [ $want_dev = 1 ] && req=requirements-dev.txt
 stamp=".venv/.installed-$(basename "$req" .txt)"
-digest=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if command -v sha256sum >/dev/null 2>&1; then hasher=(sha256sum); else hasher=(shasum -a 256); fi  # macOS: shasum
+digest=$(cat requirements.txt requirements-dev.txt | "${hasher[@]}" | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "setup: installing Python packages from $req (first time: about 2 minutes)"
   .venv/bin/python -m pip install --disable-pip-version-check -q -r "$req" 2> >(grep -v "is ignored: it is neither" >&2)

@@ -1,4 +1,4 @@
-"""Export: frames stream straight into ffmpeg (H.264 yuv420p), audio from the driving clip, JSON sidecar.
+"""Export: frames stream straight into ffmpeg (a format of ``studio.export_formats``), audio, JSON sidecar.
 
 Nothing is buffered in Python: each frame is written to ffmpeg's stdin as it arrives, so memory does not
 grow with clip length. Every output is written under a temporary name in the destination folder and
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -22,7 +24,17 @@ from typing import Any
 import numpy as np
 
 from studio.errors import ExportError
+from studio.export_formats import (
+    PNG_PATTERN,
+    audio_args,
+    carries_metadata,
+    choose_encoder,
+    export_format,
+    video_args,
+)
 from studio.request import ExportOptions
+
+log = logging.getLogger(__name__)
 
 PARTIAL_TAG = ".partial"
 SIDECAR_VERSION = 1
@@ -102,6 +114,7 @@ class _FfmpegPipe:
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "pipe:0",
             *(extra_inputs or []), *output_args, str(target),
         ]
+        log.info("ffmpeg: %s", shlex.join(cmd))
         self._stderr_path = target.parent / (target.name + ".log")
         self._stderr = open(self._stderr_path, "wb")  # a file, not a pipe: a chatty ffmpeg can never block us
         try:
@@ -189,8 +202,12 @@ class VideoExporter:
                  audio: AudioSource | None = None, metadata: dict[str, Any] | None = None,
                  crop: tuple[int, int, int, int] | None = None):
         self.out = Path(out)
-        if self.out.suffix.lower() != ".mp4":
-            raise ExportError(f"the output must be an .mp4 file, got {self.out.name}")
+        self.format = export_format(options.format)
+        if self.out.suffix.lower() != self.format.extension:
+            raise ExportError(
+                f"a {self.format.label} output must end in {self.format.extension}, got {self.out.name}"
+                if self.format.extension else
+                f"a PNG sequence is written into a folder: give a name without an extension, got {self.out.name}")
         self.fps, self.options, self.audio = float(fps), options, audio
         x0, y0, x1, y1 = crop if crop is not None else (0, 0, width, height)
         self.crop = (x0, y0, x0 + _even(x1 - x0), y0 + _even(y1 - y0))
@@ -201,6 +218,8 @@ class VideoExporter:
         self._png_dir: Path | None = None
         self._done = False
         self._audio_used = False
+        #: Raw frames kept for the backward half of a ping-pong loop (a file, so memory stays flat).
+        self._spool = None
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> VideoExporter:
@@ -214,26 +233,35 @@ class VideoExporter:
     def start(self) -> None:
         check_writable(self.out)
         cleanup_partials(self.out)
-        o = self.options
+        o, fmt = self.options, self.format
         x264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(o.crf), "-preset", o.preset]
         comment = json.dumps(self.metadata, sort_keys=True, separators=(",", ":"))
         meta = ["-metadata", f"comment={comment}", "-metadata", "title=StableAnimator Studio render"]
         extra_inputs: list[str] = []
         maps = ["-map", "0:v:0"]
-        if self.audio is not None and o.audio and has_audio(self.audio.path):
+        # Ping-pong plays the frames twice over; the driving clip's audio would no longer fit, so it is left out.
+        if (self.audio is not None and o.audio and fmt.audio_codec and not o.pingpong
+                and has_audio(self.audio.path)):
             extra_inputs = ["-ss", f"{self.audio.start_s:.6f}", "-t", f"{self.audio.duration_s:.6f}",
                             "-i", str(self.audio.path)]
-            maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k", "-shortest"]
+            maps += ["-map", "1:a:0", *audio_args(fmt), "-shortest"]
             self._audio_used = True
+        encoder = choose_encoder(fmt, o.encoder, ffmpeg_exe())
+        primary = [*maps, *video_args(fmt, o, encoder), *(meta if carries_metadata(fmt) else []), "-f", fmt.muxer]
         try:
-            self._pipes["mp4"] = _FfmpegPipe(
-                self.width, self.height, self.fps, [*maps, *x264, *meta, "-movflags", "+faststart", "-f", "mp4"],
-                partial_path(self.out), extra_inputs)
+            target = partial_path(self.out)
+            if fmt.muxer == "image2":  # the PNG sequence: a partial folder renamed into place when complete
+                target.mkdir()
+                primary = [*primary, "-start_number", "0"]
+                target = target / PNG_PATTERN
+            self._pipes["mp4"] = _FfmpegPipe(self.width, self.height, self.fps, primary, target, extra_inputs)
+            if o.pingpong:
+                self._spool = open(partial_path(self.out, ".pingpong.raw"), "xb+")
             if o.side_by_side:
                 self._pipes["side_by_side"] = _FfmpegPipe(
                     self.width * 3, self.height, self.fps, [*x264, *meta, "-f", "mp4"],
                     partial_path(self.out.with_name(self.out.stem + "_side_by_side.mp4")))
-            if o.gif:
+            if o.gif and fmt.name != "gif":  # a GIF main output already is the GIF
                 self._pipes["gif"] = _FfmpegPipe(
                     self.width, self.height, self.fps,
                     ["-vf", "split[a][b];[a]palettegen[p];[b][p]paletteuse", "-f", "gif"],
@@ -250,6 +278,8 @@ class VideoExporter:
         x0, y0, x1, y1 = self.crop
         result = np.ascontiguousarray(frame[y0:y1, x0:x1])
         self._pipes["mp4"].write(result)
+        if self._spool is not None:
+            self._spool.write(result.tobytes())
         if "side_by_side" in self._pipes:
             ref = reference[y0:y1, x0:x1] if reference is not None else np.zeros_like(result)
             pos = pose[y0:y1, x0:x1] if pose is not None else np.zeros_like(result)
@@ -271,11 +301,13 @@ class VideoExporter:
             self.abort()
             raise ExportError("no frames were rendered, nothing to export")
         try:
+            self._write_backward_half()
             for pipe in self._pipes.values():
                 pipe.finish()
             finals: dict[str, tuple[Path, Path]] = {}
             for name, pipe in self._pipes.items():
                 finals[name] = (pipe.target, _final_name(pipe.target))
+            finals["mp4"] = (partial_path(self.out), self.out)  # (the PNG sequence's target is a pattern inside)
             if self._png_dir is not None:
                 finals["png_sequence"] = (self._png_dir, _final_name(self._png_dir))
             side = sidecar_path(self.out)
@@ -303,7 +335,25 @@ class VideoExporter:
             audio=self._audio_used, extras={n: d for n, (_, d) in finals.items() if n not in ("mp4", "sidecar")},
         )
 
+    def _write_backward_half(self) -> None:
+        """Ping-pong: frames n-2 … 1 after 0 … n-1, so the loop neither repeats nor skips its ends."""
+        if self._spool is None:
+            return
+        size = self.width * self.height * 3
+        for index in range(self.frames - 2, 0, -1):
+            self._spool.seek(index * size)
+            frame = np.frombuffer(self._spool.read(size), np.uint8).reshape(self.height, self.width, 3)
+            self._pipes["mp4"].write(frame)
+        self._close_spool()
+
+    def _close_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            Path(self._spool.name).unlink(missing_ok=True)
+            self._spool = None
+
     def abort(self) -> None:
+        self._close_spool()
         for pipe in self._pipes.values():
             pipe.kill()
         self._pipes.clear()

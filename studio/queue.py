@@ -2,10 +2,10 @@
 
 States: ``queued → running → finished | failed | cancelled`` (and ``failed|cancelled → queued`` on retry).
 Each transition is one method that checks the current state in the same SQL statement, so two processes can
-never both move a job. A runner holds an exclusive lock per device (``flock`` — released by the kernel
-when the process dies, even by ``kill -9``); when a runner starts, any job its device left ``running`` was
-interrupted: its temporary files are removed and it is queued again (or marked finished when its complete
-output and sidecar are already in place). A failing job stores a readable reason and the runner goes on.
+never both move a job. A runner holds an exclusive lock per device (``studio.platform.DeviceLock``, released
+by the OS when the process dies, even by ``kill -9``, on Windows as on POSIX); when a runner starts, any job
+its device left ``running`` was interrupted: its temporary files are removed and it is queued again (or
+marked finished when its complete output and sidecar are already in place). A failing job stores a readable reason and the runner goes on.
 
 This module never imports torch: the runner takes any object with the renderer's ``render`` signature.
 """
@@ -13,8 +13,8 @@ This module never imports torch: the runner takes any object with the renderer's
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from studio.errors import StudioError
+from studio.export_formats import export_format
 from studio.paths import studio_home
+from studio.platform import DeviceLock
 from studio.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.request import RenderRequest
+
+log = logging.getLogger(__name__)
 
 STATES = ("queued", "running", "finished", "failed", "cancelled")
 SCHEMA = """
@@ -121,8 +125,9 @@ class JobQueue:
         """Queue one render. The seed is fixed now, so a rerun after a crash renders the same frames."""
         request = request.with_resolved_seed().validate()
         output = str(Path(output).resolve())
-        if not output.lower().endswith(".mp4"):
-            raise QueueError(f"job output must be an .mp4 file, got {output}")
+        extension = export_format(request.export.format).extension
+        if Path(output).suffix.lower() != extension:
+            raise QueueError(f"job output must end in {extension or 'no extension (a PNG folder)'}, got {output}")
         with self._connect() as db:
             cursor = db.execute(
                 "INSERT INTO jobs (batch, request, output, preset, device, created) VALUES (?, ?, ?, ?, ?, ?)",
@@ -148,10 +153,11 @@ class JobQueue:
                         request = apply_preset(request, name)
                     request.validate()
                     stem = f"{Path(ref).stem}__{Path(motion).stem}" + (f"__{name}" if name else "")
-                    out = out_dir / f"{stem}.mp4"
+                    extension = export_format(request.export.format).extension
+                    out = out_dir / f"{stem}{extension}"
                     n = 2
                     while out in seen:
-                        out, n = out_dir / f"{stem}_{n}.mp4", n + 1
+                        out, n = out_dir / f"{stem}_{n}{extension}", n + 1
                     seen.add(out)
                     planned.append((request, out, name))
         return [self.add(r, o, batch=batch, preset=p, device=device) for r, o, p in planned]
@@ -195,6 +201,8 @@ class JobQueue:
             cursor = db.execute(f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",
                                 (target, *fields.values(), job_id, *allowed))
             if cursor.rowcount == 1:
+                log.info("job %s: %s -> %s%s", job_id, "/".join(allowed), target,
+                         f" ({fields['error']})" if fields.get("error") else "")
                 return
             row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
@@ -213,6 +221,7 @@ class JobQueue:
             db.execute("UPDATE jobs SET state = 'running', started = ?, attempts = attempts + 1, progress = 0, "
                        "message = NULL, error = NULL, owner_pid = ? WHERE id = ?", (time.time(), os.getpid(), row["id"]))
             db.execute("COMMIT")
+        log.info("job %s: queued -> running on device %s", row["id"], device)
         return self.get(row["id"])
 
     def finish(self, job_id: int, seconds: float | None = None, step_seconds: float | None = None) -> None:
@@ -292,20 +301,15 @@ class QueueRunner:
 
     # ------------------------------------------------------------------------ lock + recovery
     def acquire(self) -> None:
-        lock_path = self.queue.path.with_name(f"{self.queue.path.name}.{self.device}.lock")
-        handle = open(lock_path, "a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise RunnerBusy(f"another batch runner is already working on device {self.device!r}") from None
-        self._lock_file = handle
+        lock = DeviceLock(self.queue.path.with_name(f"{self.queue.path.name}.{self.device}.lock"))
+        if not lock.try_acquire():
+            raise RunnerBusy(f"another batch runner is already working on device {self.device!r}")
+        self._lock_file = lock
         self.recover()
 
     def release(self) -> None:
         if self._lock_file is not None:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
-            self._lock_file.close()
+            self._lock_file.release()
             self._lock_file = None
 
     def recover(self) -> list[int]:
@@ -394,7 +398,7 @@ def _complete_output(job: Job) -> bool:
 
     out = Path(job.output)
     side = sidecar_path(out)
-    if not (out.is_file() and side.is_file()):
+    if not (out.exists() and side.is_file()):  # (a PNG sequence's output is a folder)
         return False
     try:
         stored = json.loads(side.read_text(encoding="utf-8"))["request"]

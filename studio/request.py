@@ -46,6 +46,16 @@ class ExportOptions:
     side_by_side: bool = False
     png_sequence: bool = False
     gif: bool = False
+    #: The main output's format (``studio.export_formats.FORMATS``: h264-mp4, h265-mp4, vp9-webm, prores-mov, …).
+    format: str = "h264-mp4"
+    #: Target bitrate such as "8M" instead of constant quality (crf); None → crf.
+    bitrate: str | None = None
+    #: "auto" uses NVENC when an NVIDIA GPU can, "software" never, "nvenc" insists.
+    encoder: str = "auto"
+    #: Animated WebP/GIF loop count stored in the file (0 loops forever).
+    loop: int = 0
+    #: Play forward then backward (frames 1…n…2), for seamless loops; the audio is then left out.
+    pingpong: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +267,9 @@ class RenderRequest:
             p.append(f"export preset {e.preset!r} is unknown; choose one of {', '.join(X264_PRESETS)}")
         if e.fps is not None and not 0 < e.fps <= 240:
             p.append(f"export fps must be between 0 and 240, got {e.fps}")
+        from studio.export_formats import option_problems
+
+        p += option_problems(e)
         return p
 
     def validate(self) -> RenderRequest:

@@ -7,36 +7,45 @@ Options: ``--project FILE`` opens a project, ``--samples`` loads the bundled sam
 from __future__ import annotations
 
 import argparse
-import logging
+import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from ui.main_window import ASSETS, MainWindow
+from studio.assets import ICON, THEME, asset_path
+from studio.logs import LOG_LEVELS, native_stderr_to_file, setup_logging
+from ui.main_window import MainWindow
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="main.py", description="StableAnimator Studio")
+    parser = argparse.ArgumentParser(prog=_program_name(), description="StableAnimator Studio (the window)")
     parser.add_argument("--project", help="open this project file (.sastudio.json)")
     parser.add_argument("--samples", action="store_true", help="load the bundled sample photo and motion")
     parser.add_argument("--models", help="the weights folder (official StableAnimator layout)")
     parser.add_argument("--quit-after", type=int, metavar="MS", help="close the window MS ms after it is shown")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log to the terminal too (-v: info, -vv: debug); the log file is always kept")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="terminal and log-file level (overrides -v)")
     return parser.parse_args(argv)
 
 
+def _program_name() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name.removesuffix(".exe") if name.startswith("stableanimator") else "main.py"
+
+
 def apply_theme(app: QApplication) -> None:
-    qss = ASSETS / "theme.qss"
-    if qss.is_file():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
-    icon = ASSETS / "icons" / "app.svg"
-    if icon.is_file():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setStyleSheet(asset_path(THEME).read_text(encoding="utf-8"))
+    app.setWindowIcon(QIcon(str(asset_path(ICON))))
 
 
 def run(argv: list[str]) -> int:
     args = parse_args(argv[1:])
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not (args.verbose or args.log_level):
+        native_stderr_to_file()  # mediapipe's and Qt's native chatter goes to the log folder
+    setup_logging(args.verbose, args.log_level)
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("StableAnimator Studio")
     app.setOrganizationName("StableAnimatorStudio")
@@ -54,3 +63,8 @@ def run(argv: list[str]) -> int:
     code = app.exec()
     window.shutdown()
     return code
+
+
+def main() -> int:
+    """The ``stableanimator-studio-window`` entry point (a gui script: no console window on Windows)."""
+    return run(sys.argv)

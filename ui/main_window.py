@@ -42,8 +42,6 @@ from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
-#: Sample media, theme and icon (``scripts/make_assets.py`` regenerates the samples).
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
 INSTANT_FRAMES = 12
 INSTANT_SIZE = 256
@@ -328,8 +326,10 @@ class MainWindow(QMainWindow):
 
     def open_samples(self) -> Task | None:
         """Load the bundled sample photo and motion; returns the motion's decode task."""
-        self.reference_panel.load(str(ASSETS / "sample_photo.jpg"))
-        return self.motion_panel.load(str(ASSETS / "sample_motion.mp4"))
+        from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
+
+        self.reference_panel.load(str(asset_path(SAMPLE_PHOTO)))
+        return self.motion_panel.load(str(asset_path(SAMPLE_MOTION)))
 
     # previews and renders --------------------------------------------------------------------------
     def _request(self, overrides: dict | None = None, seed: int | None = None):

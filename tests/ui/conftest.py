@@ -3,21 +3,19 @@ and a check that no QThread outlives its test."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
 
 
 @pytest.fixture
 def sample_photo() -> str:
-    return str(ASSETS / "sample_photo.jpg")
+    return str(asset_path(SAMPLE_PHOTO))
 
 
 @pytest.fixture
 def sample_video() -> str:
-    return str(ASSETS / "sample_motion.mp4")
+    return str(asset_path(SAMPLE_MOTION))
 
 
 @pytest.fixture

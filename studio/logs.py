@@ -1,0 +1,130 @@
+"""Logs a user can send: a rotating log file under the data folder, and a quiet terminal.
+
+Both the CLI and the window call ``setup_logging``. The file (``<data folder>/logs/studio.log``, rotated at
+2 MB, 3 old files kept) records the studio's own INFO lines (queue transitions, cache hits, ffmpeg command
+lines, memory settings) and every library's warnings. The terminal shows only the studio's warnings unless
+verbose (``-v``: INFO from everyone, ``-vv`` or ``--log-level debug``: everything).
+
+Native libraries write to file descriptor 2 directly (mediapipe's ``W0000 … Feedback manager`` lines come from
+absl's C++ logging on worker threads, which no environment variable silences), so ``native_stderr_to_file``
+points descriptor 2 at ``logs/native.log`` while Python's own ``sys.stderr`` keeps writing to the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from studio.paths import studio_home
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+#: Loggers of the studio itself; everything else is a library and stays off the terminal unless verbose.
+OWN_LOGGERS = ("studio", "pipelines", "ui", "main")
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"
+MAX_BYTES = 2 * 1024 * 1024
+BACKUPS = 3
+_TAG = "_studio_handler"
+
+
+def log_dir() -> Path:
+    path = studio_home() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_file() -> Path:
+    return log_dir() / "studio.log"
+
+
+def terminal_level(verbosity: int = 0, level: str | None = None) -> int:
+    """``--log-level`` wins; otherwise -v → INFO, -vv → DEBUG, none → WARNING."""
+    if level:
+        return getattr(logging, level.upper())
+    return {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+
+
+class _Terminal(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (it is swapped by ``native_stderr_to_file`` and by test capture)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+class _OwnOrAtLeast(logging.Filter):
+    """Lets every studio record through, and library records from ``library_level`` up."""
+
+    def __init__(self, library_level: int):
+        super().__init__()
+        self.library_level = library_level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name.split(".", 1)[0] in OWN_LOGGERS
+        return own or record.levelno >= self.library_level
+
+
+def setup_logging(verbosity: int = 0, level: str | None = None, console: bool = True) -> Path:
+    """Install the file handler (always) and the terminal handler (when ``console``); returns the log file.
+
+    Calling it again replaces the handlers it installed before (tests and the window may call it twice).
+    """
+    shown = terminal_level(verbosity, level)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _TAG, False)]:
+        root.removeHandler(handler)
+        handler.close()
+    path = log_file()
+    file_level = min(logging.INFO, shown)
+    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                                        encoding="utf-8", delay=True)
+    file_handler.setLevel(file_level)
+    file_handler.setFormatter(logging.Formatter(FORMAT))
+    # Library INFO chatter (httpx, PIL plugins, …) would drown the studio's lines; their warnings stay.
+    file_handler.addFilter(_OwnOrAtLeast(logging.WARNING if shown > logging.INFO else logging.DEBUG))
+    handlers: list[logging.Handler] = [file_handler]
+    if console:
+        terminal = _Terminal()
+        terminal.setLevel(shown)
+        terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        # Without -v nothing but the studio's own warnings reaches the terminal.
+        terminal.addFilter(_OwnOrAtLeast(logging.WARNING if verbosity or level else logging.CRITICAL + 1))
+        handlers.append(terminal)
+    for handler in handlers:
+        setattr(handler, _TAG, True)
+        root.addHandler(handler)
+    root.setLevel(min(file_level, shown))
+    return path
+
+
+def native_stderr_to_file() -> Path | None:
+    """Send what native code writes to descriptor 2 into ``logs/native.log``; Python's stderr stays the terminal.
+
+    For the CLI and window entry points only (never inside tests: it changes process-wide state). Returns the
+    file, or None when descriptor 2 cannot be duplicated (e.g. a windowed process without a console).
+    """
+    path = log_dir() / "native.log"
+    try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            os.replace(path, path.with_name("native.log.1"))
+        terminal_fd = os.dup(2)
+        sink = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError:
+        return None
+    try:
+        sys.stderr.flush()
+        os.dup2(sink, 2)
+    except OSError:
+        os.close(terminal_fd)
+        return None
+    finally:
+        os.close(sink)
+    sys.stderr = open(terminal_fd, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+                      errors="backslashreplace")
+    return path
