@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import json
+import platform
+import sys
 
 
 def _run(args: argparse.Namespace) -> int:
+    from studio import __version__
+    from studio.logs import log_file
     from studio.models import check_models
+    from studio.paths import studio_home
 
     report = check_models(args.models, deep=not args.quick)
+    if args.json:
+        print(json.dumps({
+            "ok": report.ok, "folder": str(report.folder), "missing": report.missing, "problems": report.problems,
+            "optional_missing": report.optional_missing, "checked_deep": report.checked_deep,
+            "studio": {"version": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
+                       "data_folder": str(studio_home()), "log_file": str(log_file())},
+        }, indent=2))
+        return 0 if report.ok else 1
     for line in report.lines():
         print(line)
     if not report.ok:
@@ -20,4 +34,6 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("doctor", help="check a weights folder")
     parser.add_argument("--models", required=True, help="weights folder (official layout)")
     parser.add_argument("--quick", action="store_true", help="only check that files exist (do not open them)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as JSON (with the studio's version, data folder and log file)")
     parser.set_defaults(func=_run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -22,13 +23,14 @@ def register(subparsers) -> None:
     parser.add_argument("video", help="driving video (mp4/mov/webm/mkv/gif) or a folder of frames")
     parser.add_argument("--reference", required=True, help="the reference photo")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--backend", choices=("mediapipe", "dwpose"), default="mediapipe")
+    parser.add_argument("--backend", choices=("mediapipe", "dwpose"), default="mediapipe", help="pose extraction")
     parser.add_argument("--dwpose-dir", help="folder with yolox_l.onnx and dw-ll_ucoco_384.onnx (dwpose backend)")
     parser.add_argument("--width", type=int, help="output width (default: the reference's)")
     parser.add_argument("--height", type=int, help="output height (default: the reference's)")
     parser.add_argument("--fit", choices=("crop", "pad"), default="crop",
                         help="how the reference is fitted to WIDTH×HEIGHT (default crop)")
-    parser.add_argument("--align", choices=("global", "bones", "none"), default="bones")
+    parser.add_argument("--align", choices=("global", "bones", "none"), default="bones",
+                        help="skeleton alignment to the photo")
     parser.add_argument("--no-smooth", action="store_true", help="turn off the One-Euro keypoint smoothing")
     parser.add_argument("--start", type=float, default=0.0, help="trim start, seconds")
     parser.add_argument("--end", type=float, help="trim end, seconds")
@@ -36,6 +38,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-frames", type=int, help="use at most M frames")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not write the motion cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(func=run)
 
 
@@ -78,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
         write_motion_json(out / "motion.json", prepared)
     finally:
         bars.close()
+    if args.json:
+        print(json.dumps({"out": str(out), "frames": len(prepared.poses), "width": width, "height": height,
+                          "backend": args.backend, "align": args.align, "motion_json": str(out / "motion.json"),
+                          "warnings": list(prepared.warnings)}, indent=2))
+        return 0
     for note in prepared.warnings:
         print(f"warning: {note}", file=sys.stderr)
     print(f"wrote {len(prepared.poses)} frames ({width}×{height}, {args.backend}, align {args.align}) to {out}")

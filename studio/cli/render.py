@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from studio.errors import InputError
+from studio.export_formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
 from studio.progress import Progress
-from studio.request import RenderRequest
+from studio.request import DEVICES, DTYPES, FACE_MODELS, FITS, X264_PRESETS, ExportOptions, RenderRequest
 
-# option name → (RenderRequest field, type, help)
+# option name → (RenderRequest field, type, help); "choices" below lists the enum options' values.
 _SIMPLE = [
     ("--width", "width", int, "output width in pixels (multiple of 8 for diffusion)"),
     ("--height", "height", int, "output height in pixels"),
@@ -28,17 +30,41 @@ _SIMPLE = [
     ("--noise-aug", "noise_aug", float, "noise augmentation strength"),
     ("--motion-bucket", "motion_bucket", int, "motion bucket id"),
     ("--fps-cond", "fps", int, "fps micro-conditioning the model sees (the original uses 7)"),
-    ("--fit", "fit", str, "pad (keep the whole photo; the pad is cut on export) or crop"),
-    ("--pose-backend", "pose_backend", str, "mediapipe (default) or dwpose"),
-    ("--face-model", "face_model", str, "auto, antelopev2 or none (none: zero identity embedding)"),
-    ("--device", "device", str, "auto, cpu, cuda or mps"),
-    ("--dtype", "dtype", str, "auto, fp32, fp16 or bf16"),
+    ("--fit", "fit", str, "pad keeps the whole photo (the pad is cut on export); crop fills the frame"),
+    ("--pose-backend", "pose_backend", str, "pose extraction (dwpose needs its ONNX files)"),
+    ("--face-model", "face_model", str, "identity face model (none: zero identity embedding)"),
+    ("--device", "device", str, "compute device (auto: CUDA, then Apple MPS, then CPU)"),
+    ("--dtype", "dtype", str, "weights precision"),
 ]
 _EXPORT = [
     ("--fps", "fps", float, "output frame rate (default: the driving video's)"),
-    ("--crf", "crf", int, "H.264 quality (0-51, lower is better)"),
-    ("--x264-preset", "preset", str, "H.264 speed preset (ultrafast … veryslow)"),
+    ("--crf", "crf", int, "quality, 0-51, lower is better (H.264/H.265/VP9/AV1/NVENC; WebP quality = 100-crf)"),
+    ("--x264-preset", "preset", str, "encoder speed preset (x264/x265; mapped onto NVENC p1-p7)"),
+    ("--format", "format", str, "output format (default: from --out's extension, else h264-mp4)"),
+    ("--bitrate", "bitrate", str, "target bitrate such as 8M or 2500k instead of constant quality"),
+    ("--encoder", "encoder", str, "auto uses NVENC when an NVIDIA GPU can encode, software never does"),
+    ("--loop", "loop", int, "animated WebP/GIF loop count stored in the file (0 loops forever)"),
 ]
+_CHOICES = {"fit": FITS, "pose_backend": ("mediapipe", "dwpose"), "face_model": FACE_MODELS, "device": DEVICES,
+            "dtype": DTYPES, "preset": X264_PRESETS, "format": tuple(FORMATS), "encoder": ENCODER_CHOICES}
+# Booleans: --X / --no-X, None when not given, so they override a --request or --preset either way.
+_BOOLEANS = [
+    ("--cpu-offload", "cpu_offload", "keep idle models on the CPU (less GPU memory, slower)"),
+    ("--audio", "audio", "copy the driving video's audio, trimmed to the rendered range"),
+    ("--side-by-side", "side_by_side", "also write OUT_side_by_side.mp4 (photo | pose | result)"),
+    ("--png", "png_sequence", "also write the frames as PNGs (OUT_frames/)"),
+    ("--gif", "gif", "also write OUT.gif"),
+    ("--pingpong", "pingpong", "play forward then backward for a seamless loop (drops the audio)"),
+]
+
+
+def _default(field: str):
+    """The request's own default for ``field``, shown in --help."""
+    for kind in (RenderRequest, ExportOptions):
+        for f in kind.__dataclass_fields__.values():
+            if f.name == field and f.default is not f.default_factory:
+                return f.default
+    return None
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -46,12 +72,19 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=["diffusion", "warp"], help="render engine (default diffusion)")
     parser.add_argument("--preset", help="a named preset, e.g. fast-preview-512x512 (see `python -m studio presets`)")
     parser.add_argument("--request", help="start from a saved request or sidecar JSON")
-    for flag, _field, kind, text in _SIMPLE + _EXPORT:
-        parser.add_argument(flag, type=kind, default=None, help=text)
+    for flag, field, kind, text in _SIMPLE + _EXPORT:
+        default = _default(field)
+        if "default" not in text and default is not None:
+            text = f"{text} (default: {default})"
+        parser.add_argument(flag, type=kind, default=None, choices=_CHOICES.get(field), help=text)
     parser.add_argument("--guidance", type=float, help="set min and max guidance to one value")
-    parser.add_argument("--align", choices=["global", "bones", "none"], help="skeleton alignment to the photo")
-    parser.add_argument("--cpu-offload", action="store_true", default=None, help="keep idle models on the CPU")
-    parser.add_argument("--hjb", action="store_true", default=None, help="HJB face optimisation (needs glintr100)")
+    parser.add_argument("--align", choices=["global", "bones", "none"],
+                        help="skeleton alignment to the photo (default: bones)")
+    for flag, field, text in _BOOLEANS:
+        parser.add_argument(flag, dest=field, action=argparse.BooleanOptionalAction, default=None,
+                            help=f"{text} (default: {'on' if _default(field) else 'off'})")
+    parser.add_argument("--hjb", action=argparse.BooleanOptionalAction, default=None,
+                        help="HJB face optimisation (needs glintr100; default: off)")
     parser.add_argument("--hjb-mode", choices=["fast", "exact"],
                         help="HJB decode: fast (a window around each face, default) or exact (whole frames)")
     parser.add_argument("--hjb-iterations", type=int, help="HJB optimisation iterations per refined step (default 3)")
@@ -59,10 +92,6 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hjb-end", type=int, help="last refined denoising step, inclusive (default 20)")
     parser.add_argument("--hjb-lr-scale", type=float,
                         help="multiplier of the original's HJB learning rate 0.1·(1 − step/steps) (default 1)")
-    parser.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
-    parser.add_argument("--side-by-side", action="store_true", help="also write OUT_side_by_side.mp4")
-    parser.add_argument("--png", action="store_true", help="also write the frames as PNGs (OUT_frames/)")
-    parser.add_argument("--gif", action="store_true", help="also write OUT.gif")
 
 
 def absolute(path: str | None) -> str | None:
@@ -97,8 +126,8 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
         changes["min_guidance"] = changes["max_guidance"] = args.guidance
     if args.align:
         changes["alignment"] = {**request.alignment, "mode": args.align}
-    if args.cpu_offload:
-        changes["cpu_offload"] = True
+    if args.cpu_offload is not None:
+        changes["cpu_offload"] = args.cpu_offload
     hjb = {field: value for field, value in (
         ("enabled", args.hjb), ("decode_mode", args.hjb_mode), ("iterations", args.hjb_iterations),
         ("start_step", args.hjb_start), ("end_step", args.hjb_end), ("lr_scale", args.hjb_lr_scale),
@@ -110,14 +139,15 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
             export[field] = value
-    if args.no_audio:
-        export["audio"] = False
-    if args.side_by_side:
-        export["side_by_side"] = True
-    if args.png:
-        export["png_sequence"] = True
-    if args.gif:
-        export["gif"] = True
+    for _flag, field, _text in _BOOLEANS:
+        if field != "cpu_offload" and getattr(args, field) is not None:
+            export[field] = getattr(args, field)
+    # No --format: the output's extension picks it (clip.webm → VP9), unless a --request/--preset set one.
+    out = getattr(args, "out", None)
+    if "format" not in export and out and Path(out).suffix and request.export.format == DEFAULT_FORMAT:
+        by_suffix = format_for_path(out)
+        if by_suffix is not None:
+            export["format"] = by_suffix.name
     if export:
         changes["export"] = export
     return request.replace(**changes).validate()
@@ -162,6 +192,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.request and (args.reference is None or args.motion is None):
         raise InputError("render needs --reference IMAGE and --motion VIDEO_OR_DIR (or --request FILE)")
     request = request_from_args(args, args.reference, args.motion)
+    request = request.with_resolved_seed()  # before naming: a template's {seed} is the seed rendered
+    out = output_path(args.out, request) if "{" in args.out else Path(args.out)
     if request.engine == "diffusion":
         from studio.models import check_models
 
@@ -171,24 +203,51 @@ def _run(args: argparse.Namespace) -> int:
               "the photo closely", file=sys.stderr)
     bars = ProgressBars(not args.quiet)
     try:
-        result = Renderer().render(request, args.out, bars)
+        result = Renderer().render(request, out, bars)
     finally:
         bars.close()
     for warning in result.warnings:
         if request.face_model != "none" or "zero identity" not in warning:
             print(f"warning: {warning}", file=sys.stderr)
     ident = result.identity
+    if args.json:
+        print(json.dumps({
+            "path": str(result.path), "sidecar": str(result.export.sidecar), "format": request.export.format,
+            "frames": result.export.frames, "fps": result.export.fps, "width": result.export.width,
+            "height": result.export.height, "audio": result.export.audio, "seed": result.request.seed,
+            "engine": result.engine, "seconds": round(result.seconds, 3), "identity_mean": ident.mean,
+            "identity_note": ident.reason, "warnings": result.warnings,
+            "extras": {name: str(path) for name, path in result.export.extras.items()},
+        }, indent=2))
+        return 0
     summary = f"identity mean {ident.mean:.3f}" if ident.mean is not None else f"identity: {ident.reason}"
     print(f"wrote {result.path} ({result.export.frames} frames at {result.export.fps:g} fps, seed {result.request.seed}, "
           f"{summary}); sidecar {result.export.sidecar}")
     return 0
 
 
+def output_path(template: str, request: RenderRequest) -> Path:
+    """``--out`` with ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` and
+    ``{counter}`` filled in (the counter takes the first free number)."""
+    import time
+
+    from studio.export_formats import expand_output_template
+
+    fields = {"reference": Path(request.reference).stem, "motion": Path(request.motion).stem,
+              "seed": request.seed, "engine": request.engine,
+              "format": request.export.format, "date": time.strftime("%Y%m%d-%H%M%S")}
+    return expand_output_template(template, fields)
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("render", help="render one photo with one motion into an mp4")
     parser.add_argument("--reference", help="the reference photo")
     parser.add_argument("--motion", help="driving video, frame folder, or extract-motion output folder")
-    parser.add_argument("--out", required=True, help="output .mp4 (a sidecar OUT.json is written beside it)")
+    parser.add_argument("--out", required=True,
+                        help="output file (.mp4/.webm/.mov/.webp/.gif, or a folder for --format png-sequence); a "
+                        "sidecar OUT.json is written beside it. May hold {reference} {motion} {seed} {engine} "
+                        "{format} {date} {counter:04d}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     add_render_options(parser)
     parser.set_defaults(func=_run)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import warnings
 from collections.abc import Iterator
@@ -154,6 +155,7 @@ def extract_poses(
         try:
             clip = MotionClip.from_json(json.loads(cache_file.read_text()))
             report(Progress("extract", len(clip.poses), len(clip.poses), "motion loaded from the cache"))
+            logging.getLogger(__name__).info("motion cache hit for %s: %s", path, cache_file.name)
             return clip
         except (ValueError, KeyError, TypeError):
             cache_file.unlink(missing_ok=True)  # a stale or damaged entry: extract again

@@ -128,6 +128,9 @@ class DiffusionEngine:
             raise ModelFolderError("the diffusion engine needs a weights folder (--models DIR)")
         report(Progress("load", 0, 1, "loading the model"))
         pipe = self.pipeline(req.models, req.device, req.dtype, req.cpu_offload, hjb=req.hjb.enabled)
+        log.info("memory settings: device %s, dtype %s, cpu offload %s, tile %d/%d frames, decode chunk %d",
+                 getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), req.cpu_offload, req.tile_size,
+                 req.tile_overlap, req.decode_chunk)
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 

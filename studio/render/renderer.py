@@ -17,6 +17,7 @@ import numpy as np
 
 from studio.errors import ExportError, StudioError
 from studio.export import ExportResult, VideoExporter, check_writable, now_iso
+from studio.export_formats import export_format
 from studio.identity import IdentityScorer, IdentityScores
 from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.render.engine import RenderEngine, engine_class
@@ -95,13 +96,15 @@ class Renderer:
     def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
                cancel: CancelToken | None = None, preview: PreviewCallback | None = None,
                true_decode_preview: bool = False, prepared: PreparedRender | None = None) -> RenderResult:
-        """Render ``request`` into ``out`` (an .mp4). Raises ``StudioError`` subclasses or ``Cancelled``;
+        """Render ``request`` into ``out`` (its suffix that of ``request.export.format``). Raises ``StudioError`` subclasses or ``Cancelled``;
         on any failure no output file is left behind."""
         started = time.perf_counter()
         cancel = cancel or CancelToken()
         out = Path(out)
-        if out.suffix.lower() != ".mp4":
-            raise ExportError(f"the output must be an .mp4 file, got {out.name}")
+        expected = export_format(request.export.format).extension
+        if out.suffix.lower() != expected:
+            raise ExportError(f"the output must end in {expected or 'no extension (a PNG folder)'} for the "
+                              f"{request.export.format} format, got {out.name}")
         check_writable(out)  # fail before any heavy work
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel)
