@@ -94,7 +94,7 @@ def setup_logging(verbosity: int = 0, level: str | None = None, console: bool = 
         terminal.setLevel(shown)
         terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         # Without -v nothing but the studio's own warnings reaches the terminal.
-        terminal.addFilter(_OwnOrAtLeast(logging.WARNING if verbosity or level else logging.CRITICAL + 1))
+        terminal.addFilter(_OwnOrAtLeast(logging.NOTSET if verbosity or level else logging.CRITICAL + 1))
         handlers.append(terminal)
     for handler in handlers:
         setattr(handler, _TAG, True)

@@ -7,6 +7,7 @@ Options: ``--project FILE`` opens a project, ``--samples`` loads the bundled sam
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import QApplication
 from studio.assets import ICON, THEME, asset_path
 from studio.logs import LOG_LEVELS, native_stderr_to_file, setup_logging
 from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,8 +40,10 @@ def _program_name() -> str:
 
 
 def apply_theme(app: QApplication) -> None:
-    app.setStyleSheet(asset_path(THEME).read_text(encoding="utf-8"))
-    app.setWindowIcon(QIcon(str(asset_path(ICON))))
+    theme, icon = asset_path(THEME), asset_path(ICON)
+    app.setStyleSheet(theme.read_text(encoding="utf-8"))
+    app.setWindowIcon(QIcon(str(icon)))
+    log.info("theme %s and icon %s applied", theme, icon)
 
 
 def run(argv: list[str]) -> int:

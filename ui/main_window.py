@@ -328,8 +328,10 @@ class MainWindow(QMainWindow):
         """Load the bundled sample photo and motion; returns the motion's decode task."""
         from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
 
-        self.reference_panel.load(str(asset_path(SAMPLE_PHOTO)))
-        return self.motion_panel.load(str(asset_path(SAMPLE_MOTION)))
+        photo, motion = asset_path(SAMPLE_PHOTO), asset_path(SAMPLE_MOTION)
+        logger.info("opening the samples %s and %s", photo, motion)
+        self.reference_panel.load(str(photo))
+        return self.motion_panel.load(str(motion))
 
     # previews and renders --------------------------------------------------------------------------
     def _request(self, overrides: dict | None = None, seed: int | None = None):

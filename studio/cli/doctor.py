@@ -10,19 +10,25 @@ import sys
 
 def _run(args: argparse.Namespace) -> int:
     from studio import __version__
+    from studio.errors import StudioError
     from studio.logs import log_file
     from studio.models import check_models
     from studio.paths import studio_home
 
-    report = check_models(args.models, deep=not args.quick)
     if args.json:
+        studio = {"version": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
+                  "data_folder": str(studio_home()), "log_file": str(log_file())}
+        try:
+            report = check_models(args.models, deep=not args.quick)
+        except StudioError as error:  # e.g. no such folder: still a JSON answer
+            print(json.dumps({"ok": False, "folder": args.models, "error": str(error), "studio": studio}, indent=2))
+            return 1
         print(json.dumps({
             "ok": report.ok, "folder": str(report.folder), "missing": report.missing, "problems": report.problems,
-            "optional_missing": report.optional_missing, "checked_deep": report.checked_deep,
-            "studio": {"version": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-                       "data_folder": str(studio_home()), "log_file": str(log_file())},
+            "optional_missing": report.optional_missing, "checked_deep": report.checked_deep, "studio": studio,
         }, indent=2))
         return 0 if report.ok else 1
+    report = check_models(args.models, deep=not args.quick)
     for line in report.lines():
         print(line)
     if not report.ok:

@@ -193,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("render needs --reference IMAGE and --motion VIDEO_OR_DIR (or --request FILE)")
     request = request_from_args(args, args.reference, args.motion)
     request = request.with_resolved_seed()  # before naming: a template's {seed} is the seed rendered
-    out = output_path(args.out, request) if "{" in args.out else Path(args.out)
+    out = (output_path(args.out, request) if "{" in args.out else Path(args.out)).expanduser().absolute()
     if request.engine == "diffusion":
         from studio.models import check_models
 
