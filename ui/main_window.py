@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.export_formats import export_format
 from studio.paths import studio_home
 from studio.progress import Progress
 from ui import core, render_bridge
@@ -453,7 +454,8 @@ class MainWindow(QMainWindow):
             for motion in motions or [self.session.motion]:
                 seed = self.parameter_panel.seed_for_render()
                 request = self._request(seed=seed).replace(reference=reference, motion=motion)
-                name = f"{Path(reference).stem}_{Path(motion).stem}_{stamp}_{len(jobs)}.mp4"
+                extension = export_format(request.export.format).extension
+                name = f"{Path(reference).stem}_{Path(motion).stem}_{stamp}_{len(jobs)}{extension}"
                 jobs.append((request, str(out_dir / name)))
         try:
             ids = self.queue_panel.add_jobs(jobs, batch=stamp)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.export_formats import DEFAULT_FORMAT, FORMATS
 from studio.presets import PRESETS
 
 
@@ -79,6 +80,9 @@ SPECS: tuple[ParamSpec, ...] = (
               "Device", choices=("auto", "fp16", "bf16", "fp32")),
     ParamSpec("cpu_offload", "CPU offload", "bool", False, "Keep idle model parts in system memory to fit "
               "smaller GPUs (slower).", "Device"),
+    ParamSpec("format", "Format", "choice", DEFAULT_FORMAT, "Container and codec of the render: "
+              + "; ".join(f"{name}: {f.label}" for name, f in FORMATS.items()) + ".", "Export",
+              choices=tuple(FORMATS)),
     ParamSpec("crf", "Quality (CRF)", "int", 18, "H.264 constant rate factor: lower is better quality and a "
               "bigger file (18 is visually lossless).", "Export", 0, 51, 1, slider=True),
     ParamSpec("x264_preset", "Encoder speed", "choice", "medium", "x264 preset: slower presets give smaller "
@@ -155,4 +159,5 @@ def core_presets() -> dict[str, dict[str, Any]]:
     return {name: flatten_preset(values) for name, values in PRESETS.items()}
 
 #: What "Preview" changes on top of the current settings: low resolution, few steps, few frames.
-QUICK_PREVIEW = {"width": 256, "height": 256, "steps": 6, "max_frames": 4, "hjb": False, "decode_chunk": 2}
+QUICK_PREVIEW = {"width": 256, "height": 256, "steps": 6, "max_frames": 4, "hjb": False, "decode_chunk": 2,
+                 "format": DEFAULT_FORMAT}  # the preview player reads mp4

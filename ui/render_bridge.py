@@ -53,7 +53,7 @@ def _hjb(p: dict[str, Any]) -> HJBSettings:
 def _export(p: dict[str, Any]) -> ExportOptions:
     return ExportOptions(crf=int(p["crf"]), preset=p["x264_preset"], fps=float(p["export_fps"]) or None,
                audio=bool(p["audio"]), side_by_side=bool(p["side_by_side"]),
-               png_sequence=bool(p["png_sequence"]), gif=bool(p["gif"]))
+               png_sequence=bool(p["png_sequence"]), gif=bool(p["gif"]), format=p["format"])
 
 
 def render_available(engine: str, models: str | None = None) -> str | None:
