@@ -68,9 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
-    for sub in set(subparsers.choices.values()):
+    for sub in _subcommand_parsers(parser):
         add_logging_options(sub, top_level=False)
     return parser
+
+
+def _subcommand_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every (nested) subcommand's parser, e.g. ``batch`` and ``batch run``, so `-v` works after each."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:  # argparse offers no public way to list subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += [sub, *_subcommand_parsers(sub)]
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

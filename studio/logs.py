@@ -89,7 +89,7 @@ def setup_logging(verbosity: int = 0, level: str | None = None, console: bool = 
     # Library INFO chatter (httpx, PIL plugins, …) would drown the studio's lines; their warnings stay.
     file_handler.addFilter(_OwnOrAtLeast(logging.WARNING if shown > logging.INFO else logging.DEBUG))
     handlers: list[logging.Handler] = [file_handler]
-    if console:
+    if console and sys.stderr is not None:  # (a windowed process on Windows has no stderr at all)
         terminal = _Terminal()
         terminal.setLevel(shown)
         terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

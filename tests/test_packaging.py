@@ -104,3 +104,31 @@ def test_installed_window_starts_offscreen_with_its_assets(installed):
     _run([window, "--samples", "--quit-after", "1500", "-v"], installed["cwd"], installed["env"])
     log = (installed["home"] / "logs" / "studio.log").read_text()
     assert "theme" in log and "sample_photo.jpg" in log
+
+
+def test_tested_pins_satisfy_the_declared_ranges():
+    """requirements.txt's exact pins must be one of the sets pyproject's ranges allow (and ranges stay ranges)."""
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for r in project["dependencies"]]
+    declared += [Requirement(r) for extra in project["optional-dependencies"].values() for r in extra]
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)==([^\s#;]+).*", line)
+        if match:
+            pins[canonicalize_name(match[1])] = match[2]
+    assert pins.get("torch") == "2.13.0"
+    checked = 0
+    for requirement in declared:
+        assert not any(spec.operator == "==" for spec in requirement.specifier), f"{requirement} is an exact pin"
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned is not None:
+            assert requirement.specifier.contains(pinned, prereleases=True), f"{requirement} excludes {pinned}"
+            checked += 1
+    assert checked >= 15
+    assert not {"einops", "scikit-image", "pyside6-addons"} & {canonicalize_name(r.name) for r in declared}

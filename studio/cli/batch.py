@@ -8,6 +8,7 @@ import sys
 
 from studio.cli.render import ProgressBars, absolute, add_render_options, request_from_args
 from studio.errors import InputError
+from studio.presets import PRESETS
 
 
 def _queue(args: argparse.Namespace):
@@ -114,7 +115,8 @@ def register(subparsers) -> None:
     add.add_argument("--reference", nargs="+", required=True, help="one or more photos")
     add.add_argument("--motion", nargs="+", required=True, help="one or more driving videos / motion folders")
     add.add_argument("--out-dir", required=True, help="folder for the mp4s (PHOTO__MOTION[__PRESET].mp4)")
-    add.add_argument("--presets", nargs="+", help="one job per preset for every combination")
+    add.add_argument("--presets", nargs="+", choices=list(PRESETS), metavar="PRESET",
+                     help="one job per preset for every combination (see the `presets` command)")
     add_render_options(add)
     common(add)
     add.set_defaults(func=_add)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from studio.errors import InputError
 from studio.export_formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
+from studio.presets import PRESETS
 from studio.progress import Progress
 from studio.request import DEVICES, DTYPES, FACE_MODELS, FITS, X264_PRESETS, ExportOptions, RenderRequest
 
@@ -70,7 +71,8 @@ def _default(field: str):
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", help="weights folder in the official layout (not needed with --engine warp)")
     parser.add_argument("--engine", choices=["diffusion", "warp"], help="render engine (default diffusion)")
-    parser.add_argument("--preset", help="a named preset, e.g. fast-preview-512x512 (see `python -m studio presets`)")
+    parser.add_argument("--preset", choices=list(PRESETS),
+                        help="a named preset (see the `presets` command for their settings)")
     parser.add_argument("--request", help="start from a saved request or sidecar JSON")
     for flag, field, kind, text in _SIMPLE + _EXPORT:
         default = _default(field)

@@ -105,3 +105,16 @@ def test_native_stderr_goes_to_the_log_folder_not_the_terminal(tmp_path):
     assert result.returncode == 0
     assert "python says hi" in result.stderr and "W0000" not in result.stderr
     assert "W0000 native chatter" in (tmp_path / "logs" / "native.log").read_text()
+
+
+def test_verbose_before_or_after_any_subcommand():
+    assert build_parser().parse_args(["batch", "run", "-vv"]).verbose == 2
+    assert build_parser().parse_args(["-v", "presets"]).verbose == 1
+    assert build_parser().parse_args(["presets"]).verbose == 0
+    assert build_parser().parse_args(["doctor", "--models", "x", "--log-level", "debug"]).log_level == "debug"
+
+
+def test_preset_names_are_choices(capsys):
+    with pytest.raises(SystemExit):
+        _request("--preset", "ultra")
+    assert "invalid choice: 'ultra'" in capsys.readouterr().err
