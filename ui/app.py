@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from studio import __version__
 from studio.assets import ICON, THEME, asset_path
 from studio.logs import LOG_LEVELS, native_stderr_to_file, setup_logging
 from ui.main_window import MainWindow
@@ -51,8 +52,11 @@ def run(argv: list[str]) -> int:
     if not (args.verbose or args.log_level):
         native_stderr_to_file()  # mediapipe's and Qt's native chatter goes to the log folder
     setup_logging(args.verbose, args.log_level)
+    log.info("StableAnimator Studio %s window (Python %s on %s): %s", __version__, sys.version.split()[0],
+             sys.platform, " ".join(argv[1:]))
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("StableAnimator Studio")
+    app.setApplicationVersion(__version__)
     app.setOrganizationName("StableAnimatorStudio")
     apply_theme(app)
     window = MainWindow()
