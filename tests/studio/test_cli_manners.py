@@ -118,3 +118,15 @@ def test_preset_names_are_choices(capsys):
     with pytest.raises(SystemExit):
         _request("--preset", "ultra")
     assert "invalid choice: 'ultra'" in capsys.readouterr().err
+
+
+def test_extract_motion_json(tmp_path, capsys):
+    from tests.generated_media import write_astronaut_photo, write_transform_video
+
+    video, _ = write_transform_video(tmp_path / "drive.mp4", num_frames=3, size=128)
+    photo = write_astronaut_photo(tmp_path / "photo.png", size=128)
+    assert main(["extract-motion", str(video), "--reference", str(photo), "--out", str(tmp_path / "m"),
+                 "--quiet", "--no-cache", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["frames"], summary["width"], summary["height"], summary["backend"]) == (3, 128, 128, "mediapipe")
+    assert Path(summary["motion_json"]).is_file() and len(list((tmp_path / "m" / "poses").glob("*.png"))) == 3
