@@ -87,11 +87,16 @@ def test_installed_cli_help_and_warp_render_of_the_samples(installed):
                           "print(a('sample_photo.jpg')); print(a('sample_motion.mp4'))"],
                          installed["cwd"], installed["env"]).stdout.split()
     result = _run([cli, "render", "--engine", "warp", "--reference", photo, "--motion", motion, "--width", "128",
-                   "--height", "128", "--frames", "4", "--out", "out/{reference}_{counter:02d}.mp4", "--json",
+                   "--height", "128", "--frames", "4", "--out", "out/{reference}_{counter:02d}.webm", "--json",
                    "--quiet"], installed["cwd"], installed["env"])
     summary = json.loads(result.stdout)
-    assert summary["frames"] == 4 and summary["path"].endswith("out/sample_photo_01.mp4")
-    assert Path(summary["path"]).is_file() and Path(summary["sidecar"]).is_file()
+    assert summary["frames"] == 4 and summary["path"].endswith("out/sample_photo_01.webm")
+    assert summary["format"] == "vp9-webm"  # from the extension
+    assert Path(summary["sidecar"]).is_file()
+    from studio.export import probe_video
+
+    info = probe_video(summary["path"])
+    assert (info.video_codec, info.frames, info.width, info.height) == ("vp9", 4, 128, 128)
     assert "W0000" not in result.stderr  # mediapipe's native log lines stay off the terminal …
     assert "Feedback manager" in (installed["home"] / "logs" / "native.log").read_text()  # … and in the log folder
     log = (installed["home"] / "logs" / "studio.log").read_text()

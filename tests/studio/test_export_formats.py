@@ -182,3 +182,17 @@ def test_template_counter_skips_taken_names(tmp_path):
     assert expand_output_template(tmp_path / "s{seed}.mp4", fields) == tmp_path / "s7.mp4"
     with pytest.raises(ExportError, match=r"template .* is not valid .*\{reference\}"):
         expand_output_template(tmp_path / "{nope}.mp4", fields)
+
+
+def test_queue_names_and_checks_outputs_by_format(tmp_path):
+    from studio.queue import JobQueue, QueueError
+
+    queue = JobQueue(tmp_path / "q.sqlite3")
+    request = RenderRequest(reference="p.png", motion="m.mp4", engine="warp", export={"format": "gif"})
+    queue.add(request, tmp_path / "a.gif")
+    with pytest.raises(QueueError, match=r"must end in \.gif"):
+        queue.add(request, tmp_path / "a.mp4")
+    ids = queue.add_matrix(request, ["p.png"], ["m.mp4"], tmp_path / "out")
+    assert queue.get(ids[0]).output.endswith("p__m.gif")
+    frames_request = request.replace(export={"format": "png-sequence"})
+    assert queue.get(queue.add(frames_request, tmp_path / "frames")).output.endswith("frames")
