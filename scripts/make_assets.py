@@ -17,6 +17,7 @@ import imageio.v2 as imageio
 import numpy as np
 from skimage import data
 
+# The checkout's source folder: this script regenerates it (the studio itself reads them via studio.assets).
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PHOTO = ASSETS / "sample_photo.jpg"
 MOTION = ASSETS / "sample_motion.mp4"
