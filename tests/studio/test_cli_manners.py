@@ -130,3 +130,19 @@ def test_extract_motion_json(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert (summary["frames"], summary["width"], summary["height"], summary["backend"]) == (3, 128, 128, "mediapipe")
     assert Path(summary["motion_json"]).is_file() and len(list((tmp_path / "m" / "poses").glob("*.png"))) == 3
+
+
+def test_log_file_rotates(monkeypatch):
+    from studio import logs
+
+    monkeypatch.setattr(logs, "MAX_BYTES", 400)
+    path = logs.setup_logging()
+    try:
+        for i in range(20):
+            logging.getLogger("studio.test").info("line %d of a log that outgrows its file", i)
+        rotated = sorted(p.name for p in path.parent.glob("studio.log*"))
+        assert rotated == ["studio.log", "studio.log.1", "studio.log.2", "studio.log.3"]  # 3 old files kept
+        assert "line 19" in path.read_text()
+    finally:
+        monkeypatch.undo()
+        logs.setup_logging()
