@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception:
-        log.exception("internal error")  # the traceback goes to the log file a user can send
+        # The traceback goes into the log file a user can send (at INFO: Python prints it on the terminal).
+        log.info("internal error", exc_info=True)
         raise
 
 
