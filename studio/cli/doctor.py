@@ -17,7 +17,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.json:
         studio = {"version": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-                  "data_folder": str(studio_home()), "log_file": str(log_file())}
+                  "data_folder": str(studio_home()), "log_file": str(log_file()), "encoders": _encoders()}
         try:
             report = check_models(args.models, deep=not args.quick)
         except StudioError as error:  # e.g. no such folder: still a JSON answer
@@ -34,6 +34,21 @@ def _run(args: argparse.Namespace) -> int:
     if not report.ok:
         print("get the official weights with `python -m studio download --models DIR`")
     return 0 if report.ok else 1
+
+
+def _encoders() -> dict[str, str]:
+    """The encoder each export format would use here (NVENC where it works), or why it cannot be written."""
+    from studio.errors import ExportError
+    from studio.export import ffmpeg_exe
+    from studio.export_formats import FORMATS, choose_encoder
+
+    ffmpeg, found = ffmpeg_exe(), {}
+    for name, fmt in FORMATS.items():
+        try:
+            found[name] = choose_encoder(fmt, "auto", ffmpeg)
+        except ExportError as error:
+            found[name] = f"unavailable: {error}"
+    return found
 
 
 def register(subparsers) -> None:

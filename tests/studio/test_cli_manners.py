@@ -74,6 +74,8 @@ def test_doctor_json(tmp_path, capsys):
     assert report["ok"] is False and report["missing"]
     assert Path(report["studio"]["log_file"]).name == "studio.log"
     assert report["studio"]["data_folder"] == os.environ["STUDIO_HOME"]
+    assert report["studio"]["encoders"]["h264-mp4"] in ("libx264", "h264_nvenc")
+    assert report["studio"]["encoders"]["prores-mov"] == "prores_ks"
 
 
 def test_log_file_gets_the_command_and_the_terminal_stays_quiet(capsys):
