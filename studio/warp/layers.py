@@ -34,7 +34,9 @@ class Layer:
     #: Positions (into the control tracker's keypoints) of the keypoints that drive this layer.
     controls: np.ndarray
     matte: np.ndarray  # float32 [H, W] in [0, 1]
-    rgba: np.ndarray  # uint8 [H, W, 4]: the photo with this layer's matte as alpha
+    #: uint8 [H + 2·pad, W + 2·pad, 4]: the photo with this layer's matte as alpha, padded (see ``_rgba``).
+    rgba: np.ndarray
+    pad: int = 0
 
 
 def _segment_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -46,9 +48,27 @@ def _segment_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarr
     return np.hypot(xs - (a[0] + t * d[0]), ys - (a[1] + t * d[1]))
 
 
-def _rgba(image: np.ndarray, matte: np.ndarray) -> np.ndarray:
+#: Margin added around each layer's image, as a fraction of the photo's longer side.
+PAD = 0.25
+
+
+def _rgba(image: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, int]:
+    """The layer's image with its matte as alpha, padded by ``PAD``: the texture mirrored, the alpha repeated.
+
+    A person cut off by the photo's edge (a torso running out of the bottom) then continues past the edge
+    when the warp moves it inwards, instead of ending in a straight cut with the background showing below;
+    a layer that does not touch the edge stays transparent beyond it.
+    """
     alpha = np.clip(matte * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.dstack([image, alpha]))
+    pad = int(round(PAD * max(image.shape[:2])))
+    rgb = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(np.dstack([rgb, alpha])), pad
+
+
+def _layer(name: str, controls: np.ndarray, image: np.ndarray, matte: np.ndarray) -> Layer:
+    rgba, pad = _rgba(image, matte)
+    return Layer(name, controls, matte, rgba, pad)
 
 
 def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: np.ndarray,
@@ -57,12 +77,12 @@ def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: 
     the reference and ``points`` their (x, y). The body layer comes first, then legs, then arms (drawn on top)."""
     everything = np.arange(len(ids))
     if not layered:
-        return [Layer("person", everything, matte, _rgba(image, matte))]
+        return [_layer("person", everything, image, matte)]
     pos = {int(k): i for i, k in enumerate(ids)}
     h, w = matte.shape
     arms = {name: chain for name, chain in LIMB_CHAINS.items() if chain[0] in pos and chain[1] in pos}
     if not arms:
-        return [Layer("person", everything, matte, _rgba(image, matte))]
+        return [_layer("person", everything, image, matte)]
 
     # Nearest bone per pixel (only where there is a person, at half resolution: it is a coarse partition).
     scale = 0.5
@@ -94,10 +114,10 @@ def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: 
         arm_matte = (matte * soft).astype(np.float32)
         controls = np.array([pos[c] for c in chain if c in pos])
         body_ids -= {pos[c] for c in chain[1:] if c in pos}  # the body keeps the shoulder
-        layers.append(Layer(name, controls, arm_matte, _rgba(image, arm_matte)))
+        layers.append(_layer(name, controls, image, arm_matte))
         claimed = np.maximum(claimed, region.astype(np.float32))
     if not layers:
-        return [Layer("person", everything, matte, _rgba(image, matte))]
+        return [_layer("person", everything, image, matte)]
     body_matte = (matte * (1.0 - claimed)).astype(np.float32)
-    body = Layer("body", np.array(sorted(body_ids)), body_matte, _rgba(image, body_matte))
+    body = _layer("body", np.array(sorted(body_ids)), image, body_matte)
     return [body, *layers]

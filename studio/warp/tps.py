@@ -192,21 +192,21 @@ def solve_backward_map(
     if len(target) < 3:  # too few points for a spline: move rigidly (rotation, scale, shift)
         m = fit_similarity(target, reference)
         grid = (pts @ m[:, :2].T + m[:, 2]).reshape(gh, gw, 2).astype(np.float32)
-        return BackwardMap(grid, 0.0, _person_min_det(grid, person, cell_area))
+        return BackwardMap(grid, 0.0, person_min_det(grid, person, cell_area))
     tps = ThinPlateSpline.fit(target, reference, regularization=regularization, scale=scale)
     spline = tps(pts).reshape(gh, gw, 2)
-    det = _person_min_det(spline.astype(np.float32), person, cell_area)
+    det = person_min_det(spline.astype(np.float32), person, cell_area)
     if det > min_det or retries <= 0:
         return BackwardMap(spline.astype(np.float32), 1.0, det)
     m = fit_affine(target, reference)
     affine = (pts @ m[:, :2].T + m[:, 2]).reshape(gh, gw, 2)
     best = affine.astype(np.float32)
-    best_bend, best_det = 0.0, _person_min_det(best, person, cell_area)
+    best_bend, best_det = 0.0, person_min_det(best, person, cell_area)
     lo, hi = 0.0, 1.0
     for _ in range(retries):
         mid = 0.5 * (lo + hi)
         grid = (affine + mid * (spline - affine)).astype(np.float32)
-        d = _person_min_det(grid, person, cell_area)
+        d = person_min_det(grid, person, cell_area)
         if d > min_det:
             lo, best, best_bend, best_det = mid, grid, mid, d
         else:
@@ -214,7 +214,7 @@ def solve_backward_map(
     return BackwardMap(best, best_bend, best_det)
 
 
-def _person_min_det(grid: np.ndarray, person: np.ndarray | None, cell_area: float) -> float:
+def person_min_det(grid: np.ndarray, person: np.ndarray | None, cell_area: float) -> float:
     det = jacobian_determinant(grid) / cell_area
     if person is not None:
         # Where does the person land? Sample the matte through the map at the cell corners.

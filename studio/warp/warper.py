@@ -1,12 +1,16 @@
 """Move the reference photo's person from its own skeleton to a driving skeleton, frame by frame.
 
 ``WarpReference`` holds what is computed once per photo (person matte, filled background, the reference
-control points); ``PersonWarper`` holds one render's state (last good keypoints, the temporal filter)
-and turns each driving ``PoseFrame`` into an output frame:
+control points, the layers and the rig); ``PersonWarper`` holds one render's state (last good keypoints, the
+temporal filter) and turns each driving ``PoseFrame`` into an output frame:
 
-    driving pose → control targets (missing → last good) → One-Euro smoothing → per layer (body, each
-    arm; ``studio.warp.layers``): densify along its bones → fold-free thin-plate backward map on a coarse
-    grid → upsample → remap photo + layer matte → composite, body first, over the filled background.
+    driving pose → control targets (missing → last good) → One-Euro smoothing of the *points* → per layer
+    (``studio.warp.layers``): a piecewise-rigid backward map on a coarse grid (``studio.warp.parts``: the
+    head as one similarity, the torso as a spline, each limb as rigid bones blended at the joint) →
+    upsample → remap photo + layer matte → composite over the clean plate: body, then legs, then arms.
+
+With ``WarpSettings(layers=False)`` the person is one piece moved by a single thin-plate spline through
+every control point (the older, rubbery warp; kept for comparison).
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from studio.errors import InputError
 from studio.motion.smoothing import OneEuroFilter
 from studio.motion.types import PoseFrame
 from studio.warp.controls import ControlTracker, densify, keypoints
-from studio.warp.layers import Layer, build_layers
+from studio.warp.layers import LIMB_CHAINS, Layer, build_layers
 from studio.warp.matte import _check_rgb, fill_background, person_matte, skeleton_matte
-from studio.warp.tps import BackwardMap, solve_backward_map, upsample_map
+from studio.warp.parts import Rig, head_weight_field
+from studio.warp.tps import BackwardMap, grid_points, person_min_det, solve_backward_map, upsample_map
 
 
 @dataclass
@@ -37,7 +42,8 @@ class WarpSettings:
     #: still poses lose ~half their jitter while motion at 10 px/frame (25 fps) trails by < 0.5 px.
     min_cutoff: float = 3.0
     beta: float = 0.5
-    #: Arms as separate layers over the body (see ``studio.warp.layers``); False warps the person as one piece.
+    #: Piecewise-rigid parts, limbs as separate layers over the body (see ``studio.warp.parts`` and
+    #: ``studio.warp.layers``); False warps the person as one piece with one spline.
     layers: bool = True
 
 
@@ -59,14 +65,23 @@ class WarpReference:
             alpha = np.clip(self.matte * 255.0 + 0.5, 0, 255).astype(np.uint8)
             self.rgba = np.ascontiguousarray(np.dstack([self.image, alpha]))
         self._layers: dict[bool, list[Layer]] = {}
+        self._rig: Rig | None = None
 
     def layers(self, layered: bool = True) -> list[Layer]:
-        """The person's layers (body first, then arms), computed once per choice."""
+        """The person's layers (body first, then legs, then arms), computed once per choice."""
         if layered not in self._layers:
             pts, visible = keypoints(self.pose)
             ids = np.flatnonzero(visible)
             self._layers[layered] = build_layers(self.image, self.matte, ids, pts[ids], layered=layered)
         return self._layers[layered]
+
+    def rig(self) -> Rig:
+        """The part transforms' reference data (head weight field included), computed once."""
+        if self._rig is None:
+            pts, visible = keypoints(self.pose)
+            ids = np.flatnonzero(visible)
+            self._rig = Rig(ids, pts[ids], head_weight_field(ids, pts[ids], self.image.shape[:2]))
+        return self._rig
 
     @classmethod
     def prepare(cls, image: np.ndarray, pose: PoseFrame | None, matte: np.ndarray | None = None) -> WarpReference:
@@ -114,6 +129,8 @@ class PersonWarper:
         s = self.settings
         self.filter = OneEuroFilter(min_cutoff=s.min_cutoff, beta=s.beta) if s.smoothing else None
         self.layers = reference.layers(self.settings.layers)
+        self.rig = reference.rig() if self.settings.layers else None
+        self._grid = grid_points(reference.width, reference.height, self.settings.grid_step)
         self.last_maps: list[BackwardMap] = []
         #: Per layer of the last frame: (y0, y1, x0, x1) of the output region it can land in.
         self.last_rois: list[tuple[int, int, int, int]] = []
@@ -135,15 +152,24 @@ class PersonWarper:
             targets = self.filter(targets, self.dt)
         ref = self.reference
         tracker = self.tracker
+        pts, gw, gh = self._grid
+        cell_area = ((ref.width - 1) / (gw - 1)) * ((ref.height - 1) / (gh - 1))
+        s = self.settings
         self.last_maps = []
         self.last_rois = []
         for layer in self.layers:
-            c = layer.controls
-            ref_pts, tgt_pts = densify(tracker.indices[c], tracker.reference[c], targets[c])
-            bmap = solve_backward_map(
-                tgt_pts, ref_pts, ref.width, ref.height, step=self.settings.grid_step,
-                regularization=self.settings.regularization, person=layer.matte,
-            )
+            if self.rig is None:  # one rubbery piece: a spline through every control point
+                c = layer.controls
+                ref_pts, tgt_pts = densify(tracker.indices[c], tracker.reference[c], targets[c])
+                bmap = solve_backward_map(tgt_pts, ref_pts, ref.width, ref.height, step=s.grid_step,
+                                          regularization=s.regularization, person=layer.matte)
+            elif layer.name in LIMB_CHAINS:
+                bmap = self.rig.limb_map(LIMB_CHAINS[layer.name], targets, pts, gw, gh)
+                bmap.min_det = person_min_det(bmap.grid, layer.matte, cell_area)
+            else:
+                bmap = self.rig.body_map(targets, pts, gw, gh, ref.width, ref.height, s.grid_step,
+                                         s.regularization, layer.matte)
+                bmap.min_det = min(bmap.min_det, person_min_det(bmap.grid, layer.matte, cell_area))
             self.last_maps.append(bmap)
             self.last_rois.append(_landing_roi(bmap.grid, layer.matte, ref.width, ref.height))
 
@@ -188,6 +214,8 @@ class PersonWarper:
         y0, y1, x0, x1 = roi
         if y1 <= y0 or x1 <= x0:
             return  # the layer left the frame
+        if layer.pad:  # the layer's image is padded (see ``layers._rgba``)
+            roi_map = roi_map + np.float32(layer.pad)
         moved = cv2.remap(layer.rgba, roi_map, None, cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
         alpha = moved[..., 3:4].astype(np.float32) * (1.0 / 255.0)
@@ -200,8 +228,7 @@ class PersonWarper:
             maps = [maps] * len(self.layers)
         out = np.zeros(self.reference.matte.shape, np.float32)
         for layer, full_map in zip(self.layers, maps, strict=True):
-            moved = cv2.remap(layer.matte, full_map, None, cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            moved = cv2.remap(layer.matte, full_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             out = 1.0 - (1.0 - out) * (1.0 - moved)
         return out
 
@@ -209,8 +236,8 @@ class PersonWarper:
 def _landing_roi(grid: np.ndarray, matte: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1): the output pixels where a layer warped by the coarse ``grid`` can be non-transparent,
     with a margin of one grid cell (the matte is sampled only at the grid points)."""
-    alpha = cv2.remap(matte, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    # Replicated beyond the photo's edge, as the layers' padded alpha is.
+    alpha = cv2.remap(matte, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     alpha = cv2.dilate((alpha > 0.0).astype(np.uint8), np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(alpha)
     if len(ys) == 0:
