@@ -1,9 +1,10 @@
 """The person matte (what to move) and the filled background (what shows where the person was).
 
 Both are computed once per reference photo. The matte comes from mediapipe 0.10.14's bundled selfie
-segmentation, so no download is needed; the background is the photo with the person's area inpainted by
-OpenCV at a reduced size (large holes inpaint slowly and blurrily at full size anyway; a preview does not
-need more detail there).
+segmentation, so no download is needed; the background (the clean plate) is the photo with the person's
+area filled from the surrounding background by a push-pull pyramid at a reduced size: a smooth fill with no
+streaks (OpenCV's inpainting drags edge colours across a wide hole in long streaks), feathered into the
+untouched photo.
 """
 
 from __future__ import annotations
@@ -47,17 +48,24 @@ def person_matte(image: np.ndarray, *, model_selection: int = 0) -> np.ndarray:
     mask = np.asarray(mask, dtype=np.float32)
     if mask.shape != image.shape[:2]:
         mask = cv2.resize(mask, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return np.clip((mask - 0.25) / 0.4, 0.0, 1.0).astype(np.float32)
+    matte = np.clip((mask - 0.25) / 0.4, 0.0, 1.0).astype(np.float32)
+    # The segmentation is soft in places well inside the person (low contrast, the photo's edge); only the
+    # outline should be: more than a few pixels inside the half-level contour, the matte is opaque, so the
+    # plate never shows through the person.
+    r = max(2, int(round(0.008 * max(image.shape[:2]))))
+    solid = cv2.erode((matte > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2),
+                      borderType=cv2.BORDER_REPLICATE)
+    return np.maximum(matte, solid.astype(np.float32))
 
 
 def fill_background(
-    image: np.ndarray, matte: np.ndarray, *, grow: float = 0.03, work_size: int = 192, radius: int = 5
+    image: np.ndarray, matte: np.ndarray, *, grow: float = 0.03, work_size: int = 192
 ) -> np.ndarray:
-    """Return ``image`` with the matted person removed and the hole inpainted (RGB uint8, same size).
+    """Return ``image`` with the matted person removed and the hole filled (RGB uint8, same size).
 
     The hole is the matte grown by ``grow`` × the image's longer side (mattes miss hair and edges); it is
-    inpainted at ``work_size`` on the longer side and upsampled, then blended in with a feathered edge so
-    the untouched background keeps its full resolution.
+    filled at ``work_size`` on the longer side (``push_pull_fill``) and upsampled, then blended in with a
+    feathered edge so the untouched background keeps its full resolution.
     """
     _check_rgb(image, "the reference photo")
     h, w = image.shape[:2]
@@ -72,24 +80,46 @@ def fill_background(
     scale = min(1.0, work_size / max(h, w))
     sw, sh = max(8, int(round(w * scale))), max(8, int(round(h * scale)))
     small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
-    small_hole = (cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0.01)
-    small_hole = small_hole.astype(np.uint8)
-    if small_hole.all():
-        # Nothing left to inpaint from: fill with the photo's mean colour outside the (tiny) border.
+    small_hole = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    known = (small_hole < 0.01).astype(np.float32)
+    if not known.any():
+        # Nothing left to fill from: the photo's mean colour.
         filled_small = np.empty_like(small)
         filled_small[:] = image.reshape(-1, 3).mean(axis=0).astype(np.uint8)
     else:
-        filled_small = cv2.inpaint(small, small_hole, radius, cv2.INPAINT_TELEA)
-        # TELEA leaves streaks across wide holes; a blur inside the hole turns them into a calm fill.
-        k = max(3, (int(0.08 * max(sw, sh)) // 2) * 2 + 1)
-        blurred = cv2.GaussianBlur(filled_small, (k, k), 0)
-        filled_small = np.where(small_hole[..., None] > 0, blurred, filled_small)
+        filled_small = push_pull_fill(small, known)
     filled = cv2.resize(filled_small, (w, h), interpolation=cv2.INTER_LINEAR)
 
     feather = max(1, g // 2) * 2 + 1
     alpha = cv2.GaussianBlur(hole.astype(np.float32), (feather, feather), 0)
     alpha = np.maximum(alpha, (matte > 0.1).astype(np.float32))[..., None]
     out = image.astype(np.float32) * (1.0 - alpha) + filled.astype(np.float32) * alpha
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Fill the pixels where ``known`` is 0 (float [H, W] in [0, 1]) from the known ones, RGB uint8 → uint8.
+
+    Push: halve the image again and again, averaging only known pixels (colour × weight and weight are
+    both blurred and halved; their ratio is the average). Pull: from the coarsest level back up, each level
+    keeps its known pixels and takes the upsampled coarser level elsewhere. Far inside a hole the colour
+    comes from a wide neighbourhood, near its edge from a narrow one: a smooth fill without streaks.
+    """
+    weight = known.astype(np.float32)
+    colour = image.astype(np.float32) * weight[..., None]
+    levels = [(colour, weight)]
+    while min(colour.shape[:2]) > 2 and float(levels[-1][1].min()) < 1e-3:
+        colour, weight = cv2.pyrDown(colour), cv2.pyrDown(weight)
+        levels.append((colour, weight))
+    colour, weight = levels[-1]
+    mean = colour.reshape(-1, 3).sum(0) / max(float(weight.sum()), 1e-6)
+    out = np.where(weight[..., None] > 1e-6, colour / np.maximum(weight, 1e-6)[..., None], mean)
+    for colour, weight in reversed(levels[:-1]):
+        up = cv2.pyrUp(out, dstsize=(colour.shape[1], colour.shape[0]))
+        # Where at least half of a pixel's neighbourhood was known, its own average is trusted fully.
+        trust = np.clip(2.0 * weight, 0.0, 1.0)[..., None]
+        own = colour / np.maximum(weight, 1e-6)[..., None]
+        out = trust * own + (1.0 - trust) * up
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
