@@ -1,8 +1,11 @@
-"""Identity score: per-frame cosine similarity between the reference's face embedding and each output frame's.
+"""Identity score: per-frame similarity between the reference's face embedding and each output frame's.
 
-The same face backend as the conditioning embeds the frames (``studio.faces``, insightface antelopev2).
-When no backend can embed faces, the scores are absent and ``reason`` says why; a frame where no face is
-found scores ``None``.
+The preferred backend is the conditioning's own (``studio.faces``, insightface antelopev2; cosine
+similarity). Without antelopev2 the frames are scored by dlib's ResNet face descriptor
+(``studio.dlib_identity``; 1 − Euclidean distance), so the curve shows on a fresh machine too. The result
+carries a ``label`` saying which model scored it (saved in the sidecar, shown by the window). When no
+backend can embed faces, the scores are absent and ``reason`` says why; a frame where no face is found
+scores ``None``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 
 Embedder = Callable[[np.ndarray], "np.ndarray | None"]
+Similarity = Callable[[np.ndarray, np.ndarray], float]
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -24,11 +28,24 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @dataclass
+class IdentityBackend:
+    """A face model that scores output frames against the reference."""
+
+    name: str  # short id saved as the sidecar's "backend", e.g. "insightface" or "dlib-resnet"
+    label: str  # what the window shows: the model and the measure
+    reference: np.ndarray  # the reference photo's embedding
+    embed: Embedder
+    similarity: Similarity = cosine
+
+
+@dataclass
 class IdentityScores:
     scores: list[float | None] = field(default_factory=list)
     backend: str | None = None
     #: Why there are no scores (None when they were computed).
     reason: str | None = None
+    #: Which model and measure produced the scores, for people (None: the default, cosine of the backend).
+    label: str | None = None
 
     @property
     def available(self) -> bool:
@@ -40,22 +57,26 @@ class IdentityScores:
         return float(np.mean(values)) if values else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scores": self.scores, "mean": self.mean, "backend": self.backend, "reason": self.reason}
+        return {"scores": self.scores, "mean": self.mean, "backend": self.backend, "reason": self.reason,
+                "label": self.label}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IdentityScores:
-        return cls(scores=list(data.get("scores") or []), backend=data.get("backend"), reason=data.get("reason"))
+        return cls(scores=list(data.get("scores") or []), backend=data.get("backend"), reason=data.get("reason"),
+                   label=data.get("label"))
 
 
 class IdentityScorer:
     """Scores frames one at a time as they stream to the exporter (nothing is kept but the numbers)."""
 
     def __init__(self, reference_embedding: np.ndarray | None, embed: Embedder | None, backend: str | None = None,
-                 reason: str | None = None, every: int = 1):
+                 reason: str | None = None, every: int = 1, similarity: Similarity = cosine,
+                 label: str | None = None):
         self.reference = reference_embedding
         self.embed = embed
         self.every = max(1, every)
-        self.result = IdentityScores(backend=backend, reason=reason)
+        self.similarity = similarity
+        self.result = IdentityScores(backend=backend, reason=reason, label=label)
         if self.reference is None and self.result.reason is None:
             self.result.reason = "the reference has no face embedding"
         if self.embed is None and self.result.reason is None:
@@ -69,9 +90,15 @@ class IdentityScorer:
         score = None
         if index % self.every == 0:
             embedding = self.embed(frame)
-            score = None if embedding is None else cosine(self.reference, embedding)
+            score = None if embedding is None else self.similarity(self.reference, embedding)
         self.result.scores.append(score)
         return score
+
+
+    @classmethod
+    def from_backend(cls, backend: IdentityBackend, every: int = 1) -> IdentityScorer:
+        return cls(backend.reference, backend.embed, backend=backend.name, every=every,
+                   similarity=backend.similarity, label=backend.label)
 
 
 def score_frames(reference_embedding: np.ndarray | None, frames, embed: Embedder | None,

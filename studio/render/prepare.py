@@ -25,6 +25,7 @@ import numpy as np
 
 from studio.errors import InputError, ModelFolderError
 from studio.export import AudioSource
+from studio.identity import IdentityBackend
 from studio.motion.types import PoseFrame
 from studio.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
@@ -52,6 +53,8 @@ class PreparedRender:
     face_embedder: object | None
     face_embedder_reason: str | None
     warnings: list[str] = field(default_factory=list)
+    #: The model that scores identity (antelopev2 when present, else dlib), or None (see face_embedder_reason).
+    identity: IdentityBackend | None = None
 
 
 def content_box(matrix: np.ndarray, src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -112,6 +115,8 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     request = request.replace(tile_size=tile, tile_overlap=overlap)
 
     embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(request, reference, warnings)
+    identity, embedder_reason = _identity_backend(request, reference, embedding, face_source, embedder,
+                                                 embedder_reason)
     export_fps = float(request.export.fps or fps)
     inputs = RenderInputs(
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
@@ -123,7 +128,7 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     return PreparedRender(
         inputs=inputs, request=request, content_box=box, export_fps=export_fps, audio=audio,
         face_embedding=embedding, face_source=face_source, face_embedder=embedder,
-        face_embedder_reason=embedder_reason, warnings=warnings,
+        face_embedder_reason=embedder_reason, warnings=warnings, identity=identity,
     )
 
 
@@ -295,6 +300,24 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
         return None if vector is None else np.asarray(vector, dtype=np.float32)
 
     return embedding, face.source, embed, None, face.box
+
+
+#: What the window and the sidecar say about antelopev2's scores.
+ANTELOPEV2_LABEL = "insightface antelopev2 ArcFace (cosine similarity)"
+
+
+def _identity_backend(request: RenderRequest, reference: np.ndarray, embedding, source: str, embedder,
+                      reason: str | None) -> tuple[IdentityBackend | None, str | None]:
+    """The identity scorer: the conditioning's antelopev2 embedder when there is one, else dlib's ResNet
+    descriptor (installed from PyPI), so the identity curve shows on any machine. (backend, reason if None)."""
+    if embedder is not None and embedding is not None:
+        return IdentityBackend(source, ANTELOPEV2_LABEL, embedding, embedder), None
+    if request.face_model == "none":
+        return None, reason
+    from studio.dlib_identity import dlib_backend
+
+    backend, why = dlib_backend(reference)
+    return backend, (None if backend is not None else f"{reason}; {why}" if reason else why)
 
 
 _ANALYZERS: dict[str, object] = {}

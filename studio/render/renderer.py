@@ -113,8 +113,9 @@ class Renderer:
             inputs.extra["preview"] = preview
             inputs.extra["true_decode_preview"] = true_decode_preview
         engine = self.engine(req.engine)
-        scorer = IdentityScorer(prepared.face_embedding, prepared.face_embedder, backend=prepared.face_source,
-                                reason=prepared.face_embedder_reason)
+        scorer = (IdentityScorer.from_backend(prepared.identity) if prepared.identity is not None else
+                  IdentityScorer(prepared.face_embedding, prepared.face_embedder, backend=prepared.face_source,
+                                 reason=prepared.face_embedder_reason))
         x0, y0, x1, y1 = prepared.content_box
         exporter = VideoExporter(out, prepared.export_fps, req.width, req.height, req.export, audio=prepared.audio,
                                  metadata=key_settings(req), crop=prepared.content_box)

@@ -72,15 +72,21 @@ def _layer(name: str, controls: np.ndarray, image: np.ndarray, matte: np.ndarray
 
 
 def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: np.ndarray,
-                 layered: bool = True) -> list[Layer]:
+                 layered: bool = True, confident: frozenset[int] | None = None) -> list[Layer]:
     """Layers for a reference photo. ``ids`` are the control keypoint ids (0–17 body, 18+ face) visible in
-    the reference and ``points`` their (x, y). The body layer comes first, then legs, then arms (drawn on top)."""
+    the reference and ``points`` their (x, y). The body layer comes first, then legs, then arms (drawn on top).
+
+    A limb gets its own layer only when its first two keypoints are in ``confident`` (all visible ones when
+    None): a limb whose elbow the pose model merely guessed in the photo (hidden, or holding something)
+    would otherwise tear away from the body with every wobble of that guess; it moves with the body instead.
+    """
     everything = np.arange(len(ids))
     if not layered:
         return [_layer("person", everything, image, matte)]
     pos = {int(k): i for i, k in enumerate(ids)}
     h, w = matte.shape
-    arms = {name: chain for name, chain in LIMB_CHAINS.items() if chain[0] in pos and chain[1] in pos}
+    sure = set(pos) if confident is None else set(confident) & set(pos)
+    arms = {name: chain for name, chain in LIMB_CHAINS.items() if chain[0] in sure and chain[1] in sure}
     if not arms:
         return [_layer("person", everything, image, matte)]
 

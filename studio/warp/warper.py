@@ -30,6 +30,11 @@ from studio.warp.parts import Rig, head_weight_field
 from studio.warp.tps import BackwardMap, grid_points, person_min_det, solve_backward_map, upsample_map
 
 
+#: A limb is split off as its own layer only when its root and middle joint score at least this in the photo
+#: (see ``build_layers``).
+CONFIDENT_LIMB = 0.5
+
+
 @dataclass
 class WarpSettings:
     #: Spacing in output pixels of the grid the spline is evaluated on before upsampling.
@@ -72,7 +77,9 @@ class WarpReference:
         if layered not in self._layers:
             pts, visible = keypoints(self.pose)
             ids = np.flatnonzero(visible)
-            self._layers[layered] = build_layers(self.image, self.matte, ids, pts[ids], layered=layered)
+            confident = frozenset(int(k) for k in np.flatnonzero(self.pose.body[:, 2] >= CONFIDENT_LIMB))
+            self._layers[layered] = build_layers(self.image, self.matte, ids, pts[ids], layered=layered,
+                                                 confident=confident)
         return self._layers[layered]
 
     def rig(self) -> Rig:
