@@ -18,6 +18,8 @@ class IdentityPlot(QWidget):
         self.scores: list[float | None] = []
         self.current = -1
         self.message = "Identity similarity appears here after a render."
+        #: Which model scored the curve (the studio's ``IdentityScores.label``), drawn under it.
+        self.caption = "identity"
         self.setMinimumHeight(70)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Cosine similarity between the photo's face and each output frame's face. "
@@ -51,7 +53,8 @@ class IdentityPlot(QWidget):
         painter.setPen(QColor(110, 115, 125))
         painter.drawText(QRectF(0, area.top() - 6, 32, 14), Qt.AlignmentFlag.AlignRight, "1.0")
         painter.drawText(QRectF(0, area.bottom() - 8, 32, 14), Qt.AlignmentFlag.AlignRight, "0.0")
-        painter.drawText(QRectF(area.left(), area.bottom(), 200, 14), Qt.AlignmentFlag.AlignLeft, "identity")
+        painter.drawText(QRectF(area.left(), area.bottom(), area.width(), 14), Qt.AlignmentFlag.AlignLeft,
+                         self.caption)
         if not self.scores:
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.message)
             painter.end()

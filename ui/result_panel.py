@@ -100,6 +100,7 @@ class ResultPanel(QWidget):
                    else f"{engine} output" if engine else "")
         identity = sidecar.get("identity") or {}
         scores = identity.get("scores") or []
+        self.identity.caption = f"identity: {identity['label']}" if identity.get("label") else "identity"
         fps = float((sidecar.get("output") or {}).get("fps") or 8.0)
         poses = self.pose_frames[: len(frames)] if len(self.pose_frames) >= len(frames) else []
         self.show_frames(frames, poses, caption, fps=fps, scores=scores)

@@ -41,6 +41,9 @@ _TORSO_SAMPLES = (0.25, 0.5, 0.75)
 HEAD_BLEND = (0.15, 0.5)
 #: Feather of the blend between two bones of a limb, as a fraction of the shorter bone's length.
 JOINT_FEATHER = 0.15
+#: Dead zone for body points, as a fraction of the photo's shoulder width: a body keypoint's deviation from
+#: the head's rigid motion is shortened by this much (see ``Rig.steady``).
+BODY_NOISE = 0.2
 
 
 def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -146,6 +149,30 @@ class Rig:
                 ra, rb = self.reference[self.pos[a]], self.reference[self.pos[b]]
                 torso_ref.append(ra + ts * (rb - ra))
         self._torso_ref = np.vstack(torso_ref)
+
+    def steady(self, targets: np.ndarray, noise: float = BODY_NOISE) -> np.ndarray:
+        """Body targets with detector noise held back: each body point's deviation from where the head's
+        similarity would carry it is shortened by a length tau (``noise`` × the photo's shoulder width,
+        scaled with the head): deviations under tau vanish, larger ones keep their excess. Pose models place the face to a pixel but shoulders and elbows only to 10–30 px (measured with
+        mediapipe on a photo moved rigidly); without this the torso and limbs would tear off the head by that
+        much. Real articulation (an arm raised, a lean) is larger and still comes through. Head points are
+        left alone: their similarity averages their noise."""
+        head = self.head_similarity(targets)
+        if head is None or len(self.head) < 4 or noise <= 0:
+            return targets
+        shoulders = [self.pos[k] for k in (2, 5) if k in self.pos]
+        if len(shoulders) < 2:
+            return targets
+        width = float(np.hypot(*(self.reference[shoulders[0]] - self.reference[shoulders[1]])))
+        tau = noise * width * similarity_scale(head)
+        body = np.array([i for i, k in enumerate(self.ids) if k < 18 and k not in HEAD_BODY_IDS], int)
+        predicted = apply(head, self.reference[body])
+        residual = targets[body] - predicted
+        length = np.hypot(*residual.T)[:, None]
+        out = targets.copy()
+        # Shrink every deviation by tau (soft thresholding): noise under tau vanishes, a move keeps its excess.
+        out[body] = predicted + residual * np.clip(1.0 - tau / np.maximum(length, 1e-9), 0.0, 1.0)
+        return out
 
     # -- per-part forward transforms (reference → target) --------------------------------------------
     def body_similarity(self, targets: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from studio.motion.types import PoseFrame
 from studio.warp.controls import ControlTracker, densify, keypoints
 from studio.warp.layers import LIMB_CHAINS, Layer, build_layers
 from studio.warp.matte import _check_rgb, fill_background, person_matte, skeleton_matte
-from studio.warp.parts import Rig, head_weight_field
+from studio.warp.parts import BODY_NOISE, Rig, head_weight_field
 from studio.warp.tps import BackwardMap, grid_points, person_min_det, solve_backward_map, upsample_map
 
 
@@ -50,6 +50,9 @@ class WarpSettings:
     #: Piecewise-rigid parts, limbs as separate layers over the body (see ``studio.warp.parts`` and
     #: ``studio.warp.layers``); False warps the person as one piece with one spline.
     layers: bool = True
+    #: Dead zone for body keypoints' deviation from the head's rigid motion, × the shoulder width
+    #: (``parts.Rig.steady``; 0 follows every keypoint exactly).
+    body_noise: float = BODY_NOISE
 
 
 @dataclass
@@ -157,6 +160,8 @@ class PersonWarper:
         targets = self.tracker.targets(pose)
         if self.filter is not None:
             targets = self.filter(targets, self.dt)
+        if self.rig is not None:
+            targets = self.rig.steady(targets, self.settings.body_noise)
         ref = self.reference
         tracker = self.tracker
         pts, gw, gh = self._grid
