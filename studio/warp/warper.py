@@ -29,7 +29,6 @@ from studio.warp.matte import _check_rgb, fill_background, person_matte, skeleto
 from studio.warp.parts import BODY_NOISE, Rig, head_weight_field
 from studio.warp.tps import BackwardMap, grid_points, person_min_det, solve_backward_map, upsample_map
 
-
 #: A limb is split off as its own layer only when its root and middle joint score at least this in the photo
 #: (see ``build_layers``).
 CONFIDENT_LIMB = 0.5

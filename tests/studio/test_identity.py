@@ -64,3 +64,34 @@ def test_renderer_saves_scores_in_the_sidecar(tmp_path, monkeypatch):
     sidecar = json.loads((tmp_path / "o.json").read_text())["identity"]
     assert sidecar["scores"] == pytest.approx(expected) and sidecar["backend"] == "test-backend"
     assert sidecar["mean"] == pytest.approx(np.mean(expected))
+
+
+def test_a_backend_brings_its_own_measure_and_label():
+    from studio.identity import IdentityBackend
+
+    backend = IdentityBackend("b", "model X (1 − distance)", np.zeros(2), lambda f: np.array([0.3, 0.4]),
+                              lambda a, b: 1.0 - float(np.linalg.norm(a - b)))
+    scorer = IdentityScorer.from_backend(backend)
+    assert scorer.add(np.zeros((2, 2, 3), np.uint8)) == pytest.approx(0.5)
+    saved = scorer.result.to_dict()
+    assert saved["backend"] == "b" and saved["label"] == "model X (1 − distance)"
+    assert IdentityScores.from_dict(saved).label == saved["label"]
+
+
+def test_dlib_scores_the_photo_offline_and_finds_no_face_in_a_blank_frame():
+    import cv2
+
+    from studio.dlib_identity import NAME, dlib_backend
+    from tests.studio.test_warp_support import astronaut
+
+    photo = astronaut()
+    backend, why = dlib_backend(photo)
+    assert backend is not None and why is None and backend.name == NAME and "dlib" in backend.label
+    turned = cv2.warpAffine(photo, cv2.getRotationMatrix2D((256, 200), 8, 0.9), (512, 512),
+                            borderMode=cv2.BORDER_REFLECT)
+    # The same person, turned and scaled: dlib puts it well inside its 0.6 same-person distance.
+    assert backend.similarity(backend.reference, backend.embed(turned)) > 0.75
+    blank = np.full((256, 256, 3), 128, np.uint8)
+    assert backend.embed(blank) is None
+    none, why = dlib_backend(blank)
+    assert none is None and "no face" in why

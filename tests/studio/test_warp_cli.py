@@ -63,6 +63,11 @@ def test_render_cli_with_the_warp_engine_needs_no_weights(tmp_path, media):
     assert info.frames == FRAMES and (info.width, info.height) == (512, 512)
     assert json.loads(info.comment)["engine"] == "warp"  # never passed off as the model's output
     assert not any(p.name.startswith(".") or "partial" in p.name for p in out.parent.iterdir())
+    # Identity is scored without antelopev2 (none here), by dlib's descriptor, and says so.
+    identity = sidecar["identity"]
+    assert identity["backend"] == "dlib-resnet" and "dlib" in identity["label"] and identity["reason"] is None
+    assert len(identity["scores"]) == FRAMES and None not in identity["scores"]
+    assert np.median(identity["scores"]) >= 0.7  # 1 − distance: the same person, well inside dlib's 0.6
 
     driving = extract_poses(drive, backend="mediapipe", use_cache=False).poses
     rendered = extract_poses(out, backend="mediapipe", use_cache=False).poses
