@@ -33,7 +33,13 @@ from studio.progress import CancelToken  # noqa: E402
 from studio.render.engine import RenderInputs  # noqa: E402
 from studio.render.warp_engine import WarpEngine  # noqa: E402
 from studio.warp import PersonWarper, WarpReference, WarpSettings, person_matte  # noqa: E402
-from studio.warp.quality import broken_share, moved_pose, moved_truth, similarity  # noqa: E402
+from studio.warp.quality import (  # noqa: E402
+    broken_share,
+    moved_pose,
+    moved_truth,
+    other_face_shape,
+    similarity,
+)
 
 #: (rotation °, scale, shift x, shift y) of the ground-truth frames.
 MOVES = [(0, 1.0, 0, 0), (5, 1.0, 0, 0), (-8, 1.0, 12, -6), (0, 1.1, 0, 0), (0, 0.9, 18, 12), (3, 1.05, -24, 14),
@@ -63,17 +69,6 @@ def driving_poses(pose: PoseFrame, n: int) -> list[PoseFrame]:
             arr[:, :2] += shift
         out.append(p)
     return out
-
-
-def other_face_shape(pose: PoseFrame, i: int) -> PoseFrame:
-    out = pose.copy()
-    face = out.face[:, :2].astype(np.float64)
-    mid = face.mean(0)
-    face = mid + (face - mid) * [1.25, 0.9]
-    face[36:48, 0] += np.sign(face[36:48, 0] - mid[0]) * 5.0
-    face[48:68, 1] += 8.0
-    out.face[:, :2] = face
-    return moved_pose(out, similarity(4.0 * np.sin(i), 1.0, (10.0 * np.cos(i), 5.0 * np.sin(i)), pose.body[1, :2]))
 
 
 def broken(image, pose, matte, reference, detect) -> tuple[list[float], list[float]]:

@@ -88,3 +88,17 @@ def moved_pose(pose, transform: np.ndarray):
         corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]) @ transform[:, :2].T + transform[:, 2]
         out.face_box = (*corners.min(0), *corners.max(0))
     return out
+
+
+def other_face_shape(pose, frame: int):
+    """``pose`` with another person's face shape — wider and shorter, eyes further apart, mouth lower — and
+    the head turning and shifting a little with ``frame``: a driver whose face must not reshape the photo's."""
+    out = pose.copy()
+    face = out.face[:, :2].astype(np.float64)
+    mid = face.mean(0)
+    face = mid + (face - mid) * [1.25, 0.9]
+    face[36:48, 0] += np.sign(face[36:48, 0] - mid[0]) * 4.0
+    face[48:68, 1] += 6.0
+    out.face[:, :2] = face
+    turn = similarity(4.0 * np.sin(frame), 1.0, (8.0 * np.cos(frame), 4.0 * np.sin(frame)), pose.body[1, :2])
+    return moved_pose(out, turn)

@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 
 from studio.warp import PersonWarper, WarpReference, WarpSettings, person_matte
-from studio.warp.quality import broken_share, masked_psnr, moved_pose, moved_truth, similarity
+from studio.warp.quality import (
+    broken_share,
+    masked_psnr,
+    moved_pose,
+    moved_truth,
+    other_face_shape,
+    similarity,
+)
 from tests.studio.test_warp_support import astronaut, detect_pose
 
 SIZE = 384
@@ -72,19 +79,6 @@ def test_the_reference_pose_gives_the_photo_back(photo):
     assert masked_psnr(frame, image, inside) >= 35.0
 
 
-def _other_face_shape(pose, i: int, center: np.ndarray):
-    """The photo's pose with another face: wider and shorter, eyes further apart, mouth lower; the head
-    turning a little each frame."""
-    out = pose.copy()
-    face = out.face[:, :2].astype(np.float64)
-    mid = face.mean(0)
-    face = mid + (face - mid) * [1.25, 0.9]
-    face[36:48, 0] += np.sign(face[36:48, 0] - mid[0]) * 4.0
-    face[48:68, 1] += 6.0
-    out.face[:, :2] = face
-    return moved_pose(out, similarity(4.0 * np.sin(i), 1.0, (8.0 * np.cos(i), 4.0 * np.sin(i)), center))
-
-
 def test_a_driver_with_another_face_shape_keeps_the_photos_face(photo):
     from studio.dlib_identity import SAME_PERSON_DISTANCE, DlibFaceEmbedder, distance
 
@@ -92,7 +86,7 @@ def test_a_driver_with_another_face_shape_keeps_the_photos_face(photo):
     embed = DlibFaceEmbedder()
     reference = embed(image)
     assert reference is not None
-    drivers = [_other_face_shape(pose, i, pose.body[1, :2]) for i in range(3)]
+    drivers = [other_face_shape(pose, i) for i in range(3)]
 
     def median_distance(settings: WarpSettings) -> float:
         warper = PersonWarper(ref, settings=settings)
