@@ -10,7 +10,8 @@ are not made of rubber, so here each part moves the way it can:
   only changes that fit a little; it never reshapes the photo's face.
 - **limb bones** (upper arm, forearm, thigh, shin): one affine per bone that turns and stretches along the
   bone to follow it, keeping the limb's width at the body's scale. Near a joint the two bones' maps are
-  blended with a feathered weight, so an elbow bends gently instead of tearing.
+  blended with a feathered weight (by distance to the two *target* bones), so an elbow bends gently
+  instead of tearing.
 - **torso**: the thin-plate spline of ``studio.warp.tps`` through the neck, shoulders and hips (with its fold
   guard); a similarity when the hips are not in the photo (three points on one line cannot fix a spline).
 
@@ -18,9 +19,14 @@ Every piece is exact for a similarity of the whole skeleton (the spline reproduc
 so the reference pose gives back the photo and a rigid move of the skeleton moves the person rigidly.
 
 Everything is computed backwards, on the coarse output grid of ``tps.grid_points``: for each output sample,
-where in the photo to read. Two pieces that meet (head and torso at the neck, two bones at a joint) are
-blended where each would read from: the weight of the head at an output point is the *reference-space*
-head weight at the point the head's transform reads, so the seam travels with the parts.
+where in the photo to read. Two pieces that meet are blended where each would read from: at the neck, the
+head's weight at an output point is the *reference-space* head weight at the point the head's transform
+reads, so the seam travels with the head.
+
+Pose models place face points to a pixel but shoulders and elbows only to 10–30 px; ``Rig.steady`` holds
+that noise back (a dead zone around the head's rigid motion) so it does not tear the body off the head.
+The price: body points within the dead zone follow the head's motion, so a small head tilt rocks the
+shoulders with it (``WarpSettings.body_noise = 0`` follows every keypoint exactly).
 """
 
 from __future__ import annotations
@@ -153,10 +159,12 @@ class Rig:
     def steady(self, targets: np.ndarray, noise: float = BODY_NOISE) -> np.ndarray:
         """Body targets with detector noise held back: each body point's deviation from where the head's
         similarity would carry it is shortened by a length tau (``noise`` × the photo's shoulder width,
-        scaled with the head): deviations under tau vanish, larger ones keep their excess. Pose models place the face to a pixel but shoulders and elbows only to 10–30 px (measured with
-        mediapipe on a photo moved rigidly); without this the torso and limbs would tear off the head by that
-        much. Real articulation (an arm raised, a lean) is larger and still comes through. Head points are
-        left alone: their similarity averages their noise."""
+        scaled with the head): deviations under tau vanish, larger ones keep their excess. Pose models place
+        the face to a pixel but shoulders and elbows only to 10–30 px (measured with mediapipe on a photo
+        moved rigidly: 27 % of the person's pixels broken without this, 0.9 % with it); without it the torso
+        and limbs would tear off the head by that much. Real articulation (an arm raised, a lean) is larger
+        and still comes through, tau shorter. Head points are left alone: their similarity averages their
+        noise."""
         head = self.head_similarity(targets)
         if head is None or len(self.head) < 4 or noise <= 0:
             return targets
@@ -226,18 +234,15 @@ class Rig:
             ra, rb = self.reference[self.pos[a]], self.reference[self.pos[b]]
             ta, tb = targets[self.pos[a]], targets[self.pos[b]]
             reads.append(apply(invert(bone_affine(ra, rb, ta, tb, across)), pts))
-            segments.append((ra, rb))
+            segments.append((ta, tb))
         if len(reads) == 1:
             q = reads[0]
         else:
+            # Which bone an output point belongs to is decided by the *target* bones (where the limb is
+            # now): nearer the lower one → its transform, with a soft edge around the joint.
             (ua, ub), (la, lb) = segments
             feather = JOINT_FEATHER * max(1.0, min(np.hypot(*(ub - ua)), np.hypot(*(lb - la))))
-
-            def lower_weight(p: np.ndarray) -> np.ndarray:
-                # 1 where the reference point is nearer the lower bone, with a soft edge around the joint.
-                z = (segment_distance(p, ua, ub) - segment_distance(p, la, lb)) / feather
-                return 0.5 * (1.0 + np.tanh(z))
-
-            w = (0.5 * (lower_weight(reads[0]) + lower_weight(reads[1])))[:, None]
+            z = (segment_distance(pts, ua, ub) - segment_distance(pts, la, lb)) / feather
+            w = (0.5 * (1.0 + np.tanh(z)))[:, None]
             q = reads[0] + w * (reads[1] - reads[0])
         return BackwardMap(q.reshape(gh, gw, 2).astype(np.float32), 1.0, float("inf"))

@@ -428,3 +428,46 @@ def test_matte_falls_back_to_the_skeleton_when_segmentation_misses(monkeypatch):
     # A good segmentation needs no fallback.
     monkeypatch.setattr(warper_module, "person_matte", lambda img: drawn)
     assert WarpReference.prepare(image, pose).notes == []
+
+
+def test_a_bent_elbow_keeps_the_arm_in_one_piece():
+    ref, pose = _synthetic_reference()
+    target = pose.copy()
+    target.body[[4], :2] = _rotate_about(pose.body[[4], :2], pose.body[3, :2], 0.9)  # forearm bends ~50°
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False, body_noise=0.0))
+    maps = warper.maps(target)
+    right = [layer.name for layer in warper.layers].index("right_arm")
+    arm_map, arm = maps[right], warper.layers[right]
+    x, y = np.round(target.body[4, :2]).astype(int)  # the wrist lands on its target ...
+    np.testing.assert_allclose(arm_map[y, x], pose.body[4, :2], atol=1.0)
+    mid = np.round((pose.body[2, :2] + pose.body[3, :2]) / 2).astype(int)  # ... the upper arm stays put
+    np.testing.assert_allclose(arm_map[mid[1], mid[0]], mid, atol=0.5)
+    import cv2
+
+    # The bent arm is whole: opaque all along both target bones, the elbow included, and nowhere folded.
+    alpha = cv2.remap(arm.matte, arm_map, None, cv2.INTER_LINEAR)
+    for a, b in ((2, 3), (3, 4)):
+        for t in np.linspace(0.3, 1.0 if b == 3 else 0.9, 8):
+            px, py = np.round(target.body[a, :2] + t * (target.body[b, :2] - target.body[a, :2])).astype(int)
+            assert alpha[py, px] > 0.9, f"gap in the arm at {(px, py)}"
+    landed = alpha[:-1, :-1] > 0.5
+    assert jacobian_determinant(arm_map)[landed].min() > 0
+
+
+def test_the_head_turns_as_one_piece_and_the_trunk_stays():
+    ref, pose = _synthetic_reference()
+    head = [0, 14, 15, 16, 17]
+    target = pose.copy()
+    target.body[head, :2] = _rotate_about(pose.body[head, :2], pose.body[1, :2], 0.25)
+    # body_noise=0: the trunk follows its own (unmoved) keypoints exactly, not the head's motion.
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False, body_noise=0.0))
+    body = warper.maps(target)[0]
+    # Every head pixel reads the photo through the same rotation (the head is not bent into a new shape).
+    for k in head:
+        x, y = target.body[k, :2]
+        np.testing.assert_allclose(body[int(round(y)), int(round(x))],
+                                   _rotate_about(np.array([[round(x), round(y)]], float), pose.body[1, :2], -0.25)[0],
+                                   atol=0.6)
+    # The chest does not move.
+    cx, cy = np.round(pose.body[[2, 5, 8, 11], :2].mean(0)).astype(int)
+    np.testing.assert_allclose(body[cy, cx], (cx, cy), atol=0.5)
