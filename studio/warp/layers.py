@@ -34,8 +34,10 @@ class Layer:
     #: Positions (into the control tracker's keypoints) of the keypoints that drive this layer.
     controls: np.ndarray
     matte: np.ndarray  # float32 [H, W] in [0, 1]
-    #: uint8 [H + 2·pad, W + 2·pad, 4]: the photo with this layer's matte as alpha, padded (see ``_rgba``).
-    rgba: np.ndarray
+    #: The photo (uint8 [H + 2·pad, W + 2·pad, 3]) and this layer's matte as alpha (uint8 [H + 2·pad, W + 2·pad]),
+    #: padded (see ``_padded``); kept apart so that each is remapped straight into its own contiguous array.
+    rgb: np.ndarray
+    alpha: np.ndarray
     pad: int = 0
 
 
@@ -52,7 +54,7 @@ def _segment_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarr
 PAD = 0.25
 
 
-def _rgba(image: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, int]:
+def _padded(image: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """The layer's image with its matte as alpha, padded by ``PAD``: the texture mirrored, the alpha repeated.
 
     A person cut off by the photo's edge (a torso running out of the bottom) then continues past the edge
@@ -63,12 +65,12 @@ def _rgba(image: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, int]:
     pad = int(round(PAD * max(image.shape[:2])))
     rgb = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
     alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return np.ascontiguousarray(np.dstack([rgb, alpha])), pad
+    return rgb, alpha, pad
 
 
 def _layer(name: str, controls: np.ndarray, image: np.ndarray, matte: np.ndarray) -> Layer:
-    rgba, pad = _rgba(image, matte)
-    return Layer(name, controls, matte, rgba, pad)
+    rgb, alpha, pad = _padded(image, matte)
+    return Layer(name, controls, matte, rgb, alpha, pad)
 
 
 def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: np.ndarray,

@@ -201,10 +201,10 @@ class PersonWarper:
         """
         self._solve(pose)
         ref = self.reference
-        out = ref.background.astype(np.float32)
+        out = ref.background.copy()
         for layer, bmap, roi in zip(self.layers, self.last_maps, self.last_rois, strict=True):
             self._blend(out, layer, upsample_map(bmap.grid, ref.width, ref.height, roi=roi), roi)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        return out
 
     def composite(self, maps: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """The layers warped by full-size ``maps`` (one per layer; a single map moves every layer the same
@@ -215,23 +215,24 @@ class PersonWarper:
             rois = [(0, h, 0, w)] * len(self.layers)
         else:
             rois = self.last_rois if len(self.last_rois) == len(maps) else [(0, h, 0, w)] * len(maps)
-        out = self.reference.background.astype(np.float32)
+        out = self.reference.background.copy()
         for layer, full_map, (y0, y1, x0, x1) in zip(self.layers, maps, rois, strict=True):
             self._blend(out, layer, full_map[y0:y1, x0:x1], (y0, y1, x0, x1))
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        return out
 
     @staticmethod
     def _blend(out: np.ndarray, layer: Layer, roi_map: np.ndarray, roi: tuple[int, int, int, int]) -> None:
         y0, y1, x0, x1 = roi
         if y1 <= y0 or x1 <= x0:
             return  # the layer left the frame
-        if layer.pad:  # the layer's image is padded (see ``layers._rgba``)
+        if layer.pad:  # the layer's image is padded (see ``layers._padded``)
             roi_map = roi_map + np.float32(layer.pad)
-        moved = cv2.remap(layer.rgba, roi_map, None, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
-        alpha = moved[..., 3:4].astype(np.float32) * (1.0 / 255.0)
-        region = out[y0:y1, x0:x1]
-        region += (moved[..., :3].astype(np.float32) - region) * alpha
+        rgb = cv2.remap(layer.rgb, roi_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        alpha = cv2.remap(layer.alpha, roi_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=0).astype(np.float32) * np.float32(1.0 / 255.0)
+        # "over" in uint8 by OpenCV's per-pixel weighted sum (rounded): no float copies of the frame.
+        region = np.ascontiguousarray(out[y0:y1, x0:x1])
+        out[y0:y1, x0:x1] = cv2.blendLinear(rgb, region, alpha, 1.0 - alpha)
 
     def warped_matte(self, maps: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """The person's matte after the warp (float32 [H, W]): the union of the warped layers."""
