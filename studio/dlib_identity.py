@@ -130,20 +130,26 @@ def shared_embedder() -> DlibFaceEmbedder:
 
 
 def dlib_backend(reference_rgb: np.ndarray) -> tuple[IdentityBackend | None, str | None]:
-    """The dlib identity backend for this reference photo, or (None, why not)."""
+    """The dlib identity backend for this reference photo, or (None, why not). Cheap: the models load and
+    the photo is described only when scoring starts (``IdentityScorer.from_backend``)."""
     try:
-        embedder = shared_embedder()
+        import dlib  # noqa: F401  (only whether it is installed)
+
+        models_folder()
     except ImportError:
         return None, "neither antelopev2 nor dlib (package dlib-bin) is installed"
     except ModelFolderError as error:
         return None, str(error)
-    reference, box = embedder.describe(reference_rgb)
-    if reference is None:
-        return None, "dlib found no face in the reference photo, so identity cannot be scored"
-    last = [box]  # this render's previous face box: where to look first in the next frame
+    last: list[tuple[int, int, int, int] | None] = [None]  # this render's previous face box: looked at first
 
-    def embed(frame: np.ndarray) -> np.ndarray | None:
-        vector, last[0] = embedder.describe(frame, last[0])
+    def describe_reference() -> np.ndarray | None:
+        vector, last[0] = shared_embedder().describe(reference_rgb)
         return vector
 
-    return IdentityBackend(NAME, LABEL, reference, embed, similarity), None
+    def embed(frame: np.ndarray) -> np.ndarray | None:
+        vector, last[0] = shared_embedder().describe(frame, last[0])
+        return vector
+
+    return IdentityBackend(NAME, LABEL, None, embed, similarity, describe_reference=describe_reference,
+                           no_reference_reason="dlib found no face in the reference photo, so identity cannot "
+                                               "be scored"), None

@@ -33,9 +33,13 @@ class IdentityBackend:
 
     name: str  # short id saved as the sidecar's "backend", e.g. "insightface" or "dlib-resnet"
     label: str  # what the window shows: the model and the measure
-    reference: np.ndarray  # the reference photo's embedding
+    reference: np.ndarray | None  # the reference photo's embedding (None: ``describe_reference`` gives it)
     embed: Embedder
     similarity: Similarity = cosine
+    #: Computes the reference embedding when scoring starts (so a preview that scores nothing never pays for
+    #: loading the model); returns None when the model finds no face in the photo.
+    describe_reference: Callable[[], np.ndarray | None] | None = None
+    no_reference_reason: str = "the face model found no face in the reference photo"
 
 
 @dataclass
@@ -97,7 +101,11 @@ class IdentityScorer:
 
     @classmethod
     def from_backend(cls, backend: IdentityBackend, every: int = 1) -> IdentityScorer:
-        return cls(backend.reference, backend.embed, backend=backend.name, every=every,
+        reference = backend.reference
+        if reference is None and backend.describe_reference is not None:
+            reference = backend.describe_reference()
+        reason = None if reference is not None else backend.no_reference_reason
+        return cls(reference, backend.embed, backend=backend.name, reason=reason, every=every,
                    similarity=backend.similarity, label=backend.label)
 
 

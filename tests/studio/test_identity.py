@@ -87,11 +87,15 @@ def test_dlib_scores_the_photo_offline_and_finds_no_face_in_a_blank_frame():
     photo = astronaut()
     backend, why = dlib_backend(photo)
     assert backend is not None and why is None and backend.name == NAME and "dlib" in backend.label
+    assert backend.reference is None  # nothing loaded yet: a preview that scores nothing pays nothing
+    scorer = IdentityScorer.from_backend(backend)
+    assert scorer.result.available and scorer.result.label == backend.label
     turned = cv2.warpAffine(photo, cv2.getRotationMatrix2D((256, 200), 8, 0.9), (512, 512),
                             borderMode=cv2.BORDER_REFLECT)
     # The same person, turned and scaled: dlib puts it well inside its 0.6 same-person distance.
-    assert backend.similarity(backend.reference, backend.embed(turned)) > 0.75
+    assert scorer.add(turned) > 0.75
     blank = np.full((256, 256, 3), 128, np.uint8)
-    assert backend.embed(blank) is None
-    none, why = dlib_backend(blank)
-    assert none is None and "no face" in why
+    assert scorer.add(blank) is None
+    nobody, _ = dlib_backend(blank)
+    result = IdentityScorer.from_backend(nobody).result
+    assert not result.available and "no face" in result.reason
