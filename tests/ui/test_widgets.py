@@ -66,3 +66,18 @@ def test_frame_view_paints_frame_pose_and_caption(qtbot):
     # the neck→hip limb is drawn in the middle column over the black half
     limb = [painted.pixelColor(x, y) for x in range(97, 104) for y in range(50, 170, 10)]
     assert sum(c.green() > 200 and c.red() < 60 for c in limb) >= 12
+
+
+def test_the_identity_curve_says_which_model_scored_it(qtbot):
+    from ui.result_panel import ResultPanel
+
+    panel = ResultPanel(runner=None)
+    qtbot.addWidget(panel)
+    frames = [np.zeros((32, 32, 3), np.uint8)] * 3
+    label = "dlib ResNet face descriptor, 5-point aligned (1 − distance; same person ≥ 0.4)"
+    sidecar = {"engine": "warp", "output": {"fps": 8.0},
+               "identity": {"scores": [0.9, 0.92, 0.91], "backend": "dlib-resnet", "label": label}}
+    panel._decoded("result.mp4", frames, sidecar)
+    assert panel.identity.scores == [0.9, 0.92, 0.91] and label in panel.identity.caption
+    panel._decoded("old.mp4", frames, {"engine": "warp", "identity": {"scores": [0.5] * 3}})  # older sidecar
+    assert panel.identity.caption == "identity"
