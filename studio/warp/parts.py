@@ -161,7 +161,7 @@ class Rig:
         similarity would carry it is shortened by a length tau (``noise`` × the photo's shoulder width,
         scaled with the head): deviations under tau vanish, larger ones keep their excess. Pose models place
         the face to a pixel but shoulders and elbows only to 10–30 px (measured with mediapipe on a photo
-        moved rigidly: 27 % of the person's pixels broken without this, 0.9 % with it); without it the torso
+        moved rigidly: ~30 % of the person's pixels broken without this, 0.9 % with it); without it the torso
         and limbs would tear off the head by that much. Real articulation (an arm raised, a lean) is larger
         and still comes through, tau shorter. Head points are left alone: their similarity averages their
         noise."""

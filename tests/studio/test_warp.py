@@ -471,3 +471,25 @@ def test_the_head_turns_as_one_piece_and_the_trunk_stays():
     # The chest does not move.
     cx, cy = np.round(pose.body[[2, 5, 8, 11], :2].mean(0)).astype(int)
     np.testing.assert_allclose(body[cy, cx], (cx, cy), atol=0.5)
+
+
+def test_keypoint_noise_under_the_dead_zone_does_not_move_the_body():
+    ref, pose = _synthetic_reference()
+    warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
+    rig = warper.rig
+    exact = translated(pose, 9.0, -4.0)
+    noisy = exact.copy()
+    rng = np.random.default_rng(3)
+    body = [1, 2, 3, 5, 6, 8, 11]
+    noisy.body[body, :2] += rng.uniform(-5, 5, (len(body), 2))  # a pose model's wobble: ~5 px, under tau
+    targets = rig.steady(warper.tracker.targets(noisy))
+    np.testing.assert_allclose(targets, warper.tracker.reference + [9.0, -4.0], atol=1e-6)
+    # A real move (the arm swung far out) still comes through, shortened by the dead zone only.
+    swing = exact.copy()
+    swing.body[[3, 4], :2] = _rotate_about(exact.body[[3, 4], :2], exact.body[2, :2], 1.2)
+    warper.tracker.reset()
+    moved = rig.steady(warper.tracker.targets(swing))
+    wrist = int(np.flatnonzero(warper.tracker.indices == 4)[0])
+    shoulder_width = float(np.hypot(*(pose.body[2, :2] - pose.body[5, :2])))
+    miss = float(np.hypot(*(moved[wrist] - swing.body[4, :2])))
+    assert miss == pytest.approx(warper.settings.body_noise * shoulder_width, rel=1e-3)
