@@ -369,18 +369,21 @@ class QueueRunner:
         except Cancelled:
             self.queue.mark_cancelled(job.id)
             return "cancelled"
-        except StudioError as error:
-            self.queue.fail(job.id, str(error))
-            return "failed"
-        except MemoryError:
-            self.queue.fail(job.id, "out of memory; try a smaller size, fewer frames or a smaller decode chunk")
-            return "failed"
         except Exception as error:  # the job boundary: any bug becomes a readable failure, the queue goes on
-            self.queue.fail(job.id, f"internal error ({type(error).__name__}): {error}")
+            self.queue.fail(job.id, failure_reason(error))
             return "failed"
         self.queue.finish(job.id, seconds=time.perf_counter() - started,
                           step_seconds=getattr(result, "step_seconds", None))
         return "finished"
+
+
+def failure_reason(error: Exception) -> str:
+    """The reason a failed job stores: a studio error's own message, else what kind of failure it was."""
+    if isinstance(error, StudioError):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return "out of memory; try a smaller size, fewer frames or a smaller decode chunk"
+    return f"internal error ({type(error).__name__}): {error}"
 
 
 _PHASE_WEIGHTS = {"load": (0.0, 0.05), "extract": (0.05, 0.15), "encode": (0.15, 0.2), "denoise": (0.2, 0.85),

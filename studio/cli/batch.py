@@ -8,6 +8,7 @@ import sys
 
 from studio.cli.render import ProgressBars, absolute, add_render_options, request_from_args
 from studio.errors import InputError
+from studio.farm.cli import add_cluster_options
 from studio.presets import PRESETS
 
 
@@ -37,6 +38,10 @@ def _run(args: argparse.Namespace) -> int:
     from studio.render.renderer import Renderer
 
     queue = _queue(args)
+    if args.cluster:
+        from studio.farm.cli import run_on_cluster
+
+        return run_on_cluster(args, queue)
     bars = ProgressBars(not args.quiet)
     runner = QueueRunner(queue, Renderer(), device=args.device_queue)
     runner.acquire()
@@ -124,6 +129,7 @@ def register(subparsers) -> None:
     run = sub.add_parser("run", help="render queued jobs until the queue is empty")
     run.add_argument("--quiet", action="store_true")
     common(run)
+    add_cluster_options(run)
     run.set_defaults(func=_run)
 
     status = sub.add_parser("status", help="list jobs")

@@ -1,0 +1,123 @@
+"""Connecting to a Ray cluster: ``auto`` (the one running on this machine's network), ``local`` (start one
+here, bound to 127.0.0.1 only) or an explicit ``HOST:PORT`` / ``ray://HOST:PORT`` address."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+
+from studio.farm import FarmError, require_ray
+
+#: A local cluster's object store: big enough for a batch's inputs and a few finished clips, small enough to
+#: share a laptop (Ray's default takes 30 % of the RAM).
+LOCAL_OBJECT_STORE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class Cluster:
+    address: str
+    #: Whether this process started or connected the Ray session (and so shuts it down when done).
+    owned: bool
+    cpus: float
+    gpus: float
+
+    def shutdown(self) -> None:
+        if self.owned:
+            require_ray().shutdown()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    bare = address.split("://", 1)[-1]
+    host, sep, port = bare.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def stay_on_loopback() -> None:
+    """Keep Ray on 127.0.0.1. Ray replaces a loopback address by the machine's routable IP unless its
+    "cluster mode" is off (as it is on macOS/Windows); switching it off makes every Ray process of this
+    session advertise, bind and dial 127.0.0.1. The environment carries it to the processes Ray starts."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray = require_ray()
+    ray._private.ray_constants.ENABLE_RAY_CLUSTER = False  # already imported: read at call time
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast: Ray itself retries an unreachable head for minutes before it gives up."""
+    target = _host_port(address)
+    if target is None:
+        raise FarmError(f"--cluster {address!r} is not an address; use auto, local, HOST:PORT or ray://HOST:PORT")
+    try:
+        with socket.create_connection(target, timeout=5):
+            pass
+    except OSError as error:
+        raise FarmError(f"cannot reach the Ray cluster at {address} ({error.strerror or error}); start its head "
+                        "with `ray start --head --port PORT` or use --cluster local") from None
+
+
+def connect(address: str, num_cpus: int | None = None, num_gpus: int | None = None) -> Cluster:
+    """Connect this process to a cluster. Reuses a session that is already connected (tests, the window)."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray = require_ray()
+    if ray.is_initialized():
+        return _describe(ray, address, owned=False)
+    kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if address == "local":
+        stay_on_loopback()
+        kwargs |= {"address": "local", "_node_ip_address": "127.0.0.1", "object_store_memory": LOCAL_OBJECT_STORE_BYTES,
+                   "num_cpus": num_cpus, "num_gpus": num_gpus}
+    elif address == "auto":
+        kwargs |= {"address": "auto"}
+    else:
+        target = _host_port(address)
+        if target and _is_loopback(target[0]):
+            stay_on_loopback()
+        _check_reachable(address)
+        kwargs |= {"address": address}
+    try:
+        ray.init(**kwargs)
+    except Exception as error:  # ConnectionError, RuntimeError, ValueError: all mean "no usable cluster"
+        raise FarmError(f"cannot connect to the Ray cluster at {address}: {str(error).splitlines()[0]}; start one "
+                        "with `ray start --head` or use --cluster local") from None
+    cluster = _describe(ray, address, owned=True)
+    if address == "local":
+        _insist_on_loopback(ray, cluster)
+    return cluster
+
+
+def _describe(ray, address: str, owned: bool) -> Cluster:
+    resources = ray.cluster_resources()
+    return Cluster(address=address, owned=owned, cpus=float(resources.get("CPU", 0)),
+                   gpus=float(resources.get("GPU", 0)))
+
+
+def _insist_on_loopback(ray, cluster: Cluster) -> None:
+    """A local cluster that listens beyond 127.0.0.1 is shut down rather than used."""
+    addresses = {node["NodeManagerAddress"] for node in ray.nodes() if node.get("Alive")}
+    if any(not _is_loopback(a) for a in addresses):
+        cluster.shutdown()
+        raise FarmError(f"the local Ray cluster did not bind to 127.0.0.1 (it uses {sorted(addresses)}); "
+                        "not using it")
+
+
+def gcs_address() -> str:
+    """The address other processes on this machine connect to (``--cluster`` of a second submitter)."""
+    return require_ray().get_runtime_context().gcs_address
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
