@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -50,6 +51,8 @@ class QueuePanel(QWidget):
         self.runner = runner
         self.queue = None
         self.consumer: Task | None = None
+        self._consumer_is_local = True
+        self._last_failure: str | None = None
         self._running_job: int | None = None
         self._states: dict[int, str] = {}
         self.unavailable = None
@@ -78,10 +81,14 @@ class QueuePanel(QWidget):
         self.run_button.setToolTip("Render the queued jobs one after another (also starts by itself when you "
                                    "queue a render).")
         self.run_button.clicked.connect(self.start_consumer)
+        self.cluster_button = QPushButton("Run on cluster…")
+        self.cluster_button.setToolTip("Render the queued jobs as tasks on a Ray cluster of GPU machines (needs "
+                                       "`pip install '.[cluster]'`); progress and cancel work as here.")
+        self.cluster_button.clicked.connect(lambda: self.run_on_cluster())
         self.summary = QLabel(self.unavailable or "")
         self.summary.setWordWrap(True)
         buttons = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button, self.retry_button, self.open_button):
+        for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -93,7 +100,7 @@ class QueuePanel(QWidget):
         self.timer.setInterval(400)
         self.timer.timeout.connect(self.refresh)
         if self.queue is None:
-            for b in (self.run_button, self.cancel_button, self.retry_button, self.open_button):
+            for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
                 b.setEnabled(False)
         else:
             self.timer.start()
@@ -170,22 +177,63 @@ class QueuePanel(QWidget):
                 consumer.release()
             return ran
 
-        self.consumer = self.runner.start("batch queue", work)
+        return self._start(work, "batch queue")
+
+    def run_on_cluster(self, address: str | None = None, gpus_per_job: float | None = None) -> Task | None:
+        """Run the queue on a Ray cluster (studio.farm); asks for the address and GPUs per job when not given."""
+        if self.queue is None or self.consumer is not None:
+            return self.consumer
+        if address is None:
+            address, ok = QInputDialog.getText(self, "Run on cluster", "Ray cluster: auto, local (this machine) or "
+                                               "the head's HOST:PORT", text="auto")
+            if not ok or not address.strip():
+                return None
+            gpus_per_job, ok = QInputDialog.getDouble(self, "Run on cluster", "GPUs per diffusion job (0 = CPU)",
+                                                      1.0, 0.0, 8.0, 2)
+            if not ok:
+                return None
+        queue, panel = self.queue, self
+        address, gpus = address.strip(), 1.0 if gpus_per_job is None else gpus_per_job
+
+        def work(report, _preview, cancel):
+            from studio.farm.runner import FarmRunner, FarmSettings
+
+            def on_event(event) -> None:
+                if event.kind == "progress":
+                    panel._running_job = event.job_id
+                    report(event.progress)
+
+            return FarmRunner(queue, FarmSettings(address=address, gpus_per_job=gpus)).run(
+                on_event, should_stop=lambda: cancel.cancelled)
+
+        return self._start(work, f"cluster {address}", local=False)
+
+    def _start(self, work, name: str, local: bool = True) -> Task:
+        self.consumer = self.runner.start(name, work)
+        self._consumer_is_local = local
         self.consumer.progressed.connect(self._consumer_progress)
-        self.consumer.failed.connect(lambda m: self.summary.setText(m))
+        self._last_failure = None
+        self.consumer.failed.connect(self._consumer_failed)
         self.consumer.finished.connect(self._consumer_done)
         self.run_button.setEnabled(False)
+        self.cluster_button.setEnabled(False)
         return self.consumer
 
     def _consumer_progress(self, progress: Progress) -> None:
         self.summary.setText(f"running job {self._running_job}: {progress.phase} {progress.current}/"
                              f"{progress.total}")
 
+    def _consumer_failed(self, message: str) -> None:
+        self._last_failure = message  # kept in the summary line until the next run starts
+        self.summary.setText(message)
+
     def _consumer_done(self) -> None:
         self.consumer = None
         self.run_button.setEnabled(self.queue is not None)
+        self.cluster_button.setEnabled(self.queue is not None)
         self.refresh()
-        if self.queue is not None and self.queue.jobs("queued"):
+        # a cluster run that stopped (lost connection) leaves its jobs queued for the next run, not for this machine
+        if self._consumer_is_local and self.queue is not None and self.queue.jobs("queued"):
             QTimer.singleShot(0, self.start_consumer)
 
     def stop(self) -> None:
@@ -257,4 +305,5 @@ class QueuePanel(QWidget):
         self.table.resizeColumnToContents(1)
         counts = self.queue.counts()
         if self.consumer is None:
-            self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n) or "The queue is empty.")
+            text = " · ".join(f"{n} {s}" for s, n in counts.items() if n) or "The queue is empty."
+            self.summary.setText(text + (f" — the last run stopped: {self._last_failure}" if self._last_failure else ""))

@@ -51,7 +51,7 @@ def farm(tmp_path_factory):
         assert gcs_address().startswith("127.0.0.1:")
         yield {"home": home, "cache": home / "cache" / "farm", "address": gcs_address()}
     finally:
-        ray.shutdown()
+        cluster.shutdown()
         patch.undo()
 
 
@@ -61,8 +61,13 @@ def media(tmp_path_factory):
     photos = [write_astronaut_photo(folder / f"photo{i}.png", size) for i, size in enumerate((160, 176, 192))]
     short = write_transform_video(folder / "short.mp4", num_frames=3, size=96, fps=8.0)[0]
     medium = write_transform_video(folder / "medium.mp4", num_frames=4, size=96, fps=8.0)[0]
-    long = write_transform_video(folder / "long.mp4", num_frames=LONG_FRAMES, size=96, fps=8.0)[0]
-    return {"photos": photos, "short": short, "medium": medium, "long": long}
+    return {"photos": photos, "short": short, "medium": medium}
+
+
+def long_clip(folder: Path, fps: float) -> Path:
+    """A long driving clip of its own content (its own fps): the studio caches extracted motion by content,
+    and a job that must still be running when the test reacts must really extract its poses."""
+    return write_transform_video(folder / "long.mp4", num_frames=LONG_FRAMES, size=96, fps=fps)[0]
 
 
 def warp(**kw) -> RenderRequest:
@@ -143,7 +148,7 @@ def test_a_worker_killed_mid_job_is_retried_and_every_job_finishes_once(farm, me
     queue = JobQueue(tmp_path / "q.db")
     photos = media["photos"]
     ids = queue.add_matrix(warp(), photos[:2], [media["short"], media["medium"]], tmp_path / "out")
-    ids += queue.add_matrix(warp(), photos[2:], [media["short"], media["long"]], tmp_path / "out")
+    ids += queue.add_matrix(warp(), photos[2:], [media["short"], long_clip(tmp_path, 9.0)], tmp_path / "out")
     target = ids[-1]  # photo2 × long
     killed: list[int] = []
 
@@ -202,7 +207,7 @@ def test_the_submitter_killed_mid_batch_then_rerun_submits_only_unfinished_jobs(
 
 def test_cancel_reaches_a_running_task(farm, media, tmp_path):
     queue = JobQueue(tmp_path / "q.db")
-    ids = queue.add_matrix(warp(), media["photos"][:1], [media["long"], media["short"]], tmp_path / "out")
+    ids = queue.add_matrix(warp(), media["photos"][:1], [long_clip(tmp_path, 11.0), media["short"]], tmp_path / "out")
     target = ids[0]
     asked: list[str] = []
 
@@ -240,3 +245,22 @@ def test_a_worker_without_the_weights_fails_the_job_with_the_reason(farm, media,
     job = queue.get(job_id)
     assert job.state == "failed" and "has no usable weights" in job.error and "no-weights-here" in job.error
     assert not (tmp_path / "out").exists() or outputs(tmp_path / "out") == []
+
+
+def test_the_queue_panels_run_on_cluster_renders_the_queue(farm, media, qtbot, tmp_path):
+    from ui.queue_panel import QueuePanel
+    from ui.workers import TaskRunner
+
+    panel = QueuePanel(TaskRunner())  # its queue is STUDIO_HOME's, a fresh one per test
+    qtbot.addWidget(panel)
+    job_id = panel.queue.add(warp().replace(reference=str(media["photos"][0]), motion=str(media["short"])),
+                             tmp_path / "out" / "panel.mp4")
+    seen: list[str] = []
+    task = panel.run_on_cluster(farm["address"], 0.0)
+    task.progressed.connect(lambda p: seen.append(p.phase))
+    qtbot.waitUntil(lambda: panel.consumer is None, timeout=120000)
+    assert panel.queue.get(job_id).state == "finished" and probe_video(tmp_path / "out" / "panel.mp4").frames == 3
+    assert "export" in seen  # the worker's progress reached the panel
+    panel.refresh()
+    assert panel.table.item(0, 1).text() == "finished"
+    panel.stop()

@@ -107,3 +107,21 @@ def test_an_unreachable_head_is_a_clear_error_and_leaves_the_queue_intact(tmp_pa
     assert JobQueue(tmp_path / "q.db").counts()["queued"] == 1
     with pytest.raises(FarmError, match="not an address"):
         connect("no-port-here")
+
+
+def test_the_panels_run_on_cluster_without_ray_says_what_to_install(qtbot, tmp_path, monkeypatch):
+    from ui.queue_panel import QueuePanel
+    from ui.workers import TaskRunner
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    panel = QueuePanel(TaskRunner())
+    qtbot.addWidget(panel)
+    job_id = panel.queue.add(RenderRequest(reference=str(tmp_path / "p.png"), motion=str(tmp_path / "m.mp4"),
+                                           engine="warp", width=64, height=64), tmp_path / "out" / "a.mp4")
+    assert panel.run_on_cluster("auto", 0.0) is not None and not panel.cluster_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.consumer is None, timeout=30000)
+    assert "needs Ray, which is not installed" in panel.summary.text()
+    # the job waits for the next run; the failed cluster run does not start rendering it on this machine
+    assert panel.consumer is None and panel.queue.get(job_id).state == "queued"
+    assert panel.cluster_button.isEnabled() and panel.run_button.isEnabled()
+    panel.stop()
