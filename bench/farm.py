@@ -70,7 +70,8 @@ def main() -> None:
     print(f"warp jobs ({args.size}x{args.size}, {args.frames} frames each), {jobs} per batch, local Ray cluster")
     print(f"1 worker : {jobs / one * 60:6.1f} jobs/min ({one:.1f} s)")
     print(f"2 workers: {jobs / two * 60:6.1f} jobs/min ({two:.1f} s)")
-    print(f"ratio 2 vs 1 workers: {one / two:.2f}x")
+    print(f"ratio 2 vs 1 workers: {one / two:.2f}x (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: "
+          "other work on the machine takes the second worker's core)")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def _queue(args: argparse.Namespace):
 
 def _add(args: argparse.Namespace) -> int:
     base = request_from_args(args, args.reference[0], args.motion[0])
-    if base.engine == "diffusion":
+    if base.engine == "diffusion" and not args.weights_on_workers:
         from studio.models import check_models
 
         check_models(base.models).raise_if_bad()
@@ -122,6 +122,8 @@ def register(subparsers) -> None:
     add.add_argument("--out-dir", required=True, help="folder for the mp4s (PHOTO__MOTION[__PRESET].mp4)")
     add.add_argument("--presets", nargs="+", choices=list(PRESETS), metavar="PRESET",
                      help="one job per preset for every combination (see the `presets` command)")
+    add.add_argument("--weights-on-workers", action="store_true",
+                     help="--models is a path on the render-farm workers: check it there, not on this machine")
     add_render_options(add)
     common(add)
     add.set_defaults(func=_add)

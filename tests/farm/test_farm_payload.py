@@ -125,3 +125,15 @@ def test_the_panels_run_on_cluster_without_ray_says_what_to_install(qtbot, tmp_p
     assert panel.consumer is None and panel.queue.get(job_id).state == "queued"
     assert panel.cluster_button.isEnabled() and panel.run_button.isEnabled()
     panel.stop()
+
+
+def test_batch_add_for_a_farm_checks_the_weights_on_the_workers_not_here(tmp_path, capsys):
+    photo, motion = tmp_path / "p.png", tmp_path / "m.mp4"
+    photo.write_bytes(b"x")
+    motion.write_bytes(b"y")
+    args = ["batch", "add", "--db", str(tmp_path / "q.db"), "--reference", str(photo), "--motion", str(motion),
+            "--out-dir", str(tmp_path / "out"), "--models", "/weights/on/the/workers"]
+    assert main(args) == 1 and "does not exist" in capsys.readouterr().err  # checked here by default
+    assert main([*args, "--weights-on-workers"]) == 0
+    [job] = JobQueue(tmp_path / "q.db").jobs()
+    assert job.state == "queued" and job.request.models == "/weights/on/the/workers"
