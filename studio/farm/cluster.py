@@ -54,6 +54,19 @@ def stay_on_loopback() -> None:
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False  # already imported: read at call time
 
 
+def _use_saved_token() -> None:
+    """A head started with `ray start` checks a token by default (Ray 2.5x+); `ray start` on a worker uses the
+    saved ~/.ray/auth_token by itself, a client (``ray.init(address=...)``) only when told. Do as `ray start`
+    does, with Ray's own helper (it also refreshes Ray's already-loaded config); older Rays have no tokens."""
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
 def _check_reachable(address: str) -> None:
     """Fail fast: Ray itself retries an unreachable head for minutes before it gives up."""
     target = _host_port(address)
@@ -79,18 +92,21 @@ def connect(address: str, num_cpus: int | None = None, num_gpus: int | None = No
         kwargs |= {"address": "local", "_node_ip_address": "127.0.0.1", "object_store_memory": LOCAL_OBJECT_STORE_BYTES,
                    "num_cpus": num_cpus, "num_gpus": num_gpus}
     elif address == "auto":
+        _use_saved_token()
         kwargs |= {"address": "auto"}
     else:
         target = _host_port(address)
         if target and _is_loopback(target[0]):
             stay_on_loopback()
         _check_reachable(address)
+        _use_saved_token()
         kwargs |= {"address": address}
     try:
         ray.init(**kwargs)
     except Exception as error:  # ConnectionError, RuntimeError, ValueError: all mean "no usable cluster"
         raise FarmError(f"cannot connect to the Ray cluster at {address}: {str(error).splitlines()[0]}; start one "
-                        "with `ray start --head` or use --cluster local") from None
+                        "with `ray start --head` or use --cluster local (a head with token authentication also "
+                        "needs its token here: ~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
     cluster = _describe(ray, address, owned=True)
     if address == "local":
         _insist_on_loopback(ray, cluster)
@@ -116,8 +132,3 @@ def gcs_address() -> str:
     """The address other processes on this machine connect to (``--cluster`` of a second submitter)."""
     return require_ray().get_runtime_context().gcs_address
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -23,7 +23,7 @@ from studio.farm.cluster import Cluster, connect
 from studio.farm.payload import InputStore, install
 from studio.farm.worker import render_job
 from studio.progress import Progress
-from studio.queue import Job, JobQueue, QueueRunner, _overall_fraction
+from studio.queue import Job, JobQueue, QueueError, QueueRunner, _overall_fraction
 
 #: Seconds between two looks at the database for cancel requests of running jobs.
 CANCEL_POLL = 0.5
@@ -93,6 +93,7 @@ class FarmRunner:
         self._running: dict[Any, _Running] = {}
         self._last_cancel_poll = 0.0
         self._task = None
+        self._last_collected = 0
 
     # ------------------------------------------------------------------------ the loop
     def run(self, report: FarmCallback = _ignore, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
@@ -114,7 +115,7 @@ class FarmRunner:
                 raise
             except (ConnectionError, ray.exceptions.RaySystemError, ray.exceptions.RayActorError) as error:
                 count = self._give_back_running(ray, "the connection to the cluster was lost")
-                raise FarmError(f"lost the connection to the Ray cluster ({str(error).splitlines()[0]}); the queue "
+                raise FarmError(f"lost the connection to the Ray cluster ({_gist(error)}); the queue "
                                 f"is intact: {count} running job(s) were queued again. Rerun `batch run --cluster "
                                 f"{self.settings.address}` when the cluster is back") from None
         finally:
@@ -139,7 +140,10 @@ class FarmRunner:
             self._pump_progress(ray, board, report)
             self._pass_on_cancels(ray, board)
             for ref in ready:
-                self._collect(ray, ref, report)
+                try:
+                    self._collect(ray, ref, report)
+                except QueueError as error:  # the row changed under us (deleted, moved by hand): go on
+                    report(FarmEvent(self._last_collected, "failed", message=str(error)))
 
     # ------------------------------------------------------------------------ steps
     def _check_resources(self, cluster: Cluster) -> None:
@@ -212,16 +216,17 @@ class FarmRunner:
     def _collect(self, ray, ref, report: FarmCallback) -> None:
         running = self._running.pop(ref)
         job = running.job
+        self._last_collected = job.id
         try:
             result = ray.get(ref)
         except ray.exceptions.TaskCancelledError:
             result = {"status": "cancelled"}
         except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError,
                 ray.exceptions.OutOfMemoryError, ray.exceptions.LocalRayletDiedError) as error:
-            self._worker_died(job, running, str(error).splitlines()[0], report)
+            self._worker_died(job, running, _gist(error), report)
             return
         except ray.exceptions.RayTaskError as error:  # the task body itself raised (it returns its failures)
-            result = {"status": "failed", "error": f"internal error on the worker: {str(error).splitlines()[0]}"}
+            result = {"status": "failed", "error": f"internal error on the worker: {_gist(error)}"}
         status = result["status"]
         if status == "finished":
             try:
@@ -265,3 +270,9 @@ class FarmRunner:
                 pass
         self._running.clear()
         return count
+
+
+def _gist(error: BaseException) -> str:
+    """The first sentence of one of Ray's (long, multi-line) error messages."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.split(". ")[0].rstrip(".")[:200]
