@@ -51,10 +51,17 @@ class InputStore:
         except OSError:
             raise InputError(f"{path} does not exist; check the path") from None
         key = (str(path), stat.st_size, stat.st_mtime_ns)
-        digest = self._hash_by_file.get(key) or content_hash(path)
+        try:
+            digest = self._hash_by_file.get(key) or content_hash(path)
+        except OSError as error:
+            raise InputError(f"cannot read {path}: {error.strerror or error}") from None
         self._hash_by_file[key] = digest
         if digest not in self._ref_by_hash:
-            self._ref_by_hash[digest] = self._put(pack(path))
+            try:
+                packed = pack(path)
+            except OSError as error:
+                raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+            self._ref_by_hash[digest] = self._put(packed)
         return digest, self._ref_by_hash[digest]
 
     @property

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
+from studio.export import check_writable
 from studio.farm import FarmError, require_ray
 from studio.farm.board import ProgressBoard
 from studio.farm.cluster import Cluster, connect
@@ -160,6 +161,7 @@ class FarmRunner:
     def _dispatch(self, ray, board, job: Job, report: FarmCallback) -> None:
         s = self.settings
         try:
+            check_writable(Path(job.output))  # as the local renderer: fail before any heavy work
             ref_hash, ref_obj = self.inputs.ref(job.request.reference)
             motion_hash, motion_obj = self.inputs.ref(job.request.motion)
         except StudioError as error:

@@ -237,14 +237,27 @@ def test_diffusion_jobs_on_a_cluster_without_gpus_fail_clearly_and_stay_queued(f
     assert queue.get(job_id).state == "queued" and queue.get(job_id).attempts == 0
 
 
-def test_a_worker_without_the_weights_fails_the_job_with_the_reason(farm, media, tmp_path):
+def test_bad_jobs_fail_with_their_reason_and_the_batch_goes_on(farm, media, tmp_path):
     queue = JobQueue(tmp_path / "q.db")
-    job_id = queue.add(RenderRequest(reference=str(media["photos"][0]), motion=str(media["short"]),
-                                     engine="diffusion", models=str(tmp_path)), tmp_path / "out" / "a.mp4")
+    photo, clip = str(media["photos"][0]), str(media["short"])
+    no_weights = queue.add(RenderRequest(reference=photo, motion=clip, engine="diffusion", models=str(tmp_path)),
+                           tmp_path / "out" / "a.mp4")
+    gone = tmp_path / "gone.png"
+    gone.write_bytes(b"soon gone")
+    missing_input = queue.add(warp().replace(reference=str(gone), motion=clip), tmp_path / "out" / "b.mp4")
+    gone.unlink()
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the output folder should be")
+    unwritable = queue.add(warp().replace(reference=photo, motion=clip), blocker / "c.mp4")
+    good = queue.add(warp().replace(reference=photo, motion=clip), tmp_path / "out" / "d.mp4")
     FarmRunner(queue, settings(models=str(tmp_path / "no-weights-here"))).run()
-    job = queue.get(job_id)
+
+    job = queue.get(no_weights)  # checked on the worker, with the worker's path in the reason
     assert job.state == "failed" and "has no usable weights" in job.error and "no-weights-here" in job.error
-    assert not (tmp_path / "out").exists() or outputs(tmp_path / "out") == []
+    assert queue.get(missing_input).state == "failed" and "gone.png does not exist" in queue.get(missing_input).error
+    assert queue.get(unwritable).state == "failed" and "cannot create the output folder" in queue.get(unwritable).error
+    assert queue.get(good).state == "finished"
+    assert outputs(tmp_path / "out") == ["d.json", "d.mp4"]
 
 
 def test_the_queue_panels_run_on_cluster_renders_the_queue(farm, media, qtbot, tmp_path):
