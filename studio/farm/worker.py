@@ -117,9 +117,10 @@ def render_job(job: dict[str, Any], reference: Packed, motion: Packed, board: An
     cancel = CancelToken()
     post = _Poster(board, job["id"], job["attempt"], cancel)
     where = dict(post.where)
-    post(Progress("load", 0, 1, "inputs"))
-    private = Path(tempfile.mkdtemp(prefix=f"{where['node']}-{where['pid']}-job{job['id']}-", dir=jobs))
+    private: Path | None = None
     try:
+        post(Progress("load", 0, 1, "inputs"))
+        private = Path(tempfile.mkdtemp(prefix=f"{where['node']}-{where['pid']}-job{job['id']}-", dir=jobs))
         original = RenderRequest.from_json(job["request"])
         local = original.replace(reference=str(unpack(reference, job["reference_hash"], cache)),
                                  motion=str(unpack(motion, job["motion_hash"], cache)))
@@ -135,7 +136,8 @@ def render_job(job: dict[str, Any], reference: Packed, motion: Packed, board: An
     except Exception as error:  # the job boundary: every failure becomes a readable reason
         return {"status": "failed", "error": failure_reason(error), **where}
     finally:
-        shutil.rmtree(private, ignore_errors=True)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
 
 
 def _restore_request_paths(out: Path, original: RenderRequest, where: dict[str, Any], attempt: int) -> None:
