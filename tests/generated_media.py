@@ -184,3 +184,63 @@ def write_frame_folder(folder: str | Path, frames: list[np.ndarray]) -> Path:
     for i, frame in enumerate(frames):
         write_image(folder / f"frame_{i}.png", frame)
     return folder
+
+
+def cameraman() -> np.ndarray:
+    """scikit-image's bundled cameraman (a man with a camera on a tripod), as RGB uint8 [512, 512, 3]."""
+    from skimage import data
+
+    return np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
+
+
+def _personless_scenes(size: int) -> list[np.ndarray]:
+    """Backgrounds without anyone in them: flat colours and heavily blurred object photos (bundled)."""
+    import cv2
+    from skimage import data
+
+    blurred = [cv2.GaussianBlur(_resize(np.ascontiguousarray(img), size, size), (0, 0), size / 40)
+               for img in (data.coffee(), data.rocket()[:, :, :3], data.chelsea())]
+    flat = [np.full((size, size, 3), colour, np.uint8) for colour in ((40, 40, 48), (200, 190, 170))]
+    return flat + blurred
+
+
+def write_montage_video(
+    path: str | Path, size: int = 192, fps: float = 8.0, scene: int = 8, gap: int = 10,
+) -> tuple[Path, list[str | None]]:
+    """A street-montage-like clip: person shots, hard scene cuts, and stretches without anyone.
+
+    Shots in order: astronaut (moving), nobody (flat colour), nobody (blurred coffee cup, panning), the
+    cameraman (moving), nobody (blurred rocket), a short 3-frame blank flash, the astronaut again.
+    Returns the path and, per frame, who is in view ("astronaut", "cameraman") or None.
+    """
+    import cv2
+
+    scenes = _personless_scenes(size)
+    frames: list[np.ndarray] = []
+    labels: list[str | None] = []
+
+    def person(photo: np.ndarray, name: str, count: int, phase: float) -> None:
+        base = _resize(photo, size, size)
+        for i in range(count):
+            t = phase + i / max(1, count)
+            m = similarity(6.0 * math.sin(2 * math.pi * t), 0.9 + 0.05 * math.cos(2 * math.pi * t),
+                           0.06 * size * math.sin(2 * math.pi * t), 0.0, (size / 2, size / 2))
+            frames.append(cv2.warpAffine(base, m, (size, size), borderMode=cv2.BORDER_REPLICATE))
+            labels.append(name)
+
+    def nobody(background: np.ndarray, count: int, pan: float) -> None:
+        for i in range(count):
+            m = np.array([[1.0, 0.0, pan * i], [0.0, 1.0, 0.0]])
+            frames.append(cv2.warpAffine(background, m, (size, size), borderMode=cv2.BORDER_REFLECT))
+            labels.append(None)
+
+    person(astronaut(), "astronaut", scene, 0.0)
+    nobody(scenes[0], gap, 0.0)
+    nobody(scenes[2], gap, 2.0)
+    person(cameraman(), "cameraman", scene, 0.3)
+    nobody(scenes[3], gap, -2.0)
+    person(astronaut(), "astronaut", scene, 0.6)
+    nobody(scenes[1], 3, 0.0)
+    person(astronaut(), "astronaut", scene, 0.1)
+    nobody(scenes[4], gap, 1.5)
+    return write_video(path, frames, fps=fps), labels

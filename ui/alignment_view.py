@@ -144,7 +144,7 @@ class AlignmentView(QWidget):
         if self.motion is not None and self.reference_out is not None:
             method, ox, oy, scale = self.values()
             try:
-                self.aligned = core.align(self.motion, self.reference_pose_out, self.out_size, method, ox, oy, scale)
+                self.aligned = core.align(self.motion, self.reference_out, method, ox, oy, scale)
                 self.status.setText(f"{len(self.aligned)} frames aligned ({method}).")
             except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, not fatal
                 self.status.setText(f"Alignment failed: {exc}")

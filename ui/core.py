@@ -18,7 +18,7 @@ from studio.media import FrameSelection, VideoInfo, fit_to_size, iter_frames, lo
 from studio.motion import (
     AlignmentOptions,
     PoseFrame,
-    align_poses,
+    align_motion,
     available_backends,
     detect_pose,
     draw_pose,
@@ -109,6 +109,8 @@ class Motion:
     source_size: tuple[int, int]
     fps: float
     warnings: list[str]
+    #: Per frame: "detected", "held" or "none" (see studio.motion.presence).
+    status: list[str] | None = None
 
 
 def extract_motion(
@@ -118,13 +120,13 @@ def extract_motion(
     selection = FrameSelection(start=start, end=end, stride=stride, max_frames=max_frames)
     clip = extract_poses(video, backend="mediapipe", selection=selection, report=report, cancel=cancel)
     return Motion(list(clip.indices), list(clip.poses), (clip.info.width, clip.info.height),
-                  float(clip.info.fps), list(clip.warnings))
+                  float(clip.info.fps), list(clip.warnings), list(clip.status))
 
 
 def align(
-    motion: Motion, reference_pose_out: PoseFrame | None, out_size: tuple[int, int], method: str,
-    offset_x: float, offset_y: float, scale: float,
+    motion: Motion, reference_out: np.ndarray, method: str, offset_x: float, offset_y: float, scale: float,
 ) -> list[PoseFrame]:
-    """The driving poses aligned to the reference, in output pixels (cheap: runs on the GUI thread)."""
+    """The driving poses aligned to the fitted photo, in output pixels, by the render's own code path
+    (``studio.motion.align_motion``); the photo's pose is detected once per fitted image, then remembered."""
     options = AlignmentOptions(mode=method, offset_x=offset_x, offset_y=offset_y, scale=scale)
-    return align_poses(motion.poses, reference_pose_out, motion.source_size, out_size, options, fps=motion.fps)
+    return align_motion(motion.poses, motion.status, motion.source_size, motion.fps, reference_out, options).poses

@@ -9,6 +9,10 @@ Modes:
     length × s where the reference lacks that bone). Face and hands follow their anchor point (nose, wrists).
   * ``none``: the driving frame is scaled uniformly to fit inside the output (no fitting to the reference).
 
+The fit uses only frames where a real, complete person was detected (``fit_frames``), never the held or
+none frames of a gap, or the one frame the user picked (``fit_frame``). The face is then retargeted to the
+reference's face shape (``face``, see ``retarget``), anchored on the body's nose.
+
 Poses come in source-video pixels and the reference in output pixels; results are in output pixels.
 """
 
@@ -20,6 +24,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from studio.errors import InputError
+from studio.motion.presence import DETECTED
+from studio.motion.retarget import FACE_MODES, retarget_faces
 from studio.motion.smoothing import smooth_poses
 from studio.motion.types import VISIBLE, PoseFrame
 
@@ -50,10 +56,18 @@ class AlignmentOptions:
     offset_x: float = 0.0
     offset_y: float = 0.0
     scale: float = 1.0
+    #: The face points: "retargeted" (the photo's face shape with the driver's expression), "driver" or "none".
+    face: str = "retargeted"
+    #: Fit on this frame only (position in the clip), e.g. one the user picked on the timeline; None: the best.
+    fit_frame: int | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise InputError(f"alignment mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.face not in FACE_MODES:
+            raise InputError(f"face alignment must be one of {', '.join(FACE_MODES)}, got {self.face!r}")
+        if self.fit_frame is not None and (not isinstance(self.fit_frame, int) or self.fit_frame < 0):
+            raise InputError(f"the fit frame must be a frame number ≥ 0, got {self.fit_frame!r}")
         if not self.scale > 0:
             raise InputError(f"alignment scale must be positive, got {self.scale}")
         if not (self.min_cutoff > 0 and self.beta >= 0):
@@ -124,6 +138,40 @@ def global_fit(poses: list[PoseFrame], reference: PoseFrame) -> GlobalFit | None
     return GlobalFit(float(scale), offset_x, float(offset_y))
 
 
+def fit_frames(poses: list[PoseFrame], status: list[str] | None = None, fit_frame: int | None = None,
+               reference: PoseFrame | None = None) -> list[int]:
+    """Positions of the frames to fit on: detected frames whose person is as complete as the clip gets.
+
+    Completeness is the number of fitting points (head, shoulders, hips, legs) visible in the frame, counting
+    only those the reference shows too (the others cannot take part in the fit); frames within one point of
+    the most complete one qualify. ``fit_frame`` picks one frame instead (when it shows a detected person).
+    """
+    real = [i for i in range(len(poses)) if status is None or status[i] == DETECTED]
+    if fit_frame is not None:
+        return [fit_frame] if fit_frame in real else []
+    points = list(FIT_POINTS)
+    if reference is not None:
+        points = [i for i in FIT_POINTS if reference.body[i, 2] > VISIBLE] or points
+    completeness = {i: int((poses[i].body[points, 2] > VISIBLE).sum()) for i in real}
+    best = max(completeness.values(), default=0)
+    return [i for i in real if best > 0 and completeness[i] >= best - 1]
+
+
+def _fit_failure(reference: PoseFrame | None, poses: list[PoseFrame], frames: list[int],
+                 status: list[str] | None, fit_frame: int | None) -> str:
+    """Why the fit is impossible, in terms of the clip where the clip is the cause."""
+    fallback = "; the motion is scaled to the frame instead"
+    if reference is None or not reference.has_person:
+        return "could not fit the skeleton to the reference: no person found in the photo" + fallback
+    if fit_frame is not None and not frames:
+        what = "is outside the clip" if fit_frame >= len(poses) else f"shows no detected person ({status[fit_frame]})"
+        return f"could not fit the skeleton on the chosen frame {fit_frame}: it {what}" + fallback
+    if not frames:
+        return "could not fit the skeleton: no frame of the clip shows a detected person" + fallback
+    return (f"could not fit the skeleton: the clip's {len(frames)} best person frames share too few head, "
+            "shoulder and hip points with the photo's person" + fallback)
+
+
 def _bone_length(pose: PoseFrame, parent: int, child: int) -> float | None:
     if pose.body[parent, 2] > VISIBLE and pose.body[child, 2] > VISIBLE:
         return float(np.linalg.norm(pose.body[child, :2] - pose.body[parent, :2]))
@@ -178,22 +226,22 @@ def align_poses(
     out_size: tuple[int, int],
     options: AlignmentOptions = AlignmentOptions(),
     fps: float = 30.0,
+    status: list[str] | None = None,
 ) -> list[PoseFrame]:
     """Driving poses (source pixels) -> aligned poses (output pixels), nudged and smoothed per ``options``.
 
     ``reference`` is the reference person's pose in output pixels (None: no person in the photo, which
-    falls back to ``none`` with a warning). Face boxes are dropped; derive them from the aligned face points.
+    falls back to ``none`` with a warning). ``status`` is each frame's detected/held/none (None: all
+    detected); only detected frames are fitted on. Face boxes are dropped; derive them from the aligned face.
     """
     mode = options.mode
     fit = None
     if mode != "none":
-        fit = None if reference is None or not reference.has_person else global_fit(poses, reference)
+        frames = fit_frames(poses, status, options.fit_frame, reference)
+        if reference is not None and reference.has_person and frames:
+            fit = global_fit([poses[i] for i in frames], reference)
         if fit is None:
-            warnings.warn(
-                "could not fit the skeleton to the reference (no person found in the photo, or too few "
-                "matching points); the motion is scaled to the frame instead",
-                stacklevel=2,
-            )
+            warnings.warn(_fit_failure(reference, poses, frames, status, options.fit_frame), stacklevel=2)
             mode = "none"
     if mode == "none":
         fit = fit_inside(src_size, out_size)
@@ -203,6 +251,8 @@ def align_poses(
         aligned = [transform_pose(p, fit.matrix()) for p in poses]
     for pose in aligned:
         pose.face_box = None
+    for note in retarget_faces(aligned, reference, options.face, reference_size=mode == "bones"):
+        warnings.warn(note, stacklevel=2)
     aligned = _nudge(aligned, options, out_size)
     if options.smoothing and len(aligned) > 1:
         aligned = smooth_poses(aligned, fps, options.min_cutoff, options.beta)

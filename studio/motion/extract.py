@@ -1,7 +1,7 @@
 """Pose extraction from a driving video, the reference photo's pose, and the whole motion preparation.
 
-``extract_poses`` streams the selected frames through a backend, follows the main person, holds the last
-pose over frames where nobody is found, and caches the result under ``cache_dir("motion")`` keyed by a
+``extract_poses`` streams the selected frames through a backend, keeps only real people (``presence``), resets
+the tracker at scene cuts, follows the main person, marks each frame detected / held / none, and caches the result under ``cache_dir("motion")`` keyed by a
 hash of (video content, backend, options, frame selection), so reopening a clip is instant.
 ``prepare_motion`` adds the reference pose, the alignment, smoothing and the per-frame face boxes.
 """
@@ -23,6 +23,7 @@ from studio.errors import InputError, StudioError
 from studio.media import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
+from studio.motion.presence import DETECTED, HELD, SceneCuts, fill_gaps, gap_report, hold_frames, is_real_person
 from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
 from studio.paths import cache_dir
@@ -30,7 +31,7 @@ from studio.progress import CancelToken, Progress, ProgressCallback, ignore_prog
 
 BACKENDS = ("mediapipe", "dwpose")
 DEFAULT_BACKEND = "mediapipe"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets
 
 
 def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | None]:
@@ -88,19 +89,29 @@ class MotionClip:
     indices: list[int]
     poses: list[PoseFrame]
     warnings: list[str] = field(default_factory=list)
-    #: True for frames where nobody was found and the previous pose was held.
+    #: True for frames where nobody was found and the nearest real pose stands in (status held or none).
     held: list[bool] = field(default_factory=list)
+    #: Per frame: "detected", "held" (a short gap) or "none" (a long stretch without anyone), see ``presence``.
+    status: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = [HELD if h else DETECTED for h in self.held] or [DETECTED] * len(self.poses)
+        if not self.held:
+            self.held = [s != DETECTED for s in self.status]
 
     def to_json(self) -> dict:
         return {
             "info": self.info.to_dict(), "backend": self.backend, "indices": self.indices,
             "poses": [p.to_json() for p in self.poses], "warnings": self.warnings, "held": self.held,
+            "status": self.status,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> MotionClip:
         return cls(VideoInfo(**data["info"]), data["backend"], list(data["indices"]),
-                   [PoseFrame.from_json(p) for p in data["poses"]], list(data["warnings"]), list(data["held"]))
+                   [PoseFrame.from_json(p) for p in data["poses"]], list(data["warnings"]), list(data["held"]),
+                   list(data.get("status") or []))
 
 
 def content_hash(path: str | Path) -> str:
@@ -144,8 +155,8 @@ def extract_poses(
 ) -> MotionClip:
     """The main person's pose in every selected frame of ``video_path`` (source pixels).
 
-    Frames with nobody in them hold the last pose (a warning says how many); a clip with nobody at all
-    raises ``InputError``. Cancelling raises ``studio.progress.Cancelled`` and caches nothing.
+    Frames without a real person take the nearest real pose, marked ``held`` (gaps up to half a second) or
+    ``none`` (longer; a warning names the frame ranges); a clip with nobody at all raises ``InputError``. Cancelling raises ``studio.progress.Cancelled`` and caches nothing.
     """
     path = Path(video_path)
     selection = selection or FrameSelection()
@@ -166,12 +177,19 @@ def extract_poses(
     found: list[PoseFrame | None] = []
     read: list[int] = []
     previous = None
+    cuts = SceneCuts()
     try:
         report(Progress("extract", 0, total, f"finding poses with {backend}"))
         for index, frame in iter_frames(path, selection, info):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            pose = select_person(model.detect(frame), previous)
+            if cuts(frame):
+                # A new shot: forget the tracked person so the model looks afresh instead of following a ghost.
+                getattr(model, "reset", lambda: None)()
+                previous = None
+            height, width = frame.shape[:2]
+            people = [c for c in model.detect(frame) if is_real_person(c, width, height)]
+            pose = select_person(people, previous)
             found.append(pose)
             read.append(index)
             previous = pose or previous
@@ -183,18 +201,19 @@ def extract_poses(
     if all(p is None for p in found):
         raise InputError(f"{path}: no person was found in any of the {len(read)} frames; choose a clip showing a person")
 
-    first = next(p for p in found if p is not None)
-    poses, held, last = [], [], first
-    for pose in found:
-        held.append(pose is None)
-        last = pose if pose is not None else last
-        poses.append(last.copy())
+    poses, status = fill_gaps(found, hold_frames(info.fps, selection.stride))
     notes = []
-    if any(held):
-        notes.append(f"no person found in {sum(held)} of {len(held)} frames; the nearest pose was held there")
-        warnings.warn(f"{path}: {notes[-1]}", stacklevel=2)
+    long_gaps = gap_report(read, status)
+    if long_gaps:
+        notes.append(long_gaps)
+    elif HELD in status:
+        notes.append(f"no person found in {status.count(HELD)} of {len(status)} frames (short gaps); "
+                     "the nearest pose was held there")
+    for note in notes:
+        warnings.warn(f"{path}: {note}", stacklevel=2)
+    held = [s != DETECTED for s in status]
     # Round like the cache file does, so a fresh extraction and a cached one return identical keypoints.
-    clip = MotionClip.from_json(MotionClip(info, backend, read, poses, notes, held).to_json())
+    clip = MotionClip.from_json(MotionClip(info, backend, read, poses, notes, held, status).to_json())
     if cache_file is not None:
         _write_json_atomic(cache_file, clip.to_json())
     return clip
@@ -219,6 +238,56 @@ class PreparedMotion:
             yield draw_pose(pose, self.width, self.height)
 
 
+@dataclass
+class AlignedMotion:
+    poses: list[PoseFrame]
+    reference_pose: PoseFrame | None
+    warnings: list[str]
+
+
+_REFERENCE_POSES: dict[tuple, PoseFrame | None] = {}
+
+
+def reference_pose_on(fitted_rgb: np.ndarray, backend: str = DEFAULT_BACKEND,
+                      model_dir: str | Path | None = None) -> PoseFrame | None:
+    """The person's pose on the photo as fitted to the output size (output pixels); remembered per image.
+
+    The render and the window's alignment view both detect on the *fitted* photo, so they align to the same
+    reference pose; the small per-process memory makes the window's re-alignments instant.
+    """
+    image = np.ascontiguousarray(fitted_rgb)
+    key = (hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest(), image.shape, backend, str(model_dir))
+    if key not in _REFERENCE_POSES:
+        if len(_REFERENCE_POSES) > 16:
+            _REFERENCE_POSES.clear()
+        _REFERENCE_POSES[key] = detect_pose(image, backend, model_dir)
+    pose = _REFERENCE_POSES[key]
+    return None if pose is None else pose.copy()
+
+
+def align_motion(
+    poses: list[PoseFrame], status: list[str] | None, src_size: tuple[int, int], fps: float, fitted_rgb: np.ndarray,
+    options: AlignmentOptions, backend: str = DEFAULT_BACKEND, model_dir: str | Path | None = None,
+    reference_pose: PoseFrame | None = None,
+) -> AlignedMotion:
+    """The one alignment path (issue 12): the render, ``extract-motion`` and the window's alignment view all
+    call this with the fitted photo, so what the user tunes is exactly what renders.
+
+    ``reference_pose`` overrides the detection on ``fitted_rgb`` (output pixels).
+    """
+    height, width = fitted_rgb.shape[:2]
+    notes: list[str] = []
+    if reference_pose is None:
+        reference_pose = reference_pose_on(fitted_rgb, backend, model_dir)
+    if reference_pose is None and options.mode != "none":
+        notes.append("no person found in the reference photo; the motion is scaled to the frame instead")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aligned = align_poses(poses, reference_pose, src_size, (width, height), options, fps, status=status)
+    notes += [str(w.message) for w in caught if str(w.message) not in " ".join(notes)]
+    return AlignedMotion(aligned, reference_pose, notes)
+
+
 def prepare_motion(
     video_path: str | Path,
     reference_rgb: np.ndarray,
@@ -237,17 +306,10 @@ def prepare_motion(
     options = options or AlignmentOptions()
     height, width = reference_rgb.shape[:2]
     clip = extract_poses(video_path, backend, selection, report, cancel, use_cache, model_dir)
-    notes = list(clip.warnings)
-    if reference_pose is None:
-        reference_pose = detect_pose(reference_rgb, backend, model_dir)
-    if reference_pose is None and options.mode != "none":
-        notes.append("no person found in the reference photo; the motion is scaled to the frame instead")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        poses = align_poses(
-            clip.poses, reference_pose, (clip.info.width, clip.info.height), (width, height), options, clip.info.fps
-        )
-    notes += [str(w.message) for w in caught if str(w.message) not in " ".join(notes)]
+    aligned = align_motion(clip.poses, clip.status, (clip.info.width, clip.info.height), clip.info.fps, reference_rgb,
+                           options, backend, model_dir, reference_pose)
+    notes = list(clip.warnings) + [n for n in aligned.warnings if n not in " ".join(clip.warnings)]
+    poses, reference_pose = aligned.poses, aligned.reference_pose
     boxes = [face_box_from_pose(p, width, height) for p in poses]
     for pose, box in zip(poses, boxes, strict=True):
         pose.face_box = box

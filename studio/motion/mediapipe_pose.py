@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from studio.motion.head import head_from_face
 from studio.motion.types import NUM_FACE, NUM_HAND, PoseFrame
 
 #: OpenPose-18 index -> mediapipe pose landmark (None = neck, the mid-point of the shoulders).
@@ -76,7 +77,7 @@ def map_holistic(result, width: int, height: int) -> PoseFrame | None:
         if hand is not None and len(hand.landmark) == NUM_HAND:
             target[:, :2] = _landmarks_to_array(hand, width, height)
             target[:, 2] = 1.0
-    return pose
+    return head_from_face(pose)
 
 
 class MediapipeBackend:
@@ -111,6 +112,10 @@ class MediapipeBackend:
         result = self._model.process(np.ascontiguousarray(frame))
         pose = map_holistic(result, width, height)
         return [] if pose is None else [pose]
+
+    def reset(self) -> None:
+        """Forget the tracked person (called at scene cuts): the next frame runs the person detector afresh."""
+        self._model.reset()
 
     def close(self) -> None:
         self._model.close()

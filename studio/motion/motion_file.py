@@ -1,9 +1,14 @@
-"""``motion.json``: extracted and aligned motion on disk (version 1, the format of issue 4).
+"""``motion.json``: extracted and aligned motion on disk (version 2; version 1 files still read).
 
-    {"version": 1, "backend": "...",
+    {"version": 2, "backend": "...",
      "source": {"path", "fps", "width", "height", "frame_count"},
      "output": {"width", "height"},
-     "frames": [{"index": i, "source": PoseFrame JSON (source pixels), "aligned": PoseFrame JSON (output pixels)}]}
+     "frames": [{"index": i, "status": "detected" | "held" | "none",
+                 "source": PoseFrame JSON (source pixels), "aligned": PoseFrame JSON (output pixels)}]}
+
+Version 2 added each frame's ``status`` (issue 12): ``held`` frames fill a short gap with the nearest real pose,
+``none`` frames lie in a long stretch without anyone (the nearest pose is kept so the clip stays renderable).
+A version-1 frame has no status and reads as ``detected``.
 
 ``index`` is the frame's number in the source video (after trim and stride the entries can be several source
 frames apart), so a render from this folder recovers the clip's timing and audio range; the pose and face
@@ -19,9 +24,11 @@ from pathlib import Path
 
 from studio.errors import InputError
 from studio.motion.extract import PreparedMotion
+from studio.motion.presence import DETECTED, STATUSES
 from studio.motion.types import PoseFrame
 
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def motion_json(prepared: PreparedMotion) -> dict:
@@ -29,10 +36,11 @@ def motion_json(prepared: PreparedMotion) -> dict:
 
     info = prepared.clip.info
     frames = []
-    for index, source, aligned in zip(prepared.clip.indices, prepared.clip.poses, prepared.poses, strict=True):
+    clip = prepared.clip
+    for index, state, source, aligned in zip(clip.indices, clip.status, clip.poses, prepared.poses, strict=True):
         source = source.copy()
         source.face_box = face_box_from_pose(source, info.width, info.height)
-        frames.append({"index": int(index), "source": source.to_json(), "aligned": aligned.to_json()})
+        frames.append({"index": int(index), "status": state, "source": source.to_json(), "aligned": aligned.to_json()})
     return {
         "version": VERSION,
         "backend": prepared.clip.backend,
@@ -60,6 +68,10 @@ class MotionFile:
     height: int
     source_poses: list[PoseFrame]
     poses: list[PoseFrame]
+    #: Per frame: "detected", "held" or "none" (version-1 files: all "detected").
+    status: list[str]
+    #: Each frame's number in the source video.
+    indices: list[int]
 
 
 def read_motion_json(path: str | Path) -> MotionFile:
@@ -67,12 +79,18 @@ def read_motion_json(path: str | Path) -> MotionFile:
     path = Path(path)
     try:
         data = json.loads(path.read_text())
-        if data.get("version") != VERSION:
-            raise InputError(f"{path}: unsupported motion.json version {data.get('version')!r} (expected {VERSION})")
+        if data.get("version") not in READABLE_VERSIONS:
+            raise InputError(f"{path}: unsupported motion.json version {data.get('version')!r} "
+                             f"(this studio reads {', '.join(map(str, READABLE_VERSIONS))}); extract the motion again")
         frames = data["frames"]
+        status = [str(f.get("status", DETECTED)) for f in frames]
+        unknown = sorted(set(status) - set(STATUSES))
+        if unknown:
+            raise ValueError(f"unknown frame status {unknown[0]!r}")
         return MotionFile(
             data["backend"], data["source"], int(data["output"]["width"]), int(data["output"]["height"]),
             [PoseFrame.from_json(f["source"]) for f in frames], [PoseFrame.from_json(f["aligned"]) for f in frames],
+            status, [int(f.get("index", i)) for i, f in enumerate(frames)],
         )
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None

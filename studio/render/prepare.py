@@ -15,7 +15,6 @@ The motion may be
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -156,7 +155,8 @@ def _load_motion(request, reference, report, cancel, warnings):
     selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
                                max_frames=request.max_frames)
     if kind == "motion_json":
-        poses, reference_pose, fps, audio = _from_motion_json(path, reference, options, request, selection)
+        poses, reference_pose, fps, audio, notes = _from_motion_json(path, reference, options, request, selection)
+        warnings.extend(notes)
     else:
         from studio.motion import prepare_motion
 
@@ -185,19 +185,19 @@ def _load_motion(request, reference, report, cancel, warnings):
 
 
 def _from_motion_json(path: Path, reference, options, request, selection):
-    from studio.motion import align_poses, detect_pose
+    from studio.motion import align_motion
+    from studio.motion.motion_file import read_motion_json
 
+    motion = read_motion_json(path / "motion.json")
+    source = motion.source
     try:
-        data = json.loads((path / "motion.json").read_text(encoding="utf-8"))
-        frames = data["frames"]
-        source = data.get("source", {})
         src_size = (int(source["width"]), int(source["height"]))
-        src_poses = [PoseFrame.from_json(f["source"]) for f in frames]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path / 'motion.json'}: not a readable motion file ({error}); extract the motion again") from None
+    src_poses = motion.source_poses
     fps = float(source.get("fps") or POSE_FOLDER_FPS)
     # the extraction's own stride: consecutive entries may be several source frames apart
-    indices = [int(f.get("index", i)) for i, f in enumerate(frames)]
+    indices = motion.indices
     base_step = max(1, indices[1] - indices[0]) if len(indices) > 1 else 1
     keep = list(range(len(src_poses)))
     first = int(round(selection.start * fps / base_step))
@@ -205,9 +205,8 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     keep = keep[first:last:selection.stride]
     if selection.max_frames:
         keep = keep[: selection.max_frames]
-    reference_pose = detect_pose(reference, backend=request.pose_backend)
-    poses = align_poses([src_poses[i] for i in keep], reference_pose, src_size, (request.width, request.height),
-                        options=options, fps=fps)
+    aligned = align_motion([src_poses[i] for i in keep], [motion.status[i] for i in keep], src_size, fps, reference,
+                           options, backend=request.pose_backend)
     # The driving clip's audio, when the motion file still points at a video that has some.
     audio = None
     source_path = Path(str(source.get("path") or ""))
@@ -215,9 +214,9 @@ def _from_motion_json(path: Path, reference, options, request, selection):
         from studio.media import is_video_path
 
         if is_video_path(source_path):
-            start = int(frames[keep[0]].get("index", keep[0]))
+            start = indices[keep[0]]
             audio = AudioSource(str(source_path), start / fps, len(keep) * base_step * selection.stride / fps)
-    return poses, reference_pose, fps / (base_step * selection.stride), audio
+    return aligned.poses, aligned.reference_pose, fps / (base_step * selection.stride), audio, aligned.warnings
 
 
 def _natural(path: Path) -> list:

@@ -75,7 +75,7 @@ def test_motion_json_has_exactly_the_issue_schema(extracted):
     video, out, _ = extracted
     data = json.loads((out / "motion.json").read_text())
     assert set(data) == {"version", "backend", "source", "output", "frames"}
-    assert data["version"] == 1 and data["backend"] == "mediapipe"
+    assert data["version"] == 2 and data["backend"] == "mediapipe"
     assert set(data["source"]) == {"path", "fps", "width", "height", "frame_count"}
     assert Path(data["source"]["path"]).resolve() == video.resolve()
     assert data["source"]["fps"] == pytest.approx(8.0)
@@ -83,7 +83,8 @@ def test_motion_json_has_exactly_the_issue_schema(extracted):
     assert data["output"] == {"width": WIDTH, "height": HEIGHT}
     assert [f["index"] for f in data["frames"]] == [0, 1, 2]
     for frame in data["frames"]:
-        assert set(frame) == {"index", "source", "aligned"}
+        assert set(frame) == {"index", "status", "source", "aligned"}
+        assert frame["status"] == "detected"  # the astronaut is in every frame
         _check_pose_json(frame["source"])
         _check_pose_json(frame["aligned"])
         # Source points in source pixels, aligned points in output pixels; the person is found in both.

@@ -32,7 +32,9 @@ def _lengths(pose: PoseFrame, reference: PoseFrame) -> list[tuple[float, float]]
 
 def test_bones_on_a_real_clip_takes_the_reference_proportions(clip_and_reference):
     path, reference = clip_and_reference
-    prepared = prepare_motion(path, reference, AlignmentOptions("bones", smoothing=False))
+    # face="driver": the head bones keep the reference's lengths exactly (a retargeted face re-derives the eyes
+    # and ears from the photo's face shape plus the driver's expression; tests/motion/test_retarget.py).
+    prepared = prepare_motion(path, reference, AlignmentOptions("bones", smoothing=False, face="driver"))
     assert (prepared.width, prepared.height) == (160, 224)
     assert prepared.reference_pose is not None and prepared.reference_pose.has_person
     assert len(prepared.poses) == len(prepared.clip.poses) == 4
@@ -52,10 +54,11 @@ def test_global_on_a_real_clip_lands_on_the_reference(clip_and_reference, tmp_pa
     prepared = prepare_motion(path, reference, AlignmentOptions("global", smoothing=False))
     ref = prepared.reference_pose
     for pose in prepared.poses:
-        # Head and neck (mediapipe's guesses for points near the crop's edge, shoulders included, are looser).
+        # Head and neck (mediapipe's guesses for points near the crop's edge, shoulders included, are looser;
+        # the neck is the shoulders' mid-point, so it gets a looser bound than the face-derived head points).
         for i in (0, 1, 14, 15, 16, 17):
             assert min(pose.body[i, 2], ref.body[i, 2]) > VISIBLE
-            assert np.linalg.norm(pose.body[i, :2] - ref.body[i, :2]) < 7.0, i
+            assert np.linalg.norm(pose.body[i, :2] - ref.body[i, :2]) < (9.0 if i == 1 else 5.0), i
     # The fitted scale undoes the zoom: frame (192/512 × 0.7) -> reference (224/512).
     ratio = np.linalg.norm(prepared.poses[0].body[16, :2] - prepared.poses[0].body[17, :2]) / np.linalg.norm(
         prepared.clip.poses[0].body[16, :2] - prepared.clip.poses[0].body[17, :2])

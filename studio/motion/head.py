@@ -1,0 +1,41 @@
+"""The body's head points (OpenPose nose, eyes, ears) taken from the face landmarks of the same frame.
+
+Body pose models place the head points coarsely (they see the whole person at low resolution), while the
+68 face points come from a face model run on a crop of the face; drawn together in one pose image the two
+disagree by several pixels. When a face is present the head points are therefore derived from it: the nose is
+face point 30 (the nose tip), each eye the centre of its six eye-contour points, each ear the jaw contour
+point at ear height (face points 1 and 15, the contour beside the tragus). The body model's own points stay
+as the fallback for frames without a face, and its ear scores are kept (an ear turned away stays hidden).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.motion.types import VISIBLE, PoseFrame
+
+NOSE, R_EYE, L_EYE, R_EAR, L_EAR = 0, 14, 15, 16, 17
+NOSE_TIP = 30
+RIGHT_EYE = tuple(range(36, 42))
+LEFT_EYE = tuple(range(42, 48))
+RIGHT_EAR_CONTOUR, LEFT_EAR_CONTOUR = 1, 15
+#: The face counts as present with at least this many visible points (a partial face keeps the body's head).
+MIN_FACE_POINTS = 60
+
+
+def has_face(pose: PoseFrame) -> bool:
+    return int((pose.face[:, 2] > VISIBLE).sum()) >= MIN_FACE_POINTS
+
+
+def head_from_face(pose: PoseFrame) -> PoseFrame:
+    """``pose`` with its nose, eyes and ears moved onto its face landmarks (in place; also returned)."""
+    if not has_face(pose):
+        return pose
+    face, body = pose.face, pose.body
+    body[NOSE] = (face[NOSE_TIP, 0], face[NOSE_TIP, 1], max(float(body[NOSE, 2]), float(face[NOSE_TIP, 2])))
+    for joint, ring in ((R_EYE, RIGHT_EYE), (L_EYE, LEFT_EYE)):
+        centre = face[list(ring), :2].mean(0)
+        body[joint] = (centre[0], centre[1], max(float(body[joint, 2]), float(face[list(ring), 2].min())))
+    for joint, contour in ((R_EAR, RIGHT_EAR_CONTOUR), (L_EAR, LEFT_EAR_CONTOUR)):
+        body[joint, :2] = face[contour, :2]
+    return pose

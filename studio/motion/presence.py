@@ -1,0 +1,145 @@
+"""Which frames really show a person: plausibility, scene cuts, and short/long gaps (issue 12).
+
+A pose model in video mode keeps "tracking" whatever it last saw: after a cut to a wall or a street it goes on
+reporting a person that is not there. So a candidate counts as a person only with enough confident, plausibly
+sized keypoints; the tracker is reset at every scene cut (a large change of the frame's colour layout) so it
+re-acquires the main person instead of dragging the last one across the cut; and every frame ends up
+``detected``, ``held`` (a short gap, ≤ ``hold_seconds``, filled with the nearest real pose) or ``none`` (a
+longer stretch without anyone, reported with its frame ranges; the nearest real pose is kept there too so the
+clip stays renderable, but nothing downstream treats it as a detection).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.motion.types import PoseFrame
+
+DETECTED, HELD, NONE = "detected", "held", "none"
+STATUSES = (DETECTED, HELD, NONE)
+HOLD_SECONDS = 0.5
+
+#: A confident keypoint for presence: above the drawing threshold by a margin (phantoms score low on most).
+CONFIDENT = 0.5
+#: Head and upper-body points (nose, neck, shoulders, elbows, hips, eyes, ears); a person shows several.
+UPPER_BODY = (0, 1, 2, 3, 5, 6, 8, 11, 14, 15, 16, 17)
+MIN_CONFIDENT = 4
+#: The person's head-and-shoulders span must be at least this fraction of the frame's short side.
+MIN_SPAN = 0.05
+
+
+def is_real_person(pose: PoseFrame | None, width: int, height: int) -> bool:
+    """Enough confident, plausibly placed and sized keypoints (see the module docstring)."""
+    if pose is None:
+        return False
+    body = pose.body
+    confident = [i for i in UPPER_BODY if body[i, 2] > CONFIDENT]
+    if len(confident) < MIN_CONFIDENT:
+        return False
+    xy = body[confident, :2]
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] <= width) & (xy[:, 1] >= 0) & (xy[:, 1] <= height)
+    if inside.sum() < MIN_CONFIDENT:
+        return False
+    span = float(np.ptp(xy[inside], axis=0).max())
+    if span < MIN_SPAN * min(width, height):
+        return False
+    return not _faceless_frontal_head(pose)
+
+
+#: Nose and both eyes this confident means the body model claims a frontal face...
+FRONTAL = 0.8
+#: ...and a head at least this wide (ear to ear, pixels) is large enough for the face model to find it.
+FACE_MODEL_MIN_HEAD = 6.0
+
+
+def _faceless_frontal_head(pose: PoseFrame) -> bool:
+    """The body model sees a clear frontal head that the face model, run on that very head, does not.
+
+    That contradiction is what phantoms on walls, cars and animals look like (the body model hallucinates a
+    head; the face model finds no face there); a real person facing the camera has both, one turned away has
+    low nose/eye scores. Backends without face points (an empty face) are not judged by this.
+    """
+    from studio.motion.head import has_face
+
+    body = pose.body
+    if not (body[[0, 14, 15], 2] > FRONTAL).all() or has_face(pose):
+        return False
+    ears = body[[16, 17]]
+    head_width = float(np.linalg.norm(ears[0, :2] - ears[1, :2])) if (ears[:, 2] > CONFIDENT).all() else 0.0
+    return head_width >= FACE_MODEL_MIN_HEAD
+
+
+class SceneCuts:
+    """Flags a hard cut: the frame's coarse colour layout (16×16 thumbnail) changes far more than motion does."""
+
+    #: Mean absolute difference (0–255) between consecutive thumbnails that counts as a cut. A person moving
+    #: in a steady shot changes a 16×16 thumbnail by a few levels; a cut to another scene by tens.
+    THRESHOLD = 28.0
+
+    def __init__(self) -> None:
+        self._last: np.ndarray | None = None
+
+    def __call__(self, frame_rgb: np.ndarray) -> bool:
+        import cv2
+
+        thumb = cv2.resize(frame_rgb, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
+        last, self._last = self._last, thumb
+        return last is not None and float(np.abs(thumb - last).mean()) > self.THRESHOLD
+
+
+def hold_frames(fps: float, stride: int = 1, seconds: float = HOLD_SECONDS) -> int:
+    """How many consecutive selected frames a short gap may span (≥ 1 frame)."""
+    return max(1, int(round(seconds * fps / max(1, stride))))
+
+
+def fill_gaps(found: list[PoseFrame | None], max_hold: int) -> tuple[list[PoseFrame], list[str]]:
+    """Dense poses and a status per frame: gaps of ≤ ``max_hold`` frames ``held``, longer ones ``none``.
+
+    Every gap frame takes the nearest real pose in time (the earlier one on ties). Needs one real pose at least.
+    """
+    real = [i for i, p in enumerate(found) if p is not None]
+    if not real:
+        raise ValueError("no real pose to fill the gaps with")
+    status = [DETECTED if p is not None else NONE for p in found]
+    i = 0
+    while i < len(found):
+        if found[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < len(found) and found[j] is None:
+            j += 1
+        if j - i <= max_hold:
+            status[i:j] = [HELD] * (j - i)
+        i = j
+    real_arr = np.asarray(real)
+    poses = []
+    for k, pose in enumerate(found):
+        if pose is None:
+            pose = found[int(real_arr[np.abs(real_arr - k).argmin()])]
+        poses.append(pose.copy())
+    return poses, status
+
+
+def frame_ranges(indices: list[int], status: list[str], which: str = NONE) -> list[tuple[int, int]]:
+    """(first, last) source frame numbers of each run of ``which`` frames."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for k, state in enumerate(status + [None]):
+        if state == which and start is None:
+            start = k
+        elif state != which and start is not None:
+            runs.append((indices[start], indices[k - 1]))
+            start = None
+    return runs
+
+
+def gap_report(indices: list[int], status: list[str]) -> str | None:
+    """The long-gap warning ("no person in frames 0–29, 56–75 …"), or None when every gap was short."""
+    runs = frame_ranges(indices, status, NONE)
+    if not runs:
+        return None
+    text = ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in runs)
+    count = status.count(NONE)
+    return (f"no person in frames {text} ({count} of {len(status)} frames); the nearest pose is held there: "
+            f"trim the clip to the person's shots or continue")
