@@ -206,33 +206,38 @@ def _personless_scenes(size: int) -> list[np.ndarray]:
 
 def write_montage_video(
     path: str | Path, size: int = 192, fps: float = 8.0, scene: int = 8, gap: int = 10,
-) -> tuple[Path, list[str | None]]:
+) -> tuple[Path, list[str | None], list[np.ndarray | None]]:
     """A street-montage-like clip: person shots, hard scene cuts, and stretches without anyone.
 
     Shots in order: astronaut (moving), nobody (flat colour), nobody (blurred coffee cup, panning), the
     cameraman (moving), nobody (blurred rocket), a short 3-frame blank flash, the astronaut again.
-    Returns the path and, per frame, who is in view ("astronaut", "cameraman") or None.
+    Returns the path and, per frame, who is in view ("astronaut", "cameraman") or None, and the 2×3 matrix
+    from that person's 512 px photo to the frame (None without a person).
     """
     import cv2
 
     scenes = _personless_scenes(size)
     frames: list[np.ndarray] = []
     labels: list[str | None] = []
+    matrices: list[np.ndarray | None] = []
 
     def person(photo: np.ndarray, name: str, count: int, phase: float) -> None:
         base = _resize(photo, size, size)
+        to_base = np.array([[size / photo.shape[1], 0, 0], [0, size / photo.shape[0], 0], [0, 0, 1.0]])
         for i in range(count):
             t = phase + i / max(1, count)
             m = similarity(6.0 * math.sin(2 * math.pi * t), 0.9 + 0.05 * math.cos(2 * math.pi * t),
                            0.06 * size * math.sin(2 * math.pi * t), 0.0, (size / 2, size / 2))
             frames.append(cv2.warpAffine(base, m, (size, size), borderMode=cv2.BORDER_REPLICATE))
             labels.append(name)
+            matrices.append(m @ to_base)
 
     def nobody(background: np.ndarray, count: int, pan: float) -> None:
         for i in range(count):
             m = np.array([[1.0, 0.0, pan * i], [0.0, 1.0, 0.0]])
             frames.append(cv2.warpAffine(background, m, (size, size), borderMode=cv2.BORDER_REFLECT))
             labels.append(None)
+            matrices.append(None)
 
     person(astronaut(), "astronaut", scene, 0.0)
     nobody(scenes[0], gap, 0.0)
@@ -243,4 +248,4 @@ def write_montage_video(
     nobody(scenes[1], 3, 0.0)
     person(astronaut(), "astronaut", scene, 0.1)
     nobody(scenes[4], gap, 1.5)
-    return write_video(path, frames, fps=fps), labels
+    return write_video(path, frames, fps=fps), labels, matrices

@@ -23,7 +23,17 @@ from studio.errors import InputError, StudioError
 from studio.media import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
-from studio.motion.presence import DETECTED, HELD, SceneCuts, fill_gaps, gap_report, hold_frames, is_real_person
+from studio.motion.head import has_face
+from studio.motion.presence import (
+    DETECTED,
+    HELD,
+    SceneCuts,
+    drop_flickers,
+    fill_gaps,
+    gap_report,
+    hold_frames,
+    is_real_person,
+)
 from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
 from studio.paths import cache_dir
@@ -178,6 +188,7 @@ def extract_poses(
     read: list[int] = []
     previous = None
     cuts = SceneCuts()
+    since_face = None  # frames since the followed person last showed a face in this shot
     try:
         report(Progress("extract", 0, total, f"finding poses with {backend}"))
         for index, frame in iter_frames(path, selection, info):
@@ -186,13 +197,15 @@ def extract_poses(
             if cuts(frame):
                 # A new shot: forget the tracked person so the model looks afresh instead of following a ghost.
                 getattr(model, "reset", lambda: None)()
-                previous = None
+                previous = since_face = None
             height, width = frame.shape[:2]
-            people = [c for c in model.detect(frame) if is_real_person(c, width, height)]
+            recent = since_face is not None and since_face <= 2
+            people = [c for c in model.detect(frame) if is_real_person(c, width, height, recent)]
             pose = select_person(people, previous)
             found.append(pose)
             read.append(index)
             previous = pose or previous
+            since_face = 0 if pose is not None and has_face(pose) else None if since_face is None else since_face + 1
             report(Progress("extract", len(found), total, f"frame {index}"))
     finally:
         model.close()
@@ -201,7 +214,8 @@ def extract_poses(
     if all(p is None for p in found):
         raise InputError(f"{path}: no person was found in any of the {len(read)} frames; choose a clip showing a person")
 
-    poses, status = fill_gaps(found, hold_frames(info.fps, selection.stride))
+    max_hold = hold_frames(info.fps, selection.stride)
+    poses, status = fill_gaps(drop_flickers(found, max_hold), max_hold)
     notes = []
     long_gaps = gap_report(read, status)
     if long_gaps:

@@ -10,8 +10,6 @@ as the fallback for frames without a face, and its ear scores are kept (an ear t
 
 from __future__ import annotations
 
-import numpy as np
-
 from studio.motion.types import VISIBLE, PoseFrame
 
 NOSE, R_EYE, L_EYE, R_EAR, L_EAR = 0, 14, 15, 16, 17

@@ -28,8 +28,12 @@ MIN_CONFIDENT = 4
 MIN_SPAN = 0.05
 
 
-def is_real_person(pose: PoseFrame | None, width: int, height: int) -> bool:
-    """Enough confident, plausibly placed and sized keypoints (see the module docstring)."""
+def is_real_person(pose: PoseFrame | None, width: int, height: int, face_recently: bool = False) -> bool:
+    """Enough confident, plausibly placed and sized keypoints (see the module docstring).
+
+    ``face_recently``: the person followed in the last frames of this shot had a face (the face model in video
+    mode loses a real face every other frame at times), so a missing face is no evidence of a phantom.
+    """
     if pose is None:
         return False
     body = pose.body
@@ -43,7 +47,7 @@ def is_real_person(pose: PoseFrame | None, width: int, height: int) -> bool:
     span = float(np.ptp(xy[inside], axis=0).max())
     if span < MIN_SPAN * min(width, height):
         return False
-    return not _faceless_frontal_head(pose)
+    return face_recently or not _faceless_frontal_head(pose)
 
 
 #: Nose and both eyes this confident means the body model claims a frontal face...
@@ -90,6 +94,25 @@ class SceneCuts:
 def hold_frames(fps: float, stride: int = 1, seconds: float = HOLD_SECONDS) -> int:
     """How many consecutive selected frames a short gap may span (≥ 1 frame)."""
     return max(1, int(round(seconds * fps / max(1, stride))))
+
+
+def drop_flickers(found: list[PoseFrame | None], max_hold: int) -> list[PoseFrame | None]:
+    """Single-frame detections with no other detection within ``max_hold`` frames either side, removed.
+
+    One frame of "person" inside a stretch of nobody is a phantom (nobody walks in and out within a frame);
+    a clip whose only detection is that frame keeps it.
+    """
+    real = [i for i, p in enumerate(found) if p is not None]
+    if len(real) < 2:
+        return list(found)
+    out = list(found)
+    for k, i in enumerate(real):
+        before = i - real[k - 1] if k > 0 else None
+        after = real[k + 1] - i if k + 1 < len(real) else None
+        gaps = [g for g in (before, after) if g is not None]
+        if all(g > max_hold + 1 for g in gaps):
+            out[i] = None
+    return out
 
 
 def fill_gaps(found: list[PoseFrame | None], max_hold: int) -> tuple[list[PoseFrame], list[str]]:
