@@ -249,3 +249,46 @@ def write_montage_video(
     person(astronaut(), "astronaut", scene, 0.1)
     nobody(scenes[4], gap, 1.5)
     return write_video(path, frames, fps=fps), labels, matrices
+
+
+#: The cameraman's mouth centre, mouth width and chin in his 512 px photo (mediapipe face mesh, measured once).
+CAMERAMAN_MOUTH = (241.6, 180.5)
+CAMERAMAN_MOUTH_WIDTH = 12.6
+CAMERAMAN_CHIN_Y = 194.0
+
+
+def mouth_openings(num_frames: int, amplitude: float) -> list[float]:
+    """How far the mouth is pulled open per frame (pixels of the clip): shut, open, shut, half-open, ..."""
+    return [amplitude * (0.5 - 0.5 * math.cos(2 * math.pi * 1.3 * i / max(1, num_frames - 1))) *
+            (1.0 if (i // 4) % 2 == 0 else 0.6) for i in range(num_frames)]
+
+
+def write_talking_video(
+    path: str | Path, num_frames: int = 10, size: int = 256, fps: float = 8.0, amplitude: float | None = None,
+) -> tuple[Path, list[float]]:
+    """A close-up of the cameraman whose mouth is warped open and shut frame by frame (a different face than
+    the astronaut's, talking). Returns the path and the known opening per frame (pixels of the clip).
+
+    The warp pushes everything below the lips down by the opening (fading out sideways and below the chin),
+    so the lower lip drops and the gap between the lips widens by exactly that much.
+    """
+    import cv2
+
+    crop = 128  # a 128 px square around the face, scaled up to ``size``
+    x0, y0 = int(CAMERAMAN_MOUTH[0] - crop / 2), int(CAMERAMAN_MOUTH[1] - 0.65 * crop)
+    base = _resize(cameraman()[y0 : y0 + crop, x0 : x0 + crop], size, size).astype(np.float32)
+    k = size / crop
+    mx, my = (CAMERAMAN_MOUTH[0] - x0) * k, (CAMERAMAN_MOUTH[1] - y0) * k
+    chin = (CAMERAMAN_CHIN_Y - y0) * k
+    amplitude = 0.4 * (chin - my) if amplitude is None else amplitude
+    openings = mouth_openings(num_frames, amplitude)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    sideways = np.exp(-0.5 * ((xx - mx) / (1.2 * CAMERAMAN_MOUTH_WIDTH * k)) ** 2)
+    below_chin = np.clip(1.0 - (yy - chin) / (0.6 * (chin - my)), 0.0, 1.0)
+    frames = []
+    for a in openings:
+        ramp = np.clip((yy - my) / max(a, 1e-3), 0.0, 1.0) * below_chin
+        shift = a * ramp * sideways
+        frames.append(np.clip(cv2.remap(base, xx, yy - shift, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+                              0, 255).astype(np.uint8))
+    return write_video(path, frames, fps=fps), openings

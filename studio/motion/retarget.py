@@ -110,9 +110,9 @@ def retarget_faces(poses: list[PoseFrame], reference: PoseFrame | None, mode: st
     reference_canonical = apply(invert(to_reference), reference.face[:, :2])
     for pose in with_face:
         frame_fit = similarity_fit(driver_mean, pose.face[:, :2])
-        if reference_size:
-            frame_fit[:, :2] *= reference_scale / _scale(frame_fit)
         expression = apply(invert(frame_fit), pose.face[:, :2]) - driver_mean
+        if reference_size:  # same head pose, the reference's face size (the expression is measured first)
+            frame_fit[:, :2] *= reference_scale / _scale(frame_fit)
         moved = apply(frame_fit, reference_canonical + expression)
         if pose.body[0, 2] > VISIBLE:
             # anchored on the body's nose (the nose tip is its face point 30 since extraction): the body keeps
@@ -122,3 +122,23 @@ def retarget_faces(poses: list[PoseFrame], reference: PoseFrame | None, mode: st
         pose.face[visible, :2] = moved[visible].astype(np.float32)
         head_from_face(pose)
     return []
+
+
+def mouth_opening(face: np.ndarray) -> float:
+    """The inner lips' gap (points 62–66) over the distance between the eye centres: scale-free."""
+    eyes = float(np.linalg.norm(face[36:42, :2].mean(0) - face[42:48, :2].mean(0)))
+    return float(np.linalg.norm(face[66, :2] - face[62, :2])) / max(eyes, 1e-6)
+
+
+def retargeting_scores(aligned: list[PoseFrame], driving: list[PoseFrame], reference: PoseFrame) -> dict[str, float]:
+    """How well the aligned faces carry the photo's shape and the driver's expression (bench and tests).
+
+    ``procrustes``: median shape distance of the aligned faces to the photo's face; ``mouth_correlation``:
+    correlation of the aligned mouth openings with the driver's, over the frames that have a face.
+    """
+    pairs = [(a, d) for a, d in zip(aligned, driving, strict=True) if has_face(a) and has_face(d)]
+    distances = [procrustes_distance(a.face[:, :2], reference.face[:, :2]) for a, _ in pairs]
+    ours = [mouth_opening(a.face) for a, _ in pairs]
+    theirs = [mouth_opening(d.face) for _, d in pairs]
+    return {"procrustes": float(np.median(distances)) if distances else float("nan"),
+            "mouth_correlation": float(np.corrcoef(ours, theirs)[0, 1]) if len(pairs) > 2 else float("nan")}
