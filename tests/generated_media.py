@@ -292,3 +292,76 @@ def write_talking_video(
         frames.append(np.clip(cv2.remap(base, xx, yy - shift, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
                               0, 255).astype(np.uint8))
     return write_video(path, frames, fps=fps), openings
+
+
+# ----------------------------------------------------------------------------------------------- a keyframed dance
+#: Keyframes of the sample dance, one row per beat (cyclic): right/left upper arm angle from hanging straight
+#: down (degrees, 90 = out to the side, 180 = straight up), right/left elbow bend (degrees), head roll
+#: (degrees, + = towards the person's left shoulder), body sway (fraction of the width), mouth opening (0–1).
+DANCE_KEYS = np.array([
+    #  r_arm  l_arm  r_bend l_bend  roll   sway   mouth
+    [20.0, 20.0, 10.0, 10.0, 0.0, 0.00, 0.0],
+    [95.0, 40.0, 35.0, 20.0, 9.0, 0.03, 0.6],
+    [150.0, 70.0, 25.0, 70.0, -5.0, 0.05, 0.0],
+    [100.0, 145.0, 70.0, 30.0, -10.0, 0.00, 1.0],
+    [40.0, 160.0, 15.0, 15.0, 6.0, -0.05, 0.2],
+    [70.0, 95.0, 90.0, 85.0, 10.0, -0.03, 0.8],
+    [165.0, 165.0, 20.0, 20.0, 0.0, 0.00, 0.0],
+    [60.0, 100.0, 40.0, 60.0, -8.0, 0.03, 0.5],
+])
+
+
+def _catmull_rom(keys: np.ndarray, t: float) -> np.ndarray:
+    """Cyclic Catmull-Rom spline through the rows of ``keys`` at position ``t`` (in keyframes)."""
+    n = len(keys)
+    i = int(math.floor(t)) % n
+    u = t - math.floor(t)
+    p0, p1, p2, p3 = keys[(i - 1) % n], keys[i], keys[(i + 1) % n], keys[(i + 2) % n]
+    return 0.5 * (2 * p1 + (-p0 + p2) * u + (2 * p0 - 5 * p1 + 4 * p2 - p3) * u**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * u**3)
+
+
+def dance_poses(num_frames: int = 32, width: int = 320, height: int = 320):
+    """A smooth dance of the head and arms on the astronaut's own skeleton and face (OpenPose-18 + face-68).
+
+    Her pose in the photo (bundled, detected once) gives the proportions and the face shape; the arms swing
+    by the keyframed angles with her arm lengths, the head rolls about the neck and the mouth opens and
+    shuts, all splined through ``DANCE_KEYS``. Points are in ``width``×``height`` pixels; every drawn point
+    has score 1 (nothing is guessed).
+    """
+    from studio.motion import detect_pose
+    from studio.motion.head import head_from_face
+    from studio.motion.types import PoseFrame
+
+    photo = astronaut()
+    base = detect_pose(photo)
+    # her half-length portrait shrunk so that arms raised or spread stay inside the frame, neck at 45 % height
+    size = 0.5 * min(width, height) / photo.shape[1]
+    place = np.array([0.5 * width, 0.45 * height]) - base.body[1, :2] * size
+    body = base.body[:, :2] * size + place
+    face = base.face[:, :2] * size + place
+    neck = body[1].copy()
+    upper = float(np.linalg.norm(body[3] - body[2]))  # her right upper arm (the left one is hidden)
+    lower = 0.85 * upper
+    poses = []
+    for frame in range(num_frames):
+        r_arm, l_arm, r_bend, l_bend, roll, sway, mouth = _catmull_rom(DANCE_KEYS, frame * len(DANCE_KEYS) / num_frames)
+        shift = np.array([sway * width, -abs(sway) * 0.5 * height])
+        pose = PoseFrame()
+        pose.body[1, :2] = neck + shift
+        for shoulder, elbow, wrist, arm, bend, side in ((2, 3, 4, r_arm, r_bend, -1.0), (5, 6, 7, l_arm, l_bend, 1.0)):
+            s = body[shoulder] + shift
+            a, b = math.radians(arm), math.radians(arm + bend)
+            e = s + upper * np.array([side * math.sin(a), math.cos(a)])
+            w = e + lower * np.array([side * math.sin(b), math.cos(b)])
+            pose.body[[shoulder, elbow, wrist], :2] = [s, e, w]
+        # the face rolls about the neck; the lower lip and chin drop with the mouth opening
+        f = face.copy()
+        drop = mouth * 0.35 * float(np.linalg.norm(f[66] - f[57]) + 0.04 * height)
+        f[[5, 6, 7, 8, 9, 10, 11, 55, 56, 57, 58, 59, 65, 66, 67]] += [0.0, drop]
+        angle = math.radians(roll)
+        rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+        pose.face[:, :2] = (f - neck) @ rotation.T + neck + shift
+        pose.face[:, 2] = 1.0
+        pose.body[[1, 2, 3, 4, 5, 6, 7, 0, 14, 15, 16, 17], 2] = 1.0
+        poses.append(head_from_face(pose))
+    return poses

@@ -81,6 +81,16 @@ def create_backend(name: str = DEFAULT_BACKEND, *, video: bool = True, model_dir
     raise InputError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 
+def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | None):
+    """The pose backend for a clip: a rendered skeleton clip (DWPose/OpenPose colours on black) is read back
+    instead of being searched for people (the person detector finds nobody in it)."""
+    from studio.motion.skeleton_video import SkeletonBackend, looks_like_skeleton
+
+    if looks_like_skeleton(first_frame):
+        return SkeletonBackend()
+    return create_backend(backend, video=True, model_dir=model_dir)
+
+
 def detect_pose(image_rgb: np.ndarray, backend: str = DEFAULT_BACKEND, model_dir: str | Path | None = None) -> PoseFrame | None:
     """The main person's pose in one image (pixels of that image), or None when nobody is found."""
     model = create_backend(backend, video=False, model_dir=model_dir)
@@ -183,7 +193,7 @@ def extract_poses(
 
     indices = selected_indices(info, selection)
     total = len(indices)
-    model = create_backend(backend, video=True, model_dir=model_dir)
+    model = None
     found: list[PoseFrame | None] = []
     read: list[int] = []
     previous = None
@@ -198,8 +208,13 @@ def extract_poses(
                 # A new shot: forget the tracked person so the model looks afresh instead of following a ghost.
                 getattr(model, "reset", lambda: None)()
                 previous = since_face = None
+            if model is None:
+                model = _backend_for(frame, backend, model_dir)
+                if getattr(model, "name", backend) != backend:
+                    report(Progress("extract", 0, total, "a rendered skeleton clip: reading its poses back"))
             height, width = frame.shape[:2]
-            recent = since_face is not None and since_face <= 2
+            # the face model losing a face it just had, or a backend without faces, is no sign of a phantom
+            recent = (since_face is not None and since_face <= 2) or not getattr(model, "reports_faces", True)
             people = [c for c in model.detect(frame) if is_real_person(c, width, height, recent)]
             pose = select_person(people, previous)
             found.append(pose)
@@ -208,7 +223,8 @@ def extract_poses(
             since_face = 0 if pose is not None and has_face(pose) else None if since_face is None else since_face + 1
             report(Progress("extract", len(found), total, f"frame {index}"))
     finally:
-        model.close()
+        if model is not None:
+            model.close()
     if not read:
         raise InputError(f"{path}: no frames could be read")
     if all(p is None for p in found):
@@ -227,7 +243,7 @@ def extract_poses(
         warnings.warn(f"{path}: {note}", stacklevel=2)
     held = [s != DETECTED for s in status]
     # Round like the cache file does, so a fresh extraction and a cached one return identical keypoints.
-    clip = MotionClip.from_json(MotionClip(info, backend, read, poses, notes, held, status).to_json())
+    clip = MotionClip.from_json(MotionClip(info, getattr(model, "name", backend), read, poses, notes, held, status).to_json())
     if cache_file is not None:
         _write_json_atomic(cache_file, clip.to_json())
     return clip

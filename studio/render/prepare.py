@@ -154,6 +154,7 @@ def _load_motion(request, reference, report, cancel, warnings):
     W, H = request.width, request.height
     selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
                                max_frames=request.max_frames)
+    as_drawn = False  # a rendered skeleton clip with alignment "none": its own frames are the pose images
     if kind == "motion_json":
         poses, reference_pose, fps, audio, notes = _from_motion_json(path, reference, options, request, selection)
         warnings.extend(notes)
@@ -169,6 +170,7 @@ def _load_motion(request, reference, report, cancel, warnings):
                                   selection=selection, report=report, cancel=cancel, model_dir=model_dir)
         warnings.extend(prepared.warnings)
         poses, reference_pose = list(prepared.poses), prepared.reference_pose
+        as_drawn = prepared.clip.backend == "skeleton" and options.mode == "none"
         info, indices = prepared.clip.info, prepared.clip.indices  # the extraction's probe; no second decode
         fps = info.fps / request.stride if info.kind == "video" else info.fps
         audio = None
@@ -176,7 +178,11 @@ def _load_motion(request, reference, report, cancel, warnings):
             audio = AudioSource(str(path), indices[0] / info.fps, len(indices) * request.stride / info.fps)
     cancel.raise_if_cancelled()
     images = []
-    for i, pose in enumerate(poses):
+    if as_drawn:
+        from studio.media import fit_to_size, iter_frames
+
+        images = [fit_to_size(frame, W, H, mode=request.fit)[0] for _index, frame in iter_frames(path, selection)]
+    for i, pose in enumerate([] if as_drawn else poses):
         if i % 8 == 0:
             cancel.raise_if_cancelled()
         images.append(draw_pose(pose, W, H))
