@@ -1,15 +1,18 @@
 """Regenerate the first-run sample media in ``assets/`` from public-domain sources.
 
-The sample photo and the sample motion both come from scikit-image's bundled ``astronaut`` image
-(Eileen Collins, NASA portrait: public domain). The motion clip moves, scales and tilts the photo along a
-smooth path, so the pose extractor finds a person whose skeleton visibly moves.
+The sample photo comes from scikit-image's bundled ``astronaut`` image (Eileen Collins, NASA portrait: public
+domain). The sample motion is a dance of the head and arms made by the project: keyframed joint angles on
+the astronaut's own skeleton and face, splined smooth (``tests/generated_media.dance_poses``). It ships twice:
+as ``sample_motion.mp4``, the skeleton drawn in the DWPose style (a pose video, read back by the studio), and
+as ``sample_dance/motion.json``, the keypoints themselves (an extract-motion folder, with the face-68 points).
 
     .venv/bin/python scripts/make_assets.py
 """
 
 from __future__ import annotations
 
-import math
+import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -21,9 +24,12 @@ from skimage import data
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PHOTO = ASSETS / "sample_photo.jpg"
 MOTION = ASSETS / "sample_motion.mp4"
-FRAMES = 48
-FPS = 12
+DANCE = ASSETS / "sample_dance" / "motion.json"
+FRAMES = 32
+FPS = 8
 SIZE = 320
+
+sys.path.insert(0, str(ASSETS.parent))
 
 
 def make_photo(image: np.ndarray) -> None:
@@ -31,32 +37,38 @@ def make_photo(image: np.ndarray) -> None:
     cv2.imwrite(str(PHOTO), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
 
 
-def make_motion(image: np.ndarray) -> None:
-    base = cv2.resize(image, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+def make_motion() -> None:
+    from studio.media import probe_video
+    from studio.motion import draw_pose
+    from studio.motion.extract import MotionClip, PreparedMotion
+    from studio.motion.motion_file import motion_json
+    from tests.generated_media import dance_poses
+
+    poses = dance_poses(FRAMES, SIZE, SIZE)
     writer = imageio.get_writer(
         str(MOTION), fps=FPS, codec="libx264", quality=None,
-        pixelformat="yuv420p", output_params=["-crf", "30", "-preset", "slow"], macro_block_size=16,
+        pixelformat="yuv420p", output_params=["-crf", "18", "-preset", "slow"], macro_block_size=16,
     )
     try:
-        for i in range(FRAMES):
-            phase = 2 * math.pi * i / FRAMES
-            angle = 8.0 * math.sin(phase)
-            scale = 0.85 + 0.08 * math.sin(2 * phase)
-            matrix = cv2.getRotationMatrix2D((SIZE / 2, SIZE * 0.6), angle, scale)
-            matrix[0, 2] += 28.0 * math.sin(phase)
-            matrix[1, 2] += 10.0 * math.cos(phase)
-            frame = cv2.warpAffine(base, matrix, (SIZE, SIZE), borderMode=cv2.BORDER_REFLECT)
-            writer.append_data(frame)
+        for pose in poses:
+            writer.append_data(draw_pose(pose, SIZE, SIZE))
     finally:
         writer.close()
+    info = probe_video(MOTION)
+    clip = MotionClip(info, "keyframes", list(range(FRAMES)), poses, [], [False] * FRAMES)
+    prepared = PreparedMotion(clip, None, poses, [None] * FRAMES, SIZE, SIZE, None)
+    data = motion_json(prepared)
+    data["source"]["path"] = MOTION.name  # relative: the folder travels with the repository
+    DANCE.parent.mkdir(exist_ok=True)
+    DANCE.write_text(json.dumps(data, separators=(",", ":")))
 
 
 def main() -> None:
     ASSETS.mkdir(exist_ok=True)
     image = data.astronaut()
     make_photo(image)
-    make_motion(image)
-    for path in (PHOTO, MOTION):
+    make_motion()
+    for path in (PHOTO, MOTION, DANCE):
         print(f"{path.relative_to(ASSETS.parent)}: {path.stat().st_size / 1024:.0f} KiB")
 
 

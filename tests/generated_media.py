@@ -348,6 +348,10 @@ def dance_poses(num_frames: int = 32, width: int = 320, height: int = 320):
         shift = np.array([sway * width, -abs(sway) * 0.5 * height])
         pose = PoseFrame()
         pose.body[1, :2] = neck + shift
+        # hips (the photo ends above them): under the shoulders, a torso of 1.5 shoulder widths, swaying half as much
+        shoulders = float(np.linalg.norm(body[5] - body[2]))
+        for hip, side in ((8, -1.0), (11, 1.0)):
+            pose.body[hip] = (neck[0] + 0.5 * shift[0] + side * 0.35 * shoulders, neck[1] + 1.5 * shoulders, 1.0)
         for shoulder, elbow, wrist, arm, bend, side in ((2, 3, 4, r_arm, r_bend, -1.0), (5, 6, 7, l_arm, l_bend, 1.0)):
             s = body[shoulder] + shift
             a, b = math.radians(arm), math.radians(arm + bend)

@@ -69,6 +69,8 @@ def _limb_blobs(frame_rgb: np.ndarray) -> dict[int, np.ndarray]:
         if stats[largest, cv2.CC_STAT_AREA] < min_pixels:
             continue
         ys, xs = np.nonzero((labels == largest) & (mask > 0))
+        if len(xs) < min_pixels:  # the dilated blob was large, its own pixels are not
+            continue
         blobs[limb] = np.stack([xs + 0.5, ys + 0.5], axis=1).astype(np.float64)  # pixel centres, corner convention
     return blobs
 
