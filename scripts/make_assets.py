@@ -25,8 +25,8 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PHOTO = ASSETS / "sample_photo.jpg"
 MOTION = ASSETS / "sample_motion.mp4"
 DANCE = ASSETS / "sample_dance" / "motion.json"
-FRAMES = 32
-FPS = 8
+FRAMES = 48
+FPS = 12
 SIZE = 320
 
 sys.path.insert(0, str(ASSETS.parent))

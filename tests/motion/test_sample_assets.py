@@ -16,7 +16,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 def test_the_sample_dance_is_small_smooth_and_moves_head_and_arms():
     files = [ASSETS / "sample_motion.mp4", ASSETS / "sample_dance" / "motion.json"]
-    assert sum(f.stat().st_size for f in files) < 300_000
+    assert sum(f.stat().st_size for f in files) < 400_000  # "a few hundred KB at most"
     motion = read_motion_json(files[1])
     assert len(motion.poses) >= 24 and motion.status == ["detected"] * len(motion.poses)
     assert all(has_face(p) for p in motion.source_poses)
