@@ -31,6 +31,9 @@ def register(subparsers) -> None:
                         help="how the reference is fitted to WIDTH×HEIGHT (default crop)")
     parser.add_argument("--align", choices=("global", "bones", "none"), default="bones",
                         help="skeleton alignment to the photo")
+    parser.add_argument("--face", choices=("retargeted", "driver", "none"), default="retargeted",
+                        help="face points: the photo's face shape with the driver's expression (default), the "
+                             "driver's own, or none")
     parser.add_argument("--no-smooth", action="store_true", help="turn off the One-Euro keypoint smoothing")
     parser.add_argument("--start", type=float, default=0.0, help="trim start, seconds")
     parser.add_argument("--end", type=float, help="trim end, seconds")
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if (width, height) != (reference.shape[1], reference.shape[0]):
         reference, _ = fit_to_size(reference, width, height, args.fit)
     selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
-    options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth)
+    options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth, face=args.face)
     bars = ProgressBars(not args.quiet)
     try:
         prepared = prepare_motion(
