@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from studio.progress import Progress
 from ui import core
 from ui.frame_view import FrameView
+from ui.gap_strip import GapStrip
 from ui.player_bar import PlayerBar
 from ui.workers import Task, TaskRunner
 
@@ -61,6 +62,8 @@ class MotionPanel(QWidget):
         self.open_button.clicked.connect(self.choose)
         self.player = PlayerBar()
         self.player.frame_changed.connect(self.show_frame)
+        self.gaps = GapStrip()
+        self.gaps.hide()
         self.info_label = QLabel("No video loaded.")
         self.info_label.setWordWrap(True)
 
@@ -110,6 +113,7 @@ class MotionPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.player)
+        layout.addWidget(self.gaps)
         layout.addWidget(self.info_label)
         layout.addLayout(trim)
         layout.addLayout(actions)
@@ -249,6 +253,8 @@ class MotionPanel(QWidget):
     def set_motion(self, motion: core.Motion | None) -> None:
         self.motion = motion
         self._pose_by_index = {} if motion is None else dict(zip(motion.indices, motion.poses, strict=True))
+        notes = [] if motion is None else [w for w in motion.warnings if "no person" in w]
+        self.gaps.set_status(getattr(motion, "status", None), notes[0] if notes else "")
         self.show_frame(self.current_frame())
 
     def _extract_failed(self, message: str) -> None:

@@ -13,12 +13,7 @@ from studio.errors import InputError
 from studio.media import fit_to_size
 from studio.motion import AlignmentOptions, align_motion, extract_poses
 from studio.motion.head import has_face
-from studio.motion.retarget import (
-    mouth_opening,
-    procrustes_distance,
-    retargeting_scores,
-    similarity_fit,
-)
+from studio.motion.retarget import mouth_opening, procrustes_distance, retargeting_scores, similarity_fit
 from tests.generated_media import astronaut, similarity, write_talking_video
 
 SIZE = 256

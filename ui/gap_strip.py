@@ -1,0 +1,39 @@
+"""A thin strip under the motion player: which frames show the person (issue 12).
+
+One cell per extracted frame: detected (clear), held (a short gap filled with the nearest pose: amber) or none
+(a long stretch without anyone: red), so the gaps the extraction reported can be found and trimmed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QWidget
+
+COLOURS = {"held": QColor("#d29922"), "none": QColor("#f85149")}
+
+
+class GapStrip(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedHeight(5)
+        self.status: list[str] = []
+        self.setToolTip("Frames without a person: amber = held (short gap), red = none (trim or continue)")
+
+    def set_status(self, status: list[str] | None, note: str = "") -> None:
+        self.status = list(status or [])
+        self.setVisible(any(s != "detected" for s in self.status))
+        if note:
+            self.setToolTip(note)
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt's name
+        if not self.status:
+            return
+        painter = QPainter(self)
+        cell = self.width() / len(self.status)
+        for i, state in enumerate(self.status):
+            colour = COLOURS.get(state)
+            if colour is not None:
+                painter.fillRect(QRectF(i * cell, 0, max(cell, 1.0), self.height()), colour)
+        painter.end()
