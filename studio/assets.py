@@ -15,6 +15,8 @@ from studio.errors import StudioError
 
 SAMPLE_PHOTO = "sample_photo.jpg"
 SAMPLE_MOTION = "sample_motion.mp4"
+#: The same dance as a motion folder (keypoints with face-68 points): ``asset_path(SAMPLE_DANCE).parent``.
+SAMPLE_DANCE = "sample_dance/motion.json"
 THEME = "theme.qss"
 ICON = "icons/app.svg"
 

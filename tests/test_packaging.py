@@ -64,7 +64,8 @@ def test_wheel_carries_assets_licences_and_entry_points(installed):
     import zipfile
 
     names = zipfile.ZipFile(installed["wheel"]).namelist()
-    for asset in ("assets/sample_photo.jpg", "assets/sample_motion.mp4", "assets/theme.qss", "assets/icons/app.svg"):
+    for asset in ("assets/sample_photo.jpg", "assets/sample_motion.mp4", "assets/sample_dance/motion.json",
+                  "assets/theme.qss", "assets/icons/app.svg"):
         assert asset in names
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert any(n.endswith("licenses/MODEL_LICENSES.md") for n in names)
