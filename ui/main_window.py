@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QWidget,
@@ -601,5 +600,9 @@ class MainWindow(QMainWindow):
         self.motion_panel.player.stop()
         self.result_panel.player.stop()
         if not self.runner.shutdown():
-            QMessageBox.warning(self, "Closing", "A background task did not stop in time.")
+            # A task is still inside one call that cannot be interrupted (an import, a model load). A modal box
+            # here would block a headless close forever and no thread may outlive the window, so say so in the
+            # log and keep waiting: the task was cancelled and stops after that call.
+            logger.warning("closing: waiting for a background task to finish its current step")
+            self.runner.shutdown(timeout_ms=None)
         self.log_panel.detach()

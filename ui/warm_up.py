@@ -27,16 +27,24 @@ WARM_UP_LIBRARIES = (
 )
 
 
-def warm_up(_report=None, _preview=None, _cancel=None) -> bool:
-    """A ui.workers task function: import everything a render will need."""
+def warm_up(_report=None, _preview=None, cancel=None) -> bool:
+    """A ui.workers task function: import everything a render will need.
+
+    One import cannot be interrupted, but closing the window cancels the task, and the loop stops before the
+    next library, so a window closed during start-up waits for at most one import, not all of them.
+    """
     # Under the lock a render started meanwhile waits for these imports instead of racing them.
     with HEAVY_IMPORT_LOCK:
         for library in WARM_UP_LIBRARIES:
+            if cancel is not None and cancel.cancelled:
+                return False
             try:
                 importlib.import_module(library)
             except ImportError:
                 pass
     for engine in ("warp", "diffusion"):
+        if cancel is not None and cancel.cancelled:
+            return False
         try:
             engine_class(engine)
         except Exception as exc:  # noqa: BLE001 - a missing engine is reported when it is used

@@ -118,10 +118,11 @@ class TaskRunner(QObject):
         for task in self._tasks:
             task.cancel()
 
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Cancel every task and wait for its thread; True when all stopped in time."""
+    def shutdown(self, timeout_ms: int | None = 30000) -> bool:
+        """Cancel every task and wait for its thread (``None``: for as long as it takes); True when all
+        stopped in time."""
         self.cancel_all()
         ok = True
         for task in list(self._tasks):
-            ok = task.wait(timeout_ms) and ok
+            ok = (task.wait() if timeout_ms is None else task.wait(timeout_ms)) and ok
         return ok
