@@ -138,8 +138,14 @@ def test_chunked_gradient_equals_whole_graph_backward(hjb_parts):
     decoded = torch.cat([decode(z[c.start : c.stop]) for c in decode_chunks(6, 4)])
     whole = face_loss(embedder(crop_faces(decoded_to_extractor_range(decoded), boxes)), e_ref)
     whole.backward()
-    assert abs(whole.item() - loss) <= 1e-6
-    torch.testing.assert_close(grad, z.grad, rtol=1e-5, atol=1e-9)
+    # The chunked backward and the whole graph add the same terms in different orders (one VAE decode per
+    # chunk, gradients summed per chunk), so float32 rounding differs. A sum's rounding error scales with the
+    # largest terms that meet in it (eps 1.2e-7 × a few hundred additions), not with the result: an element
+    # near zero can be 1e-9 apart while being a millionth of the largest gradient. Hence tolerances relative
+    # to the largest magnitude; a real chunking bug (a dropped or doubled chunk) is off by O(1) of that.
+    assert abs(whole.item() - loss) <= 1e-5 * max(abs(loss), 1e-3)
+    largest = float(z.grad.abs().max())
+    torch.testing.assert_close(grad, z.grad, rtol=1e-5, atol=1e-5 * largest)
 
 
 def test_refined_steps_reproduce_the_fixture_given_the_same_inputs(hjb_parts):

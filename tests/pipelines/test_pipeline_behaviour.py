@@ -170,7 +170,10 @@ def test_posenet_once_equals_per_tile(small_pipe, inputs):
     with torch.no_grad():
         whole = small_pipe.pose_net(pixels)
         for tile in temporal_tiles(5, 4, 2):
-            torch.testing.assert_close(small_pipe.pose_net(pixels[tile]), whole[tile], rtol=0, atol=0)
+            # a batch of another size may be split into other convolution blocks (thread partition, oneDNN's
+            # per-shape algorithm), which changes float32 rounding only: tolerance relative to the largest value
+            torch.testing.assert_close(small_pipe.pose_net(pixels[tile]), whole[tile], rtol=0,
+                                       atol=1e-6 * float(whole.abs().max()))
 
 
 def test_uncond_pass_gets_no_pose_and_no_face(small_pipe, inputs):
