@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import pkgutil
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -83,6 +85,18 @@ def _subcommand_parsers(parser: argparse.ArgumentParser) -> list[argparse.Argume
     return found
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, systemd, ``docker stop``): unwinds like Ctrl-C, so partial files are removed."""
+
+
+_TERMINATED = []
+
+
+def _on_sigterm(signum, frame) -> None:
+    _TERMINATED.append(signum)
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     from studio.logs import setup_logging
 
@@ -97,23 +111,40 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose, args.log_level)
     log.info("StableAnimator Studio %s (Python %s on %s): %s %s", __version__, sys.version.split()[0],
              sys.platform, parser.prog, " ".join(sys.argv[1:] if argv is None else argv))
+    _TERMINATED.clear()
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (a test calling main()): keep the default
+        previous = None
     try:
         return int(func(args) or 0)
     except StudioError as error:
+        if _TERMINATED:  # e.g. ffmpeg got the signal first and the export failed on a broken pipe
+            print("interrupted", file=sys.stderr)
+            return 128 + signal.SIGTERM
         # Errors a person can act on: print the message, never a traceback.
         log.info("failed: %s", error)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGTERM if _TERMINATED else 130
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            print(f"error: the disk is full ({error.filename or 'writing'}); free some space", file=sys.stderr)
+            return 1
+        log.info("internal error", exc_info=True)
+        raise
     except Exception:
         # The traceback goes into the log file a user can send (at INFO: Python prints it on the terminal).
         log.info("internal error", exc_info=True)
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def entry() -> int:

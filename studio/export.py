@@ -4,6 +4,12 @@ Nothing is buffered in Python: each frame is written to ffmpeg's stdin as it arr
 grow with clip length. Every output is written under a temporary name in the destination folder and
 renamed only when complete; on any error or cancel the temporaries are removed, so no half file ever
 poses as finished. ``cleanup_partials`` removes leftovers of a crashed process (the queue calls it on resume).
+
+Nothing the studio did not make is ever deleted or replaced: temporary names are unique per render and
+created exclusively (``tempfile.mkstemp``/``mkdtemp``: ``O_CREAT|O_EXCL``, never through a symlink), a render
+removes only its own temporaries, an existing output is replaced only when asked (``overwrite``) and only
+when it is a file (a folder at an output name is never removed, except a frames folder the studio wrote),
+and an output that is one of the render's inputs is refused (``check_outputs``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,26 +58,105 @@ def sidecar_path(out: str | Path) -> Path:
     return Path(out).with_suffix(".json")
 
 
-def partial_path(out: Path, suffix: str | None = None) -> Path:
-    """The temporary name of ``out`` while it is being written (same folder, hidden, recognisable)."""
-    return out.parent / f".{out.stem}{PARTIAL_TAG}{suffix if suffix is not None else out.suffix}"
+def _partial_prefix(out: Path) -> str:
+    # the full stem then the tag then a dot: ``take``'s temporaries never match ``take_2``'s
+    return f".{out.stem}{PARTIAL_TAG}."
+
+
+def create_partial(out: Path, folder: bool = False) -> Path:
+    """A new, unique temporary name for ``out`` (same folder, hidden, recognisable), created exclusively:
+    ``O_CREAT|O_EXCL`` fails on anything already there, a planted symlink included, so nothing is followed."""
+    if folder:
+        return Path(tempfile.mkdtemp(prefix=_partial_prefix(out), dir=out.parent))
+    handle, name = tempfile.mkstemp(prefix=_partial_prefix(out), suffix=out.suffix, dir=out.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def output_paths(out: str | Path, options: ExportOptions | None = None) -> dict[str, Path]:
+    """Every file or folder a render into ``out`` writes: the mp4, its sidecar and the chosen extras."""
+    out = Path(out)
+    paths = {"mp4": out, "sidecar": sidecar_path(out)}
+    if options is None or options.side_by_side:
+        paths["side_by_side"] = out.with_name(out.stem + "_side_by_side.mp4")
+    if options is None or options.gif:
+        paths["gif"] = out.with_suffix(".gif")
+    if options is None or options.png_sequence:
+        paths["png_sequence"] = out.with_name(out.stem + "_frames")
+    return paths
 
 
 def cleanup_partials(out: str | Path) -> list[Path]:
-    """Remove every temporary file/folder left by an interrupted export of ``out``; returns what was removed."""
+    """Remove every temporary file/folder left by an interrupted export of ``out``; returns what was removed.
+
+    Only for leftovers of a dead process (the queue's recovery): a live render removes its own temporaries."""
     out = Path(out)
     removed: list[Path] = []
     if not out.parent.is_dir():
         return removed
-    prefix = f".{out.stem}"
+    prefix = _partial_prefix(out)
     for item in out.parent.iterdir():
-        if item.name.startswith(prefix) and PARTIAL_TAG in item.name:
-            if item.is_dir():
+        if item.name.startswith(prefix):
+            if item.is_dir() and not item.is_symlink():
                 shutil.rmtree(item, ignore_errors=True)
             else:
                 item.unlink(missing_ok=True)
             removed.append(item)
     return removed
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _is_studio_sidecar(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "request" in data and "output" in data
+
+
+def _is_studio_frames(path: Path) -> bool:
+    """A folder holding nothing but the ``frame_N.png`` files an export writes."""
+    try:
+        return all(item.is_file() and not item.is_symlink() and re.fullmatch(r"frame_\d+\.png", item.name)
+                   for item in path.iterdir())
+    except OSError:
+        return False
+
+
+def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs: tuple = (),
+                  overwrite: bool = False) -> None:
+    """Refuse an output that is one of the render's ``inputs``, that exists without ``overwrite``, or that
+    the studio did not make (a folder, a device, someone's JSON at the sidecar's name)."""
+    # a PNG-sequence output is a folder of frames, like the --png extra
+    folders = {"png_sequence"} | ({"mp4"} if options and export_format(options.format).muxer == "image2" else set())
+    for kind, path in output_paths(out, options).items():
+        for source in inputs:
+            if source and _same_file(path, Path(source)):
+                raise ExportError(f"the output {path} is also an input of this render ({source}); "
+                                  "choose another output name")
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if kind in folders and path.is_dir() and not path.is_symlink():
+            if not _is_studio_frames(path):
+                raise ExportError(f"{path} is a folder holding files the studio did not write; it is never "
+                                  "replaced. Move it away or choose another output name")
+        elif path.is_dir() or not (path.is_file() or path.is_symlink()):
+            raise ExportError(f"{path} exists and is not a file; it is never replaced. Move it away or choose "
+                              "another output name")
+        elif kind == "sidecar" and not path.is_symlink() and not _is_studio_sidecar(path):
+            raise ExportError(f"{path} exists and is not a studio sidecar; it is never replaced. Move it away "
+                              "or choose another output name")
+        if not overwrite:
+            raise ExportError(f"{path} already exists; pass --overwrite to replace it, or choose another "
+                              "output name")
 
 
 def _free_bytes(folder: Path) -> int:
@@ -86,13 +172,12 @@ def check_writable(out: Path, min_free_bytes: int = 1 << 20) -> None:
         raise ExportError(f"cannot create the output folder {folder}: {error.strerror or error}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportError(f"the output folder {folder} is not writable; choose another folder or fix its permissions")
-    probe = partial_path(out, ".probe")
     try:
-        probe.write_bytes(b"")
+        create_partial(out).unlink()  # exclusive and unique: a planted symlink is never followed
     except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise ExportError(f"the disk holding {folder} is full; free some space or pick another folder") from None
         raise ExportError(f"cannot write into the output folder {folder}: {error.strerror or error}") from None
-    finally:
-        probe.unlink(missing_ok=True)
     if _free_bytes(folder) < min_free_bytes:
         raise ExportError(
             f"the disk holding {folder} is full ({_free_bytes(folder)} bytes free); free some space or pick another folder"
@@ -107,21 +192,22 @@ class _FfmpegPipe:
     """One ffmpeg process fed raw RGB frames on stdin."""
 
     def __init__(self, width: int, height: int, fps: float, output_args: list[str], target: Path,
-                 extra_inputs: list[str] | None = None):
+                 extra_inputs: list[str] | None = None, final: Path | None = None):
         self.width, self.height, self.target = width, height, target
+        self.final = final or target
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "pipe:0",
             *(extra_inputs or []), *output_args, str(target),
         ]
         log.info("ffmpeg: %s", shlex.join(cmd))
-        self._stderr_path = target.parent / (target.name + ".log")
-        self._stderr = open(self._stderr_path, "wb")  # a file, not a pipe: a chatty ffmpeg can never block us
+        # A file, not a pipe: a chatty ffmpeg can never block us. Anonymous and in the system's temp folder,
+        # not beside the output: on a full output disk the log must still hold ffmpeg's "No space left".
+        self._stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._stderr, stdout=subprocess.DEVNULL)
         except OSError as error:
             self._stderr.close()
-            self._stderr_path.unlink(missing_ok=True)
             raise ExportError(f"cannot start ffmpeg ({cmd[0]}): {error}") from None
 
     def write(self, frame: np.ndarray) -> None:
@@ -156,18 +242,23 @@ class _FfmpegPipe:
     def _close_log(self) -> None:
         if not self._stderr.closed:
             self._stderr.close()
-        self._stderr_path.unlink(missing_ok=True)
 
     def _error(self, error: OSError | None) -> ExportError:
-        self._stderr.flush()
         try:
-            log = self._stderr_path.read_text(errors="replace").strip()
-        except OSError:
+            self._stderr.flush()
+            self._stderr.seek(0)
+            log = self._stderr.read().decode(errors="replace").strip()
+        except (OSError, ValueError):
             log = ""
-        if (error is not None and error.errno == errno.ENOSPC) or "No space left" in log:
-            return ExportError(f"the disk is full: could not finish writing {self.target.parent}; free some space")
+        try:
+            no_room = _free_bytes(self.target.parent) < (1 << 20)
+        except OSError:
+            no_room = False
+        # ffmpeg dying of a full disk shows up here as a broken pipe; its log or the free space says why
+        if (error is not None and error.errno == errno.ENOSPC) or "No space left" in log or no_room:
+            return ExportError(f"the disk is full: could not finish writing {self.final}; free some space")
         detail = log.splitlines()[-1] if log else (str(error) if error else "unknown error")
-        return ExportError(f"ffmpeg failed writing {self.target.name}: {detail}")
+        return ExportError(f"ffmpeg failed writing {self.final.name}: {detail}")
 
 
 @dataclass
@@ -200,7 +291,7 @@ class VideoExporter:
 
     def __init__(self, out: str | Path, fps: float, width: int, height: int, options: ExportOptions,
                  audio: AudioSource | None = None, metadata: dict[str, Any] | None = None,
-                 crop: tuple[int, int, int, int] | None = None):
+                 crop: tuple[int, int, int, int] | None = None, overwrite: bool = False, inputs: tuple = ()):
         self.out = Path(out)
         self.format = export_format(options.format)
         if self.out.suffix.lower() != self.format.extension:
@@ -208,6 +299,7 @@ class VideoExporter:
                 f"a {self.format.label} output must end in {self.format.extension}, got {self.out.name}"
                 if self.format.extension else
                 f"a PNG sequence is written into a folder: give a name without an extension, got {self.out.name}")
+        self.overwrite, self.inputs = overwrite, tuple(inputs)
         self.fps, self.options, self.audio = float(fps), options, audio
         x0, y0, x1, y1 = crop if crop is not None else (0, 0, width, height)
         self.crop = (x0, y0, x0 + _even(x1 - x0), y0 + _even(y1 - y0))
@@ -216,6 +308,8 @@ class VideoExporter:
         self.frames = 0
         self._pipes: dict[str, _FfmpegPipe] = {}
         self._png_dir: Path | None = None
+        self._main_partial: Path | None = None
+        self._partials: list[Path] = []  # this render's own temporaries, the only files abort removes
         self._done = False
         self._audio_used = False
         #: Raw frames kept for the backward half of a ping-pong loop (a file, so memory stays flat).
@@ -232,8 +326,9 @@ class VideoExporter:
 
     def start(self) -> None:
         check_writable(self.out)
-        cleanup_partials(self.out)
+        check_outputs(self.out, self.options, self.inputs, self.overwrite)
         o, fmt = self.options, self.format
+        finals = output_paths(self.out, o)
         x264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(o.crf), "-preset", o.preset]
         comment = json.dumps(self.metadata, sort_keys=True, separators=(",", ":"))
         meta = ["-metadata", f"comment={comment}", "-metadata", "title=StableAnimator Studio render"]
@@ -249,26 +344,28 @@ class VideoExporter:
         encoder = choose_encoder(fmt, o.encoder, ffmpeg_exe())
         primary = [*maps, *video_args(fmt, o, encoder), *(meta if carries_metadata(fmt) else []), "-f", fmt.muxer]
         try:
-            target = partial_path(self.out)
+            main = finals["mp4"]
             if fmt.muxer == "image2":  # the PNG sequence: a partial folder renamed into place when complete
-                target.mkdir()
+                self._main_partial = self._partial(main, folder=True)
                 primary = [*primary, "-start_number", "0"]
-                target = target / PNG_PATTERN
-            self._pipes["mp4"] = _FfmpegPipe(self.width, self.height, self.fps, primary, target, extra_inputs)
-            if o.pingpong:
-                self._spool = open(partial_path(self.out, ".pingpong.raw"), "xb+")
+                target = self._main_partial / PNG_PATTERN
+            else:
+                self._main_partial = target = self._partial(main)
+            self._pipes["mp4"] = _FfmpegPipe(self.width, self.height, self.fps, primary, target, extra_inputs,
+                                             final=main)
+            if o.pingpong:  # (named like the output's other temporaries, so recovery after a crash finds it)
+                self._spool = open(self._partial(self.out.with_name(self.out.stem + ".raw")), "rb+")
             if o.side_by_side:
                 self._pipes["side_by_side"] = _FfmpegPipe(
                     self.width * 3, self.height, self.fps, [*x264, *meta, "-f", "mp4"],
-                    partial_path(self.out.with_name(self.out.stem + "_side_by_side.mp4")))
+                    self._partial(finals["side_by_side"]), final=finals["side_by_side"])
             if o.gif and fmt.name != "gif":  # a GIF main output already is the GIF
                 self._pipes["gif"] = _FfmpegPipe(
                     self.width, self.height, self.fps,
                     ["-vf", "split[a][b];[a]palettegen[p];[b][p]paletteuse", "-f", "gif"],
-                    partial_path(self.out.with_suffix(".gif")))
+                    self._partial(finals["gif"]), final=finals["gif"])
             if o.png_sequence:
-                self._png_dir = partial_path(self.out.with_name(self.out.stem + "_frames"), "")
-                self._png_dir.mkdir()
+                self._png_dir = self._partial(finals["png_sequence"], folder=True)
         except BaseException:
             self.abort()
             raise
@@ -295,6 +392,11 @@ class VideoExporter:
                 raise ExportError(f"cannot write PNG frames into {self.out.parent}: {error.strerror or error}") from None
         self.frames += 1
 
+    def _partial(self, final: Path, folder: bool = False) -> Path:
+        path = create_partial(final, folder=folder)
+        self._partials.append(path)
+        return path
+
     def finish(self, sidecar: dict[str, Any] | None = None) -> ExportResult:
         """Close the encoders, write the sidecar, then rename every output into place."""
         if self.frames == 0:
@@ -306,21 +408,27 @@ class VideoExporter:
                 pipe.finish()
             finals: dict[str, tuple[Path, Path]] = {}
             for name, pipe in self._pipes.items():
-                finals[name] = (pipe.target, _final_name(pipe.target))
-            finals["mp4"] = (partial_path(self.out), self.out)  # (the PNG sequence's target is a pattern inside)
+                finals[name] = (pipe.target, pipe.final)
+            finals["mp4"] = (self._main_partial, self.out)  # (the PNG sequence's target is a pattern inside)
             if self._png_dir is not None:
-                finals["png_sequence"] = (self._png_dir, _final_name(self._png_dir))
+                finals["png_sequence"] = (self._png_dir, output_paths(self.out)["png_sequence"])
             side = sidecar_path(self.out)
             if sidecar is not None:
-                tmp = partial_path(side)
+                tmp = self._partial(side)
                 _write_text(tmp, json.dumps(sidecar, indent=2, sort_keys=True, default=_json_default))
                 finals["sidecar"] = (tmp, side)
+            # Again, just before replacing: something may have appeared at an output name during the render.
+            check_outputs(self.out, self.options, self.inputs, self.overwrite)
             # The mp4 goes last: its presence means everything else is complete.
             for name in [n for n in finals if n != "mp4"] + ["mp4"]:
                 src, dst = finals[name]
-                if dst.is_dir():
-                    shutil.rmtree(dst)
+                if dst.is_dir() and not dst.is_symlink():
+                    # only a frames folder of the studio's own gets here (check_outputs): move it aside first
+                    old = create_partial(dst, folder=True)
+                    os.replace(dst, old)
+                    self._partials.append(old)
                 os.replace(src, dst)
+            self._remove_partials()  # a replaced frames folder moved aside; the rest are renamed already
         except OSError as error:
             self.abort()
             if error.errno == errno.ENOSPC:
@@ -357,19 +465,20 @@ class VideoExporter:
         for pipe in self._pipes.values():
             pipe.kill()
         self._pipes.clear()
-        cleanup_partials(self.out)
-        for extra in (self.out.with_name(self.out.stem + "_side_by_side.mp4"), self.out.with_suffix(".gif"),
-                      self.out.with_name(self.out.stem + "_frames"), sidecar_path(self.out)):
-            cleanup_partials(extra)
+        self._remove_partials()
 
-
-def _final_name(partial: Path) -> Path:
-    name = partial.name[1:].replace(PARTIAL_TAG, "", 1)
-    return partial.with_name(name)
+    def _remove_partials(self) -> None:
+        for path in self._partials:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        self._partials.clear()
 
 
 def _write_text(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+    # O_NOFOLLOW: ``path`` is this render's own exclusive temporary; a symlink swapped in is refused
+    with open(os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -443,14 +552,15 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 def export_frames(frames, out: str | Path, fps: float, options: ExportOptions | None = None,
                   sidecar: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
-                  audio: AudioSource | None = None) -> ExportResult:
+                  audio: AudioSource | None = None, overwrite: bool = False) -> ExportResult:
     """Export an iterable of equally sized RGB uint8 frames (convenience for simple callers)."""
     iterator = iter(frames)
     first = next(iterator, None)
     if first is None:
         raise ExportError("no frames to export")
     h, w = first.shape[:2]
-    exporter = VideoExporter(out, fps, w, h, options or ExportOptions(), audio=audio, metadata=metadata)
+    exporter = VideoExporter(out, fps, w, h, options or ExportOptions(), audio=audio, metadata=metadata,
+                             overwrite=overwrite)
     with exporter:
         exporter.write(first)
         for frame in iterator:

@@ -205,7 +205,8 @@ def _run(args: argparse.Namespace) -> int:
               "the photo closely", file=sys.stderr)
     bars = ProgressBars(not args.quiet)
     try:
-        result = Renderer().render(request, out, bars)
+        result = Renderer().render(request, out, bars, overwrite=args.overwrite,
+                                   inputs=(absolute(args.request),) if args.request else ())
     finally:
         bars.close()
     for warning in result.warnings:
@@ -251,5 +252,7 @@ def register(subparsers) -> None:
                         "{format} {date} {counter:04d}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace OUT (and its sidecar and extras) when they exist; without it the render refuses")
     add_render_options(parser)
     parser.set_defaults(func=_run)

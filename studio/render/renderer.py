@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import ExportError, StudioError
-from studio.export import ExportResult, VideoExporter, check_writable, now_iso
+from studio.export import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
 from studio.export_formats import export_format
 from studio.identity import IdentityScorer, IdentityScores
 from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -95,9 +95,12 @@ class Renderer:
 
     def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
                cancel: CancelToken | None = None, preview: PreviewCallback | None = None,
-               true_decode_preview: bool = False, prepared: PreparedRender | None = None) -> RenderResult:
-        """Render ``request`` into ``out`` (its suffix that of ``request.export.format``). Raises ``StudioError`` subclasses or ``Cancelled``;
-        on any failure no output file is left behind."""
+               true_decode_preview: bool = False, prepared: PreparedRender | None = None,
+               overwrite: bool = False, inputs: tuple = ()) -> RenderResult:
+        """Render ``request`` into ``out`` (its suffix that of ``request.export.format``). Raises ``StudioError``
+        subclasses or ``Cancelled``; on any failure no output file is left behind. An existing output is replaced
+        only with ``overwrite``; an output that is an input (the photo, the motion, ``inputs`` such as the request
+        file) is refused."""
         started = time.perf_counter()
         cancel = cancel or CancelToken()
         out = Path(out)
@@ -106,6 +109,8 @@ class Renderer:
             raise ExportError(f"the output must end in {expected or 'no extension (a PNG folder)'} for the "
                               f"{request.export.format} format, got {out.name}")
         check_writable(out)  # fail before any heavy work
+        sources = (request.reference, request.motion, Path(request.motion) / "motion.json", *inputs)
+        check_outputs(out, request.export, sources, overwrite)
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel)
         inputs, req = prepared.inputs, prepared.request
@@ -118,7 +123,8 @@ class Renderer:
                                  reason=prepared.face_embedder_reason))
         x0, y0, x1, y1 = prepared.content_box
         exporter = VideoExporter(out, prepared.export_fps, req.width, req.height, req.export, audio=prepared.audio,
-                                 metadata=key_settings(req), crop=prepared.content_box)
+                                 metadata=key_settings(req), crop=prepared.content_box, overwrite=overwrite,
+                                 inputs=sources)
         total = inputs.num_frames
         cancel.raise_if_cancelled()
         with exporter:
