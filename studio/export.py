@@ -119,7 +119,7 @@ def _is_studio_sidecar(path: Path) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and "request" in data and "output" in data
+    return isinstance(data, dict) and isinstance(data.get("request"), dict)
 
 
 def _is_studio_frames(path: Path) -> bool:

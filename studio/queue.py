@@ -7,6 +7,10 @@ by the OS when the process dies, even by ``kill -9``, on Windows as on POSIX); w
 its device left ``running`` was interrupted: its temporary files are removed and it is queued again (or
 marked finished when its complete output and sidecar are already in place). A failing job stores a readable reason and the runner goes on.
 
+Damage is contained: a job row whose request cannot be read (garbage, a newer studio's version) fails that
+job with the reason and leaves the rest runnable and cancellable; a database file SQLite cannot read is
+moved aside (kept, named in ``notice``) and a fresh one is started.
+
 This module never imports torch: the runner takes any object with the renderer's ``render`` signature.
 """
 
@@ -18,6 +22,7 @@ import logging
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +72,8 @@ class Job:
     id: int
     batch: str | None
     state: str
-    request: RenderRequest
+    #: None when the stored request cannot be read (``unreadable`` says why); such a job can only fail.
+    request: RenderRequest | None
     output: str
     preset: str | None
     device: str
@@ -81,14 +87,16 @@ class Job:
     seconds: float | None
     step_seconds: float | None
     cancel_requested: bool
+    unreadable: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        r = self.request
         return {
             "id": self.id, "batch": self.batch, "state": self.state, "output": self.output, "preset": self.preset,
             "device": self.device, "error": self.error, "attempts": self.attempts, "progress": self.progress,
             "message": self.message, "seconds": self.seconds, "created": self.created, "started": self.started,
-            "ended": self.ended, "reference": self.request.reference, "motion": self.request.motion,
-            "engine": self.request.engine, "seed": self.request.seed,
+            "ended": self.ended, "reference": r and r.reference, "motion": r and r.motion,
+            "engine": r and r.engine, "seed": r and r.seed,
         }
 
 
@@ -104,9 +112,49 @@ def default_queue_path() -> Path:
 class JobQueue:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_queue_path()
+        #: One line for the user when opening the queue had to repair something (else None).
+        self.notice: str | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as error:
+            kept = self._move_aside()
+            self._open()
+            self.notice = (f"the queue database {self.path} could not be read ({error}); it was moved to {kept} "
+                           "and a new, empty queue was started")
+
+    def _open(self) -> None:
         with self._connect() as db:
             db.executescript(SCHEMA)
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("the file is damaged")
+
+    def _move_aside(self) -> Path:
+        """Keep the unreadable file (and its journal) under a new name; never delete the user's jobs."""
+        kept = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                os.replace(source, f"{kept}{suffix}")
+        return kept
+
+    def lock_path(self, device: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{device}.lock")
+
+    def runner_alive(self, device: str) -> bool:
+        """Whether a runner holds ``device``'s lock now (the kernel drops it when a runner dies)."""
+        lock = DeviceLock(self.lock_path(device))
+        try:
+            if not lock.try_acquire():
+                return True
+        except OSError:  # e.g. an unwritable queue folder: no runner could hold it either
+            return False
+        lock.release()
+        return False
+
+    def orphaned(self, job: Job) -> bool:
+        """A job left ``running`` by a runner that is gone: shown as interrupted, requeued by the next run."""
+        return job.state == "running" and not self.runner_alive(job.device)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -129,10 +177,14 @@ class JobQueue:
         if Path(output).suffix.lower() != extension:
             raise QueueError(f"job output must end in {extension or 'no extension (a PNG folder)'}, got {output}")
         with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # the name is chosen and taken in one transaction
+            taken = {row["output"] for row in db.execute("SELECT output FROM jobs")}
+            output = str(_unused_output(Path(output), taken, request))
             cursor = db.execute(
                 "INSERT INTO jobs (batch, request, output, preset, device, created) VALUES (?, ?, ?, ?, ?, ?)",
                 (batch, request.to_json(indent=None), output, preset, device, time.time()),
             )
+            db.execute("COMMIT")
             return int(cursor.lastrowid)
 
     def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
@@ -164,8 +216,13 @@ class JobQueue:
 
     # ------------------------------------------------------------------------ reading
     def _job(self, row: sqlite3.Row) -> Job:
+        request, unreadable = None, None
+        try:
+            request = RenderRequest.from_json(row["request"] or "")
+        except StudioError as error:
+            unreadable = str(error)
         return Job(
-            id=row["id"], batch=row["batch"], state=row["state"], request=RenderRequest.from_json(row["request"]),
+            id=row["id"], batch=row["batch"], state=row["state"], request=request, unreadable=unreadable,
             output=row["output"], preset=row["preset"], device=row["device"], error=row["error"],
             created=row["created"], started=row["started"], ended=row["ended"], attempts=row["attempts"],
             progress=row["progress"], message=row["message"], seconds=row["seconds"],
@@ -237,6 +294,12 @@ class JobQueue:
         if job.state == "queued":
             self._move(job_id, ("queued",), "cancelled", ended=time.time())
             return "cancelled"
+        if job.state == "running" and self.orphaned(job):
+            # no runner will ever see the request: the job stops now (its runner's temporaries go on recovery)
+            self._move(job_id, ("running",), "cancelled", ended=time.time(), owner_pid=None,
+                       message="cancelled after its runner stopped")
+            _remove_job_partials(job)
+            return "cancelled"
         if job.state == "running":
             with self._connect() as db:
                 db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (job_id,))
@@ -268,7 +331,7 @@ class JobQueue:
         """Measured seconds per denoising step (whole job time / steps) over finished jobs."""
         values = []
         for job in self.jobs("finished"):
-            if job.seconds and (engine is None or job.request.engine == engine):
+            if job.seconds and job.request and (engine is None or job.request.engine == engine):
                 values.append(job.seconds / max(1, job.request.steps))
         return sum(values) / len(values) if values else None
 
@@ -276,7 +339,7 @@ class JobQueue:
         """Seconds until the queue is empty, from measured step times; None before any job finished."""
         total, known = 0.0, True
         for job in self.jobs():
-            if job.state not in ("queued", "running") or (device and job.device != device):
+            if job.state not in ("queued", "running") or (device and job.device != device) or job.request is None:
                 continue
             per_step = self.seconds_per_step(job.request.engine)
             if per_step is None:
@@ -301,7 +364,7 @@ class QueueRunner:
 
     # ------------------------------------------------------------------------ lock + recovery
     def acquire(self) -> None:
-        lock = DeviceLock(self.queue.path.with_name(f"{self.queue.path.name}.{self.device}.lock"))
+        lock = DeviceLock(self.queue.lock_path(self.device))
         if not lock.try_acquire():
             raise RunnerBusy(f"another batch runner is already working on device {self.device!r}")
         self._lock_file = lock
@@ -314,18 +377,15 @@ class QueueRunner:
 
     def recover(self) -> list[int]:
         """Jobs left ``running`` on this device belong to a dead runner (we hold the device lock)."""
-        from studio.export import cleanup_partials, sidecar_path
-
         recovered = []
         for job in self.queue.jobs("running"):
             if job.device != self.device:
                 continue
-            out = Path(job.output)
-            for extra in (out, out.with_name(out.stem + "_side_by_side.mp4"), out.with_suffix(".gif"),
-                          out.with_name(out.stem + "_frames"), sidecar_path(out)):
-                cleanup_partials(extra)
-            if _complete_output(job):
+            _remove_job_partials(job)
+            if job.request is not None and _complete_output(job):
                 self.queue.finish(job.id)
+            elif job.cancel_requested:  # the cancel was asked while it ran: it sticks
+                self.queue.mark_cancelled(job.id)
             else:
                 self.queue.requeue_interrupted(job.id)
             recovered.append(job.id)
@@ -351,6 +411,9 @@ class QueueRunner:
                 self.release()
 
     def run_job(self, job: Job, report: ProgressCallback = ignore_progress) -> str:
+        if job.request is None:
+            self.queue.fail(job.id, f"the job's stored request cannot be read: {job.unreadable}")
+            return "failed"
         cancel = CancelToken()
         last_poll = [0.0]
 
@@ -393,6 +456,25 @@ _PHASE_WEIGHTS = {"load": (0.0, 0.05), "extract": (0.05, 0.15), "encode": (0.15,
 def _overall_fraction(progress: Progress) -> float:
     lo, hi = _PHASE_WEIGHTS.get(progress.phase, (0.0, 1.0))
     return lo + (hi - lo) * progress.fraction
+
+
+def _remove_job_partials(job: Job) -> None:
+    """The temporaries a dead runner left for ``job``'s outputs (hidden, never under a final name)."""
+    from studio.export import cleanup_partials, output_paths
+
+    for path in output_paths(job.output).values():
+        cleanup_partials(path)
+
+
+def _unused_output(out: Path, taken: set[str], request: RenderRequest) -> Path:
+    """``out``, or ``name_2.mp4``, ``name_3.mp4`` …: the first name no other job uses and no file holds."""
+    from studio.export import output_paths
+
+    candidate, n = out, 2
+    while str(candidate) in taken or any(p.exists() or p.is_symlink()
+                                         for p in output_paths(candidate, request.export).values()):
+        candidate, n = out.with_name(f"{out.stem}_{n}{out.suffix}"), n + 1
+    return candidate
 
 
 def _complete_output(job: Job) -> bool:

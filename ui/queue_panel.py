@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.progress import Progress
 from studio.queue import JobQueue, QueueError, QueueRunner
+from studio.request import RenderRequest
 from ui import render_bridge
 from ui.workers import Task, TaskRunner
 
@@ -267,7 +268,9 @@ class QueuePanel(QWidget):
         self.table.setRowCount(len(jobs))
         per_step_cache: dict[str, float | None] = {}
         for row, job in enumerate(jobs):
-            engine = job.request.engine
+            # a row whose stored request cannot be read is still listed (it fails when run, and can be cancelled)
+            request = job.request or RenderRequest(reference="(unreadable request)", motion="?", engine="?")
+            engine = request.engine
             if engine not in per_step_cache:
                 per_step_cache[engine] = self.queue.seconds_per_step(engine)
             per_step = per_step_cache[engine]
@@ -277,10 +280,10 @@ class QueuePanel(QWidget):
                     elapsed = time.time() - job.started
                     eta = elapsed * (1 - job.progress) / job.progress
                 elif per_step:
-                    eta = per_step * job.request.steps * (1 - job.progress)
+                    eta = per_step * request.steps * (1 - job.progress)
             elif job.state == "queued" and per_step:
-                eta = per_step * job.request.steps
-            name = f"#{job.id} {Path(job.request.reference).stem} × {Path(job.request.motion).stem} ({engine})"
+                eta = per_step * request.steps
+            name = f"#{job.id} {Path(request.reference).stem} × {Path(request.motion).stem} ({engine})"
             item = QTableWidgetItem(name)
             item.setData(Qt.ItemDataRole.UserRole, job.id)
             self.table.setItem(row, 0, item)

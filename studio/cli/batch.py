@@ -15,7 +15,10 @@ from studio.presets import PRESETS
 def _queue(args: argparse.Namespace):
     from studio.queue import JobQueue
 
-    return JobQueue(args.db) if args.db else JobQueue()
+    queue = JobQueue(args.db) if args.db else JobQueue()
+    if queue.notice:
+        print(f"warning: {queue.notice}", file=sys.stderr)
+    return queue
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -45,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     bars = ProgressBars(not args.quiet)
     runner = QueueRunner(queue, Renderer(), device=args.device_queue)
     runner.acquire()
+    failed = 0  # failures of this run only: an old failed job in the queue is not this run's error
     try:
         recovered = queue.jobs("queued")
         print(f"{len(recovered)} job(s) queued", file=sys.stderr)
@@ -52,8 +56,10 @@ def _run(args: argparse.Namespace) -> int:
             job = queue.claim_next(args.device_queue)
             if job is None:
                 break
-            print(f"job {job.id}: {job.request.reference} × {job.request.motion} → {job.output}", file=sys.stderr)
+            what = f"{job.request.reference} × {job.request.motion}" if job.request else "(unreadable request)"
+            print(f"job {job.id}: {what} → {job.output}", file=sys.stderr)
             state = runner.run_job(job, bars)
+            failed += state == "failed"
             bars.close()
             job = queue.get(job.id)
             print(f"job {job.id}: {state}" + (f" — {job.error}" if job.error else ""), file=sys.stderr)
@@ -61,18 +67,20 @@ def _run(args: argparse.Namespace) -> int:
         runner.release()
     counts = queue.counts()
     print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    return 0 if counts.get("failed", 0) == 0 else 1
+    return 0 if failed == 0 else 1
 
 
 def _status(args: argparse.Namespace) -> int:
     queue = _queue(args)
     jobs = queue.jobs(args.state)
+    # a job left "running" by a runner that is gone is interrupted (the next `batch run` queues it again)
+    shown = {j.id: "interrupted" if queue.orphaned(j) else j.state for j in jobs}
     if args.json:
-        print(json.dumps({"jobs": [j.to_dict() for j in jobs], "counts": queue.counts(),
-                          "eta_seconds": queue.eta_seconds()}, indent=2))
+        print(json.dumps({"jobs": [j.to_dict() | {"shown_state": shown[j.id]} for j in jobs],
+                          "counts": queue.counts(), "eta_seconds": queue.eta_seconds()}, indent=2))
         return 0
     for job in jobs:
-        line = f"{job.id:>4} {job.state:<9} {job.progress * 100:5.1f}%  {job.output}"
+        line = f"{job.id:>4} {shown[job.id]:<11} {job.progress * 100:5.1f}%  {job.output}"
         if job.error:
             line += f"\n       error: {job.error}"
         print(line)
