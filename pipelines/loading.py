@@ -6,6 +6,9 @@ models_dir/
   Animation/pose_net.pth, face_encoder.pth, unet.pth   (or .safetensors)
 ```
 
+This module is the one definition of that layout: ``missing_files`` and ``weight_files`` (what the loader reads)
+serve the studio's doctor, its render pre-check and the window's check, so they accept exactly what loads.
+
 Everything is loaded strictly; sizes come from config files and state-dict shapes (never hard-coded), so the same
 code loads the real model and tiny test fixtures. Problems are collected and raised together as one
 :class:`CheckpointError`. ``.pth`` files are read with ``torch.load(weights_only=True)`` (no pickle code runs).
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +28,16 @@ SVD_FOLDER_NAMES = ("SVD", "stable-video-diffusion-img2vid-xt")
 ANIMATION_FOLDER = "Animation"
 ANIMATION_FILES = ("pose_net", "face_encoder", "unet")
 WEIGHT_EXTENSIONS = (".safetensors", ".pth")
+#: Files read from the SVD folder, per subfolder (the UNet's weights come from Animation/unet, only its config here).
 SVD_REQUIRED = {
     "vae": ("config.json", "diffusion_pytorch_model.safetensors"),
     "image_encoder": ("config.json", "model.safetensors"),
     "scheduler": ("scheduler_config.json",),
     "unet": ("config.json",),
 }
+SVD_PARTS = {"vae": "VAE", "image_encoder": "CLIP image encoder", "scheduler": "scheduler", "unet": "UNet config"}
+ANIMATION_PARTS = {"pose_net": "PoseNet weights", "face_encoder": "face encoder (FusionFaceId) weights",
+                   "unet": "StableAnimator UNet weights"}
 
 
 class CheckpointError(Exception):
@@ -63,6 +71,36 @@ def find_animation_file(models_dir: str | os.PathLike, stem: str) -> Path | None
     return None
 
 
+def missing_files(models_dir: str | os.PathLike) -> list[str]:
+    """Every file the loader needs that is absent, as ``relative/path — what it is`` (empty: all present).
+    Checks names only (fast); ``check_model_folder`` also reads them."""
+    models_dir = Path(models_dir)
+    missing = []
+    svd = find_svd_dir(models_dir)
+    if svd is None:
+        missing.append(f"SVD/ — the Stable Video Diffusion folder (also accepted: {SVD_FOLDER_NAMES[1]}/)")
+    else:
+        for sub, files in SVD_REQUIRED.items():
+            missing += [f"{svd.name}/{sub}/{name} — {SVD_PARTS[sub]}" for name in files
+                        if not (svd / sub / name).is_file()]
+    for stem in ANIMATION_FILES:
+        if find_animation_file(models_dir, stem) is None:
+            missing.append(f"{ANIMATION_FOLDER}/{stem}.pth (or .safetensors) — {ANIMATION_PARTS[stem]}")
+    return missing
+
+
+def weight_files(models_dir: str | os.PathLike) -> list[Path]:
+    """The weight files the loader reads that are present (SVD safetensors, then the Animation checkpoints)."""
+    models_dir = Path(models_dir)
+    files = []
+    svd = find_svd_dir(models_dir)
+    if svd is not None:
+        files += [svd / sub / name for sub, names in SVD_REQUIRED.items() for name in names
+                  if name.endswith(WEIGHT_EXTENSIONS) and (svd / sub / name).is_file()]
+    files += [path for stem in ANIMATION_FILES if (path := find_animation_file(models_dir, stem)) is not None]
+    return files
+
+
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Tensors of a ``.safetensors`` or ``.pth`` file; ``.pth`` is read with ``weights_only=True`` so a pickle that
     tries to run code is refused. Raises ``CheckpointError`` for unreadable files."""
@@ -74,9 +112,17 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             state = load_file(str(path), device="cpu")
         else:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's own text advises weights_only=False, i.e. running the file's code: never relay it
+        detail = ("it holds Python objects or data other than tensors and was refused without running anything "
+                  "(it may be malicious, another program's file or damaged); use the official file")
+        raise CheckpointError(path.parent.parent, [f"{path}: cannot be read as weights: {detail}"]) from None
     except Exception as exc:  # noqa: BLE001 — any reader failure means the same thing to the user
+        first = (str(exc).strip().splitlines() or [""])[0]
         raise CheckpointError(
-            path.parent.parent, [f"{path}: cannot be read as weights ({type(exc).__name__}: {exc})"]
+            path.parent.parent,
+            [f"{path}: cannot be read as weights (corrupt or truncated: {type(exc).__name__}: {first}); "
+             "download it again"],
         ) from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]

@@ -1,10 +1,12 @@
 """The weights folder: find it, check it (what is missing or mismatched), download the official weights.
 
-Layout (spec §2): ``SVD/`` (diffusers SVD-xt) and ``Animation/`` (pose_net.pth, face_encoder.pth, unet.pth,
-optional glintr100_torch.pth for HJB), optional ``DWPose/`` and ``models/antelopev2/`` beside them.
-The quick check looks at files; the deep check opens every checkpoint safely (``weights_only=True`` — a
-pickle that tries to run code is refused, never executed) and, when the model core is installed, runs its
-strict key/shape check (``pipelines.loading.check_model_folder``).
+Layout (spec §2): ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``, diffusers SVD-xt) and ``Animation/``
+(pose_net, face_encoder, unet as .pth or .safetensors; optional glintr100_torch.pth for HJB), optional ``DWPose/``
+and ``models/antelopev2/`` beside them. What is required is defined once, by the loader
+(``pipelines.loading.missing_files``/``weight_files``), so the doctor, the render pre-check and the window accept
+exactly what renders. The quick check looks at files; the deep check opens every safetensors file and runs the
+loader's strict key/shape check, which reads the checkpoints with the loader's own reader (``weights_only=True`` —
+a pickle that tries to run code is refused, never executed; a legacy-format .pth that renders is accepted).
 """
 
 from __future__ import annotations
@@ -17,23 +19,6 @@ from studio.errors import ModelFolderError, StudioError
 
 HF_REPO = "FrancisRing/StableAnimator"
 
-#: (relative path, alternatives accepted instead, what it is)
-REQUIRED: list[tuple[str, tuple[str, ...], str]] = [
-    ("SVD/model_index.json", (), "SVD pipeline index"),
-    ("SVD/scheduler/scheduler_config.json", (), "scheduler config"),
-    ("SVD/feature_extractor/preprocessor_config.json", (), "CLIP preprocessor config"),
-    ("SVD/image_encoder/config.json", (), "CLIP image encoder config"),
-    ("SVD/image_encoder/model.safetensors", ("SVD/image_encoder/model.fp16.safetensors",), "CLIP image encoder weights"),
-    ("SVD/vae/config.json", (), "VAE config"),
-    ("SVD/vae/diffusion_pytorch_model.safetensors", ("SVD/vae/diffusion_pytorch_model.fp16.safetensors",),
-     "VAE weights"),
-    ("SVD/unet/config.json", (), "UNet config"),
-    ("SVD/unet/diffusion_pytorch_model.safetensors", ("SVD/unet/diffusion_pytorch_model.fp16.safetensors",),
-     "base SVD UNet weights"),
-    ("Animation/pose_net.pth", ("Animation/pose_net.safetensors",), "PoseNet weights"),
-    ("Animation/face_encoder.pth", ("Animation/face_encoder.safetensors",), "face encoder (FusionFaceId) weights"),
-    ("Animation/unet.pth", ("Animation/unet.safetensors",), "StableAnimator UNet weights"),
-]
 OPTIONAL: list[tuple[str, str]] = [
     ("Animation/glintr100_torch.pth", "HJB face optimisation (--hjb)"),
     ("DWPose/yolox_l.onnx", "the dwpose pose backend"),
@@ -73,39 +58,38 @@ class ModelReport:
 
 def resolve_folder(folder: str | Path) -> Path:
     """Accept the checkpoints folder itself or its parent (``.../checkpoints``)."""
+    from pipelines.loading import find_svd_dir
+
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise ModelFolderError(f"the weights folder {folder} does not exist; check --models")
-    if not (folder / "SVD").exists() and (folder / "checkpoints" / "SVD").exists():
+    if find_svd_dir(folder) is None and find_svd_dir(folder / "checkpoints") is not None:
         return folder / "checkpoints"
     return folder
 
 
 def check_models(folder: str | Path, deep: bool = False) -> ModelReport:
+    from pipelines.loading import missing_files, weight_files
+
     folder = resolve_folder(folder)
     report = ModelReport(folder=folder)
-    for rel, alternatives, what in REQUIRED:
-        present = [p for p in (rel, *alternatives) if (folder / p).is_file()]
-        if not present:
-            hint = " (found SVD under stable-video-diffusion-img2vid-xt: rename it to SVD)" if (
-                rel.startswith("SVD/") and (folder / "stable-video-diffusion-img2vid-xt").is_dir()) else ""
-            report.missing.append(f"{rel} — {what}{hint}")
-        elif (folder / present[0]).stat().st_size == 0:
-            report.problems.append(f"{present[0]} is empty (0 bytes); download it again")
+    report.missing = missing_files(folder)
+    weights = weight_files(folder)
+    for path in weights:
+        if path.stat().st_size == 0:
+            report.problems.append(f"{path.relative_to(folder)} is empty (0 bytes); download it again")
     for rel, purpose in OPTIONAL:
         if not (folder / rel).is_file():
             report.optional_missing.append(f"{rel} (needed only for {purpose})")
     if deep and not report.missing:
         report.checked_deep = True
-        for rel, alternatives, _what in REQUIRED:
-            for p in (rel, *alternatives):
-                path = folder / p
-                if path.is_file() and path.suffix in (".pth", ".safetensors"):
-                    problem = open_checkpoint_safely(path)
-                    if problem:
-                        report.problems.append(problem)
-        if not report.problems:
-            report.problems += _pipeline_check(folder)
+        for path in weights:
+            if path.suffix == ".safetensors":
+                problem = open_checkpoint_safely(path)
+                if problem:
+                    report.problems.append(problem)
+        # the loader's own strict check reads the .pth checkpoints with the reader render uses
+        report.problems += [p for p in _pipeline_check(folder) if p not in report.problems]
     return report
 
 
@@ -116,7 +100,8 @@ def validate_models(folder: str | Path, deep: bool = True) -> Path:
 
 
 def open_checkpoint_safely(path: Path) -> str | None:
-    """Open one checkpoint without executing anything; returns a problem sentence or None."""
+    """Open one checkpoint without executing anything; returns a problem sentence or None. A ``.pth`` goes
+    through the loader's reader (``weights_only=True``), so the answer is the one a render would get."""
     if path.suffix == ".safetensors":
         try:
             from safetensors import safe_open
@@ -126,20 +111,12 @@ def open_checkpoint_safely(path: Path) -> str | None:
         except Exception as error:  # safetensors raises several kinds
             return f"{path.name} is not a readable safetensors file ({error}); download it again"
         return None
-    import pickle
-
-    import torch
+    from pipelines.loading import CheckpointError, load_state_dict
 
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return (f"{path.name} holds Python objects other than tensors and was refused without running them "
-                f"(it may be malicious or not a weights file: {first}); use the official file")
-    except (RuntimeError, EOFError, OSError, ValueError) as error:
-        return f"{path.name} is corrupt or truncated ({str(error).splitlines()[0]}); download it again"
-    if not isinstance(state, dict) or not state:
-        return f"{path.name} does not hold a state dict of tensors; use the official file"
+        load_state_dict(path)
+    except CheckpointError as error:
+        return "; ".join(error.problems)
     return None
 
 
@@ -156,7 +133,7 @@ def _pipeline_check(folder: Path) -> list[str]:
     try:
         result = check_model_folder(folder)
     except CheckpointError as error:
-        return [line.strip(" -") for line in str(error).splitlines() if line.strip()]
+        return list(error.problems)
     if isinstance(result, list | tuple):
         return [str(r) for r in result]
     return []

@@ -44,7 +44,8 @@ def test_corrupt_checkpoint_is_named(weights):
     path = weights / "Animation" / "face_encoder.pth"
     path.write_bytes(path.read_bytes()[:200])
     report = check_models(weights, deep=True)
-    assert any("face_encoder.pth is corrupt or truncated" in p for p in report.problems), report.problems
+    assert any("face_encoder.pth: cannot be read as weights (corrupt or truncated" in p for p in report.problems), \
+        report.problems
 
 
 def test_corrupt_safetensors_is_named(weights):
@@ -70,7 +71,9 @@ def test_malicious_pickle_is_refused_and_never_runs(weights, tmp_path):
     torch.save({"weight": _Exploit(marker)}, path, pickle_protocol=pickle.DEFAULT_PROTOCOL)
     report = check_models(weights, deep=True)
     assert not marker.exists()
-    assert any("pose_net.pth holds Python objects other than tensors" in p for p in report.problems), report.problems
+    assert any("pose_net.pth: cannot be read as weights: it holds Python objects" in p and "refused" in p
+               for p in report.problems), report.problems
+    assert not any("weights_only" in p for p in report.problems)  # never torch's advice to run the file's code
 
 
 def test_mismatched_checkpoint_reported_by_the_model_core(weights, tiny_fixture_dir):
@@ -94,3 +97,29 @@ def test_download_offline_fails_clearly(tmp_path, monkeypatch, capsys):
         download_models(tmp_path / "w")
     assert main(["download", "--models", str(tmp_path / "w")]) == 1
     assert "offline" in capsys.readouterr().err
+
+
+def test_doctor_accepts_the_readme_svd_folder_name_and_needs_nothing_unread(weights):
+    """One layout for doctor, render pre-check and loader: stable-video-diffusion-img2vid-xt/ is accepted and
+    files nothing reads (the base SVD UNet weights, model_index.json, fp16 variants) are never required."""
+    from pipelines.loading import check_model_folder, missing_files
+
+    (weights / "SVD").rename(weights / "stable-video-diffusion-img2vid-xt")
+    svd = weights / "stable-video-diffusion-img2vid-xt"
+    for unread in ("unet/diffusion_pytorch_model.safetensors", "model_index.json"):
+        (svd / unread).unlink(missing_ok=True)
+    report = check_models(weights, deep=True)
+    assert report.ok, report.lines()
+    assert check_models(weights.parent).folder == weights and check_model_folder(weights) == []
+    (svd / "vae" / "diffusion_pytorch_model.safetensors").rename(svd / "vae" / "diffusion_pytorch_model.fp16.safetensors")
+    assert check_models(weights).missing == missing_files(weights) != []  # the loader would not read an fp16 file
+
+
+def test_doctor_accepts_a_legacy_format_checkpoint_that_renders(weights):
+    import torch
+
+    from pipelines.loading import load_state_dict
+
+    path = weights / "Animation" / "unet.pth"
+    torch.save(load_state_dict(path), path, _use_new_zipfile_serialization=False)
+    assert main(["doctor", "--models", str(weights)]) == 0
