@@ -98,11 +98,13 @@ def _folder_frames(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
 
 
-def _check_exists(path: Path) -> None:
+def _check_exists(path: Path, what: str = "video") -> None:
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
+    if not (path.is_file() or path.is_dir()):  # a FIFO would block a reader, a device would never end
+        raise InputError(f"{path}: not a regular file (a pipe or a device); choose a {what} file")
     if path.is_file() and path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty (0 bytes); choose another video")
+        raise InputError(f"{path}: the file is empty (0 bytes); choose another {what}")
 
 
 def _ffmpeg_header(path: Path) -> str:
@@ -219,23 +221,42 @@ def read_frames(path: str | Path, selection: FrameSelection = FrameSelection()) 
 
 
 def load_image(path: str | Path) -> np.ndarray:
-    """A photo as upright RGB uint8 [H, W, 3]: EXIF orientation applied, alpha dropped onto black."""
+    """A photo as upright RGB uint8 [H, W, 3]: EXIF orientation applied, transparent pixels composited onto
+    black (the colour hidden under alpha 0 is never used), 16-bit greyscale scaled to 8 bits."""
+    import warnings
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
-    _check_exists(path)
+    _check_exists(path, "photo")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not an image")
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            image = image.convert("RGB")
-            array = np.asarray(image, dtype=np.uint8).copy()
+        with warnings.catch_warnings():
+            # past Pillow's warning size the image still loads (and the error below stops real bombs)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image = ImageOps.exif_transpose(image)
+                array = _to_rgb8(image)
+    except Image.DecompressionBombError as error:
+        raise InputError(f"{path}: the image is too large to open safely ({error}); use a smaller photo") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise InputError(f"{path}: not a readable image ({error}); use a PNG or JPEG") from None
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputError(f"{path}: the image is empty")
     return array
+
+
+def _to_rgb8(image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: Pillow's convert("RGB") clips values above 255 (almost all white); scale instead
+        grey = np.asarray(image, dtype=np.float64)
+        grey = np.clip(np.round(grey / 257.0), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64)
+        return np.round(rgba[..., :3] * (rgba[..., 3:] / 255.0)).astype(np.uint8)  # onto black
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
 def fit_to_size(image: np.ndarray, width: int, height: int, mode: str = "crop") -> tuple[np.ndarray, np.ndarray]:

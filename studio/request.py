@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import numbers
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +187,15 @@ class RenderRequest:
             return self
         return dataclasses.replace(self, seed=(rng or random.SystemRandom()).randint(1, MAX_RANDOM_SEED))
 
+    def changed_inputs(self) -> list[str]:
+        """The inputs whose content differs from the hashes recorded in this request (a sidecar re-render)."""
+        changed = []
+        for name, recorded in (("reference", self.reference_hash), ("motion", self.motion_hash)):
+            path = getattr(self, name)
+            if recorded and Path(path).exists() and content_hash(path) != recorded:
+                changed.append(f"the {name} {path} changed since this request was saved (its content hash differs)")
+        return changed
+
     def with_hashes(self) -> RenderRequest:
         """The request with the content hashes of the reference and the motion filled in."""
         return dataclasses.replace(
@@ -192,9 +203,34 @@ class RenderRequest:
         )
 
     # ----------------------------------------------------------------- validation
+    def type_problems(self) -> list[str]:
+        """Values of the wrong kind (a number given as a string, a fractional seed, NaN or infinity): checked
+        first, so the range checks below only ever compare numbers."""
+        p: list[str] = []
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values |= {f"export.{f.name}": getattr(self.export, f.name) for f in dataclasses.fields(self.export)}
+        values |= {f"hjb.{f.name}": getattr(self.hjb, f.name) for f in dataclasses.fields(self.hjb)}
+        for name, value in values.items():
+            kind = _KINDS.get(name)
+            if kind is None or (value is None and name in _OPTIONAL):
+                continue
+            if kind is int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+                p.append(f"{name} must be a whole number, got {value!r}")
+            elif kind is float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                p.append(f"{name} must be a number, got {value!r}")
+            elif kind is float and not math.isfinite(value):
+                p.append(f"{name} must be a finite number, got {value!r}")
+            elif kind is str and not isinstance(value, str):
+                p.append(f"{name} must be text, got {value!r}")
+            elif kind is bool and not isinstance(value, bool):
+                p.append(f"{name} must be true or false, got {value!r}")
+        return p
+
     def problems(self) -> list[str]:
         """Every problem with the values (not the files), each a precise sentence; empty when valid."""
-        p: list[str] = []
+        p = self.type_problems()
+        if p:
+            return p
         if self.engine not in ENGINES:
             p.append(f"engine {self.engine!r} is unknown; choose one of {', '.join(ENGINES)}")
         if not self.reference:
@@ -279,6 +315,20 @@ class RenderRequest:
         return self
 
 
+#: The kind every field must have (``with_resolved_seed`` fills the seed; None is allowed where ``_OPTIONAL``).
+_KINDS: dict[str, type] = {
+    "reference": str, "motion": str, "engine": str, "pose_backend": str, "fit": str, "device": str, "dtype": str,
+    "face_model": str, "width": int, "height": int, "stride": int, "max_frames": int, "fps": int, "steps": int,
+    "seed": int, "motion_bucket": int, "tile_size": int, "tile_overlap": int, "decode_chunk": int,
+    "start": float, "end": float, "min_guidance": float, "max_guidance": float, "noise_aug": float,
+    "cpu_offload": bool, "export.crf": int, "export.preset": str, "export.fps": float, "export.audio": bool,
+    "export.side_by_side": bool, "export.png_sequence": bool, "export.gif": bool, "hjb.enabled": bool,
+    "hjb.iterations": int, "hjb.start_step": int, "hjb.end_step": int, "hjb.lr_scale": float,
+    "hjb.decode_mode": str,
+}
+_OPTIONAL = {"models", "end", "max_frames", "seed", "export.fps", "reference_hash", "motion_hash"}
+
+
 def _nested(kind: type, value: Any, name: str) -> Any:
     if isinstance(value, kind):
         return value
@@ -301,6 +351,8 @@ def content_hash(path: str | Path) -> str:
             _hash_file_into(item, digest)
     elif path.is_file():
         _hash_file_into(path, digest)
+    elif path.exists():
+        raise InputError(f"{path} is not a regular file (a pipe or a device); choose a file")
     else:
         raise InputError(f"{path} does not exist; check the path")
     return "sha256:" + digest.hexdigest()

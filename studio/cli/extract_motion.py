@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from studio.cli.render import ProgressBars
@@ -69,19 +72,25 @@ def run(args: argparse.Namespace) -> int:
             model_dir=args.dwpose_dir,
         )
         out = Path(args.out)
-        (out / "poses").mkdir(parents=True, exist_ok=True)
-        (out / "faces").mkdir(parents=True, exist_ok=True)
         from PIL import Image
 
-        total = len(prepared.poses)
-        for i, (pose, box) in enumerate(zip(prepared.poses, prepared.face_boxes, strict=True)):
-            target = out / "poses" / f"frame_{i}.png"
-            tmp = target.with_name(f".{target.name}.tmp.png")
-            Image.fromarray(draw_pose(pose, width, height)).save(tmp)
-            os.replace(tmp, target)
-            write_face_mask(out / "faces" / f"frame_{i}.png", face_mask(box, width, height))
-            bars(Progress("export", i + 1, total, "writing frames"))
-        write_motion_json(out / "motion.json", prepared)
+        # Everything is written into a hidden folder beside OUT and renamed into place when complete: a
+        # read-only or full disk, a cancel or a crash never leaves a half extraction under OUT.
+        work = _work_folder(out)
+        try:
+            (work / "poses").mkdir()
+            (work / "faces").mkdir()
+            total = len(prepared.poses)
+            for i, (pose, box) in enumerate(zip(prepared.poses, prepared.face_boxes, strict=True)):
+                Image.fromarray(draw_pose(pose, width, height)).save(work / "poses" / f"frame_{i}.png")
+                write_face_mask(work / "faces" / f"frame_{i}.png", face_mask(box, width, height))
+                bars(Progress("export", i + 1, total, "writing frames"))
+            write_motion_json(work / "motion.json", prepared)
+            _put_in_place(work, out)
+        except OSError as error:
+            raise InputError(_write_error(out, error)) from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     finally:
         bars.close()
     if args.json:
@@ -93,3 +102,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {note}", file=sys.stderr)
     print(f"wrote {len(prepared.poses)} frames ({width}×{height}, {args.backend}, align {args.align}) to {out}")
     return 0
+
+
+def _write_error(out: Path, error: OSError) -> str:
+    if error.errno == errno.ENOSPC:
+        return f"the disk holding {out.parent} is full; free some space or choose another --out"
+    return f"cannot write the motion folder {out}: {error.strerror or error}; choose another --out"
+
+
+def _work_folder(out: Path) -> Path:
+    from studio.errors import InputError
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial.", dir=out.parent))
+    except OSError as error:
+        raise InputError(_write_error(out, error)) from None
+
+
+def _put_in_place(work: Path, out: Path) -> None:
+    """Rename the finished ``work`` folder to ``out``; an earlier extraction there is replaced, anything else
+    at ``out`` is kept and refused."""
+    from studio.errors import InputError
+
+    ours = {"poses", "faces", "motion.json"}
+    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):
+        names = {p.name for p in out.iterdir()}
+        if not (out / "motion.json").is_file() or not names <= ours:
+            raise InputError(f"{out} already holds other files; choose a new or empty folder for --out")
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, old / out.name)
+        try:
+            os.replace(work, out)
+        except OSError:
+            os.replace(old / out.name, out)  # put the earlier extraction back
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+    elif out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a folder; choose another --out")
+    else:
+        os.replace(work, out)  # also onto an empty folder

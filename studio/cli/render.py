@@ -108,7 +108,11 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
 
     if args.request:
         stored = RenderRequest.from_file(args.request)
-        request = stored.replace(reference=str(reference or stored.reference), motion=str(motion or stored.motion))
+        # a recorded hash describes the recorded file: an input given anew on the command line has none yet
+        request = stored.replace(
+            reference=str(reference or stored.reference), motion=str(motion or stored.motion),
+            reference_hash=None if reference else stored.reference_hash,
+            motion_hash=None if motion else stored.motion_hash)
     else:
         request = RenderRequest(reference=str(reference), motion=str(motion))
     if args.preset:
@@ -194,6 +198,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.request and (args.reference is None or args.motion is None):
         raise InputError("render needs --reference IMAGE and --motion VIDEO_OR_DIR (or --request FILE)")
     request = request_from_args(args, args.reference, args.motion)
+    changed = request.changed_inputs()  # rendering a sidecar again promises the same frames
+    if changed and args.strict:
+        raise InputError("; ".join(changed) + "; the render would not reproduce the saved one (drop --strict to "
+                         "render with the files as they are now)")
+    for note in changed:
+        print(f"warning: {note}; the result will differ from the saved render", file=sys.stderr)
     request = request.with_resolved_seed()  # before naming: a template's {seed} is the seed rendered
     out = (output_path(args.out, request) if "{" in args.out else Path(args.out)).expanduser().absolute()
     if request.engine == "diffusion":
@@ -254,5 +264,7 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUT (and its sidecar and extras) when they exist; without it the render refuses")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --request: refuse when the photo or motion changed since the request was saved")
     add_render_options(parser)
     parser.set_defaults(func=_run)

@@ -94,5 +94,5 @@ def read_motion_json(path: str | Path) -> MotionFile:
         )
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # AttributeError: a number where an object goes
         raise InputError(f"{path}: not a valid motion.json ({error})") from None
