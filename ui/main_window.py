@@ -502,14 +502,34 @@ class MainWindow(QMainWindow):
     def export_result(self) -> str | None:
         if not self.last_result:
             return None
-        target, _ = QFileDialog.getSaveFileName(self, "Export result", Path(self.last_result).name, "Video (*.mp4)")
+        target, _ = QFileDialog.getSaveFileName(self, "Export result", Path(self.last_result).name, "Video (*.mp4)",
+                                                options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
         if not target:
             return None
         return self.export_result_to(target)
 
-    def export_result_to(self, target: str) -> str:
+    def export_result_to(self, target: str) -> str | None:
         import shutil
 
+        from studio.errors import ExportError
+        from studio.export import check_outputs
+        from studio.request import ExportOptions
+
+        # never over an input, never over someone's folder or JSON, and a file only when the user says so
+        sources = (self.last_result, self.session.reference, self.session.motion)
+        try:
+            check_outputs(target, ExportOptions(), sources)
+        except ExportError as exc:
+            replace = "already exists" in str(exc) and QMessageBox.question(
+                self, "Replace?", f"{target} (or its .json sidecar) already exists. Replace it?",
+            ) == QMessageBox.StandardButton.Yes
+            try:
+                if not replace:
+                    raise
+                check_outputs(target, ExportOptions(), sources, overwrite=True)
+            except ExportError as refused:
+                self.show_error(str(refused))
+                return None
         shutil.copyfile(self.last_result, target)
         sidecar = Path(self.last_result).with_suffix(".json")
         if sidecar.is_file():

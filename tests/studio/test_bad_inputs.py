@@ -105,7 +105,7 @@ def test_malformed_motion_json_is_one_line(media, tmp_path, capsys):
 
 def _extract(media, out) -> list[str]:
     return ["extract-motion", str(media["video"]), "--reference", str(media["photo"]), "--out", str(out),
-            "--width", "64", "--height", "64", "--quiet", "--no-cache"]
+            "--width", "64", "--height", "64", "--quiet"]  # repeated runs in one test hit the motion cache
 
 
 def test_extract_motion_on_a_full_or_read_only_disk_leaves_no_half_folder(media, tmp_path, monkeypatch, capsys):
