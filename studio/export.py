@@ -39,6 +39,7 @@ from studio.export_formats import (
     export_format,
     video_args,
 )
+from studio.platform import no_follow_flag
 from studio.request import ExportOptions
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ def ffmpeg_exe() -> str:
 def sidecar_path(out: str | Path) -> Path:
     """``OUT.json`` beside ``OUT.mp4``."""
     return Path(out).with_suffix(".json")
+
+
+def partial_path(out: Path, suffix: str | None = None) -> Path:
+    """The fixed temporary name of ``out`` (hidden, recognisable): for writers that create it exclusively
+    themselves (``open(…, "xb")``, ``mkdir``). A render uses ``create_partial``'s unique names instead."""
+    return out.parent / f".{out.stem}{PARTIAL_TAG}{suffix if suffix is not None else out.suffix}"
 
 
 def _partial_prefix(out: Path) -> str:
@@ -96,7 +103,7 @@ def cleanup_partials(out: str | Path) -> list[Path]:
         return removed
     prefix = _partial_prefix(out)
     for item in out.parent.iterdir():
-        if item.name.startswith(prefix):
+        if item.name.startswith(prefix) or item.name == prefix[:-1]:  # (a partial_path folder has no suffix)
             if item.is_dir() and not item.is_symlink():
                 shutil.rmtree(item, ignore_errors=True)
             else:
@@ -478,7 +485,7 @@ class VideoExporter:
 
 def _write_text(path: Path, text: str) -> None:
     # O_NOFOLLOW: ``path`` is this render's own exclusive temporary; a symlink swapped in is refused
-    with open(os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as handle:
+    with open(os.open(path, os.O_WRONLY | os.O_TRUNC | no_follow_flag()), "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())

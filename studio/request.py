@@ -324,7 +324,7 @@ _KINDS: dict[str, type] = {
     "cpu_offload": bool, "export.crf": int, "export.preset": str, "export.fps": float, "export.audio": bool,
     "export.side_by_side": bool, "export.png_sequence": bool, "export.gif": bool, "hjb.enabled": bool,
     "hjb.iterations": int, "hjb.start_step": int, "hjb.end_step": int, "hjb.lr_scale": float,
-    "hjb.decode_mode": str,
+    "hjb.decode_mode": str, "export.format": str, "export.encoder": str, "export.pingpong": bool,
 }
 _OPTIONAL = {"models", "end", "max_frames", "seed", "export.fps", "reference_hash", "motion_hash"}
 

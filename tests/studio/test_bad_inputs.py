@@ -70,6 +70,7 @@ def test_string_numbers_in_a_request_file_and_nan_trim_on_the_cli(media, tmp_pat
         assert "must be a finite number" in one_error_line(capsys)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_fifo_is_not_a_regular_file(media, tmp_path, capsys):
     fifo = tmp_path / "fifo.mp4"
     os.mkfifo(fifo)

@@ -3,7 +3,6 @@ is kept aside and replaced, a cancel of an orphaned job sticks, orphans show as 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import sqlite3
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from studio.__main__ import main
+from studio.platform import DeviceLock
 from studio.queue import JobQueue, QueueRunner, default_queue_path
 from tests.studio.test_queue import FakeRenderer, base
 
@@ -76,9 +76,10 @@ def test_a_cancel_asked_of_a_live_runner_that_then_died_sticks(tmp_path):
     queue = JobQueue(default_queue_path())
     job = queue.add(base(), tmp_path / "a.mp4")
     queue.claim_next()
-    with open(queue.lock_path("default"), "a+") as lock:  # the runner is alive while the cancel is asked
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        assert queue.cancel(job) == "cancelling"
+    lock = DeviceLock(queue.lock_path("default"))  # the runner is alive while the cancel is asked
+    assert lock.try_acquire()
+    assert queue.cancel(job) == "cancelling"
+    lock.release()
     QueueRunner(queue, FakeRenderer()).run()  # the next runner recovers it
     assert queue.get(job).state == "cancelled" and not Path(queue.get(job).output).exists()
 
