@@ -21,8 +21,8 @@ from tests.generated_media import write_astronaut_photo, write_transform_video
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad_inputs_media")
-    return {"photo": write_astronaut_photo(folder / "a.png", 128),
-            "video": write_transform_video(folder / "v.mp4", num_frames=3, size=64, fps=8.0)[0]}
+    return {"photo": write_astronaut_photo(folder / "a.png", 200),
+            "video": write_transform_video(folder / "v.mp4", num_frames=4, size=128, fps=8.0)[0]}
 
 
 def warp(media, out, *extra: str, reference=None, motion=None) -> list[str]:
@@ -38,7 +38,7 @@ def one_error_line(capsys) -> str:
 
 
 def test_decompression_bomb_is_one_line(media, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 128² is then past the bomb limit (2×)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # the 200² photo is then past the bomb limit (2×)
     assert main(warp(media, tmp_path / "o.mp4")) == 1
     assert "too large to open safely" in one_error_line(capsys)
 

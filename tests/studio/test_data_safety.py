@@ -27,8 +27,8 @@ def hidden(folder) -> list[str]:
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     folder = tmp_path_factory.mktemp("safety_media")
-    return {"photo": write_astronaut_photo(folder / "a.png", 128),
-            "video": write_transform_video(folder / "v.mp4", num_frames=3, size=64, fps=8.0)[0]}
+    return {"photo": write_astronaut_photo(folder / "a.png", 200),
+            "video": write_transform_video(folder / "v.mp4", num_frames=4, size=128, fps=8.0)[0]}
 
 
 def warp_args(media, out, *extra: str) -> list[str]:
