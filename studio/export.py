@@ -121,7 +121,7 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _is_studio_sidecar(path: Path) -> bool:
+def is_studio_sidecar(path: Path) -> bool:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -129,7 +129,7 @@ def _is_studio_sidecar(path: Path) -> bool:
     return isinstance(data, dict) and isinstance(data.get("request"), dict)
 
 
-def _is_studio_frames(path: Path) -> bool:
+def is_studio_frames(path: Path) -> bool:
     """A folder holding nothing but the ``frame_N.png`` files an export writes."""
     try:
         return all(item.is_file() and not item.is_symlink() and re.fullmatch(r"frame_\d+\.png", item.name)
@@ -152,13 +152,13 @@ def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs:
         if not (path.exists() or path.is_symlink()):
             continue
         if kind in folders and path.is_dir() and not path.is_symlink():
-            if not _is_studio_frames(path):
+            if not is_studio_frames(path):
                 raise ExportError(f"{path} is a folder holding files the studio did not write; it is never "
                                   "replaced. Move it away or choose another output name")
         elif path.is_dir() or not (path.is_file() or path.is_symlink()):
             raise ExportError(f"{path} exists and is not a file; it is never replaced. Move it away or choose "
                               "another output name")
-        elif kind == "sidecar" and not path.is_symlink() and not _is_studio_sidecar(path):
+        elif kind == "sidecar" and not path.is_symlink() and not is_studio_sidecar(path):
             raise ExportError(f"{path} exists and is not a studio sidecar; it is never replaced. Move it away "
                               "or choose another output name")
         if not overwrite:

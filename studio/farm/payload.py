@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from studio.errors import ExportError, InputError
-from studio.export import check_writable, cleanup_partials, partial_path
+from studio.export import check_writable, cleanup_partials, is_studio_frames, is_studio_sidecar, partial_path
 from studio.request import content_hash
 
 #: A packed input: {"name": the file or folder name, "folder": bool, "files": {relative posix path: bytes}}.
@@ -122,6 +122,8 @@ def install(files: dict[str, bytes], out: str | Path) -> list[Path]:
         tops.setdefault(rel.parts[0], []).append((rel, data))
     if out.name not in tops:
         raise ExportError(f"the worker sent no {out.name}")
+    for top in tops:
+        _refuse_what_the_studio_did_not_make(out.parent / top, out)
     staged: list[tuple[Path, Path]] = []
     try:
         for top, entries in tops.items():
@@ -150,3 +152,18 @@ def install(files: dict[str, bytes], out: str | Path) -> list[Path]:
             raise ExportError(f"the disk is full: could not write {out}; free some space") from None
         raise ExportError(f"cannot write {out}: {error.strerror or error}") from None
     return [final for _, final in staged]
+
+
+def _refuse_what_the_studio_did_not_make(final: Path, out: Path) -> None:
+    """The queue gives every job a name that was free when it was added; something at that name now is
+    somebody's, except what a studio render left there (a retried job's own files): a frames folder of
+    ``frame_N.png``, a studio sidecar, or a file beside one."""
+    if not (final.exists() or final.is_symlink()) or final.is_symlink():
+        return  # nothing there, or a link: os.replace swaps the link itself, never writes through it
+    if final.is_dir() and is_studio_frames(final):
+        return
+    sidecar = out.with_suffix(".json")
+    if final.is_file() and sidecar.is_file() and not sidecar.is_symlink() and is_studio_sidecar(sidecar):
+        return
+    raise ExportError(f"{final} appeared while the job ran and the studio did not make it; it is never "
+                      "replaced. Move it away and run the batch again")

@@ -50,7 +50,7 @@ def test_unpack_refuses_names_that_leave_the_cache(tmp_path):
 
 def test_install_writes_the_mp4_last_and_never_through_planted_files(tmp_path):
     out = tmp_path / "out" / "clip.mp4"
-    files = {"clip.mp4": b"video", "clip.json": b"{}", "clip_frames/frame_0.png": b"png"}
+    files = {"clip.mp4": b"video", "clip.json": b'{"request": {}}', "clip_frames/frame_0.png": b"png"}
     written = install(files, out)
     assert written[-1] == out and out.read_bytes() == b"video" and (out.parent / "clip_frames" / "frame_0.png").is_file()
     assert sorted(p.name for p in out.parent.iterdir()) == ["clip.json", "clip.mp4", "clip_frames"]
@@ -71,6 +71,23 @@ def test_install_writes_the_mp4_last_and_never_through_planted_files(tmp_path):
         install({"clip.mp4": b"new", "clip.json": b"{}"}, out)
     assert target.read_text() == "keep me" and out.read_bytes() == b"video"
     assert not [p for p in out.parent.iterdir() if ".partial" in p.name]
+
+
+def test_install_never_replaces_what_the_studio_did_not_make(tmp_path):
+    out = tmp_path / "clip.mp4"
+    user_folder = tmp_path / "clip_frames"
+    (user_folder / "my_project").mkdir(parents=True)
+    (user_folder / "my_project" / "notes.txt").write_text("mine")
+    with pytest.raises(ExportError, match="never replaced"):
+        install({"clip.mp4": b"v", "clip_frames/frame_0.png": b"png"}, out)
+    assert (user_folder / "my_project" / "notes.txt").read_text() == "mine" and not out.exists()
+
+    someone = tmp_path / "other.mp4"
+    someone.write_bytes(b"their video")  # no studio sidecar beside it
+    with pytest.raises(ExportError, match="never replaced"):
+        install({"other.mp4": b"v"}, someone)
+    assert someone.read_bytes() == b"their video"
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
 
 
 def test_pack_of_a_missing_input_is_a_clear_error(tmp_path):
