@@ -1,6 +1,7 @@
 """Attention processors of the StableAnimator UNet and the rule that installs them (spec §3.4–3.7).
 
-* spatial self-attention (``transformer_blocks.0.attn1``): plain softmax attention (:class:`AnimationAttnProcessor`);
+* spatial self-attention (``transformer_blocks.0.attn1``): softmax attention through PyTorch's memory-efficient
+  ``F.scaled_dot_product_attention`` (:class:`AnimationAttnProcessor`);
 * spatial cross-attention (``transformer_blocks.0.attn2``): the distribution-aware ID adapter
   (:class:`AnimationIDAttnNormalizedProcessor`), which owns the ``id_to_k``/``id_to_v`` weights of ``unet.pth``;
 * temporal attention (``temporal_transformer_blocks.*``): diffusers' SDPA processor.
@@ -10,15 +11,19 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch import nn
 
 NUM_FACE_TOKENS = 4
 
 
-class AnimationAttnProcessor(AttnProcessor):
-    """Spatial self-attention: classic ``softmax(QKᵀ·d^-½)·V`` via ``baddbmm`` (what the reference runs without
-    xformers). Parameter-free; the reference's LoRA hooks are commented out there, so none exist here."""
+class AnimationAttnProcessor(AttnProcessor2_0):
+    """Spatial self-attention ``softmax(QKᵀ·d^-½)·V`` through ``F.scaled_dot_product_attention``.
+
+    The reference runs xformers' memory-efficient attention on GPU; materialising the full ``[heads, L, L]`` score
+    matrix instead (diffusers' classic ``AttnProcessor``, kept only as a test oracle) needs 4× the activation memory
+    of a whole UNet call at 512² (L = 4096 tokens per frame). The results agree to rounding (spec §17).
+    Parameter-free; the reference's LoRA hooks are commented out there, so none exist here."""
 
 
 def _attention(attn: Attention, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
