@@ -208,6 +208,46 @@ class StableAnimatorHJBPipeline(StableAnimatorPipeline):
         return StableAnimatorHJBPipelineOutput(frames=result.frames, hjb_losses=list(self.hjb_losses))
 
 
+def load_face_embedder(
+    models_dir: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    face_embedder_path: str | os.PathLike | None = None,
+    required: bool = True,
+) -> IResNetFaceEmbedder | None:
+    """The HJB face embedder from ``Animation/glintr100_torch.pth`` (or ``.safetensors``, or ``face_embedder_path``),
+    frozen, in float32 on ``device``; None when the file is missing and not ``required``."""
+    from .loading import CheckpointError, find_animation_file
+
+    path = face_embedder_path or find_animation_file(models_dir, FACE_EMBEDDER_STEM)
+    if path is None or not os.path.isfile(path):
+        if required:
+            raise CheckpointError(
+                models_dir,
+                [f"Animation/{FACE_EMBEDDER_STEM}.pth is missing (the HJB face embedder; it ships with the official "
+                 "StableAnimator weights)"],
+            )  # fmt: skip
+        return None
+    try:
+        embedder = IResNetFaceEmbedder.from_checkpoint(path)
+    except ValueError as error:
+        raise CheckpointError(models_dir, [str(error)]) from error
+    embedder.requires_grad_(False)
+    return torch.nn.Module.to(embedder, device=device)
+
+
+def hjb_pipeline_from(pipe: StableAnimatorPipeline, face_embedder: IResNetFaceEmbedder | None) -> StableAnimatorHJBPipeline:
+    """An HJB pipeline sharing ``pipe``'s modules (no weights loaded or copied twice) plus ``face_embedder``.
+
+    Only the scheduler is a fresh copy: it holds per-call state (timesteps, step index), so the two pipelines must
+    not share it. Running both at once through the same modules is still the caller's business (the studio's
+    diffusion engine serialises its renders)."""
+    components = {name: module for name, module in pipe.components.items() if name != "face_embedder"}
+    components["scheduler"] = type(pipe.scheduler).from_config(pipe.scheduler.config)
+    hjb = StableAnimatorHJBPipeline(**components, face_embedder=face_embedder)
+    hjb.set_progress_bar_config(**getattr(pipe, "_progress_bar_config", {}))
+    return hjb
+
+
 def load_stable_animator_hjb_pipeline(
     models_dir: str | os.PathLike,
     device: str | torch.device = "cpu",
@@ -221,27 +261,12 @@ def load_stable_animator_hjb_pipeline(
     With ``require_face_embedder=False`` a missing file gives a pipeline that only runs with HJB off.
     The embedder always runs in float32 (the HJB loss is computed in fp32, like the original's op script).
     """
-    from .loading import CheckpointError, find_animation_file, load_stable_animator_pipeline
+    from .loading import load_stable_animator_pipeline
 
-    path = face_embedder_path or find_animation_file(models_dir, FACE_EMBEDDER_STEM)
-    embedder = None
-    if path is None or not os.path.isfile(path):
-        if require_face_embedder:
-            raise CheckpointError(
-                models_dir,
-                [f"Animation/{FACE_EMBEDDER_STEM}.pth is missing (the HJB face embedder; it ships with the official "
-                 "StableAnimator weights)"],
-            )  # fmt: skip
-    else:
-        try:
-            embedder = IResNetFaceEmbedder.from_checkpoint(path)
-        except ValueError as error:
-            raise CheckpointError(models_dir, [str(error)]) from error
+    embedder = load_face_embedder(models_dir, device, face_embedder_path, required=require_face_embedder)
     pipe = load_stable_animator_pipeline(
         models_dir, device=device, dtype=dtype, pipeline_class=StableAnimatorHJBPipeline, face_embedder=None
     )
     if embedder is not None:
-        embedder.requires_grad_(False)
-        pipe.register_modules(face_embedder=torch.nn.Module.to(embedder, device=device))
+        pipe.register_modules(face_embedder=embedder)
     return pipe
-

@@ -11,6 +11,7 @@ no decode or export runs after a cancel.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -77,46 +78,96 @@ class DiffusionEngine:
 
     def __init__(self) -> None:
         self._pipe = None
+        self._hjb_pipe = None  # built from self._pipe's modules on the first HJB render
         self._key: tuple | None = None
         self.loads = 0  # how many times a pipeline was built (tests check reuse)
+        # One pipeline, one render at a time: a quick preview and a queue job share the loaded modules (and the
+        # scheduler's step state), so the second waits for the first instead of interleaving UNet calls.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ loading
-    def pipeline(self, models: str, device: str = "auto", dtype: str = "auto", cpu_offload: bool = False,
+    def pipeline(self, models: str, device: str = "auto", dtype: str = "auto", cpu_offload: bool | str = False,
                  hjb: bool = False):
+        """The loaded pipeline for these weights/device/dtype/offload (loaded once and kept). With ``hjb`` the HJB
+        pipeline, built from the same modules plus the face embedder: toggling HJB never loads the weights again.
+        ``cpu_offload``: False/"none", True/"model" (whole models in turn) or "sequential" (layer by layer)."""
         from pipelines.loading import CheckpointError, load_stable_animator_pipeline
         from studio.models import resolve_folder
 
         folder = resolve_folder(models)
         dev = pick_device(device)
         torch_dtype = pick_dtype(dtype, dev)
-        key = (str(folder.resolve()), dev, str(torch_dtype), bool(cpu_offload and dev == "cuda"), bool(hjb))
-        if self._pipe is not None and self._key == key:
-            return self._pipe
-        self._pipe = None  # free the old one before loading another
-        # The studio reports its own "load" phase; the libraries' per-file weight bars would only add noise.
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        try:
-            if hjb:
-                from pipelines.hjb_pipeline import load_stable_animator_hjb_pipeline
-
-                pipe = load_stable_animator_hjb_pipeline(folder, device="cpu" if key[3] else dev, dtype=torch_dtype)
-            else:
-                pipe = load_stable_animator_pipeline(folder, device="cpu" if key[3] else dev, dtype=torch_dtype)
-        except CheckpointError as error:
-            raise ModelFolderError(str(error)) from None
-        if key[3]:
-            pipe.enable_model_cpu_offload()
-        elif cpu_offload:
+        offload = {False: "none", True: "model"}.get(cpu_offload, cpu_offload) or "none"
+        if offload != "none" and dev != "cuda":
             log.warning("CPU offload only applies to CUDA; rendering on %s without it", dev)
-        pipe.set_progress_bar_config(disable=True)
-        self._pipe, self._key = pipe, key
-        self.loads += 1
-        return pipe
+            offload = "none"
+        key = (str(folder.resolve()), dev, str(torch_dtype), offload)
+        if self._pipe is None or self._key != key:
+            self._pipe = self._hjb_pipe = None  # free the old one before loading another
+            # The studio reports its own "load" phase; the libraries' per-file weight bars would only add noise.
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+            try:
+                pipe = load_stable_animator_pipeline(folder, device="cpu" if offload != "none" else dev,
+                                                     dtype=torch_dtype)
+            except CheckpointError as error:
+                raise ModelFolderError(str(error)) from None
+            pipe.set_progress_bar_config(disable=True)
+            self._pipe, self._key = pipe, key
+            self._offload(pipe, offload)
+            self.loads += 1
+        if not hjb:
+            self._offload(self._pipe, offload)
+            return self._pipe
+        if self._hjb_pipe is None:
+            from pipelines.hjb_pipeline import hjb_pipeline_from, load_face_embedder
+
+            try:
+                embedder = load_face_embedder(folder, device=dev)
+            except CheckpointError as error:
+                raise ModelFolderError(str(error)) from None
+            self._hjb_pipe = hjb_pipeline_from(self._pipe, embedder)
+        self._offload(self._hjb_pipe, offload)
+        return self._hjb_pipe
+
+    def _offload(self, pipe, offload: str) -> None:
+        """(Re)install the offload hooks on the pipeline about to run: the basic and HJB pipelines share modules,
+        and each pipeline's ``enable_*_offload`` replaces the hooks on them."""
+        if offload == "none" or getattr(self, "_hooked", None) is pipe:
+            return
+        if offload == "model":
+            pipe.enable_model_cpu_offload()
+        else:
+            pipe.enable_sequential_cpu_offload()
+        self._hooked = pipe
 
     # ------------------------------------------------------------------ render
     def render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:
+        with self._lock:  # released when the generator finishes or is closed
+            yield from self._render(inputs, report, cancel)
+
+    def memory_plan(self, inputs: RenderInputs):
+        """Settings that fit the memory budget (``request.max_memory`` GB, else on CUDA the free GPU memory), or
+        None when no budget applies (CPU/MPS without ``max_memory``)."""
+        from studio.memory import GB, MemoryModel, device_memory, memory_request
+
+        req = inputs.request
+        dev = pick_device(req.device)
+        max_memory = getattr(req, "max_memory", None)
+        if max_memory is None and dev != "cuda":
+            return None
+        if max_memory is not None:
+            budget = int(max_memory * GB)
+        else:
+            import torch
+
+            budget = device_memory("cuda") + torch.cuda.memory_allocated()  # our own tensors are reusable
+        dtype = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[str(pick_dtype(req.dtype, dev))]
+        model = MemoryModel.for_folder(req.models)
+        return model.plan(memory_request(req, inputs.num_frames, dev, dtype), budget)
+
+    def _render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:
         with HEAVY_IMPORT_LOCK:  # all model code imported before use, never racing another thread's import
             import torch
 
@@ -127,10 +178,16 @@ class DiffusionEngine:
         if not req.models:
             raise ModelFolderError("the diffusion engine needs a weights folder (--models DIR)")
         report(Progress("load", 0, 1, "loading the model"))
-        pipe = self.pipeline(req.models, req.device, req.dtype, req.cpu_offload, hjb=req.hjb.enabled)
-        log.info("memory settings: device %s, dtype %s, cpu offload %s, tile %d/%d frames, decode chunk %d",
-                 getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), req.cpu_offload, req.tile_size,
-                 req.tile_overlap, req.decode_chunk)
+        plan = self.memory_plan(inputs)
+        batched_cfg, decode_chunk, offload = True, req.decode_chunk, req.cpu_offload
+        if plan is not None:
+            batched_cfg, decode_chunk = plan.request.batched_cfg, plan.request.decode_chunk
+            offload = plan.request.offload
+            self._say(inputs, report, plan)
+        pipe = self.pipeline(req.models, req.device, req.dtype, offload, hjb=req.hjb.enabled)
+        log.info("memory settings: device %s, dtype %s, offload %s, tile %d/%d frames, decode chunk %d, %s CFG",
+                 getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), offload, req.tile_size,
+                 req.tile_overlap, decode_chunk, "batched" if batched_cfg else "two-call")
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 
@@ -164,14 +221,33 @@ class DiffusionEngine:
             height=inputs.height, width=inputs.width, num_frames=inputs.num_frames, tile_size=req.tile_size,
             tile_overlap=req.tile_overlap, num_inference_steps=steps, min_guidance_scale=req.min_guidance,
             max_guidance_scale=req.max_guidance, fps=req.fps, motion_bucket_id=req.motion_bucket,
-            noise_aug_strength=req.noise_aug, decode_chunk_size=req.decode_chunk, generator=generator,
+            noise_aug_strength=req.noise_aug, decode_chunk_size=decode_chunk, generator=generator, batched_cfg=batched_cfg,
             output_type="latent", callback_on_step_end=on_step_end, callback_on_unet_call=on_unet_call, **extra,
             )
         except ValueError as error:  # check_inputs: the message names the bad value
             raise InputError(f"the pipeline refused the inputs: {error}") from None
         latents = output.frames
         cancel.raise_if_cancelled()
-        yield from self._stream_decode(pipe, latents, req.decode_chunk, report, cancel)
+        yield from self._stream_decode(pipe, latents, decode_chunk, report, cancel)
+
+    @staticmethod
+    def _say(inputs: RenderInputs, report: ProgressCallback, plan) -> None:
+        """Tell the person what the memory budget made the renderer choose (log, progress line, sidecar notes)."""
+        from studio.memory import GB
+
+        budget = f"{plan.budget / GB:.1f} GB"
+        if plan.choices:
+            text = f"to fit {budget}: " + "; ".join(plan.choices)
+        else:
+            text = f"{plan.estimate.summary()}; fits {budget} as requested"
+        if not plan.fits:
+            text += (f" — still {plan.estimate.total / GB:.1f} GB predicted; lower the size, the tile size or the "
+                     "frames if this runs out of memory")
+        log.warning("%s", text)
+        report(Progress("load", 0, 1, text))
+        notes = inputs.extra.get("warnings")
+        if isinstance(notes, list) and (plan.choices or not plan.fits):
+            notes.append(text)
 
     @staticmethod
     def _hjb_arguments(inputs: RenderInputs, cancel: CancelToken) -> dict:
