@@ -112,6 +112,9 @@ class RenderRequest:
     device: str = "auto"
     dtype: str = "auto"
     cpu_offload: bool = False
+    #: Memory budget in GB for the diffusion render (None: on CUDA the free GPU memory, elsewhere no limit); the
+    #: renderer picks settings that fit (studio.memory) and says which.
+    max_memory: float | None = None
     face_model: str = "auto"
     export: ExportOptions = field(default_factory=ExportOptions)
     version: int = REQUEST_VERSION
@@ -280,6 +283,8 @@ class RenderRequest:
             p.append(f"tile_overlap must be between 0 and tile_size-1 ({self.tile_size - 1}), got {self.tile_overlap}")
         if self.decode_chunk < 1:
             p.append(f"decode_chunk must be ≥ 1, got {self.decode_chunk}")
+        if self.max_memory is not None and not (isinstance(self.max_memory, (int, float)) and self.max_memory > 0):
+            p.append(f"max_memory must be a positive number of GB, got {self.max_memory!r}")
         if self.device not in DEVICES:
             p.append(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
         if self.dtype not in DTYPES:

@@ -36,6 +36,8 @@ _SIMPLE = [
     ("--face-model", "face_model", str, "identity face model (none: zero identity embedding)"),
     ("--device", "device", str, "compute device (auto: CUDA, then Apple MPS, then CPU)"),
     ("--dtype", "dtype", str, "weights precision"),
+    ("--max-memory", "max_memory", float, "memory budget in GB (default on CUDA: the free GPU memory); the renderer "
+     "picks settings that fit and says which"),
 ]
 _EXPORT = [
     ("--fps", "fps", float, "output frame rate (default: the driving video's)"),
@@ -198,6 +200,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.request and (args.reference is None or args.motion is None):
         raise InputError("render needs --reference IMAGE and --motion VIDEO_OR_DIR (or --request FILE)")
     request = request_from_args(args, args.reference, args.motion)
+    if args.dry_run:
+        from studio.cli.dry_run import print_memory_prediction
+
+        return print_memory_prediction(request)
+    if not args.out:
+        raise InputError("render needs --out OUT (or --dry-run to only predict the memory)")
     changed = request.changed_inputs()  # rendering a sidecar again promises the same frames
     if changed and args.strict:
         raise InputError("; ".join(changed) + "; the render would not reproduce the saved one (drop --strict to "
@@ -256,15 +264,17 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("render", help="render one photo with one motion into an mp4")
     parser.add_argument("--reference", help="the reference photo")
     parser.add_argument("--motion", help="driving video, frame folder, or extract-motion output folder")
-    parser.add_argument("--out", required=True,
+    parser.add_argument("--out",
                         help="output file (.mp4/.webm/.mov/.webp/.gif, or a folder for --format png-sequence); a "
                         "sidecar OUT.json is written beside it. May hold {reference} {motion} {seed} {engine} "
-                        "{format} {date} {counter:04d}")
+                        "{format} {date} {counter:04d}. Not needed with --dry-run")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUT (and its sidecar and extras) when they exist; without it the render refuses")
     parser.add_argument("--strict", action="store_true",
                         help="with --request: refuse when the photo or motion changed since the request was saved")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the predicted peak memory (and the settings a --max-memory budget needs); render nothing")
     add_render_options(parser)
     parser.set_defaults(func=_run)

@@ -1,0 +1,52 @@
+"""``python -m studio render ... --dry-run``: predict the render's peak memory and print it; render nothing."""
+
+from __future__ import annotations
+
+from studio.request import RenderRequest
+
+
+def frame_count(request: RenderRequest) -> tuple[int, str | None]:
+    """How many frames the request renders, from the motion's header (no decoding); a note when it had to guess."""
+    from studio.errors import StudioError
+    from studio.media import FrameSelection, probe_video, selected_indices
+
+    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
+                               max_frames=request.max_frames)
+    try:
+        return len(selected_indices(probe_video(request.motion), selection)), None
+    except (StudioError, OSError, ValueError) as error:
+        frames = request.max_frames or request.tile_size
+        return frames, f"could not count the motion's frames ({error}); assuming {frames}"
+
+
+def print_memory_prediction(request: RenderRequest) -> int:
+    from studio.memory import GB, MemoryModel, device_memory, memory_request
+    from studio.render.diffusion_engine import pick_device, pick_dtype
+
+    if request.engine != "diffusion":
+        print("the warp engine needs no model memory beyond the frames (a few hundred MB); nothing to predict")
+        return 0
+    frames, note = frame_count(request)
+    if note:
+        print(f"note: {note}")
+    device = pick_device(request.device)
+    dtype = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[
+        str(pick_dtype(request.dtype, device))]
+    model = MemoryModel.for_folder(request.models) if request.models else MemoryModel.released()
+    wanted = memory_request(request, frames, device, dtype)
+    estimate = model.estimate(wanted)
+    available = device_memory(device)
+    print(f"{frames} frames at {request.width}x{request.height}, tile {wanted.tile}, decode chunk "
+          f"{wanted.decode_chunk}{', HJB ' + wanted.hjb if wanted.hjb else ''}: {estimate.summary(available)}")
+    print(f"  {estimate.breakdown()}")
+    budget = request.max_memory * GB if request.max_memory else (available if device == "cuda" else None)
+    if budget is not None:
+        plan = model.plan(wanted, int(budget))
+        if plan.choices:
+            print(f"to fit {budget / GB:.2f} GB the renderer would use: " + "; ".join(plan.choices))
+            print(f"  then: {plan.estimate.summary()}")
+        if not plan.fits:
+            print(f"does not fit {budget / GB:.2f} GB even so; lower the size, the tile size or the frames")
+        elif not plan.choices:
+            print(f"fits {budget / GB:.2f} GB as requested")
+    return 0
