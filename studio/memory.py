@@ -28,7 +28,8 @@ OFFLOADS = ("none", "model", "sequential")
 #: input/output into blocked layouts and keep scratch buffers that are not tensors; with glibc's mmap threshold fixed
 #: (so RSS follows live memory) measured RSS peaks exceed the traced peak by 3–12 % (tests/studio/test_memory.py),
 #: so 12 %. glibc's default *dynamic* threshold keeps freed blocks of up to 32 MiB in its heap, which adds up to
-#: ~35 % more on small models (the released model's activations are mostly larger blocks, which are returned).
+#: ~35 % more on small models; on the released UNet at 512² (bench/real_size.py, glibc defaults) the prediction was
+#: 0.87 (1 frame) and 0.76 (2 frames) of the measured RSS peak, PoseNet 1.04, HJB fast 0.89.
 #: CUDA: the caching allocator rounds blocks up (2 MiB segments for large ones) and fragments: 15 %.
 ALLOCATOR_SLACK = {"cpu": 0.12, "cuda": 0.15, "mps": 0.15}
 #: HJB fast mode decodes a latent window around the faces; without the boxes at hand the model assumes a face box
@@ -402,3 +403,17 @@ def memory_request(request, frames: int, device: str, dtype: str) -> MemoryReque
         decode_chunk=request.decode_chunk, hjb=request.hjb.decode_mode if request.hjb.enabled else None,
         device=device, dtype=dtype, offload="model" if request.cpu_offload and device == "cuda" else "none",
     )
+
+
+def settings_summary(models: str | None, width: int, height: int, frames: int, tile_size: int, decode_chunk: int,
+                     hjb_mode: str | None, device: str, dtype: str, cpu_offload: bool) -> str:
+    """One line for the window: the prediction for these settings on the resolved device and dtype, and what the
+    device has ("needs ≈ 9.8 GB on cuda bf16; this GPU has 24 GB")."""
+    from studio.render.diffusion_engine import pick_device, pick_dtype
+
+    dev = pick_device(device)
+    name = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[str(pick_dtype(dtype, dev))]
+    model = MemoryModel.for_folder(models) if models and Path(models).is_dir() else MemoryModel.released()
+    request = MemoryRequest(width, height, frames, tile_size, decode_chunk, hjb=hjb_mode, device=dev, dtype=name,
+                            offload="model" if cpu_offload and dev == "cuda" else "none")
+    return model.estimate(request).summary(device_memory(dev))

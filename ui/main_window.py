@@ -29,6 +29,7 @@ from studio.progress import Progress
 from ui import core, render_bridge
 from ui.alignment_view import AlignmentView
 from ui.log_panel import LogPanel
+from ui.memory_label import MemoryLabel
 from ui.models_dialog import ModelsDialog
 from ui.motion_panel import MotionPanel
 from ui.parameter_panel import ParameterPanel
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._connect()
+        self.memory_label.update_for(self.parameter_panel.params, self.session.models)
         self.resize(1440, 900)
         self._restore_settings()
         self.update_actions()
@@ -180,6 +182,8 @@ class MainWindow(QMainWindow):
         for a in (self.open_photo_action, self.open_video_action, self.extract_action, self.instant_action,
                   self.preview_action, self.render_action, self.cancel_action, self.models_action):
             toolbar.addAction(a)
+        self.memory_label = MemoryLabel()  # the predicted peak memory, right after the Render button
+        toolbar.insertWidget(self.cancel_action, self.memory_label)
         self._refresh_recent_menu()
 
     def _connect(self) -> None:
@@ -234,6 +238,7 @@ class MainWindow(QMainWindow):
 
     def _params_changed(self, params: dict) -> None:
         self.session.params = dict(params)
+        self.memory_label.update_for(params, self.session.models)
         self.motion_panel.max_frames = int(params["max_frames"]) or None
         framing = (self._out_size(), self._fit())
         if framing != (self.alignment_view.out_size, self.alignment_view.fit) and self.reference_panel.image is not None:

@@ -1,0 +1,71 @@
+"""The predicted peak memory of the current settings, shown beside the Render button.
+
+The estimate (``studio.memory``) traces the model on the meta device — milliseconds for small models, seconds for
+the released one — so it runs on a worker thread, 400 ms after the last settings change; an older estimate that
+finishes late is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+
+class MemoryLabel(QLabel):
+    _estimated = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setToolTip("Predicted peak memory of a render with these settings (python -m studio render --dry-run "
+                        "prints the breakdown)")
+        self.setContentsMargins(8, 0, 8, 0)
+        self._generation = 0
+        self._pending: tuple | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(400)
+        self._timer.timeout.connect(self._start)
+        self._estimated.connect(self._show)
+
+    def update_for(self, params: dict[str, Any], models: str | None) -> None:
+        """Re-estimate for these parameter-panel values and weights folder (debounced)."""
+        self._pending = (dict(params), models)
+        self._timer.start()
+
+    def _start(self) -> None:
+        params, models = self._pending
+        self._generation += 1
+        if params.get("engine") == "warp":
+            self.setText("")
+            return
+        self.setText("estimating memory…")
+        threading.Thread(target=self._work, args=(self._generation, params, models), daemon=True).start()
+
+    def _work(self, generation: int, p: dict[str, Any], models: str | None) -> None:
+        try:
+            from studio.render.engine import HEAVY_IMPORT_LOCK
+
+            with HEAVY_IMPORT_LOCK:  # the model libraries are imported by one thread at a time (see engine.py)
+                import diffusers  # noqa: F401
+                import transformers  # noqa: F401
+
+                import pipelines.hjb_pipeline  # noqa: F401
+                import pipelines.loading  # noqa: F401
+                import pipelines.memory_trace  # noqa: F401
+                import pipelines.real_size  # noqa: F401
+                from studio.memory import settings_summary
+            frames = int(p["max_frames"]) or int(p["tile_size"])
+            text = settings_summary(models, int(p["width"]), int(p["height"]), frames, int(p["tile_size"]),
+                                    int(p["decode_chunk"]), p["hjb_mode"] if p["hjb"] else None, p["device"],
+                                    p["dtype"], bool(p["cpu_offload"]))
+            text += f" (for {frames} frames)"
+        except Exception as error:  # noqa: BLE001 — a label must never take the window down
+            text = f"memory estimate unavailable: {error}"
+        self._estimated.emit(generation, text)
+
+    def _show(self, generation: int, text: str) -> None:
+        if generation == self._generation:
+            self.setText(text)
