@@ -10,23 +10,10 @@ import torch
 
 from pipelines import FusionFaceId, PoseNet, StableAnimatorUNet
 from pipelines.attention_processor import AnimationAttnProcessor, AnimationIDAttnNormalizedProcessor
+from pipelines.real_size import SVD_XT_UNET_CONFIG
 
 KEYS_DIR = Path(__file__).resolve().parents[3] / "shared" / "spec" / "stableanimator-keys"
-SVD_XT_UNET = {
-    "sample_size": 96,
-    "in_channels": 8,
-    "out_channels": 4,
-    "down_block_types": ["CrossAttnDownBlockSpatioTemporal"] * 3 + ["DownBlockSpatioTemporal"],
-    "up_block_types": ["UpBlockSpatioTemporal"] + ["CrossAttnUpBlockSpatioTemporal"] * 3,
-    "block_out_channels": [320, 640, 1280, 1280],
-    "addition_time_embed_dim": 256,
-    "projection_class_embeddings_input_dim": 768,
-    "layers_per_block": 2,
-    "cross_attention_dim": 1024,
-    "transformer_layers_per_block": 1,
-    "num_attention_heads": [5, 10, 20, 20],
-    "num_frames": 25,
-}
+SVD_XT_UNET = SVD_XT_UNET_CONFIG
 
 
 def _official(name: str) -> dict[str, tuple[int, ...]]:
