@@ -28,8 +28,9 @@ OFFLOADS = ("none", "model", "sequential")
 #: input/output into blocked layouts and keep scratch buffers that are not tensors; with glibc's mmap threshold fixed
 #: (so RSS follows live memory) measured RSS peaks exceed the traced peak by 3–12 % (tests/studio/test_memory.py),
 #: so 12 %. glibc's default *dynamic* threshold keeps freed blocks of up to 32 MiB in its heap, which adds up to
-#: ~35 % more on small models; on the released UNet at 512² (bench/real_size.py, glibc defaults) the prediction was
-#: 0.87 (1 frame) and 0.76 (2 frames) of the measured RSS peak, PoseNet 1.04, HJB fast 0.89.
+#: ~35 % more on small models. Released size at 512² (bench/real_size.py, glibc defaults), prediction / measured RSS
+#: peak: batched-CFG UNet call 0.87 / 0.76 / 0.91 (1 / 2 / 4 frames), two-call 1 frame 0.57 (a ~0.1 GB fixed CPU
+#: overhead dominates small calls), VAE decode 1.03, PoseNet 1.04, HJB fast 0.89, exact 1.08.
 #: CUDA: the caching allocator rounds blocks up (2 MiB segments for large ones) and fragments: 15 %.
 ALLOCATOR_SLACK = {"cpu": 0.12, "cuda": 0.15, "mps": 0.15}
 #: HJB fast mode decodes a latent window around the faces; without the boxes at hand the model assumes a face box
