@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import InputError
 from studio.atomic import write_text_atomic
+from studio.errors import InputError
 from studio.motion.types import PoseFrame
 from studio.request import MAX_RANDOM_SEED, RenderRequest
 
@@ -51,6 +51,8 @@ class Clip:
     source_size: tuple[int, int]
     fps: float
     warnings: list[str] = field(default_factory=list)
+    #: Per frame: "detected", "held" or "none" (``studio.motion.presence``); None when not known.
+    status: list[str] | None = None
 
 
 @dataclass
@@ -296,12 +298,13 @@ class Project:
         p.aligned, p.align_error = [], None
         if p.clip is None or p.fitted is None:
             return
-        from studio.motion import AlignmentOptions, align_poses
+        from studio.motion import AlignmentOptions, align_motion
 
         try:
             options = AlignmentOptions(**r.alignment)
-            p.aligned = align_poses(p.clip.poses, p.reference_pose, p.clip.source_size, (r.width, r.height),
-                                    options, fps=p.clip.fps)
+            # the render's own alignment path, on the same fitted photo (it finds the photo's pose there)
+            p.aligned = align_motion(p.clip.poses, p.clip.status, p.clip.source_size, p.clip.fps, p.fitted,
+                                     options, backend=r.pose_backend).poses
         except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, never fatal to editing
             p.align_error = str(exc)
 
