@@ -59,11 +59,12 @@ class Studio:
             self._render_lock.release()
 
     def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
-               cancel: CancelToken | None = None, preview: Callable[..., None] | None = None):
-        """Render ``request`` into the mp4 ``out`` (+ sidecar); returns the renderer's RenderResult."""
+               cancel: CancelToken | None = None, preview: Callable[..., None] | None = None, **options: Any):
+        """Render ``request`` into ``out`` (+ sidecar); returns the renderer's RenderResult. ``options`` go to
+        ``Renderer.render`` as they are (``overwrite``, ``inputs``)."""
         cancel = cancel or CancelToken()
         with self._turn(report, cancel):
-            return self.renderer.render(request, out, report, cancel, preview=preview)
+            return self.renderer.render(request, out, report, cancel, preview=preview, **options)
 
     def instant_frames(self, request: RenderRequest, frame_limit: int, report: ProgressCallback = ignore_progress,
                        cancel: CancelToken | None = None) -> InstantFrames:

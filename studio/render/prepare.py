@@ -85,7 +85,10 @@ def find_face_models(request: RenderRequest) -> Path | None:
     return None
 
 
-def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToken) -> PreparedRender:
+def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToken,
+            analysers: dict[str, object] | None = None) -> PreparedRender:
+    """``analysers``: loaded face analysers by folder, kept by the caller (the renderer) between renders,
+    since loading the ONNX models takes seconds; None loads them for this render only."""
     from studio.media import fit_to_size, load_image
 
     request = request.validate()
@@ -113,16 +116,16 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     overlap = min(request.tile_overlap, max(0, tile - 1))
     request = request.replace(tile_size=tile, tile_overlap=overlap)
 
-    embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(request, reference, warnings)
+    embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(
+        request, reference, warnings, {} if analysers is None else analysers)
     identity, embedder_reason = _identity_backend(request, reference, embedding, face_source, embedder,
                                                  embedder_reason)
     export_fps = float(request.export.fps or fps)
     inputs = RenderInputs(
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
         pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=int(request.seed),
-        fps=float(request.fps),
-        extra={"face_boxes": face_boxes, "reference_face_box": ref_box, "content_box": box, "warnings": warnings,
-               "motion_fps": fps},
+        fps=float(request.fps), motion_fps=fps, face_boxes=list(face_boxes or []), reference_face_box=ref_box,
+        content_box=box, warnings=warnings,
     )
     return PreparedRender(
         inputs=inputs, request=request, content_box=box, export_fps=export_fps, audio=audio,
@@ -265,7 +268,8 @@ def _pose_image_folder(request, path: Path, warnings):
 
 
 # ------------------------------------------------------------------------------------------ faces
-def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: list[str]):
+def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: list[str],
+                    analysers: dict[str, object]):
     """(embedding or None, source, frame embedder or None, reason, reference face box)."""
     if request.face_model == "none":
         warnings.append("face model 'none': rendering with a zero identity embedding; identity will drift")
@@ -283,7 +287,11 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
             f"insightface antelopev2 was not found beside {request.models} (expected models/antelopev2 with "
             "scrfd_10g_bnkps.onnx and glintr100.onnx); get it with `python -m studio download` or use --face-model none"
         )
-    analyzer = _analyzer(FaceAnalyzer, models_dir) if models_dir is not None else None
+    analyzer = None
+    if models_dir is not None:
+        if str(models_dir) not in analysers:
+            analysers[str(models_dir)] = FaceAnalyzer(models_dir)
+        analyzer = analysers[str(models_dir)]
     face = analyze_reference(reference, analyzer=analyzer)
     no_face = face.box is None or face.source == "none"
     if no_face and request.engine == "diffusion":
@@ -323,14 +331,3 @@ def _identity_backend(request: RenderRequest, reference: np.ndarray, embedding, 
 
     backend, why = dlib_backend(reference)
     return backend, (None if backend is not None else f"{reason}; {why}" if reason else why)
-
-
-_ANALYZERS: dict[str, object] = {}
-
-
-def _analyzer(factory, models_dir: Path):
-    """One loaded antelopev2 analyzer per folder per process (loading the ONNX models takes seconds)."""
-    key = str(models_dir)
-    if key not in _ANALYZERS:
-        _ANALYZERS[key] = factory(models_dir)
-    return _ANALYZERS[key]
