@@ -98,3 +98,31 @@ def test_closing_waits_for_no_import(window):
     """The background warm-up is a daemon thread the close does not join (imports cannot be cancelled)."""
     assert window._warmup_thread is None or window._warmup_thread.daemon
     assert all(task.name != "warm up" for task in window.runner.running())
+
+
+def test_queue_table_follows_the_running_job(qtbot, tmp_path):
+    from studio.request import RenderRequest
+    from studio.service import Studio
+    from ui.queue_panel import QueuePanel
+    from ui.workers import TaskRunner
+
+    for name in ("a.jpg", "b.mp4"):
+        (tmp_path / name).write_bytes(b"x")
+
+    studio = Studio(renderer=object(), queue_path=tmp_path / "queue.db")
+    request = RenderRequest(reference=str(tmp_path / "a.jpg"), motion=str(tmp_path / "b.mp4"), engine="warp", seed=1)
+    ids = [studio.queue.add(request, tmp_path / f"o{i}.mp4") for i in range(30)]
+    for _ in ids[:24]:
+        job = studio.queue.claim_next()
+        studio.queue.finish(job.id)
+    running = studio.queue.claim_next()
+    panel = QueuePanel(TaskRunner(), studio)
+    qtbot.addWidget(panel)
+    panel.resize(600, 200)
+    panel.show()
+    panel.refresh()
+    row = next(r for r in range(panel.table.rowCount())
+               if int(panel.table.item(r, 0).data(Qt.ItemDataRole.UserRole)) == running.id)
+    rect = panel.table.visualItemRect(panel.table.item(row, 0))
+    assert panel.table.viewport().rect().intersects(rect), "the running job is scrolled out of view"
+    panel.stop()
