@@ -328,6 +328,10 @@ class MainWindow(RenderActions, QMainWindow):
         self.project.set(models=folder, undoable=False)
         self.reference_panel.models_dir = folder
         self.settings.set_value("models_dir", folder or "")
+        if folder and self.project.request.engine == "warp" and render_bridge.render_available("diffusion", folder) is None:
+            # weights just added: the engine they are for (one undo step away from the warp engine)
+            self.project.set(engine="diffusion", text="Use the diffusion engine", merge=False)
+            self.show_status("Weights found: the engine is now diffusion (StableAnimator).")
         self.update_actions()
 
     # progress and messages -------------------------------------------------------------------------

@@ -197,7 +197,7 @@ class DiffusionEngine:
             cancel.raise_if_cancelled()
 
         return {
-            "hjb": HJBConfig(enabled=True, num_iterations=h.iterations, start_step=h.start_step, end_step=h.end_step,
+            "hjb": HJBConfig(enabled=True, iterations=h.iterations, start_step=h.start_step, end_step=h.end_step,
                              lr_scale=h.lr_scale, decode_mode=h.decode_mode),
             "face_boxes_xyxy": held, "reference_face_box_xyxy": tuple(float(v) for v in reference_box),
             "callback_on_hjb_iteration": on_iteration,

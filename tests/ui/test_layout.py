@@ -55,7 +55,7 @@ def test_settings_dock_grows_with_the_window_and_is_not_saved_absurdly(qtbot, wi
     assert window.settings_dock.width() <= 0.45 * window.width()
 
 
-def test_without_weights_the_engine_is_warp_and_the_window_says_what_to_do(window, qtbot):
+def test_without_weights_the_engine_is_warp_and_the_window_says_what_to_do(window, qtbot, tiny_fixture_dir):
     assert window.project.request.engine == "warp"
     bar = window.message_bar
     assert bar.isVisible() and "photo" in bar.text() and "weights" in bar.text()
@@ -72,6 +72,10 @@ def test_without_weights_the_engine_is_warp_and_the_window_says_what_to_do(windo
     assert bar.isVisible() and bar.level == "warning" and "weights" in bar.text()
     next(b for b in bar.buttons() if b.text() == "Use the warp engine").click()
     assert window.project.request.engine == "warp" and not bar.isVisible()
+    window.set_models_dir(str(tiny_fixture_dir / "checkpoints"))  # weights added: their engine
+    assert window.project.request.engine == "diffusion"
+    window.undo_action.trigger()
+    assert window.project.request.engine == "warp"
 
 
 def test_errors_go_to_the_message_area(window, tmp_path):
