@@ -112,7 +112,8 @@ class FrameView(QWidget):
         if self._caption:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 170))
-            bar = QRectF(target.x(), target.bottom() - 22, target.width(), 22)
+            # across the whole view, not just the picture: a tall picture in a wide view must not cut it
+            bar = QRectF(0, target.bottom() - 22, self.width(), 22)
             painter.drawRect(bar)
             painter.setPen(QColor(255, 214, 102))
             painter.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, self._caption)

@@ -295,7 +295,9 @@ class QueuePanel(QWidget):
             self.table.setItem(row, 3, QTableWidgetItem(_eta_text(eta) if job.state in ("queued", "running")
                                                         else "—"))
             detail = job.error if job.state == "failed" else (job.message or job.output)
-            self.table.setItem(row, 4, QTableWidgetItem(detail or ""))
+            detail_item = QTableWidgetItem(detail or "")
+            detail_item.setToolTip(detail or "")  # the column may be too narrow for a whole path
+            self.table.setItem(row, 4, detail_item)
             previous = self._states.get(job.id)
             if previous != job.state:
                 self._states[job.id] = job.state

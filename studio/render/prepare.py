@@ -56,6 +56,21 @@ class PreparedRender:
     identity: IdentityBackend | None = None
 
 
+@dataclass
+class MotionInputs:
+    """The driving motion, ready for an engine: what ``_load_motion`` gives back (never a changed request)."""
+
+    poses: list[PoseFrame]
+    pose_images: list[np.ndarray]
+    face_boxes: list
+    reference_pose: PoseFrame | None
+    #: The driving frames' rate after the stride.
+    fps: float
+    audio: AudioSource | None
+    #: The full alignment settings used (``AlignmentOptions.to_dict()``), recorded in the resolved request.
+    alignment: dict
+
+
 def content_box(matrix: np.ndarray, src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
     """Where the source image lands in the output after the fit affine, clamped to the output."""
     x0 = matrix[0, 2]
@@ -106,7 +121,8 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     cancel.raise_if_cancelled()
 
     motion = _load_motion(request, reference, report, cancel, warnings)
-    poses, pose_images, face_boxes, reference_pose, fps, audio, request = motion
+    poses, pose_images, face_boxes, reference_pose, fps, audio = (
+        motion.poses, motion.pose_images, motion.face_boxes, motion.reference_pose, motion.fps, motion.audio)
     if not pose_images:
         raise InputError(f"{request.motion}: no frames selected; widen the trim window or lower the stride")
     cancel.raise_if_cancelled()
@@ -114,7 +130,8 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     # The pipeline needs at least one full tile; a short clip renders as a single tile.
     tile = min(request.tile_size, len(pose_images))
     overlap = min(request.tile_overlap, max(0, tile - 1))
-    request = request.replace(tile_size=tile, tile_overlap=overlap)
+    # the one place the request is resolved: what the sidecar records is what was rendered
+    request = request.replace(alignment=motion.alignment, tile_size=tile, tile_overlap=overlap)
 
     embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(
         request, reference, warnings, {} if analysers is None else analysers)
@@ -153,7 +170,6 @@ def _load_motion(request, reference, report, cancel, warnings):
     from studio.motion import AlignmentOptions, draw_pose
 
     options = AlignmentOptions.from_dict(dict(request.alignment))
-    request = request.replace(alignment=options.to_dict())
     W, H = request.width, request.height
     selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
                                max_frames=request.max_frames)
@@ -190,7 +206,7 @@ def _load_motion(request, reference, report, cancel, warnings):
             cancel.raise_if_cancelled()
         images.append(draw_pose(pose, W, H))
     face_boxes = [p.face_box for p in poses]
-    return poses, images, face_boxes, reference_pose, fps, audio, request
+    return MotionInputs(poses, images, face_boxes, reference_pose, fps, audio, options.to_dict())
 
 
 def _from_motion_json(path: Path, reference, options, request, selection):
@@ -264,7 +280,7 @@ def _pose_image_folder(request, path: Path, warnings):
         boxes.append(box)
         poses.append(PoseFrame(face_box=box))
     warnings.append(f"{folder}: using ready skeleton images as they are (no alignment to the photo)")
-    return poses, images, boxes, None, fps, None, request
+    return MotionInputs(poses, images, boxes, None, fps, None, dict(request.alignment))
 
 
 # ------------------------------------------------------------------------------------------ faces

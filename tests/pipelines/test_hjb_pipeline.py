@@ -123,7 +123,7 @@ def test_tiled_hjb_with_boxes_instead_of_masks(hjb_pipe, fixture_ctx, tiny_fixtu
         ({"reference_face_box": (10, 33, 40, 58)}, "exactly one of `reference_face_embedding`"),
         ({"reference_face_mask": None, "reference_face_embedding": np.zeros(7)}, "must hold 64 values"),
         ({"reference_face_mask": None, "reference_face_box": (10, 33, 40, 200)}, "outside the 96x144 frame"),
-        ({"hjb": {"enabled": True, "iterations": 3}}, r"unknown settings \['iterations'\]"),
+        ({"hjb": {"enabled": True, "num_iterations": 3}}, r"unknown settings \['num_iterations'\]"),
         ({"hjb": "on"}, "must be an HJBConfig"),
         ({"hjb": {"iterations": 0}}, "iterations must be an integer >= 1"),
         ({"hjb": {"start_step": 2, "end_step": 1}}, "end_step"),
