@@ -84,7 +84,8 @@ def is_video_path(path: str | Path) -> bool:
     return path.is_dir() or path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def _ffmpeg_exe() -> str:
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary the studio uses everywhere (imageio-ffmpeg's, so no system ffmpeg is needed)."""
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -107,13 +108,31 @@ def _check_exists(path: Path, what: str = "video") -> None:
         raise InputError(f"{path}: the file is empty (0 bytes); choose another {what}")
 
 
-def _ffmpeg_header(path: Path) -> str:
+def ffmpeg_header(path: str | Path) -> str:
     """ffmpeg's description of the file (it prints it to stderr when given no output)."""
     result = subprocess.run(
-        [_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace",
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace",
         timeout=60,
     )
     return result.stderr
+
+
+def _header_has_audio(header: str) -> bool:
+    return any("Audio:" in line and "Stream #" in line for line in header.splitlines())
+
+
+_AUDIO_CACHE: dict[tuple[str, float], bool] = {}
+
+
+def has_audio(path: str | Path) -> bool:
+    """Whether the file holds an audio stream (cached per file and modification time)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    key = (str(path), path.stat().st_mtime)
+    if key not in _AUDIO_CACHE:
+        _AUDIO_CACHE[key] = _header_has_audio(ffmpeg_header(path))
+    return _AUDIO_CACHE[key]
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -133,7 +152,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         image = load_image(path)
         return VideoInfo(str(path), FOLDER_FPS, 1, 1 / FOLDER_FPS, image.shape[1], image.shape[0], kind="image")
 
-    header = _ffmpeg_header(path)
+    header = ffmpeg_header(path)
     video_line = next((line for line in header.splitlines() if "Video:" in line and "Stream #" in line), None)
     if video_line is None:
         detail = header.strip().splitlines()[-1] if header.strip() else "no details"
@@ -158,8 +177,8 @@ def probe_video(path: str | Path) -> VideoInfo:
     if fps <= 0:
         fps = frame_count / duration if duration > 0 else FOLDER_FPS
     duration = duration if duration > 0 else frame_count / fps
-    has_audio = any("Audio:" in line and "Stream #" in line for line in header.splitlines())
-    return VideoInfo(str(path), fps, int(frame_count), float(duration), width, height, rotation, has_audio)
+    return VideoInfo(str(path), fps, int(frame_count), float(duration), width, height, rotation,
+                     _header_has_audio(header))
 
 
 def selected_indices(info: VideoInfo, selection: FrameSelection = FrameSelection()) -> list[int]:
