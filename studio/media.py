@@ -181,13 +181,19 @@ def probe_video(path: str | Path) -> VideoInfo:
                      _header_has_audio(header))
 
 
+def select_frames(count: int, fps: float, selection: FrameSelection) -> list[int]:
+    """The one frame-selection rule: positions among ``count`` frames at ``fps`` that the trim window
+    [start, end) in seconds, the stride and the frame limit pick (a video, a skeleton-image folder or an
+    extract-motion file all select the same way)."""
+    first = int(math.floor(selection.start * fps + 1e-6))
+    last = count if selection.end is None else min(count, int(math.ceil(selection.end * fps - 1e-6)))
+    positions = list(range(first, last, selection.stride))
+    return positions[: selection.max_frames] if selection.max_frames is not None else positions
+
+
 def selected_indices(info: VideoInfo, selection: FrameSelection = FrameSelection()) -> list[int]:
     """The source frame indices a selection picks, in order."""
-    first = int(math.floor(selection.start * info.fps + 1e-6))
-    last = info.frame_count if selection.end is None else min(info.frame_count, int(math.ceil(selection.end * info.fps - 1e-6)))
-    indices = list(range(first, last, selection.stride))
-    if selection.max_frames is not None:
-        indices = indices[: selection.max_frames]
+    indices = select_frames(info.frame_count, info.fps, selection)
     if not indices:
         raise InputError(
             f"{info.path}: the trim window {selection.start}–{selection.end} s selects no frames "

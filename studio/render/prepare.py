@@ -210,6 +210,7 @@ def _load_motion(request, reference, report, cancel, warnings):
 
 
 def _from_motion_json(path: Path, reference, options, request, selection):
+    from studio.media import select_frames
     from studio.motion import align_motion
     from studio.motion.motion_file import read_motion_json
 
@@ -224,12 +225,7 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     # the extraction's own stride: consecutive entries may be several source frames apart
     indices = motion.indices
     base_step = max(1, indices[1] - indices[0]) if len(indices) > 1 else 1
-    keep = list(range(len(src_poses)))
-    first = int(round(selection.start * fps / base_step))
-    last = len(keep) if selection.end is None else int(round(selection.end * fps / base_step))
-    keep = keep[first:last:selection.stride]
-    if selection.max_frames:
-        keep = keep[: selection.max_frames]
+    keep = select_frames(len(src_poses), fps / base_step, selection)
     aligned = align_motion([src_poses[i] for i in keep], [motion.status[i] for i in keep], src_size, fps, reference,
                            options, backend=request.pose_backend)
     # The driving clip's audio, when the motion file still points at a video that has some.
@@ -249,7 +245,7 @@ def _natural(path: Path) -> list:
 
 
 def _pose_image_folder(request, path: Path, warnings):
-    from studio.media import IMAGE_SUFFIXES, fit_to_size, load_image
+    from studio.media import IMAGE_SUFFIXES, FrameSelection, fit_to_size, load_image, select_frames
 
     folder = path / "poses" if (path / "poses").is_dir() else path
     faces_dir = folder.parent / "faces"
@@ -257,11 +253,9 @@ def _pose_image_folder(request, path: Path, warnings):
     if not files:
         raise InputError(f"{folder}: the pose folder holds no images")
     fps = float(request.export.fps or POSE_FOLDER_FPS)
-    first = int(round(request.start * fps))
-    last = len(files) if request.end is None else int(round(request.end * fps))
-    files = files[first:last:request.stride]
-    if request.max_frames:
-        files = files[: request.max_frames]
+    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
+                               max_frames=request.max_frames)
+    files = [files[i] for i in select_frames(len(files), fps, selection)]
     W, H = request.width, request.height
     images, poses, boxes = [], [], []
     for file in files:
