@@ -17,6 +17,7 @@ class MessageBar(QFrame):
         super().__init__(parent)
         self.setObjectName("message_bar")
         self.level = "info"
+        self._shown: tuple = ()
         self.label = QLabel()
         self.label.setObjectName("message_text")
         self.label.setWordWrap(True)
@@ -36,6 +37,10 @@ class MessageBar(QFrame):
                      actions: tuple[tuple[str, Callable[[], object]], ...] = ()) -> None:
         """Show ``text`` (replacing the previous message) with a button per (label, callback) action."""
         assert level in LEVELS
+        shown = (text, level, tuple(label for label, _ in actions))
+        if self.isVisible() and shown == self._shown:
+            return  # the same message again (the window refreshes often): keep the buttons as they are
+        self._shown = shown
         self.level = level
         self.setProperty("level", level)
         self.style().unpolish(self)
