@@ -167,7 +167,7 @@ def test_bitrate_replaces_crf():
 
 
 def export_formats_ffmpeg() -> str:
-    from studio.export import ffmpeg_exe
+    from studio.media import ffmpeg_exe
 
     return ffmpeg_exe()
 
