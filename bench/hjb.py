@@ -212,7 +212,7 @@ def memory_child(size: int, frames: int, tile: int, output_type: str) -> None:
     out = pipe(
         **kwargs, tile_size=tile, tile_overlap=4, num_inference_steps=2, decode_chunk_size=4,
         generator=torch.Generator("cpu").manual_seed(0), output_type=output_type,
-        hjb=HJBConfig(enabled=True, num_iterations=1, start_step=1, end_step=1, decode_mode="fast"),
+        hjb=HJBConfig(enabled=True, iterations=1, start_step=1, end_step=1, decode_mode="fast"),
     )  # fmt: skip
     assert len(out.hjb_losses) == 1
     call_peak = _proc_status_mb("VmHWM") if reset else float("nan")
@@ -270,7 +270,7 @@ def main() -> int:
         kwargs = medium_inputs(args.size, args.frames)
         kwargs.update(tile_size=args.frames, tile_overlap=4, num_inference_steps=3, decode_chunk_size=4,
                       output_type="np")  # fmt: skip
-        hjb = HJBConfig(enabled=True, num_iterations=2, start_step=1, end_step=1)
+        hjb = HJBConfig(enabled=True, iterations=2, start_step=1, end_step=1)
         compare_modes(f"medium random ({args.size}x{args.size}, {args.frames} frames, 3 steps, refine step 1 × 2 it)",
                       pipe, kwargs, hjb, seed=0, repeats=1)  # fmt: skip
     return 0

@@ -128,12 +128,12 @@ def main() -> int:
         pump_until(lambda: decode.isFinished() and window.motion_panel.frames, 60)
         if (fixture / "checkpoints").is_dir():
             window.set_models_dir(str(fixture / "checkpoints"))
-            window.parameter_panel.load_values({"engine": "diffusion", "steps": 8, "max_frames": 8})
+            window.project.set({"engine": "diffusion", "steps": 8, "max_frames": 8}, undoable=False)
             meter.start()
             started = time.perf_counter()
             task = window.quick_preview()
             if task is None:
-                print(f"diffusion preview could not start: {window.status_label.text()}")
+                print(f"diffusion preview could not start: {window.message_bar.text()}")
             else:
                 pump_until(lambda: task.isFinished() and window.preview_task is None, 600)
                 meter.stop()
@@ -141,7 +141,7 @@ def main() -> int:
                         f"{time.perf_counter() - started:.1f} s): {meter.summary()}")
                 results.append(max(meter.gaps or [0]))
                 print(line)
-        window.parameter_panel.load_values({"engine": "warp", "max_frames": 48, "width": 512, "height": 512})
+        window.project.set({"engine": "warp", "max_frames": 48, "width": 512, "height": 512}, undoable=False)
         meter.start()
         started = time.perf_counter()
         ids = window.queue_render()

@@ -32,6 +32,7 @@ from studio.motion.types import PoseFrame  # noqa: E402
 from studio.progress import CancelToken  # noqa: E402
 from studio.render.engine import RenderInputs  # noqa: E402
 from studio.render.warp_engine import WarpEngine  # noqa: E402
+from studio.request import RenderRequest  # noqa: E402
 from studio.warp import PersonWarper, WarpReference, WarpSettings, person_matte  # noqa: E402
 from studio.warp.quality import (  # noqa: E402
     broken_share,
@@ -130,8 +131,8 @@ def main() -> int:
     engine = WarpEngine()
     engine.prepare = lambda img, p: reference  # the per-frame work only (matte and plate cached)
     poses = driving_poses(pose, args.frames)
-    inputs = RenderInputs(request=None, width=size, height=size, reference=image, reference_pose=pose,
-                          poses=poses, pose_images=[], extra={"motion_fps": 25.0})
+    inputs = RenderInputs(request=RenderRequest(reference="", motion="", engine="warp"), width=size, height=size,
+                          reference=image, reference_pose=pose, poses=poses, pose_images=[], motion_fps=25.0)
     runs = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()

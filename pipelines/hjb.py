@@ -40,7 +40,7 @@ class HJBConfig:
     """User-facing HJB parameters (validated by :meth:`validate`)."""
 
     enabled: bool = False
-    num_iterations: int = 3
+    iterations: int = 3
     start_step: int = 0
     end_step: int = 20
     lr_scale: float = 1.0
@@ -51,8 +51,8 @@ class HJBConfig:
     def validate(self, num_inference_steps: int | None = None) -> None:
         if not isinstance(self.enabled, bool):
             raise ValueError(f"hjb enabled must be True or False, got {self.enabled!r}")
-        if isinstance(self.num_iterations, bool) or not isinstance(self.num_iterations, int) or self.num_iterations < 1:
-            raise ValueError(f"hjb num_iterations must be an integer >= 1, got {self.num_iterations!r}")
+        if isinstance(self.iterations, bool) or not isinstance(self.iterations, int) or self.iterations < 1:
+            raise ValueError(f"hjb iterations must be an integer >= 1, got {self.iterations!r}")
         for name in ("start_step", "end_step"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -184,7 +184,7 @@ class HJBFaceRefiner:
         z = x0.detach().clone().to(torch.float32).requires_grad_(True)
         optimizer = torch.optim.Adam([z], lr=lr)  # fresh optimiser every refined step, like the original
         frames = z.shape[-4]
-        for iteration in range(self.config.num_iterations):
+        for iteration in range(self.config.iterations):
             optimizer.zero_grad()
             loss, grad, embeddings = self.loss_and_grad(z.detach().reshape(frames, *z.shape[-3:]))
             z.grad = grad.reshape(z.shape)

@@ -50,7 +50,7 @@ def hjb_call_kwargs(ctx: FixtureContext, run: str, params: dict[str, Any]) -> di
     inputs = ctx.fixture_dir / "inputs"
     kwargs["hjb"] = HJBConfig(
         enabled=True,
-        num_iterations=int(params.get("num_optimization_iter", 3)),
+        iterations=int(params.get("num_optimization_iter", 3)),
         start_step=int(params.get("start_refine_step", 0)),
         end_step=int(params.get("end_refine_step", 20)),
         decode_mode="exact",

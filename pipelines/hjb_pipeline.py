@@ -8,7 +8,7 @@ Example::
 
     pipe = load_stable_animator_hjb_pipeline("checkpoints")
     out = pipe(image, poses, id_embedding, height=512, width=512, tile_size=16,
-               hjb=HJBConfig(enabled=True, num_iterations=3, start_step=0, end_step=20, decode_mode="fast"),
+               hjb=HJBConfig(enabled=True, iterations=3, start_step=0, end_step=20, decode_mode="fast"),
                face_boxes_xyxy=[frame.face_box for frame in motion],      # or face_masks="faces/"
                reference_face_mask="reference_mask.png")                  # or reference_face_box(_xyxy)=...
     frames, losses = out.frames, out.hjb_losses

@@ -39,6 +39,7 @@ from studio.export_formats import (
     export_format,
     video_args,
 )
+from studio.media import ffmpeg_exe, ffmpeg_header, has_audio
 from studio.platform import no_follow_flag
 from studio.request import ExportOptions
 
@@ -46,12 +47,6 @@ log = logging.getLogger(__name__)
 
 PARTIAL_TAG = ".partial"
 SIDECAR_VERSION = 1
-
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def sidecar_path(out: str | Path) -> Path:
@@ -502,25 +497,6 @@ def _json_default(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------- probing
-_AUDIO_CACHE: dict[tuple[str, float], bool] = {}
-
-
-def _ffmpeg_info(path: str | Path) -> str:
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True,
-                            errors="replace")
-    return result.stderr
-
-
-def has_audio(path: str | Path) -> bool:
-    path = Path(path)
-    if not path.is_file():
-        return False
-    key = (str(path), path.stat().st_mtime)
-    if key not in _AUDIO_CACHE:
-        _AUDIO_CACHE[key] = bool(re.search(r"Stream #\S+.*: Audio:", _ffmpeg_info(path)))
-    return _AUDIO_CACHE[key]
-
-
 @dataclass
 class VideoInfo:
     frames: int
@@ -538,7 +514,7 @@ def probe_video(path: str | Path) -> VideoInfo:
     """Frame count (decoded), fps, duration, size, audio presence, codec and comment metadata of a video."""
     import imageio_ffmpeg
 
-    info = _ffmpeg_info(path)
+    info = ffmpeg_header(path)
     video = re.search(r"Stream #\S+.*: Video: (\w+)[^,]*, (\w+)[^,]*,[^\n]*?(\d{2,5})x(\d{2,5})", info)
     fps = re.search(r"([\d.]+) fps", info)
     comment = re.search(r"^\s*comment\s*:\s*(.*)$", info, re.MULTILINE)

@@ -84,7 +84,8 @@ def is_video_path(path: str | Path) -> bool:
     return path.is_dir() or path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def _ffmpeg_exe() -> str:
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary the studio uses everywhere (imageio-ffmpeg's, so no system ffmpeg is needed)."""
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -107,13 +108,31 @@ def _check_exists(path: Path, what: str = "video") -> None:
         raise InputError(f"{path}: the file is empty (0 bytes); choose another {what}")
 
 
-def _ffmpeg_header(path: Path) -> str:
+def ffmpeg_header(path: str | Path) -> str:
     """ffmpeg's description of the file (it prints it to stderr when given no output)."""
     result = subprocess.run(
-        [_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace",
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace",
         timeout=60,
     )
     return result.stderr
+
+
+def _header_has_audio(header: str) -> bool:
+    return any("Audio:" in line and "Stream #" in line for line in header.splitlines())
+
+
+_AUDIO_CACHE: dict[tuple[str, float], bool] = {}
+
+
+def has_audio(path: str | Path) -> bool:
+    """Whether the file holds an audio stream (cached per file and modification time)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    key = (str(path), path.stat().st_mtime)
+    if key not in _AUDIO_CACHE:
+        _AUDIO_CACHE[key] = _header_has_audio(ffmpeg_header(path))
+    return _AUDIO_CACHE[key]
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -133,7 +152,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         image = load_image(path)
         return VideoInfo(str(path), FOLDER_FPS, 1, 1 / FOLDER_FPS, image.shape[1], image.shape[0], kind="image")
 
-    header = _ffmpeg_header(path)
+    header = ffmpeg_header(path)
     video_line = next((line for line in header.splitlines() if "Video:" in line and "Stream #" in line), None)
     if video_line is None:
         detail = header.strip().splitlines()[-1] if header.strip() else "no details"
@@ -158,17 +177,23 @@ def probe_video(path: str | Path) -> VideoInfo:
     if fps <= 0:
         fps = frame_count / duration if duration > 0 else FOLDER_FPS
     duration = duration if duration > 0 else frame_count / fps
-    has_audio = any("Audio:" in line and "Stream #" in line for line in header.splitlines())
-    return VideoInfo(str(path), fps, int(frame_count), float(duration), width, height, rotation, has_audio)
+    return VideoInfo(str(path), fps, int(frame_count), float(duration), width, height, rotation,
+                     _header_has_audio(header))
+
+
+def select_frames(count: int, fps: float, selection: FrameSelection) -> list[int]:
+    """The one frame-selection rule: positions among ``count`` frames at ``fps`` that the trim window
+    [start, end) in seconds, the stride and the frame limit pick (a video, a skeleton-image folder or an
+    extract-motion file all select the same way)."""
+    first = int(math.floor(selection.start * fps + 1e-6))
+    last = count if selection.end is None else min(count, int(math.ceil(selection.end * fps - 1e-6)))
+    positions = list(range(first, last, selection.stride))
+    return positions[: selection.max_frames] if selection.max_frames is not None else positions
 
 
 def selected_indices(info: VideoInfo, selection: FrameSelection = FrameSelection()) -> list[int]:
     """The source frame indices a selection picks, in order."""
-    first = int(math.floor(selection.start * info.fps + 1e-6))
-    last = info.frame_count if selection.end is None else min(info.frame_count, int(math.ceil(selection.end * info.fps - 1e-6)))
-    indices = list(range(first, last, selection.stride))
-    if selection.max_frames is not None:
-        indices = indices[: selection.max_frames]
+    indices = select_frames(info.frame_count, info.fps, selection)
     if not indices:
         raise InputError(
             f"{info.path}: the trim window {selection.start}–{selection.end} s selects no frames "

@@ -23,7 +23,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -392,18 +392,28 @@ class QueueRunner:
         return recovered
 
     # ------------------------------------------------------------------------ work
-    def run(self, report: ProgressCallback = ignore_progress, max_jobs: int | None = None) -> int:
-        """Render queued jobs until none is left (or ``max_jobs`` ran); returns how many ran."""
+    def run(self, report: ProgressCallback = ignore_progress, max_jobs: int | None = None,
+            should_stop: Callable[[], bool] | None = None, on_job: Callable[[Job | None], None] | None = None) -> int:
+        """Render queued jobs until none is left (or ``max_jobs`` ran); returns how many ran.
+
+        ``should_stop()`` is asked between jobs (the window's close stops the queue there); ``on_job(job)``
+        is told which job starts, and ``on_job(None)`` when it has ended."""
         own_lock = self._lock_file is None
         if own_lock:
             self.acquire()
         try:
             done = 0
-            while max_jobs is None or done < max_jobs:
+            while (max_jobs is None or done < max_jobs) and not (should_stop and should_stop()):
                 job = self.queue.claim_next(self.device)
                 if job is None:
                     break
-                self.run_job(job, report)
+                if on_job:
+                    on_job(job)
+                try:
+                    self.run_job(job, report)
+                finally:
+                    if on_job:
+                        on_job(None)
                 done += 1
             return done
         finally:

@@ -4,8 +4,6 @@ labelled as such, and refreshes itself shortly after the nudge or the trim chang
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -20,41 +18,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import core
+from studio.project import Change, Project
 from ui.frame_view import FrameView
-
-logger = logging.getLogger(__name__)
 
 INSTANT_CAPTION = "Instant preview — warp engine (moves the photo; not the model's output)"
 
 
+ALIGN_METHODS = ("global", "bones", "none")
+#: Editor → request path (``studio.motion.AlignmentOptions`` fields inside ``request.alignment``).
+_FIELDS = ("alignment.mode", "alignment.offset_x", "alignment.offset_y", "alignment.scale")
+
+
 class AlignmentView(QWidget):
-    alignment_changed = Signal()  # method or nudge edited by the person
+    """Shows ``project.prepared`` (fitted photo, aligned poses) and edits ``project.request.alignment``."""
+
     instant_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.reference_out: np.ndarray | None = None
-        self.matrix: np.ndarray | None = None
-        self.reference_pose_out = None
-        self.motion: core.Motion | None = None
-        self.aligned: list = []
-        self.out_size = (512, 512)
-        self.fit = "crop"
+        self.project = project
         self.instant_frames: list[np.ndarray] = []
+        self._updating = False
         self.view = FrameView("Load a photo and extract the motion to see the alignment.")
         self.method = QComboBox()
-        self.method.addItems(list(core.ALIGN_METHODS))
-        self.method.setCurrentText("bones")
+        self.method.addItems(list(ALIGN_METHODS))
         self.method.setToolTip("global: one scale and offset fitted to the whole body (the original's method). "
                                "bones: each limb rescaled to the photo's proportions. none: the raw motion.")
         self.offset_x = self._spin(-0.5, 0.5, 0.01, "Move the skeleton left/right (fraction of the width).")
+        self.offset_x.setPrefix("x ")
         self.offset_y = self._spin(-0.5, 0.5, 0.01, "Move the skeleton up/down (fraction of the height).")
+        self.offset_y.setPrefix("y ")
         self.scale = self._spin(0.25, 4.0, 0.02, "Scale the skeleton about its centre.")
-        self.scale.setValue(1.0)
-        self.method.currentTextChanged.connect(lambda _t: self._edited())
-        for spin in (self.offset_x, self.offset_y, self.scale):
-            spin.valueChanged.connect(lambda _v: self._edited())
+        self.method.currentTextChanged.connect(lambda t: self._edited("alignment.mode", t))
+        for path, spin in zip(_FIELDS[1:], (self.offset_x, self.offset_y, self.scale), strict=True):
+            spin.valueChanged.connect(lambda v, p=path: self._edited(p, round(v, 3)))
         self.instant_button = QPushButton("Instant preview")
         self.instant_button.setToolTip("Animate the photo along the aligned skeleton with the warp engine "
                                        "(seconds on a CPU, no weights). This is not the model's output.")
@@ -69,14 +66,14 @@ class AlignmentView(QWidget):
         self._debounce.timeout.connect(self._auto_instant)
 
         grid = QGridLayout()
+        grid.setHorizontalSpacing(4)
         grid.addWidget(QLabel("Method"), 0, 0)
         grid.addWidget(self.method, 0, 1)
-        grid.addWidget(QLabel("Offset x"), 0, 2)
-        grid.addWidget(self.offset_x, 0, 3)
-        grid.addWidget(QLabel("Offset y"), 1, 2)
+        grid.addWidget(QLabel("Scale"), 0, 2)
+        grid.addWidget(self.scale, 0, 3)
+        grid.addWidget(QLabel("Offset"), 1, 0)
+        grid.addWidget(self.offset_x, 1, 1)
         grid.addWidget(self.offset_y, 1, 3)
-        grid.addWidget(QLabel("Scale"), 1, 0)
-        grid.addWidget(self.scale, 1, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.instant_button)
         buttons.addWidget(self.auto_instant)
@@ -88,73 +85,73 @@ class AlignmentView(QWidget):
         layout.addLayout(grid)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
+        project.subscribe(self._project_changed)
+        self._show_values()
 
     @staticmethod
     def _spin(low: float, high: float, step: float, tip: str) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
         spin.setRange(low, high)
         spin.setSingleStep(step)
-        spin.setDecimals(3)
+        spin.setDecimals(2)
         spin.setToolTip(tip)
         spin.setKeyboardTracking(False)
         return spin
 
-    # state from the window -------------------------------------------------------------------------
+    # the project's prepared results ------------------------------------------------------------------
+    @property
+    def aligned(self) -> list:
+        return self.project.prepared.aligned
+
+    @property
+    def reference_out(self) -> np.ndarray | None:
+        return self.project.prepared.fitted
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        return self.project.request.width, self.project.request.height
+
+    @property
+    def fit(self) -> str:
+        return self.project.request.fit
+
     def values(self) -> tuple[str, float, float, float]:
-        return self.method.currentText(), self.offset_x.value(), self.offset_y.value(), self.scale.value()
+        return tuple(self.project.get(p) for p in _FIELDS)  # type: ignore[return-value]
 
-    def set_values(self, method: str, offset_x: float, offset_y: float, scale: float) -> None:
-        widgets = (self.method, self.offset_x, self.offset_y, self.scale)
-        for w in widgets:
-            w.blockSignals(True)
-        self.method.setCurrentText(method)
-        self.offset_x.setValue(offset_x)
-        self.offset_y.setValue(offset_y)
-        self.scale.setValue(scale)
-        for w in widgets:
-            w.blockSignals(False)
-        self.realign()
+    def _project_changed(self, change: Change) -> None:
+        if change.touches("alignment"):
+            self._show_values()
+        if change.touches("prepared", "alignment", "width", "height", "fit"):
+            if change.touches("prepared", "width", "height", "fit"):
+                self.instant_frames = []
+            self._show_prepared()
+        if change.touches("alignment", "start", "end", "stride"):
+            self.schedule_instant()
 
-    def set_reference(self, image: np.ndarray | None, pose=None, out_size: tuple[int, int] | None = None,
-                      fit: str | None = None) -> None:
-        """Show the photo framed exactly as the render will frame it (same size and crop/pad ``fit``)."""
-        if out_size:
-            self.out_size = out_size
-        if fit:
-            self.fit = fit
-        if image is None:
-            self.reference_out = self.matrix = None
+    def _show_values(self) -> None:
+        self._updating = True
+        try:
+            mode, ox, oy, scale = self.values()
+            self.method.setCurrentText(str(mode))
+            self.offset_x.setValue(float(ox))
+            self.offset_y.setValue(float(oy))
+            self.scale.setValue(float(scale))
+        finally:
+            self._updating = False
+
+    def _show_prepared(self) -> None:
+        prepared = self.project.prepared
+        if prepared.align_error:
+            self.status.setText(f"Alignment failed: {prepared.align_error}")
+        elif prepared.aligned:
+            self.status.setText(f"{len(prepared.aligned)} frames aligned ({self.values()[0]}).")
         else:
-            self.reference_out, self.matrix = core.fit_to_size(image, *self.out_size, mode=self.fit)
-        self.reference_pose_out = None
-        if pose is not None and self.matrix is not None:
-            self.reference_pose_out = core.transform_pose(pose, self.matrix)
-        self.instant_frames = []
-        self.view.set_caption("")
-        self.view.set_frame(self.reference_out)
-        self.realign()
-
-    def set_motion(self, motion: core.Motion | None) -> None:
-        self.motion = motion
-        self.realign()
-
-    def realign(self) -> None:
-        """Recompute the aligned skeleton (cheap: keypoint maths only, on the GUI thread)."""
-        self.aligned = []
-        if self.motion is not None and self.reference_out is not None:
-            method, ox, oy, scale = self.values()
-            try:
-                self.aligned = core.align(self.motion, self.reference_out, method, ox, oy, scale)
-                self.status.setText(f"{len(self.aligned)} frames aligned ({method}).")
-            except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, not fatal
-                self.status.setText(f"Alignment failed: {exc}")
-                logger.warning("alignment: %s", exc)
+            self.status.setText("")
         self.show_index(0)
 
     def show_index(self, index: int) -> None:
         if self.instant_frames:
-            frame = self.instant_frames[index % len(self.instant_frames)]
-            self.view.set_frame(frame)
+            self.view.set_frame(self.instant_frames[index % len(self.instant_frames)])
             self.view.set_caption(INSTANT_CAPTION)
         else:
             self.view.set_frame(self.reference_out)
@@ -164,18 +161,18 @@ class AlignmentView(QWidget):
 
     def show_source_frame(self, source_index: int) -> None:
         """Follow the motion player: show the aligned pose of that source frame."""
-        if self.motion and source_index in self.motion.indices:
-            self.show_index(self.motion.indices.index(source_index))
+        clip = self.project.prepared.clip
+        if clip and source_index in clip.indices:
+            self.show_index(clip.indices.index(source_index))
 
     def set_instant_frames(self, frames: list[np.ndarray]) -> None:
         self.instant_frames = list(frames)
         self.show_index(0)
 
     # edits -----------------------------------------------------------------------------------------
-    def _edited(self) -> None:
-        self.realign()
-        self.alignment_changed.emit()
-        self.schedule_instant()
+    def _edited(self, path: str, value) -> None:
+        if not self._updating:
+            self.project.set({path: value}, text="Change alignment")
 
     def schedule_instant(self) -> None:
         if self.auto_instant.isChecked():

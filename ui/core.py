@@ -1,37 +1,24 @@
-"""The one place the window calls the studio's media, motion and face APIs.
+"""The one place the window calls the studio's media and motion APIs.
 
-Thin adapters over ``studio.media``, ``studio.motion`` and ``studio.faces``: they shape the core's results
+Thin adapters over ``studio.media`` and ``studio.motion``: they shape the core's results
 for the panels (e.g. frames scaled for the player) and hold no core logic of their own.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from studio.faces import analyze_reference
-from studio.media import FrameSelection, VideoInfo, fit_to_size, iter_frames, load_image, probe_video
-from studio.motion import (
-    AlignmentOptions,
-    PoseFrame,
-    align_motion,
-    available_backends,
-    detect_pose,
-    draw_pose,
-    extract_poses,
-    transform_pose,
-)
+from studio.media import FrameSelection, VideoInfo, iter_frames, load_image, probe_video
+from studio.motion import available_backends, draw_pose, extract_poses
 from studio.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.project import Clip
 
 #: Core functions the panels call through this module as they are.
-__all__ = [
-    "ALIGN_METHODS", "Motion", "VideoInfo", "align", "detect_reference", "draw_pose", "extract_motion",
-    "fit_to_size", "load_image", "motion_available", "probe_video", "read_preview_frames", "transform_pose",
-]
+__all__ = ["VideoInfo", "draw_pose", "extract_motion", "load_image", "motion_available", "probe_video",
+           "read_preview_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +66,7 @@ def _read_preview_frames(
     return frames
 
 
-# --- motion and faces ----------------------------------------------------------------------------------
-
-
-ALIGN_METHODS = ("global", "bones", "none")
+# --- motion ------------------------------------------------------------------------------------------
 
 
 def motion_available() -> str | None:
@@ -91,42 +75,11 @@ def motion_available() -> str | None:
     return None if reason is None else f"The mediapipe pose backend is unusable: {reason}"
 
 
-def detect_reference(image: np.ndarray, models_dir: str | None) -> tuple[Any, PoseFrame | None]:
-    """(face box or None, the reference person's pose or None), in the photo's pixels."""
-    try:
-        face = analyze_reference(image, models_dir=models_dir)
-    except Exception:  # noqa: BLE001 - a bad weights folder must not stop the embedded face detector
-        face = analyze_reference(image, models_dir=None)
-    return face.box, detect_pose(image)
-
-
-@dataclass
-class Motion:
-    """Extracted driving motion: poses in source-video pixels, one per selected frame."""
-
-    indices: list[int]
-    poses: list[PoseFrame]
-    source_size: tuple[int, int]
-    fps: float
-    warnings: list[str]
-    #: Per frame: "detected", "held" or "none" (see studio.motion.presence).
-    status: list[str] | None = None
-
-
 def extract_motion(
     video: str, start: float, end: float | None, stride: int, max_frames: int | None,
     report: ProgressCallback, cancel: CancelToken,
-) -> Motion:
+) -> Clip:
     selection = FrameSelection(start=start, end=end, stride=stride, max_frames=max_frames)
     clip = extract_poses(video, backend="mediapipe", selection=selection, report=report, cancel=cancel)
-    return Motion(list(clip.indices), list(clip.poses), (clip.info.width, clip.info.height),
-                  float(clip.info.fps), list(clip.warnings), list(clip.status))
-
-
-def align(
-    motion: Motion, reference_out: np.ndarray, method: str, offset_x: float, offset_y: float, scale: float,
-) -> list[PoseFrame]:
-    """The driving poses aligned to the fitted photo, in output pixels, by the render's own code path
-    (``studio.motion.align_motion``); the photo's pose is detected once per fitted image, then remembered."""
-    options = AlignmentOptions(mode=method, offset_x=offset_x, offset_y=offset_y, scale=scale)
-    return align_motion(motion.poses, motion.status, motion.source_size, motion.fps, reference_out, options).poses
+    return Clip(list(clip.indices), list(clip.poses), (clip.info.width, clip.info.height),
+                float(clip.info.fps), list(clip.warnings), list(clip.status))

@@ -32,15 +32,18 @@ class FrameView(QWidget):
 
     files_dropped = Signal(list)
 
-    def __init__(self, placeholder: str = "", parent: QWidget | None = None, accept_drops: bool = False) -> None:
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None, accept_drops: bool = False,
+                 tag: str = "") -> None:
         super().__init__(parent)
+        #: A small name painted in the top-left corner ("reference", "pose", "result"): costs no layout space.
+        self.tag = tag
         self._image: QImage | None = None
         self._pose: PoseFrame | None = None
         self._pose_size: tuple[int, int] | None = None
         self._box = None
         self._caption = ""
         self._placeholder = placeholder
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(120, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAcceptDrops(accept_drops)
 
@@ -85,8 +88,10 @@ class FrameView(QWidget):
         painter.fillRect(self.rect(), QColor(24, 26, 30))
         if self._image is None:
             painter.setPen(QColor(150, 155, 165))
-            painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             self._placeholder)
+            margin_top = 24 if self.tag else 8  # below the tag
+            painter.drawText(self.rect().adjusted(8, margin_top, -8, -8),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+            self._paint_tag(painter)
             painter.end()
             return
         target = self._target_rect()
@@ -107,11 +112,18 @@ class FrameView(QWidget):
         if self._caption:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 170))
-            bar = QRectF(target.x(), target.bottom() - 22, target.width(), 22)
+            # across the whole view, not just the picture: a tall picture in a wide view must not cut it
+            bar = QRectF(0, target.bottom() - 22, self.width(), 22)
             painter.drawRect(bar)
             painter.setPen(QColor(255, 214, 102))
             painter.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, self._caption)
+        self._paint_tag(painter)
         painter.end()
+
+    def _paint_tag(self, painter: QPainter) -> None:
+        if self.tag:
+            painter.setPen(QColor(170, 176, 188))
+            painter.drawText(QRectF(6, 4, self.width() - 12, 18), Qt.AlignmentFlag.AlignLeft, self.tag)
 
     # drag and drop ---------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API

@@ -20,7 +20,7 @@ class IdentityPlot(QWidget):
         self.message = "Identity similarity appears here after a render."
         #: Which model scored the curve (the studio's ``IdentityScores.label``), drawn under it.
         self.caption = "identity"
-        self.setMinimumHeight(70)
+        self.setMinimumHeight(48)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Cosine similarity between the photo's face and each output frame's face. "
                         "Red marks dips: frames whose likeness drops well below the clip's median.")

@@ -1,107 +1,119 @@
 """The studio's main window: panels in docks, menus and shortcuts, and the wiring between them.
 
-Panels own their widgets and their own background tasks; this file only connects them, keeps the
-session (what a project file saves) in step with the widgets, and starts previews and renders.
+The work being edited is one ``studio.project.Project`` (the render request, seed lock, output folder and
+the prepared results); panels bind their editors to its fields and follow its change events, and its
+undo history is the window's Edit → Undo. Renders go through one ``studio.service.Studio``. The previews,
+renders and queueing live in ``ui.render_actions``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import time
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
-from studio.export_formats import export_format
-from studio.paths import studio_home
 from studio.progress import Progress
-from ui import core, render_bridge
+from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
+from studio.service import Studio
+from ui import render_bridge
 from ui.alignment_view import AlignmentView
 from ui.log_panel import LogPanel
 from ui.memory_label import MemoryLabel
+from ui.message_bar import MessageBar
 from ui.models_dialog import ModelsDialog
 from ui.motion_panel import MotionPanel
 from ui.parameter_panel import ParameterPanel
-from ui.parameter_specs import QUICK_PREVIEW
 from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
+from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
-from ui.session import PROJECT_SUFFIX, Session
 from ui.settings_store import SettingsStore
 from ui.warm_up import warm_up
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
-#: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
-INSTANT_FRAMES = 12
-INSTANT_SIZE = 256
+#: Share of the window the Settings dock gets when shown (at least what its editors need); below the
+#: least share (the window grew) it is given its share again; a dock dragged wider than the most share
+#: is put back before the layout is saved.
+SETTINGS_SHARE, SETTINGS_MIN_SHARE, SETTINGS_MAX_SHARE = 0.27, 0.23, 0.45
+#: Share of the window height the Queue / Log docks get when shown (at least what the queue needs).
+QUEUE_SHARE = 0.22
+#: How long a passing status note stays in the status bar (important messages go to the message area).
+STATUS_MS = 10000
+LAST_PROJECT_KEY = "project/last"
 
 
-class MainWindow(QMainWindow):
-    def __init__(self, settings: SettingsStore | None = None) -> None:
+class MainWindow(RenderActions, QMainWindow):
+    def __init__(self, settings: SettingsStore | None = None, studio: Studio | None = None) -> None:
         super().__init__()
         self.setWindowTitle("StableAnimator Studio")
         self.setObjectName("MainWindow")
         self.settings = settings or SettingsStore()
+        self.studio = studio or Studio()
         self.runner = TaskRunner(self)
-        self.undo_stack = QUndoStack(self)
-        self.session = Session()
+        self.project = Project(empty_request())
         self.project_path: str | None = None
         self.preview_task: Task | None = None
         self.instant_task: Task | None = None
         self.last_result: str | None = None
+        self._docks_sized = False
 
-        self.reference_panel = ReferencePanel(self.runner)
+        self.reference_panel = ReferencePanel(self.runner, self.studio.analyse_reference)
         self.motion_panel = MotionPanel(self.runner)
-        self.alignment_view = AlignmentView()
-        self.parameter_panel = ParameterPanel(self.undo_stack)
+        self.alignment_view = AlignmentView(self.project)
+        self.parameter_panel = ParameterPanel(self.project)
         self.result_panel = ResultPanel(self.runner)
-        self.queue_panel = QueuePanel(self.runner)
+        self.queue_panel = QueuePanel(self.runner, self.studio)
         self.log_panel = LogPanel()
+        self.message_bar = MessageBar()
 
         top = QSplitter(Qt.Orientation.Horizontal)
         for panel in (self.reference_panel, self.motion_panel, self.alignment_view):
             top.addWidget(panel)
+        top.setChildrenCollapsible(False)
         centre = QSplitter(Qt.Orientation.Vertical)
         centre.addWidget(top)
         centre.addWidget(self.result_panel)
+        centre.setChildrenCollapsible(False)
         centre.setSizes([400, 440])
-        self.setCentralWidget(centre)
-        self._dock("Settings", self.parameter_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        queue_dock = self._dock("Queue", self.queue_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        log_dock = self._dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(queue_dock, log_dock)
-        queue_dock.raise_()
-        settings_dock = self.findChild(QDockWidget, "dock_settings")
-        self.resizeDocks([queue_dock], [170], Qt.Orientation.Vertical)
-        self.resizeDocks([settings_dock], [450], Qt.Orientation.Horizontal)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(4, 4, 4, 0)
+        central_layout.addWidget(self.message_bar)
+        central_layout.addWidget(centre, 1)
+        self.setCentralWidget(central)
+        self.settings_dock = self._dock("Settings", self.parameter_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.queue_dock = self._dock("Queue", self.queue_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock = self._dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # side by side, not tabbed: a tab bar would cost the height the queue table needs
+        self.splitDockWidget(self.queue_dock, self.log_dock, Qt.Orientation.Horizontal)
 
-        self.status_label = QLabel()
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(240)
         self.progress_bar.hide()
-        self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.progress_bar)
 
         self._build_actions()
         self._connect()
-        self.memory_label.update_for(self.parameter_panel.params, self.session.models)
+        self.memory_label.update_for(self.project.request)
         self.resize(1440, 900)
         self._restore_settings()
         self.update_actions()
-        self.warmup_task: Task | None = None
+        self._warmup_thread: threading.Thread | None = None
         QTimer.singleShot(0, self._warm_up)
 
     # construction ----------------------------------------------------------------------------------
@@ -117,7 +129,7 @@ class MainWindow(QMainWindow):
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.setStatusTip(tip)
-        action.setToolTip(tip or text)
+        action.setToolTip(tip or text.replace("&", ""))
         action.triggered.connect(slot)
         self.addAction(action)
         return action
@@ -136,11 +148,11 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, key.Quit)
         self.extract_action = self._action("&Extract motion", self.motion_panel.extract, "Ctrl+E",
                                            "Extract and align the motion")
-        self.instant_action = self._action("&Instant preview (warp)", self.instant_preview, "Ctrl+I",
+        self.instant_action = self._action("&Instant preview", self.instant_preview, "Ctrl+I",
                                            "Animate the photo with the warp engine (not the model's output)")
         self.preview_action = self._action("&Preview", self.quick_preview, "Ctrl+P",
                                            "A quick render: low resolution, few steps, few frames")
-        self.render_action = self._action("&Render to queue", self.queue_render, "Ctrl+R",
+        self.render_action = self._action("&Render", self.queue_render, "Ctrl+R",
                                           "Queue the full render")
         self.batch_action = self._action("Queue &batch…", self.choose_batch, "Ctrl+Shift+R",
                                          "Queue every chosen photo × every chosen video with these settings")
@@ -150,10 +162,8 @@ class MainWindow(QMainWindow):
                                           "Save a copy of the shown result")
         self.models_action = self._action("&Models…", self.show_models, "Ctrl+M",
                                           "Choose and check the weights folder")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(key.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(key.Redo)
+        self.undo_action = self._action("&Undo", self.project.undo, key.Undo)
+        self.redo_action = self._action("&Redo", self.project.redo, key.Redo)
 
         menu = self.menuBar().addMenu("&File")
         for a in (self.open_photo_action, self.open_video_action, self.open_samples_action):
@@ -193,108 +203,71 @@ class MainWindow(QMainWindow):
         self.motion_panel.motion_extracted.connect(self._motion_extracted)
         self.motion_panel.extraction_ended.connect(self.update_actions)
         self.motion_panel.frame_changed.connect(self.alignment_view.show_source_frame)
-        self.motion_panel.trim_changed.connect(self._trim_changed)
-        self.alignment_view.alignment_changed.connect(self._alignment_changed)
+        self.motion_panel.trim_changed.connect(self._trim_edited)
         self.alignment_view.instant_requested.connect(self.instant_preview)
-        self.parameter_panel.changed.connect(self._params_changed)
         self.queue_panel.job_finished.connect(self._job_finished)
+        self.queue_panel.open_requested.connect(self.open_result)
         self.queue_panel.job_state_changed.connect(
             lambda job_id, state: self.show_status(f"Job {job_id} {state}."))
         for panel in (self.reference_panel, self.motion_panel):
             panel.failed.connect(self.show_error)
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
+        self.project.subscribe(self._project_changed)
 
-    # session ---------------------------------------------------------------------------------------
+    # the project -----------------------------------------------------------------------------------
+    def _project_changed(self, change: Change) -> None:
+        if change.touches("start", "end", "stride"):
+            r = self.project.request
+            self.motion_panel.set_trim(r.start, r.end, r.stride)
+        if change.touches("max_frames"):
+            self.motion_panel.max_frames = self.project.request.max_frames
+        self.memory_label.update_for(self.project.request)
+        self.update_actions()
+
     def _reference_loaded(self, path: str, image) -> None:
-        self.session.reference = path
+        self.project.set(reference=path, undoable=False)
         self._add_recent("photo", path)
         self.result_panel.set_reference(image)
-        self.alignment_view.set_reference(image, None, self._out_size(), self._fit())
-        self.update_actions()
+        self.project.set_photo(image, None)
 
     def _reference_analyzed(self, _box, pose) -> None:
-        self.alignment_view.set_reference(self.reference_panel.image, pose, self._out_size(), self._fit())
+        self.project.set_photo(self.reference_panel.image, pose)
 
     def _video_loaded(self, path: str, _info) -> None:
-        self.session.motion = path
+        self.project.set(motion=path, undoable=False)
         self._add_recent("video", path)
-        self.alignment_view.set_motion(None)
-        self.motion_panel.max_frames = int(self.parameter_panel.params["max_frames"]) or None
-        self.update_actions()
+        self.project.set_clip(None)
+        self.motion_panel.max_frames = self.project.request.max_frames
 
-    def _motion_extracted(self, motion: core.Motion) -> None:
-        self.alignment_view.set_motion(motion)
-        self.show_status(f"Motion extracted: {len(motion.poses)} frames.")
+    def _motion_extracted(self, clip) -> None:
+        self.project.set_clip(clip)
+        self.show_status(f"Motion extracted: {len(clip.poses)} frames.")
         self.alignment_view.schedule_instant()
 
-    def _trim_changed(self) -> None:
-        self.session.start, self.session.end, self.session.stride = self.motion_panel.trim()
-        self.alignment_view.schedule_instant()
-
-    def _alignment_changed(self) -> None:
-        method, ox, oy, scale = self.alignment_view.values()
-        self.session.align_method, self.session.offset_x, self.session.offset_y, self.session.scale = \
-            method, ox, oy, scale
-
-    def _params_changed(self, params: dict) -> None:
-        self.session.params = dict(params)
-        self.memory_label.update_for(params, self.session.models)
-        self.motion_panel.max_frames = int(params["max_frames"]) or None
-        framing = (self._out_size(), self._fit())
-        if framing != (self.alignment_view.out_size, self.alignment_view.fit) and self.reference_panel.image is not None:
-            self.alignment_view.set_reference(self.reference_panel.image, self.reference_panel.pose, *framing)
-        self.update_actions()
-
-    def _out_size(self) -> tuple[int, int]:
-        p = self.parameter_panel.params
-        return int(p["width"]), int(p["height"])
-
-    def _fit(self) -> str:
-        return str(self.parameter_panel.params["fit"])
-
-    def current_session(self) -> Session:
-        s = self.session
-        s.params = dict(self.parameter_panel.params)
-        s.seed_locked = self.parameter_panel.seed_lock.isChecked()
-        s.start, s.end, s.stride = self.motion_panel.trim()
-        s.align_method, s.offset_x, s.offset_y, s.scale = self.alignment_view.values()
-        return s
-
-    def apply_session(self, session: Session) -> None:
-        self.session = session
-        self.parameter_panel.load_values(session.params)
-        self.parameter_panel.seed_lock.setChecked(session.seed_locked)
-        self.undo_stack.clear()
-        self.alignment_view.set_values(session.align_method, session.offset_x, session.offset_y, session.scale)
-        self.motion_panel.set_trim(session.start, session.end, session.stride)
-        self.reference_panel.models_dir = session.models
-        if session.reference and Path(session.reference).is_file():
-            self.reference_panel.load(session.reference)
-        if session.motion and Path(session.motion).is_file():
-            self.motion_panel.load(session.motion)
-        self.session = session
-        self.update_actions()
+    def _trim_edited(self) -> None:
+        start, end, stride = self.motion_panel.trim()
+        self.project.set({"start": start, "end": end, "stride": stride}, text="Change trim")
 
     def _warm_up(self) -> None:
         """Import the core's render, motion and face modules in the background once, while the person is
         still choosing files: importing torch/diffusers holds the interpreter lock for long stretches, so
-        doing it at the first render would stall the window then."""
-
+        doing it at the first render would stall the window then. A daemon thread, not a Task: an import
+        cannot be cancelled, and closing the window must not wait for one."""
         self.show_status("Loading the render engines in the background…")
-        self.warmup_task = self.runner.start("warm up", warm_up)
-        self.warmup_task.finished.connect(self._warmed_up)
+        self._warmup_thread = threading.Thread(target=warm_up, name="warm up", daemon=True)
+        self._warmup_thread.start()
+        self._warmup_timer = QTimer(self)
+        self._warmup_timer.setInterval(300)
+        self._warmup_timer.timeout.connect(self._check_warmed_up)
+        self._warmup_timer.start()
 
-    def _warmed_up(self) -> None:
-        if self.status_label.text().startswith("Loading the render engines"):
-            if self.session.models:
-                self.show_status("Ready.")
-            else:
-                self.show_status("Ready. No weights folder yet: the motion tools and the warp engine's instant "
-                                 "preview work now; the diffusion engine needs the weights (Models…, Ctrl+M). "
-                                 "Try File → Open the samples.")
+    def _check_warmed_up(self) -> None:
+        if self.warmed_up():
+            self._warmup_timer.stop()
+            self.show_status("Ready.")
 
     def warmed_up(self) -> bool:
-        return self.warmup_task is not None and self.warmup_task.isFinished()
+        return self._warmup_thread is not None and not self._warmup_thread.is_alive()
 
     # projects --------------------------------------------------------------------------------------
     def choose_project(self) -> None:
@@ -304,20 +277,32 @@ class MainWindow(QMainWindow):
 
     def open_project(self, path: str) -> bool:
         try:
-            session = Session.load(path)
+            self.project.load(path)
         except Exception as exc:  # noqa: BLE001 - shown to the person
             self.show_error(str(exc))
             return False
         self.project_path = path
-        self.apply_session(session)
+        self._open_project_files()
         self._add_recent("project", path)
         self.show_status(f"Opened project {path}")
         return True
 
+    def _open_project_files(self) -> None:
+        """Load the project's photo and video into the panels (the request already holds their paths)."""
+        r = self.project.request
+        self.reference_panel.models_dir = r.models
+        if r.reference and Path(r.reference).is_file():
+            self.reference_panel.load(r.reference)
+        if r.motion and Path(r.motion).is_file():
+            self.motion_panel.load(r.motion)
+        self.motion_panel.set_trim(r.start, r.end, r.stride)
+        self.motion_panel.max_frames = r.max_frames
+        self.update_actions()
+
     def save_project(self) -> str | None:
         if not self.project_path:
             return self.save_project_as()
-        self.current_session().save(self.project_path)
+        self.project.save(self.project_path)
         self._add_recent("project", self.project_path)
         self.show_status(f"Saved {self.project_path}")
         return self.project_path
@@ -339,219 +324,19 @@ class MainWindow(QMainWindow):
         self.reference_panel.load(str(photo))
         return self.motion_panel.load(str(motion))
 
-    # previews and renders --------------------------------------------------------------------------
-    def _request(self, overrides: dict | None = None, seed: int | None = None):
-        seed = self.parameter_panel.seed_for_render() if seed is None else seed
-        return render_bridge.build_request(self.current_session(), self.parameter_panel.params, seed, overrides)
-
-    def render_block_reason(self, engine: str | None = None) -> str | None:
-        """Why a render cannot start now (None when it can)."""
-        if not self.session.reference or not self.session.motion:
-            return "Load a reference photo and a driving video first."
-        problems = self.parameter_panel.problems()
-        if problems:
-            return "Fix the settings first: " + " ".join(problems.values())
-        engine = engine or self.parameter_panel.params["engine"]
-        return render_bridge.render_available(engine, self.session.models)
-
-    def update_actions(self) -> None:
-        reason = self.render_block_reason()
-        for action in (self.preview_action, self.render_action, self.batch_action):
-            action.setEnabled(reason is None)
-            action.setToolTip(reason or action.statusTip())
-        warp_reason = self.render_block_reason("warp")
-        self.instant_action.setEnabled(warp_reason is None)
-        self.alignment_view.instant_button.setEnabled(warp_reason is None)
-        self.alignment_view.instant_button.setToolTip(warp_reason or self.instant_action.statusTip())
-        self.extract_action.setEnabled(self.motion_panel.extract_button.isEnabled())
-        self.export_action.setEnabled(self.last_result is not None)
-        self.cancel_action.setEnabled(any(t is not None for t in (
-            self.preview_task, self.instant_task, self.motion_panel.extract_task)))
-        if reason and (self.session.reference and self.session.motion):
-            self.status_label.setText(reason)
-
-    def instant_preview(self) -> Task | None:
-        reason = self.render_block_reason("warp")
-        if reason:
-            self.show_status(reason)
-            return None
-        if self.instant_task is not None:
-            self.instant_task.cancel()  # the newest nudge wins
-        w, h = self._out_size()
-        scale = INSTANT_SIZE / max(w, h)
-        size = {"width": max(64, int(w * scale) // 16 * 16), "height": max(64, int(h * scale) // 16 * 16)}
-        request = self._request({"engine": "warp", **size}, seed=int(self.parameter_panel.params["seed"]))
-        started = time.perf_counter()
-
-        def work(report, _preview, cancel):
-            return render_bridge.instant_frames(request, report, cancel, INSTANT_FRAMES)
-
-        task = self.runner.start("instant preview", work)
-        self.instant_task = task
-        task.succeeded.connect(lambda result, t=task: self._instant_done(t, result, started))
-        task.failed.connect(lambda m: self.show_error(f"Instant preview failed: {m}"))
-        task.finished.connect(lambda t=task: self._clear_instant(t))
-        self._track(task)
-        return task
-
-    def _instant_done(self, task: Task, result, started: float) -> None:
-        if task is not self.instant_task:
-            return
-        frames, pose_images, prepared = result
-        self.alignment_view.set_instant_frames(frames)
-        self.result_panel.title.setText("<b>Result</b> — instant preview (warp engine)")
-        self.result_panel.show_frames(frames, pose_images, "warp preview — not model output",
-                                      reference=prepared.inputs.reference, fps=prepared.export_fps)
-        self.show_status(f"Instant preview: {len(frames)} frames in {time.perf_counter() - started:.1f} s "
-                         "(warp engine, not the model's output).")
-
-    def _clear_instant(self, task: Task) -> None:
-        if self.instant_task is task:
-            self.instant_task = None
-        self.update_actions()
-
-    def _clear_preview(self) -> None:
-        self.preview_task = None
-        self.update_actions()
-
-    def quick_preview(self) -> Task | None:
-        reason = self.render_block_reason()
-        if reason:
-            self.show_error(reason)
-            return None
-        if self.preview_task is not None:
-            return self.preview_task
-        request = self._request(QUICK_PREVIEW)
-        out = studio_home() / "previews" / f"preview_{int(time.time() * 1000)}.mp4"
-        out.parent.mkdir(parents=True, exist_ok=True)
-
-        def work(report, preview, cancel):
-            return render_bridge.render_to_file(request, out, report, preview, cancel)
-
-        task = self.runner.start("preview", work)
-        self.preview_task = task
-        task.previewed.connect(self.result_panel.show_step_preview)
-        task.succeeded.connect(lambda result: self._preview_done(result))
-        task.failed.connect(lambda m: self.show_error(f"Preview failed: {m}"))
-        task.was_cancelled.connect(lambda: self.show_status("Preview cancelled."))
-        task.finished.connect(self._clear_preview)
-        self._track(task)
-        return task
-
-    def _preview_done(self, result) -> None:
-        path = str(result.path)
-        self.last_result = path
-        self.result_panel.load_result(path, self._pose_source())
-        self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {path}")
-        self.update_actions()
-
-    def queue_render(self, motions: list[str] | None = None, references: list[str] | None = None) -> list[int]:
-        """Queue the full render: every photo × every motion (default: the loaded ones)."""
-        reason = self.render_block_reason()
-        if reason:
-            self.show_error(reason)
-            return []
-        out_dir = Path(self.session.output_dir or (studio_home() / "renders"))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        jobs = []
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for reference in references or [self.session.reference]:
-            for motion in motions or [self.session.motion]:
-                seed = self.parameter_panel.seed_for_render()
-                request = self._request(seed=seed).replace(reference=reference, motion=motion)
-                extension = export_format(request.export.format).extension
-                name = f"{Path(reference).stem}_{Path(motion).stem}_{stamp}_{len(jobs)}{extension}"
-                jobs.append((request, str(out_dir / name)))
-        try:
-            ids = self.queue_panel.add_jobs(jobs, batch=stamp)
-        except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder
-            self.show_error(f"Could not queue the render: {exc}")
-            return []
-        self.show_status(f"Queued {len(ids)} render(s).")
-        return ids
-
-    def choose_batch(self) -> list[int]:
-        from ui.motion_panel import VIDEO_FILTER
-        from ui.reference_panel import IMAGE_FILTER
-
-        photos, _ = QFileDialog.getOpenFileNames(self, "Batch: reference photos", "", IMAGE_FILTER)
-        if not photos:
-            return []
-        videos, _ = QFileDialog.getOpenFileNames(self, "Batch: driving videos", "", VIDEO_FILTER)
-        if not videos:
-            return []
-        return self.queue_render(motions=videos, references=photos)
-
-    def _job_finished(self, job_id: int, output: str) -> None:
-        self.last_result = output
-        self.result_panel.load_result(output, self._pose_source())
-        self.show_status(f"Job {job_id} finished: {output}")
-        self.update_actions()
-
-    def _pose_source(self):
-        """A function (run off the GUI thread) drawing the aligned skeleton frames for the result's pose view."""
-        w, h = self.alignment_view.out_size
-        limit = int(self.parameter_panel.params["max_frames"]) or len(self.alignment_view.aligned)
-        poses = list(self.alignment_view.aligned[:limit])
-
-        def draw() -> list:
-            return [core.draw_pose(p, w, h) for p in poses]
-
-        return draw
-
-    def cancel_current(self) -> None:
-        for task in (self.preview_task, self.instant_task, self.motion_panel.extract_task):
-            if task is not None:
-                task.cancel()
-        self.show_status("Cancelling…")
-
-    def export_result(self) -> str | None:
-        if not self.last_result:
-            return None
-        target, _ = QFileDialog.getSaveFileName(self, "Export result", Path(self.last_result).name, "Video (*.mp4)",
-                                                options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
-        if not target:
-            return None
-        return self.export_result_to(target)
-
-    def export_result_to(self, target: str) -> str | None:
-        import shutil
-
-        from studio.errors import ExportError
-        from studio.export import check_outputs
-        from studio.request import ExportOptions
-
-        # never over an input, never over someone's folder or JSON, and a file only when the user says so
-        sources = (self.last_result, self.session.reference, self.session.motion)
-        try:
-            check_outputs(target, ExportOptions(), sources)
-        except ExportError as exc:
-            replace = "already exists" in str(exc) and QMessageBox.question(
-                self, "Replace?", f"{target} (or its .json sidecar) already exists. Replace it?",
-            ) == QMessageBox.StandardButton.Yes
-            try:
-                if not replace:
-                    raise
-                check_outputs(target, ExportOptions(), sources, overwrite=True)
-            except ExportError as refused:
-                self.show_error(str(refused))
-                return None
-        shutil.copyfile(self.last_result, target)
-        sidecar = Path(self.last_result).with_suffix(".json")
-        if sidecar.is_file():
-            shutil.copyfile(sidecar, Path(target).with_suffix(".json"))
-        self.show_status(f"Exported {target}")
-        return target
-
     def show_models(self) -> None:
-        dialog = ModelsDialog(self.runner, self.session.models, self)
+        dialog = ModelsDialog(self.runner, self.project.request.models, self)
         if dialog.exec():
             self.set_models_dir(dialog.folder or None)
 
     def set_models_dir(self, folder: str | None) -> None:
-        self.session.models = folder
+        self.project.set(models=folder, undoable=False)
         self.reference_panel.models_dir = folder
         self.settings.set_value("models_dir", folder or "")
+        if folder and self.project.request.engine == "warp" and render_bridge.render_available("diffusion", folder) is None:
+            # weights just added: the engine they are for (one undo step away from the warp engine)
+            self.project.set(engine="diffusion", text="Use the diffusion engine", merge=False)
+            self.show_status("Weights found: the engine is now diffusion (StableAnimator).")
         self.update_actions()
 
     # progress and messages -------------------------------------------------------------------------
@@ -567,12 +352,38 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat(f"{progress.phase} %v/%m")
 
     def show_status(self, text: str) -> None:
-        self.status_label.setText(text)
+        """A short, passing note (it clears itself)."""
+        self.statusBar().showMessage(text, STATUS_MS)
         logger.info(text)
 
     def show_error(self, text: str) -> None:
-        self.status_label.setText(f"⚠ {text}")
+        """An error, in full, in the message area above the panels (it stays until dismissed)."""
+        self.message_bar.show_message(text, "error")
+        self.statusBar().showMessage(f"⚠ {text}", STATUS_MS)
         logger.warning(text)
+
+    def refresh_guidance(self) -> None:
+        """Say in plain sight what to do next: load inputs, or add weights / use the warp engine."""
+        if self.message_bar.isVisible() and self.message_bar.level == "error":
+            return  # an error stays until the person dismisses it
+        r = self.project.request
+        no_weights = render_bridge.render_available("diffusion", r.models) is not None
+        if not r.reference or not r.motion:
+            text = "Start by opening a reference photo and a driving video (or drop them on the panels)."
+            if no_weights:
+                text += (" No model weights yet: the warp engine animates the photo without them (it is not "
+                         "the model's output); for StableAnimator itself, add the weights.")
+            actions = [("Open the samples", self.open_samples), ("Open photo…", self.reference_panel.choose),
+                       ("Open video…", self.motion_panel.choose)]
+            if no_weights:
+                actions.append(("Add weights…", self.show_models))
+            self.message_bar.show_message(text, "info", tuple(actions))
+        elif r.engine == "diffusion" and no_weights:
+            self.message_bar.show_message(render_bridge.render_available("diffusion", r.models), "warning",
+                                          (("Add weights…", self.show_models),
+                                           ("Use the warp engine", lambda: self.project.set(engine="warp"))))
+        else:
+            self.message_bar.dismiss()
 
     # settings --------------------------------------------------------------------------------------
     def _add_recent(self, kind: str, path: str) -> None:
@@ -593,26 +404,49 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
-            self.restoreState(state)
-        models = self.settings.value("models_dir", "")
-        if models:
-            self.set_models_dir(str(models))
-        saved = self.settings.value("session/last")
+            self._docks_sized = self.restoreState(state)
+        models = str(self.settings.value("models_dir", "") or "") or None
+        saved = self.settings.value(LAST_PROJECT_KEY)
         if saved:
             try:
-                import json
+                self.project.load_dict(json.loads(saved), source="the last project")
+            except Exception as exc:  # noqa: BLE001 - stale settings never stop the window
+                logger.info("ignored the unreadable last project: %s", exc)
+        if models and not self.project.request.models:
+            self.project.set(models=models, undoable=False)
+        if self.project.request.engine == "diffusion" and not self.project.request.models:
+            # no weights at all: the engine that works here, and the message area says how to get the other
+            self.project.set(engine="warp", undoable=False)
+        self.reference_panel.models_dir = self.project.request.models
+        self._open_project_files()
 
-                session = Session.from_dict(json.loads(saved))
-                self.parameter_panel.load_values(session.params)
-                self.parameter_panel.seed_lock.setChecked(session.seed_locked)
-            except Exception:  # noqa: BLE001 - stale settings never stop the window
-                logger.info("ignored unreadable saved settings")
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self.size_docks()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self._docks_sized and self.settings_dock.isVisible() and not self.settings_dock.isFloating() \
+                and self.settings_dock.width() < self.width() * SETTINGS_MIN_SHARE:
+            # a window made much larger: the settings grow with it instead of staying a strip
+            QTimer.singleShot(0, self.size_docks)
+
+    def size_docks(self) -> None:
+        """Give the Settings dock and the queue their share of the window (never less than they need)."""
+        settings_width = max(self.parameter_panel.minimumSizeHint().width(), int(self.width() * SETTINGS_SHARE))
+        self.resizeDocks([self.settings_dock], [settings_width], Qt.Orientation.Horizontal)
+        queue_height = max(self.queue_panel.minimumSizeHint().height(), int(self.height() * QUEUE_SHARE))
+        self.resizeDocks([self.queue_dock], [queue_height], Qt.Orientation.Vertical)
+        self.resizeDocks([self.queue_dock, self.log_dock], [int(self.width() * 0.62), int(self.width() * 0.38)],
+                         Qt.Orientation.Horizontal)
 
     def save_settings(self) -> None:
-        import json
-
+        if self.settings_dock.isVisible() and self.settings_dock.width() > self.width() * SETTINGS_MAX_SHARE:
+            self.size_docks()  # never save a dock that swallowed the window
         self.settings.save_layout(self.saveGeometry(), self.saveState())
-        self.settings.set_value("session/last", json.dumps(self.current_session().to_dict()))
+        self.settings.set_value(LAST_PROJECT_KEY, json.dumps(self.project.to_dict()))
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API

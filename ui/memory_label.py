@@ -8,10 +8,11 @@ finishes late is dropped.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
+
+from studio.request import RenderRequest
 
 
 class MemoryLabel(QLabel):
@@ -23,28 +24,28 @@ class MemoryLabel(QLabel):
                         "prints the breakdown)")
         self.setContentsMargins(8, 0, 8, 0)
         self._generation = 0
-        self._pending: tuple | None = None
+        self._pending: RenderRequest | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(400)
         self._timer.timeout.connect(self._start)
         self._estimated.connect(self._show)
 
-    def update_for(self, params: dict[str, Any], models: str | None) -> None:
-        """Re-estimate for these parameter-panel values and weights folder (debounced)."""
-        self._pending = (dict(params), models)
+    def update_for(self, request: RenderRequest) -> None:
+        """Re-estimate for the project's request (debounced; the request is frozen, so it is safe to share)."""
+        self._pending = request
         self._timer.start()
 
     def _start(self) -> None:
-        params, models = self._pending
+        request = self._pending
         self._generation += 1
-        if params.get("engine") == "warp":
+        if request is None or request.engine == "warp":
             self.setText("")
             return
         self.setText("estimating memory…")
-        threading.Thread(target=self._work, args=(self._generation, params, models), daemon=True).start()
+        threading.Thread(target=self._work, args=(self._generation, request), daemon=True).start()
 
-    def _work(self, generation: int, p: dict[str, Any], models: str | None) -> None:
+    def _work(self, generation: int, r: RenderRequest) -> None:
         try:
             from studio.render.engine import HEAVY_IMPORT_LOCK
 
@@ -57,10 +58,10 @@ class MemoryLabel(QLabel):
                 import pipelines.memory_trace  # noqa: F401
                 import pipelines.real_size  # noqa: F401
                 from studio.memory import settings_summary
-            frames = int(p["max_frames"]) or int(p["tile_size"])
-            text = settings_summary(models, int(p["width"]), int(p["height"]), frames, int(p["tile_size"]),
-                                    int(p["decode_chunk"]), p["hjb_mode"] if p["hjb"] else None, p["device"],
-                                    p["dtype"], bool(p["cpu_offload"]))
+            frames = r.max_frames or r.tile_size
+            text = settings_summary(r.models, r.width, r.height, frames, r.tile_size, r.decode_chunk,
+                                    r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype,
+                                    r.cpu_offload)
             text += f" (for {frames} frames)"
         except Exception as error:  # noqa: BLE001 — a label must never take the window down
             text = f"memory estimate unavailable: {error}"

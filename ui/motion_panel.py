@@ -11,7 +11,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.progress import Progress
+from studio.project import Clip
 from ui import core
 from ui.frame_view import FrameView
 from ui.gap_strip import GapStrip
@@ -38,7 +38,7 @@ PLAYBACK_MAX_SIDE = 480
 
 class MotionPanel(QWidget):
     video_loaded = Signal(str, object)  # path, studio.media.VideoInfo
-    motion_extracted = Signal(object)  # core.Motion
+    motion_extracted = Signal(object)  # studio.project.Clip
     frame_changed = Signal(int)  # index into the playback frames (source frame index)
     trim_changed = Signal()
     extraction_ended = Signal()
@@ -50,35 +50,37 @@ class MotionPanel(QWidget):
         self.path: str | None = None
         self.info: core.VideoInfo | None = None
         self.frames: list[np.ndarray] = []
-        self.motion: core.Motion | None = None
+        self.motion: Clip | None = None
         self._pose_by_index: dict[int, object] = {}
         self.extract_task: Task | None = None
         self.max_frames: int | None = None
 
         self.view = FrameView("Drop a driving video here or press Ctrl+Shift+O", accept_drops=True)
         self.view.files_dropped.connect(lambda paths: self.load(paths[0]))
-        self.open_button = QPushButton("Open video…")
+        self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open the driving video (Ctrl+Shift+O). You can also drop it on the player.")
         self.open_button.clicked.connect(self.choose)
         self.player = PlayerBar()
         self.player.frame_changed.connect(self.show_frame)
         self.gaps = GapStrip()
         self.gaps.hide()
-        self.info_label = QLabel("No video loaded.")
-        self.info_label.setWordWrap(True)
+        self.info_label = QLabel("")
+        self.info_label.setObjectName("video_info")
 
         self.start_spin = QDoubleSpinBox()
-        self.start_spin.setRange(0, 36000)
+        self.start_spin.setRange(0, 999)
         self.start_spin.setSuffix(" s")
         self.start_spin.setToolTip("Trim: the first second of the driving video that is used.")
+        self.start_spin.setDecimals(1)
         self.end_spin = QDoubleSpinBox()
-        self.end_spin.setRange(0, 36000)
+        self.end_spin.setRange(0, 999)
         self.end_spin.setSuffix(" s")
         self.end_spin.setSpecialValueText("end")
         self.end_spin.setToolTip("Trim: the last second that is used ('end' = to the end of the video).")
+        self.end_spin.setDecimals(1)
         self.stride_spin = QSpinBox()
         self.stride_spin.setRange(1, 30)
-        self.stride_spin.setToolTip("Use every n-th frame (2 halves the frame count and doubles the speed).")
+        self.stride_spin.setToolTip("Stride: use every n-th frame (2 halves the frame count and doubles the speed).")
         for spin in (self.start_spin, self.end_spin, self.stride_spin):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(lambda _v: self.trim_changed.emit())
@@ -93,17 +95,17 @@ class MotionPanel(QWidget):
         self.progress.setValue(0)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("<b>Driving motion</b>"))
+        top.addWidget(QLabel("<b>Motion</b>"))
+        top.addWidget(self.info_label, 1)
         top.addStretch(1)
         top.addWidget(self.open_button)
-        trim = QFormLayout()
         trim_row = QHBoxLayout()
-        trim_row.addWidget(self.start_spin)
+        trim_row.setSpacing(4)
+        trim_row.addWidget(self.start_spin, 1)
         trim_row.addWidget(QLabel("to"))
-        trim_row.addWidget(self.end_spin)
-        trim_row.addWidget(QLabel("stride"))
+        trim_row.addWidget(self.end_spin, 1)
+        trim_row.addWidget(QLabel("every"))
         trim_row.addWidget(self.stride_spin)
-        trim.addRow("Trim", trim_row)
         actions = QHBoxLayout()
         actions.addWidget(self.extract_button)
         actions.addWidget(self.cancel_button)
@@ -114,8 +116,7 @@ class MotionPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.player)
         layout.addWidget(self.gaps)
-        layout.addWidget(self.info_label)
-        layout.addLayout(trim)
+        layout.addLayout(trim_row)
         layout.addLayout(actions)
         self._refresh_extract_state()
 
@@ -129,7 +130,8 @@ class MotionPanel(QWidget):
         try:
             info = core.probe_video(path)
         except Exception as exc:  # noqa: BLE001 - shown to the person, who picks another file
-            self.info_label.setText(f"<span style='color:#ff7b72'>{exc}</span>")
+            self.info_label.setText("<span style='color:#ff7b72'>not a video</span>")
+            self.info_label.setToolTip(str(exc))
             self.failed.emit(str(exc))
             return None
         self.path, self.info, self.motion, self._pose_by_index = str(path), info, None, {}
@@ -140,10 +142,11 @@ class MotionPanel(QWidget):
         self.view.set_pose(None)
         self.view.set_frame(None)
         self.view.set_placeholder("Decoding…")
-        self.end_spin.setMaximum(max(0.0, info.duration))
-        self.start_spin.setMaximum(max(0.0, info.duration))
-        self.info_label.setText(f"{Path(path).name} — {info.width}×{info.height}, {info.fps:.2f} fps, "
-                                f"{info.frame_count} frames, {info.duration:.2f} s")
+        self.end_spin.setMaximum(max(0.0, round(info.duration, 1) + 0.1))
+        self.start_spin.setMaximum(max(0.0, round(info.duration, 1) + 0.1))
+        self.info_label.setText(f"{info.width}×{info.height} · {info.fps:.3g} fps · {info.duration:.1f} s")
+        self.info_label.setToolTip(f"{Path(path).name}: {info.width}×{info.height}, {info.fps:.2f} fps, "
+                                   f"{info.frame_count} frames, {info.duration:.2f} s")
         logger.info("driving video %s: %s fps, %s frames", path, info.fps, info.frame_count)
         self.video_loaded.emit(self.path, info)
 
@@ -240,7 +243,7 @@ class MotionPanel(QWidget):
         self.progress.setMaximum(max(1, progress.total))
         self.progress.setValue(progress.current)
 
-    def _extracted(self, path: str, motion: core.Motion) -> None:
+    def _extracted(self, path: str, motion: Clip) -> None:
         if path != self.path:
             return
         self.set_motion(motion)
@@ -250,7 +253,7 @@ class MotionPanel(QWidget):
             logger.warning("motion: %s", warning)
         self.motion_extracted.emit(motion)
 
-    def set_motion(self, motion: core.Motion | None) -> None:
+    def set_motion(self, motion: Clip | None) -> None:
         self.motion = motion
         self._pose_by_index = {} if motion is None else dict(zip(motion.indices, motion.poses, strict=True))
         notes = [] if motion is None else [w for w in motion.warnings if "no person" in w]

@@ -1,14 +1,16 @@
-"""The parameter panel: every render setting as a slider or spinbox, presets, seed lock and dice,
-inline validation, and undo/redo of every edit through a shared QUndoStack."""
+"""The parameter panel: every render setting as a slider or spinbox bound to a field of the project's
+request, presets, seed lock and dice, inline validation from the request's own validator. Edits go to
+``studio.project.Project`` (which keeps the undo history); the editors follow the project's change events."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -25,26 +27,45 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.param_undo import SetParameters
-from ui.parameter_specs import SPECS, ParamSpec, coerce, core_presets, default_params, validate
+from studio.presets import PRESETS
+from studio.project import Change, Project, get_path
+from studio.request import MAX_RANDOM_SEED
+from ui.parameter_specs import SPEC_BY_NAME, SPECS, ParamSpec, from_editor, to_editor
 
 _SLIDER_STEPS = 1000
+#: Slider and number box share a row; the slider gives way first when the dock is narrow.
+_SLIDER_MIN_WIDTH = 60
+
+
+class _CommitBeforeUndo(QObject):
+    """Ctrl+Z right after typing a number: commit the typed text first, then let the window's Undo run.
+
+    A spin box's line edit would otherwise take Ctrl+Z for its own text undo, so the typed value was
+    neither committed nor undone."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+                spin = obj.parent() if not isinstance(obj, QAbstractSpinBox) else obj
+                if isinstance(spin, QAbstractSpinBox):
+                    spin.interpretText()
+                event.ignore()
+                return True  # not accepted: the shortcut (the window's Undo/Redo) handles the key
+        return False
 
 
 class ParameterPanel(QWidget):
-    """Holds the current settings (``params``) and emits ``changed`` after every edit, undo or redo."""
+    """The request's settings as editors; ``project`` holds the values."""
 
-    changed = Signal(dict)
-
-    def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.undo_stack = undo_stack
-        self.params: dict[str, Any] = default_params()
-        self.presets: dict[str, dict[str, Any]] = core_presets()
+        self.project = project
+        self.presets: dict[str, dict[str, Any]] = dict(PRESETS)
         self.editors: dict[str, QWidget] = {}
         self.sliders: dict[str, QSlider] = {}
         self.errors: dict[str, QLabel] = {}
         self._updating = False
+        self._commit_filter = _CommitBeforeUndo(self)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -54,33 +75,45 @@ class ParameterPanel(QWidget):
         self.preset_combo.setToolTip("Apply a named set of settings (only the settings it names change).")
         self.preset_combo.addItem("— choose —")
         self.preset_combo.addItems(list(self.presets))
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(10)
         self.preset_combo.activated.connect(self._preset_chosen)
         top.addWidget(self.preset_combo, 1)
         reset = QPushButton("Defaults")
         reset.setToolTip("Put every setting back to its default (undoable).")
-        reset.clicked.connect(lambda: self.apply_values(default_params(), "Reset to defaults"))
+        reset.clicked.connect(self.reset_defaults)
         top.addWidget(reset)
         outer.addLayout(top)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(2, 2, 2, 2)
         groups: dict[str, QFormLayout] = {}
         for spec in SPECS:
             if spec.group not in groups:
                 box = QGroupBox(spec.group)
-                groups[spec.group] = QFormLayout(box)
+                form = QFormLayout(box)
+                # narrow dock: the editor moves under its label instead of being cut off
+                form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+                form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+                groups[spec.group] = form
                 body_layout.addWidget(box)
             self._add_row(groups[spec.group], spec)
         body_layout.addStretch(1)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
+        self.scroll.setWidget(body)
+        # the dock may not get narrower than the settings need (no clipped number boxes)
+        self.scroll.setMinimumWidth(body.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+                                    + 2 * self.scroll.frameWidth())
+        outer.addWidget(self.scroll, 1)
         self.validation_label = QLabel()
         self.validation_label.setObjectName("validation")
         self.validation_label.setWordWrap(True)
         outer.addWidget(self.validation_label)
+        self.project.subscribe(self._project_changed)
+        self._show(SPEC_BY_NAME)
         self._refresh_validation()
 
     # building --------------------------------------------------------------------------------------
@@ -91,12 +124,10 @@ class ParameterPanel(QWidget):
         editor: QWidget
         if spec.kind == "bool":
             editor = QCheckBox()
-            editor.setChecked(bool(spec.default))
             editor.toggled.connect(lambda v, n=spec.name: self._edited(n, v))
         elif spec.kind == "choice":
             editor = QComboBox()
             editor.addItems(list(spec.choices))
-            editor.setCurrentText(spec.default)
             editor.currentTextChanged.connect(lambda v, n=spec.name: self._edited(n, v))
         else:
             if spec.kind == "int":
@@ -108,26 +139,31 @@ class ParameterPanel(QWidget):
                 editor.setDecimals(spec.decimals)
                 editor.setRange(spec.minimum, spec.maximum)
                 editor.setSingleStep(spec.step)
-            editor.setValue(spec.default)
+            if spec.none_at is not None:
+                editor.setSpecialValueText("all" if spec.name == "max_frames" else "source")
             editor.setKeyboardTracking(False)
             editor.valueChanged.connect(lambda v, n=spec.name: self._edited(n, v))
+            editor.installEventFilter(self._commit_filter)
+            editor.findChild(QWidget, "qt_spinbox_lineedit").installEventFilter(self._commit_filter)
             if spec.slider:
                 slider = QSlider(Qt.Orientation.Horizontal)
                 slider.setRange(0, _SLIDER_STEPS)
+                slider.setMinimumWidth(_SLIDER_MIN_WIDTH)
                 slider.setToolTip(spec.tooltip)
-                slider.setValue(self._to_slider(spec, spec.default))
                 slider.valueChanged.connect(lambda pos, s=spec: self._slider_moved(s, pos))
                 self.sliders[spec.name] = slider
                 layout.addWidget(slider, 1)
         editor.setToolTip(spec.tooltip)
         editor.setObjectName(f"param_{spec.name}")
-        layout.addWidget(editor)
+        layout.addWidget(editor, 0 if spec.slider else 1)
+        label: QWidget = QLabel(spec.label)
         if spec.name == "seed":
-            self.seed_lock = QCheckBox("lock")
+            # the lock is the row's label ("Lock seed"), so the row stays narrow enough for a narrow dock
+            self.seed_lock = QCheckBox(f"Lock {spec.label.lower()}")
             self.seed_lock.setToolTip("Keep this seed for every render. Unlocked, each render draws a new seed "
                                       "(the seed used is recorded in the sidecar).")
-            self.seed_lock.setChecked(True)
-            layout.addWidget(self.seed_lock)
+            self.seed_lock.toggled.connect(lambda v: self._edited("seed_locked", v))
+            label = self.seed_lock
             dice = QToolButton()
             dice.setText("Roll")
             dice.setToolTip("Pick a new random seed (undoable).")
@@ -135,8 +171,8 @@ class ParameterPanel(QWidget):
             self.dice_button = dice
             layout.addWidget(dice)
         self.editors[spec.name] = editor
-        label = QLabel(spec.label)
-        label.setToolTip(spec.tooltip)
+        if not label.toolTip():
+            label.setToolTip(spec.tooltip)
         error = QLabel()
         error.setObjectName("field_error")
         error.setWordWrap(True)
@@ -163,39 +199,54 @@ class ParameterPanel(QWidget):
         return round(round(value / spec.step) * spec.step, spec.decimals)
 
     # edits -----------------------------------------------------------------------------------------
+    def value(self, name: str) -> Any:
+        """The current value of a setting, as the request holds it."""
+        return self.project.get(name)
+
     def _slider_moved(self, spec: ParamSpec, pos: int) -> None:
         if not self._updating:
             self._edited(spec.name, self._from_slider(spec, pos))
 
     def _edited(self, name: str, value: Any) -> None:
-        if self._updating or self.params.get(name) == value:
+        if self._updating:
             return
-        spec_label = next(s.label for s in SPECS if s.name == name)
-        self.undo_stack.push(SetParameters(self._set_values, {name: self.params[name]}, {name: value},
-                                           f"Change {spec_label}"))
+        spec = SPEC_BY_NAME.get(name)
+        if spec is not None:
+            value = from_editor(spec, value)
+        label = spec.label if spec is not None else "seed lock"
+        self.project.set({name: value}, text=f"Change {label}")
 
     def set_value(self, name: str, value: Any) -> None:
         """Change one setting as a person would (undoable)."""
-        self._edited(name, coerce(name, value))
+        self._edited(name, value)
 
-    def apply_values(self, values: dict[str, Any], text: str) -> None:
-        """Change several settings as one undoable step."""
-        values = {k: coerce(k, v) for k, v in values.items() if k in self.params}
-        before = {k: self.params[k] for k in values}
-        if before != values:
-            self.undo_stack.push(SetParameters(self._set_values, before, values, text, mergeable=False))
+    def reset_defaults(self) -> None:
+        defaults = type(self.project.request)(reference="", motion="")
+        values = {spec.name: self.project.get(spec.name) for spec in SPECS}
+        fresh = {spec.name: get_path(defaults, spec.name) for spec in SPECS if spec.name != "engine"}
+        changed = {k: v for k, v in fresh.items() if values[k] != v}
+        if changed:
+            self.project.set(changed, text="Reset to defaults", merge=False)
 
-    def load_values(self, values: dict[str, Any]) -> None:
-        """Replace the settings without an undo step (opening a project)."""
-        merged = default_params()
-        merged.update({k: coerce(k, v) for k, v in values.items() if k in merged})
-        self._set_values(merged)
+    def _project_changed(self, change: Change) -> None:
+        names = [n for n in SPEC_BY_NAME if change.touches(n)]
+        if names:
+            self._show(names)
+        if change.touches("seed_locked"):
+            self._updating = True
+            try:
+                self.seed_lock.setChecked(bool(self.project.seed_locked))
+            finally:
+                self._updating = False
+        if names or change.touches("models"):
+            self._refresh_validation()
 
-    def _set_values(self, values: dict[str, Any]) -> None:
-        self.params.update(values)
+    def _show(self, names) -> None:
         self._updating = True
         try:
-            for name, value in values.items():
+            for name in names:
+                spec = SPEC_BY_NAME[name]
+                value = to_editor(spec, self.project.get(name))
                 editor = self.editors[name]
                 if isinstance(editor, QCheckBox):
                     editor.setChecked(bool(value))
@@ -204,23 +255,32 @@ class ParameterPanel(QWidget):
                 else:
                     editor.setValue(value)
                 if name in self.sliders:
-                    spec = next(s for s in SPECS if s.name == name)
                     self.sliders[name].setValue(self._to_slider(spec, value))
+            self.seed_lock.setChecked(bool(self.project.seed_locked))
         finally:
             self._updating = False
-        self._refresh_validation()
-        self.changed.emit(dict(self.params))
 
     def _refresh_validation(self) -> None:
-        problems = validate(self.params)
+        problems = self.problems()
         for name, label in self.errors.items():
             message = problems.get(name, "")
             label.setText(message)
             label.setVisible(bool(message))
-        self.validation_label.setText("" if not problems else f"{len(problems)} setting(s) need attention.")
+        unplaced = problems.get("", "")
+        count = len(problems) - (1 if unplaced else 0) + (unplaced.count("\n") + 1 if unplaced else 0)
+        self.validation_label.setText("" if not problems else f"{count} setting(s) need attention."
+                                      + (f" {unplaced}" if unplaced else ""))
 
     def problems(self) -> dict[str, str]:
-        return validate(self.params)
+        """The request validator's problems by setting (key "" for those no single editor owns)."""
+        by_field: dict[str, str] = {}
+        # longest names first: "export crf" before "export", "max_guidance" before "max"
+        keys = sorted(((alias, spec.name) for spec in SPECS for alias in _aliases(spec.name)),
+                      key=lambda pair: -len(pair[0]))
+        for problem in self.project.problems():
+            name = next((n for alias, n in keys if problem.startswith(alias + " ")), "")
+            by_field[name] = (by_field[name] + "\n" + problem) if name in by_field else problem
+        return by_field
 
     # presets and seed ------------------------------------------------------------------------------
     def _preset_chosen(self, index: int) -> None:
@@ -231,13 +291,15 @@ class ParameterPanel(QWidget):
         self.preset_combo.setCurrentIndex(0)
 
     def apply_preset(self, name: str) -> None:
-        self.apply_values(self.presets[name], f"Preset {name}")
+        self.project.apply_preset(self.presets[name], name)
 
     def roll_seed(self) -> None:
-        self.set_value("seed", random.randrange(0, 2**31 - 1))
+        self.project.set(seed=random.randrange(0, MAX_RANDOM_SEED), text="Roll seed", merge=False)
 
-    def seed_for_render(self) -> int:
-        """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
-        if not self.seed_lock.isChecked():
-            self.roll_seed()
-        return int(self.params["seed"])
+
+def _aliases(path: str) -> tuple[str, ...]:
+    """How the request validator names a setting at the start of its sentence."""
+    head, _, leaf = path.partition(".")
+    if not leaf:
+        return (path,)
+    return (path, f"{head} {leaf}", head) if path == "hjb.iterations" else (path, f"{head} {leaf}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 
 class PlayerBar(QWidget):
@@ -12,8 +12,13 @@ class PlayerBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.play_button = QToolButton()
-        self.play_button.setText("▶")
-        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setObjectName("play_button")
+        # the style's own media icons: a glyph like ⏸ is an empty box in fonts that lack it
+        self._icons = {playing: self.style().standardIcon(pixmap) for playing, pixmap in (
+            (False, QStyle.StandardPixmap.SP_MediaPlay), (True, QStyle.StandardPixmap.SP_MediaPause))}
+        self.play_button.setIcon(self._icons[False])
+        self.play_button.setText("Play")
+        self.play_button.setToolTip("Play")
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self._toggled)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -53,7 +58,9 @@ class PlayerBar(QWidget):
         self.slider.setValue(index)
 
     def _toggled(self, playing: bool) -> None:
-        self.play_button.setText("⏸" if playing else "▶")
+        self.play_button.setIcon(self._icons[playing])
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setToolTip("Pause" if playing else "Play")
         if playing:
             self.timer.start()
         else:

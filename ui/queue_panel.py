@@ -1,6 +1,7 @@
 """Queue panel: the persistent batch queue (studio.queue, SQLite under STUDIO_HOME) as a table with state,
-progress and ETA, plus cancel / retry / open folder. The window runs the queue's single consumer on a
-worker thread while jobs are waiting."""
+progress and ETA, plus cancel / retry / open folder. While jobs are waiting the panel runs the studio's
+queue runner (``Studio.run_queue``) on a worker thread; the table follows the running job, and a
+double-click on a finished job opens it in the result panel."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.progress import Progress
-from studio.queue import JobQueue, QueueError, QueueRunner
+from studio.queue import QueueError
 from studio.request import RenderRequest
-from ui import render_bridge
+from studio.service import Studio
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -43,13 +44,19 @@ def _eta_text(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+#: The table keeps room for this many rows (plus its header) however the dock is sized.
+MIN_VISIBLE_ROWS = 3
+
+
 class QueuePanel(QWidget):
     job_finished = Signal(int, str)  # job id, output path
     job_state_changed = Signal(int, str)
+    open_requested = Signal(int, str)  # a finished job double-clicked: job id, output path
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: TaskRunner, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.studio = studio
         self.queue = None
         self.consumer: Task | None = None
         self._consumer_is_local = True
@@ -58,7 +65,7 @@ class QueuePanel(QWidget):
         self._states: dict[int, str] = {}
         self.unavailable = None
         try:
-            self.queue = JobQueue()
+            self.queue = studio.queue
         except (OSError, sqlite3.Error) as exc:  # e.g. STUDIO_HOME is not writable: the window still works
             self.unavailable = f"The batch queue is unavailable: its database could not be opened ({exc})."
             logger.warning("%s", self.unavailable)
@@ -69,6 +76,11 @@ class QueuePanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + MIN_VISIBLE_ROWS * self.table.verticalHeader().defaultSectionSize() + 4)
+        self.table.cellDoubleClicked.connect(self._double_clicked)
+        self.table.setToolTip("Double-click a finished job to show it in the result panel.")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Drop the selected queued job, or stop the running one (no file is left).")
         self.cancel_button.clicked.connect(self.cancel_selected)
@@ -91,12 +103,11 @@ class QueuePanel(QWidget):
         buttons = QHBoxLayout()
         for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
             buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons.addWidget(self.summary, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.summary)
         self.timer = QTimer(self)
         self.timer.setInterval(400)
         self.timer.timeout.connect(self.refresh)
@@ -155,28 +166,16 @@ class QueuePanel(QWidget):
     def start_consumer(self) -> Task | None:
         if self.queue is None or self.consumer is not None:
             return self.consumer
-        consumer = QueueRunner(self.queue, render_bridge.renderer())
-        queue = self.queue
-        panel = self
+        studio = self.studio
+
+        def on_job(job) -> None:  # on the worker thread: a plain attribute the GUI thread reads
+            self._running_job = None if job is None else job.id
 
         def work(report, _preview, cancel):
             try:
-                consumer.acquire()
-            except Exception as exc:  # noqa: BLE001 - another runner (the CLI) owns the device
+                return studio.run_queue(report, cancel, on_job=on_job)
+            except QueueError as exc:  # another runner (the CLI) owns the device
                 raise RuntimeError(f"the queue is being run elsewhere: {exc}") from None
-            ran = 0
-            try:
-                while not cancel.cancelled:
-                    job = queue.claim_next(consumer.device)
-                    if job is None:
-                        break
-                    panel._running_job = job.id
-                    consumer.run_job(job, report)
-                    panel._running_job = None
-                    ran += 1
-            finally:
-                consumer.release()
-            return ran
 
         return self._start(work, "batch queue")
 
@@ -242,14 +241,14 @@ class QueuePanel(QWidget):
         self.timer.stop()
         if self.consumer is None:
             return
-        self.consumer.cancel()
+        self.consumer.cancel()  # the runner stops between jobs
         job_id = self._running_job
         if job_id is not None:
             try:
-                self.queue.cancel(job_id)
+                self.queue.cancel(job_id)  # the running render stops at its next step
             except Exception:  # noqa: BLE001 - it may have just finished
                 job_id = None
-        self.consumer.wait(60000)
+        self.consumer.wait(30000)
         if job_id is not None:
             try:
                 if self.queue.get(job_id).state == "cancelled":
@@ -296,7 +295,9 @@ class QueuePanel(QWidget):
             self.table.setItem(row, 3, QTableWidgetItem(_eta_text(eta) if job.state in ("queued", "running")
                                                         else "—"))
             detail = job.error if job.state == "failed" else (job.message or job.output)
-            self.table.setItem(row, 4, QTableWidgetItem(detail or ""))
+            detail_item = QTableWidgetItem(detail or "")
+            detail_item.setToolTip(detail or "")  # the column may be too narrow for a whole path
+            self.table.setItem(row, 4, detail_item)
             previous = self._states.get(job.id)
             if previous != job.state:
                 self._states[job.id] = job.state
@@ -306,7 +307,25 @@ class QueuePanel(QWidget):
                         self.job_finished.emit(job.id, job.output)
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
+        self._follow_running(jobs)
         counts = self.queue.counts()
         if self.consumer is None:
             text = " · ".join(f"{n} {s}" for s, n in counts.items() if n) or "The queue is empty."
             self.summary.setText(text + (f" — the last run stopped: {self._last_failure}" if self._last_failure else ""))
+
+    def _follow_running(self, jobs: list) -> None:
+        """Keep the running job in view (unless the person has selected rows to act on)."""
+        if self.table.selectedIndexes():
+            return
+        for row, job in enumerate(jobs):
+            if job.state == "running":
+                self.table.scrollToItem(self.table.item(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
+                return
+
+    def _double_clicked(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is None or self.queue is None:
+            return
+        job = self.queue.get(int(item.data(Qt.ItemDataRole.UserRole)))
+        if job.state == "finished" and job.output:
+            self.open_requested.emit(job.id, job.output)

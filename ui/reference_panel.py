@@ -25,9 +25,11 @@ class ReferencePanel(QWidget):
     reference_analyzed = Signal(object, object)
     failed = Signal(str)
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: TaskRunner, analyse, parent: QWidget | None = None) -> None:
+        """``analyse(image, models_dir)`` → (face box, pose): the studio's reference analysis."""
         super().__init__(parent)
         self.runner = runner
+        self._analyse = analyse
         self.path: str | None = None
         self.image: np.ndarray | None = None
         self.face_box = None
@@ -35,13 +37,13 @@ class ReferencePanel(QWidget):
         self.models_dir: str | None = None
         self.view = FrameView("Drop a photo here or press Ctrl+O", accept_drops=True)
         self.view.files_dropped.connect(lambda paths: self.load(paths[0]))
-        self.open_button = QPushButton("Open photo…")
+        self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open the reference photo (Ctrl+O). You can also drop it on the picture.")
         self.open_button.clicked.connect(self.choose)
         self.status = QLabel("No photo loaded.")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
-        top.addWidget(QLabel("<b>Reference photo</b>"))
+        top.addWidget(QLabel("<b>Photo</b>"))
         top.addStretch(1)
         top.addWidget(self.open_button)
         layout = QVBoxLayout(self)
@@ -76,7 +78,7 @@ class ReferencePanel(QWidget):
         models = self.models_dir
 
         def work(_report, _preview, cancel):
-            return core.detect_reference(image, models)
+            return self._analyse(image, models)
 
         task = self.runner.start("face detection", work)
         task.succeeded.connect(lambda result, img=image: self._analyzed(img, result))

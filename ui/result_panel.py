@@ -30,21 +30,19 @@ class ResultPanel(QWidget):
         self.pose_frames: list[np.ndarray] = []
         self.reference: np.ndarray | None = None
         self.caption = ""
-        self.reference_view = FrameView("Reference")
-        self.pose_view = FrameView("Pose")
-        self.result_view = FrameView("The rendered result appears here.\nPreview: Ctrl+P   Render: Ctrl+R")
+        self.reference_view = FrameView("", tag="reference")
+        self.pose_view = FrameView("", tag="pose")
+        self.result_view = FrameView("The rendered result appears here.\nPreview: Ctrl+P   Render: Ctrl+R",
+                                     tag="result")
         self.player = PlayerBar()
         self.player.frame_changed.connect(self.show_frame)
         self.identity = IdentityPlot()
         self.identity.frame_clicked.connect(self.player.set_frame)
         self.title = QLabel("<b>Result</b>")
+        self.title.setWordWrap(True)
         views = QHBoxLayout()
-        for title, view in (("reference", self.reference_view), ("pose", self.pose_view),
-                            ("result", self.result_view)):
-            column = QVBoxLayout()
-            column.addWidget(QLabel(title))
-            column.addWidget(view, 1)
-            views.addLayout(column, 1)
+        for view in (self.reference_view, self.pose_view, self.result_view):
+            views.addWidget(view, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)

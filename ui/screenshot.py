@@ -27,7 +27,7 @@ def _wait(condition, timeout_s: float, what: str) -> None:
 
 def build_showcase(window, timeout_s: float = 240.0) -> str:
     """Load the samples, extract and align, render with the warp engine via the queue; returns the mp4."""
-    window.parameter_panel.load_values({"engine": "warp", "max_frames": 24, "width": 384, "height": 384})
+    window.project.set({"engine": "warp", "max_frames": 24, "width": 384, "height": 384}, undoable=False)
     decode = window.open_samples()
     _wait(lambda: decode.isFinished() and bool(window.motion_panel.frames), timeout_s, "the video to decode")
     _wait(lambda: window.reference_panel.pose is not None or "not available" in
@@ -37,7 +37,7 @@ def build_showcase(window, timeout_s: float = 240.0) -> str:
     _wait(lambda: extract.isFinished() and window.motion_panel.motion is not None, timeout_s, "the extraction")
     ids = window.queue_render()
     if not ids:
-        raise RuntimeError(f"could not queue the render: {window.status_label.text()}")
+        raise RuntimeError(f"could not queue the render: {window.message_bar.text()}")
     queue = window.queue_panel.queue
     _wait(lambda: queue.get(ids[0]).state in ("finished", "failed", "cancelled"), timeout_s, "the render")
     job = queue.get(ids[0])

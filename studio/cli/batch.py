@@ -37,34 +37,32 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from studio.queue import QueueRunner
-    from studio.render.renderer import Renderer
+    from studio.service import Studio
 
-    queue = _queue(args)
     if args.cluster:
         from studio.farm.cli import run_on_cluster
 
-        return run_on_cluster(args, queue)
+        return run_on_cluster(args, _queue(args))
+    studio = Studio(queue_path=args.db or None)
+    queue = studio.queue
     bars = ProgressBars(not args.quiet)
-    runner = QueueRunner(queue, Renderer(), device=args.device_queue)
-    runner.acquire()
+    print(f"{len(queue.jobs('queued'))} job(s) queued", file=sys.stderr)
+    running: list[int] = []
     failed = 0  # failures of this run only: an old failed job in the queue is not this run's error
-    try:
-        recovered = queue.jobs("queued")
-        print(f"{len(recovered)} job(s) queued", file=sys.stderr)
-        while True:
-            job = queue.claim_next(args.device_queue)
-            if job is None:
-                break
+
+    def on_job(job) -> None:  # the studio's queue runner says which job starts, and when it has ended
+        nonlocal failed
+        if job is not None:
+            running[:] = [job.id]
             what = f"{job.request.reference} × {job.request.motion}" if job.request else "(unreadable request)"
             print(f"job {job.id}: {what} → {job.output}", file=sys.stderr)
-            state = runner.run_job(job, bars)
-            failed += state == "failed"
-            bars.close()
-            job = queue.get(job.id)
-            print(f"job {job.id}: {state}" + (f" — {job.error}" if job.error else ""), file=sys.stderr)
-    finally:
-        runner.release()
+            return
+        bars.close()
+        done = queue.get(running[0])
+        failed += done.state == "failed"
+        print(f"job {done.id}: {done.state}" + (f" — {done.error}" if done.error else ""), file=sys.stderr)
+
+    studio.run_queue(bars, on_job=on_job, device=args.device_queue)
     counts = queue.counts()
     print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return 0 if failed == 0 else 1

@@ -39,8 +39,8 @@ def _run(args: argparse.Namespace) -> int:
 def _encoders() -> dict[str, str]:
     """The encoder each export format would use here (NVENC where it works), or why it cannot be written."""
     from studio.errors import ExportError
-    from studio.export import ffmpeg_exe
     from studio.export_formats import FORMATS, choose_encoder
+    from studio.media import ffmpeg_exe
 
     ffmpeg, found = ffmpeg_exe(), {}
     for name, fmt in FORMATS.items():

@@ -195,7 +195,7 @@ class ProgressBars:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from studio.render.renderer import Renderer
+    from studio.service import Studio
 
     if not args.request and (args.reference is None or args.motion is None):
         raise InputError("render needs --reference IMAGE and --motion VIDEO_OR_DIR (or --request FILE)")
@@ -223,8 +223,8 @@ def _run(args: argparse.Namespace) -> int:
               "the photo closely", file=sys.stderr)
     bars = ProgressBars(not args.quiet)
     try:
-        result = Renderer().render(request, out, bars, overwrite=args.overwrite,
-                                   inputs=(absolute(args.request),) if args.request else ())
+        result = Studio().render(request, out, bars, overwrite=args.overwrite,
+                                 inputs=(absolute(args.request),) if args.request else ())
     finally:
         bars.close()
     for warning in result.warnings:

@@ -9,6 +9,7 @@ returns ``cancelled`` after the exporter removed its temporaries.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -105,10 +106,18 @@ class _Poster:
             pass
 
 
+@functools.cache
+def worker_studio():
+    """The Ray worker process's studio: a task has no object of its own that outlives it, so the process
+    keeps one, and the next job on this worker reuses its loaded pipeline."""
+    from studio.service import Studio
+
+    return Studio()
+
+
 def render_job(job: dict[str, Any], reference: Packed, motion: Packed, board: Any) -> dict[str, Any]:
     """``job``: id, attempt, request (JSON), output_name, reference_hash, motion_hash, models, cache."""
     from studio.paths import cache_dir
-    from studio.render.renderer import default_renderer
 
     cache = Path(job["cache"]) if job.get("cache") else cache_dir("farm")
     jobs = cache / "jobs"
@@ -126,7 +135,7 @@ def render_job(job: dict[str, Any], reference: Packed, motion: Packed, board: An
                                  motion=str(unpack(motion, job["motion_hash"], cache)))
         local = local.replace(models=resolve_models(local, job.get("models"), cache))
         started = time.perf_counter()
-        result = default_renderer().render(local, private / job["output_name"], post, cancel)
+        result = worker_studio().render(local, private / job["output_name"], post, cancel)
         seconds = time.perf_counter() - started
         _restore_request_paths(private / job["output_name"], original, where, job["attempt"])
         return {"status": "finished", "files": collect(private), "seconds": seconds,

@@ -18,10 +18,10 @@ images are numbered by position (``poses/frame_0.png`` is the first entry).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.atomic import write_text_atomic
 from studio.errors import InputError
 from studio.motion.extract import PreparedMotion
 from studio.motion.presence import DETECTED, STATUSES
@@ -54,10 +54,7 @@ def motion_json(prepared: PreparedMotion) -> dict:
 def write_motion_json(path: str | Path, prepared: PreparedMotion) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(motion_json(prepared), indent=1))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(motion_json(prepared), indent=1))
 
 
 @dataclass

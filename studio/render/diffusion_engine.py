@@ -191,8 +191,8 @@ class DiffusionEngine:
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 
-        preview = inputs.extra.get("preview")
-        true_preview = bool(inputs.extra.get("true_decode_preview"))
+        preview = inputs.preview
+        true_preview = inputs.true_decode_preview
         steps = req.steps
         preview_frame = inputs.num_frames // 2
 
@@ -255,7 +255,7 @@ class DiffusionEngine:
         from pipelines.hjb import HJBConfig
 
         h = inputs.request.hjb
-        boxes = list(inputs.extra.get("face_boxes") or [None] * inputs.num_frames)
+        boxes = list(inputs.face_boxes or [None] * inputs.num_frames)
         if not any(b is not None for b in boxes):
             raise InputError("HJB face refinement needs a face in the driving frames, and none was found; "
                              "render without --hjb")
@@ -264,7 +264,7 @@ class DiffusionEngine:
         for box in boxes:
             last = box if box is not None else last
             held.append(tuple(float(v) for v in last))
-        reference_box = inputs.extra.get("reference_face_box")
+        reference_box = inputs.reference_face_box
         if reference_box is None:
             raise InputError("HJB face refinement needs the reference photo's face box, and no face was found in "
                              "the photo; render without --hjb")
@@ -273,7 +273,7 @@ class DiffusionEngine:
             cancel.raise_if_cancelled()
 
         return {
-            "hjb": HJBConfig(enabled=True, num_iterations=h.iterations, start_step=h.start_step, end_step=h.end_step,
+            "hjb": HJBConfig(enabled=True, iterations=h.iterations, start_step=h.start_step, end_step=h.end_step,
                              lr_scale=h.lr_scale, decode_mode=h.decode_mode),
             "face_boxes_xyxy": held, "reference_face_box_xyxy": tuple(float(v) for v in reference_box),
             "callback_on_hjb_iteration": on_iteration,

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from studio.motion.types import PoseFrame
 from studio.progress import CancelToken, ProgressCallback
+from studio.request import RenderRequest
+
+#: ``preview(rgb_uint8, step, total_steps)``: a live preview image during denoising.
+PreviewCallback = Callable[[np.ndarray, int, int], None]
+#: (x0, y0, x1, y1) in output pixels.
+Box = tuple[float, float, float, float]
 
 
 @dataclass
 class RenderInputs:
     """Everything an engine needs, already at the output size (``width`` × ``height`` pixels)."""
 
-    request: Any  # studio.request.RenderRequest (kept loose here to avoid an import cycle)
+    #: The resolved request (seed, tile size) the engine renders; engines read their settings from it.
+    request: RenderRequest
     width: int
     height: int
     #: The reference photo, RGB uint8 [height, width, 3], after the shared crop/pad transform.
@@ -41,8 +48,23 @@ class RenderInputs:
     #: The reference photo at its original size (RGB uint8), for engines that need it (CLIP path).
     reference_original: np.ndarray | None = None
     seed: int = 0
+    #: The fps micro-conditioning the model is told (not the motion's frame rate: see ``motion_fps``).
     fps: float = 7.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: The driving motion's frame rate after the stride (None when the motion carries none).
+    motion_fps: float | None = None
+    #: One face box per driving frame in output pixels (None: no face in that frame); HJB needs them.
+    face_boxes: list[Box | None] = field(default_factory=list)
+    #: The reference face's box in output pixels, or None when no face was found in the photo.
+    reference_face_box: Box | None = None
+    #: Where the photo lies in the frame (the exporter keeps only this; it undoes a pad).
+    content_box: tuple[int, int, int, int] | None = None
+    #: Notes for the person, shown and written to the sidecar; an engine may append its own.
+    warnings: list[str] = field(default_factory=list)
+    #: Warp-engine settings to change for this render (``studio.warp.warper.WarpSettings`` field → value).
+    warp_overrides: dict[str, float] = field(default_factory=dict)
+    #: Live previews during denoising, and whether they decode the VAE (slow, exact) or approximate.
+    preview: PreviewCallback | None = None
+    true_decode_preview: bool = False
 
     @property
     def num_frames(self) -> int:

@@ -56,6 +56,21 @@ class PreparedRender:
     identity: IdentityBackend | None = None
 
 
+@dataclass
+class MotionInputs:
+    """The driving motion, ready for an engine: what ``_load_motion`` gives back (never a changed request)."""
+
+    poses: list[PoseFrame]
+    pose_images: list[np.ndarray]
+    face_boxes: list
+    reference_pose: PoseFrame | None
+    #: The driving frames' rate after the stride.
+    fps: float
+    audio: AudioSource | None
+    #: The full alignment settings used (``AlignmentOptions.to_dict()``), recorded in the resolved request.
+    alignment: dict
+
+
 def content_box(matrix: np.ndarray, src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
     """Where the source image lands in the output after the fit affine, clamped to the output."""
     x0 = matrix[0, 2]
@@ -85,7 +100,10 @@ def find_face_models(request: RenderRequest) -> Path | None:
     return None
 
 
-def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToken) -> PreparedRender:
+def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToken,
+            analysers: dict[str, object] | None = None) -> PreparedRender:
+    """``analysers``: loaded face analysers by folder, kept by the caller (the renderer) between renders,
+    since loading the ONNX models takes seconds; None loads them for this render only."""
     from studio.media import fit_to_size, load_image
 
     request = request.validate()
@@ -103,7 +121,8 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     cancel.raise_if_cancelled()
 
     motion = _load_motion(request, reference, report, cancel, warnings)
-    poses, pose_images, face_boxes, reference_pose, fps, audio, request = motion
+    poses, pose_images, face_boxes, reference_pose, fps, audio = (
+        motion.poses, motion.pose_images, motion.face_boxes, motion.reference_pose, motion.fps, motion.audio)
     if not pose_images:
         raise InputError(f"{request.motion}: no frames selected; widen the trim window or lower the stride")
     cancel.raise_if_cancelled()
@@ -111,18 +130,19 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     # The pipeline needs at least one full tile; a short clip renders as a single tile.
     tile = min(request.tile_size, len(pose_images))
     overlap = min(request.tile_overlap, max(0, tile - 1))
-    request = request.replace(tile_size=tile, tile_overlap=overlap)
+    # the one place the request is resolved: what the sidecar records is what was rendered
+    request = request.replace(alignment=motion.alignment, tile_size=tile, tile_overlap=overlap)
 
-    embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(request, reference, warnings)
+    embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(
+        request, reference, warnings, {} if analysers is None else analysers)
     identity, embedder_reason = _identity_backend(request, reference, embedding, face_source, embedder,
                                                  embedder_reason)
     export_fps = float(request.export.fps or fps)
     inputs = RenderInputs(
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
         pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=int(request.seed),
-        fps=float(request.fps),
-        extra={"face_boxes": face_boxes, "reference_face_box": ref_box, "content_box": box, "warnings": warnings,
-               "motion_fps": fps},
+        fps=float(request.fps), motion_fps=fps, face_boxes=list(face_boxes or []), reference_face_box=ref_box,
+        content_box=box, warnings=warnings,
     )
     return PreparedRender(
         inputs=inputs, request=request, content_box=box, export_fps=export_fps, audio=audio,
@@ -150,7 +170,6 @@ def _load_motion(request, reference, report, cancel, warnings):
     from studio.motion import AlignmentOptions, draw_pose
 
     options = AlignmentOptions.from_dict(dict(request.alignment))
-    request = request.replace(alignment=options.to_dict())
     W, H = request.width, request.height
     selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
                                max_frames=request.max_frames)
@@ -187,10 +206,11 @@ def _load_motion(request, reference, report, cancel, warnings):
             cancel.raise_if_cancelled()
         images.append(draw_pose(pose, W, H))
     face_boxes = [p.face_box for p in poses]
-    return poses, images, face_boxes, reference_pose, fps, audio, request
+    return MotionInputs(poses, images, face_boxes, reference_pose, fps, audio, options.to_dict())
 
 
 def _from_motion_json(path: Path, reference, options, request, selection):
+    from studio.media import select_frames
     from studio.motion import align_motion
     from studio.motion.motion_file import read_motion_json
 
@@ -205,12 +225,7 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     # the extraction's own stride: consecutive entries may be several source frames apart
     indices = motion.indices
     base_step = max(1, indices[1] - indices[0]) if len(indices) > 1 else 1
-    keep = list(range(len(src_poses)))
-    first = int(round(selection.start * fps / base_step))
-    last = len(keep) if selection.end is None else int(round(selection.end * fps / base_step))
-    keep = keep[first:last:selection.stride]
-    if selection.max_frames:
-        keep = keep[: selection.max_frames]
+    keep = select_frames(len(src_poses), fps / base_step, selection)
     aligned = align_motion([src_poses[i] for i in keep], [motion.status[i] for i in keep], src_size, fps, reference,
                            options, backend=request.pose_backend)
     # The driving clip's audio, when the motion file still points at a video that has some.
@@ -230,7 +245,7 @@ def _natural(path: Path) -> list:
 
 
 def _pose_image_folder(request, path: Path, warnings):
-    from studio.media import IMAGE_SUFFIXES, fit_to_size, load_image
+    from studio.media import IMAGE_SUFFIXES, FrameSelection, fit_to_size, load_image, select_frames
 
     folder = path / "poses" if (path / "poses").is_dir() else path
     faces_dir = folder.parent / "faces"
@@ -238,11 +253,9 @@ def _pose_image_folder(request, path: Path, warnings):
     if not files:
         raise InputError(f"{folder}: the pose folder holds no images")
     fps = float(request.export.fps or POSE_FOLDER_FPS)
-    first = int(round(request.start * fps))
-    last = len(files) if request.end is None else int(round(request.end * fps))
-    files = files[first:last:request.stride]
-    if request.max_frames:
-        files = files[: request.max_frames]
+    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
+                               max_frames=request.max_frames)
+    files = [files[i] for i in select_frames(len(files), fps, selection)]
     W, H = request.width, request.height
     images, poses, boxes = [], [], []
     for file in files:
@@ -261,11 +274,12 @@ def _pose_image_folder(request, path: Path, warnings):
         boxes.append(box)
         poses.append(PoseFrame(face_box=box))
     warnings.append(f"{folder}: using ready skeleton images as they are (no alignment to the photo)")
-    return poses, images, boxes, None, fps, None, request
+    return MotionInputs(poses, images, boxes, None, fps, None, dict(request.alignment))
 
 
 # ------------------------------------------------------------------------------------------ faces
-def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: list[str]):
+def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: list[str],
+                    analysers: dict[str, object]):
     """(embedding or None, source, frame embedder or None, reason, reference face box)."""
     if request.face_model == "none":
         warnings.append("face model 'none': rendering with a zero identity embedding; identity will drift")
@@ -283,7 +297,11 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
             f"insightface antelopev2 was not found beside {request.models} (expected models/antelopev2 with "
             "scrfd_10g_bnkps.onnx and glintr100.onnx); get it with `python -m studio download` or use --face-model none"
         )
-    analyzer = _analyzer(FaceAnalyzer, models_dir) if models_dir is not None else None
+    analyzer = None
+    if models_dir is not None:
+        if str(models_dir) not in analysers:
+            analysers[str(models_dir)] = FaceAnalyzer(models_dir)
+        analyzer = analysers[str(models_dir)]
     face = analyze_reference(reference, analyzer=analyzer)
     no_face = face.box is None or face.source == "none"
     if no_face and request.engine == "diffusion":
@@ -323,14 +341,3 @@ def _identity_backend(request: RenderRequest, reference: np.ndarray, embedding, 
 
     backend, why = dlib_backend(reference)
     return backend, (None if backend is not None else f"{reason}; {why}" if reason else why)
-
-
-_ANALYZERS: dict[str, object] = {}
-
-
-def _analyzer(factory, models_dir: Path):
-    """One loaded antelopev2 analyzer per folder per process (loading the ONNX models takes seconds)."""
-    key = str(models_dir)
-    if key not in _ANALYZERS:
-        _ANALYZERS[key] = factory(models_dir)
-    return _ANALYZERS[key]

@@ -20,12 +20,9 @@ from studio.export import ExportResult, VideoExporter, check_outputs, check_writ
 from studio.export_formats import export_format
 from studio.identity import IdentityScorer, IdentityScores
 from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from studio.render.engine import RenderEngine, engine_class
+from studio.render.engine import PreviewCallback, RenderEngine, engine_class
 from studio.render.prepare import PreparedRender, prepare
 from studio.request import RenderRequest
-
-#: ``preview(rgb_uint8, step, total_steps)``: a live preview image during denoising.
-PreviewCallback = Callable[[np.ndarray, int, int], None]
 
 SIDECAR_VERSION = 1
 
@@ -83,6 +80,8 @@ class Renderer:
     def __init__(self, engine_factory: Callable[[str], RenderEngine] | None = None):
         self._factory = engine_factory or (lambda name: engine_class(name)())
         self._engines: dict[str, RenderEngine] = {}
+        #: Loaded face analysers by folder, reused by the next render (loading takes seconds).
+        self.analysers: dict[str, object] = {}
 
     def engine(self, name: str) -> RenderEngine:
         if name not in self._engines:
@@ -91,7 +90,7 @@ class Renderer:
 
     def prepare(self, request: RenderRequest, report: ProgressCallback = ignore_progress,
                 cancel: CancelToken | None = None) -> PreparedRender:
-        return prepare(request, report, cancel or CancelToken())
+        return prepare(request, report, cancel or CancelToken(), self.analysers)
 
     def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
                cancel: CancelToken | None = None, preview: PreviewCallback | None = None,
@@ -112,11 +111,10 @@ class Renderer:
         sources = (request.reference, request.motion, Path(request.motion) / "motion.json", *inputs)
         check_outputs(out, request.export, sources, overwrite)
         timer = _StepTimer(report)
-        prepared = prepared or prepare(request, timer, cancel)
+        prepared = prepared or prepare(request, timer, cancel, self.analysers)
         inputs, req = prepared.inputs, prepared.request
         if preview is not None:
-            inputs.extra["preview"] = preview
-            inputs.extra["true_decode_preview"] = true_decode_preview
+            inputs.preview, inputs.true_decode_preview = preview, true_decode_preview
         engine = self.engine(req.engine)
         scorer = (IdentityScorer.from_backend(prepared.identity) if prepared.identity is not None else
                   IdentityScorer(prepared.face_embedding, prepared.face_embedder, backend=prepared.face_source,
@@ -158,19 +156,3 @@ class Renderer:
         return RenderResult(request=req, export=result, identity=scorer.result, engine=req.engine,
                             seconds=time.perf_counter() - started, step_seconds=timer.mean,
                             warnings=list(prepared.warnings))
-
-
-_DEFAULT: Renderer | None = None
-
-
-def default_renderer() -> Renderer:
-    """A process-wide renderer, so every caller shares the loaded pipeline."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = Renderer()
-    return _DEFAULT
-
-
-def render(request: RenderRequest, out: str | Path, report: ProgressCallback = ignore_progress,
-           cancel: CancelToken | None = None, **kwargs: Any) -> RenderResult:
-    return default_renderer().render(request, out, report, cancel, **kwargs)

@@ -23,7 +23,7 @@ from studio.warp.warper import PersonWarper, WarpReference, WarpSettings
 
 #: The per-frame phase: the warp's counterpart of the diffusion engine's denoising.
 PHASE = "denoise"
-#: The frame rate the temporal smoothing assumes when the renderer does not say (``extra["motion_fps"]``).
+#: The frame rate the temporal smoothing assumes when the renderer does not say (``inputs.motion_fps``).
 NOMINAL_FPS = 25.0
 
 
@@ -86,14 +86,13 @@ class WarpEngine:
         if pose is None:
             pose = _detect_reference_pose(image)
         reference = self.prepare(image, pose)
-        warnings = inputs.extra.get("warnings") if isinstance(inputs.extra, dict) else None
-        if isinstance(warnings, list):  # the renderer's list: shown to the user and saved in the sidecar
-            warnings.extend(n for n in reference.notes if n not in warnings)
+        # the renderer's list: shown to the user and saved in the sidecar
+        inputs.warnings.extend(n for n in reference.notes if n not in inputs.warnings)
         report(Progress("load", 1, 1, "person matte and background"))
 
         settings = self.settings
-        overrides = inputs.extra.get("warp") if isinstance(inputs.extra, dict) else None
-        if isinstance(overrides, dict):
+        overrides = inputs.warp_overrides
+        if overrides:
             try:
                 settings = replace(settings, **overrides)
             except TypeError:
@@ -101,7 +100,7 @@ class WarpEngine:
                 raise InputError(f"unknown warp setting in {sorted(overrides)}; known: {known}") from None
         # The smoothing is tuned per driving frame. ``inputs.fps`` is the diffusion model's micro-conditioning
         # (7 by default), not the motion's frame rate, so it is not used; a renderer may pass the real one.
-        fps = float(inputs.extra.get("motion_fps") or NOMINAL_FPS) if isinstance(inputs.extra, dict) else NOMINAL_FPS
+        fps = float(inputs.motion_fps or NOMINAL_FPS)
         warper = PersonWarper(reference, fps=fps, settings=settings)
         report(Progress(PHASE, 0, total, "warping"))
         for i, driving in enumerate(inputs.poses):

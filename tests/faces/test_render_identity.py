@@ -49,7 +49,7 @@ def test_render_records_identity_scores(tiny_fixture_dir, tmp_path):
     # the conditioning embedding is analyze_reference's on the fitted 64×96 reference (channel swap included)
     expected = analyze_reference(prepared.inputs.reference, models_dir=tmp_path / "models")
     np.testing.assert_allclose(prepared.face_embedding, expected.embedding, rtol=1e-5, atol=1e-5)
-    x0, y0, x1, y1 = prepared.inputs.extra["reference_face_box"]
+    x0, y0, x1, y1 = prepared.inputs.reference_face_box
     # the photo was scaled by 1/3 and centred vertically (pad 16 px) in the 64×96 frame
     assert np.allclose((x0, y0, x1, y1), (16, 28, 40, 55), atol=1.5), (x0, y0, x1, y1)
 

@@ -261,10 +261,11 @@ def test_bad_jobs_fail_with_their_reason_and_the_batch_goes_on(farm, media, tmp_
 
 
 def test_the_queue_panels_run_on_cluster_renders_the_queue(farm, media, qtbot, tmp_path):
+    from studio.service import Studio
     from ui.queue_panel import QueuePanel
     from ui.workers import TaskRunner
 
-    panel = QueuePanel(TaskRunner())  # its queue is STUDIO_HOME's, a fresh one per test
+    panel = QueuePanel(TaskRunner(), Studio())  # its queue is STUDIO_HOME's, a fresh one per test
     qtbot.addWidget(panel)
     job_id = panel.queue.add(warp().replace(reference=str(media["photos"][0]), motion=str(media["short"])),
                              tmp_path / "out" / "panel.mp4")

@@ -127,11 +127,12 @@ def test_an_unreachable_head_is_a_clear_error_and_leaves_the_queue_intact(tmp_pa
 
 
 def test_the_panels_run_on_cluster_without_ray_says_what_to_install(qtbot, tmp_path, monkeypatch):
+    from studio.service import Studio
     from ui.queue_panel import QueuePanel
     from ui.workers import TaskRunner
 
     monkeypatch.setitem(sys.modules, "ray", None)
-    panel = QueuePanel(TaskRunner())
+    panel = QueuePanel(TaskRunner(), Studio())
     qtbot.addWidget(panel)
     job_id = panel.queue.add(RenderRequest(reference=str(tmp_path / "p.png"), motion=str(tmp_path / "m.mp4"),
                                            engine="warp", width=64, height=64), tmp_path / "out" / "a.mp4")

@@ -13,6 +13,7 @@ W, H = 160, 192  # a portrait output from a square photo: the fit really crops
 
 
 def test_the_window_alignment_is_what_renders(tmp_path):
+    from studio.project import Project
     from studio.render.renderer import Renderer
     from studio.request import RenderRequest
     from ui import core
@@ -21,14 +22,17 @@ def test_the_window_alignment_is_what_renders(tmp_path):
     video, _ = write_transform_video(tmp_path / "drive.mp4", num_frames=5, size=128)
     nudge = dict(offset_x=0.03, offset_y=-0.02, scale=1.1)
     for mode in ("bones", "global"):
-        # The window: the photo framed as the render frames it, the extracted clip, the user's method and nudge.
-        fitted, _ = fit_to_size(load_image(photo_path), W, H, mode="crop")
-        motion = core.extract_motion(str(video), 0.0, None, 1, None, lambda _p: None, CancelToken())
-        shown = core.align(motion, fitted, mode, nudge["offset_x"], nudge["offset_y"], nudge["scale"])
-        # The render of the same state.
+        # The window's project: the photo framed as the render frames it, the extracted clip, the method and nudge.
         request = RenderRequest(reference=str(photo_path), motion=str(video), engine="warp", width=W, height=H,
                                 fit="crop", alignment={"mode": mode, **nudge})
-        rendered = Renderer().prepare(request).inputs.poses
+        project = Project(request)
+        project.set_photo(load_image(photo_path))
+        project.set_clip(core.extract_motion(str(video), 0.0, None, 1, None, lambda _p: None, CancelToken()))
+        fitted, _ = fit_to_size(load_image(photo_path), W, H, mode="crop")
+        np.testing.assert_array_equal(project.prepared.fitted, fitted)
+        shown = project.prepared.aligned
+        # The render of the same request.
+        rendered = Renderer().prepare(project.request).inputs.poses
         assert len(shown) == len(rendered) == 5
         for a, b in zip(shown, rendered, strict=True):
             for group in ("body", "face", "left_hand", "right_hand"):

@@ -59,7 +59,7 @@ def test_a_render_runs_from_the_skeleton_clip(skeleton_clip):
     prepared = Renderer().prepare(request)
     poses = prepared.inputs.poses
     assert len(poses) == 8 and all(p.has_person for p in poses)
-    assert all(box is not None for box in prepared.inputs.extra["face_boxes"])
+    assert all(box is not None for box in prepared.inputs.face_boxes)
     result = Renderer().render(request, folder / "out.mp4")
     assert result.path.is_file()
     # Alignment "none": the clip's own frames are the pose images, unchanged (only fitted to the size).

@@ -57,7 +57,7 @@ def _refiner(hjb_parts, **config):
     params = meta["params"]
     cfg = HJBConfig(
         enabled=True,
-        num_iterations=params["num_optimization_iter"],
+        iterations=params["num_optimization_iter"],
         start_step=params["start_refine_step"],
         end_step=params["end_refine_step"],
         **config,
@@ -193,7 +193,7 @@ def test_latent_window_covers_boxes_with_margin_and_clamps():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"num_iterations": 0}, "num_iterations must be an integer >= 1"),
+        ({"iterations": 0}, "iterations must be an integer >= 1"),
         ({"start_step": -1}, "start_step must be an integer >= 0"),
         ({"start_step": 3, "end_step": 2}, "end_step .2. must be >= start_step .3."),
         ({"lr_scale": 0.0}, "lr_scale must be a finite number > 0"),

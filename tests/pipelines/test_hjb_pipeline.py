@@ -87,7 +87,7 @@ def test_hjb_disabled_is_the_basic_pipeline_bit_for_bit(fixture_pipe, hjb_pipe, 
 def test_fast_mode_runs_lowers_the_loss_and_changes_the_frames(hjb_pipe, fixture_ctx, expected):
     run, _, _ = expected
     kwargs = _kwargs(fixture_ctx)
-    kwargs["hjb"] = HJBConfig(enabled=True, num_iterations=2, start_step=1, end_step=3, decode_mode="fast")
+    kwargs["hjb"] = HJBConfig(enabled=True, iterations=2, start_step=1, end_step=3, decode_mode="fast")
     out = hjb_pipe(**kwargs)
     losses = np.array(out.hjb_losses).reshape(3, 2)
     assert (losses[:, 1] < losses[:, 0]).all()  # every refined step's Adam iterations reduce the loss
@@ -104,7 +104,7 @@ def test_tiled_hjb_with_boxes_instead_of_masks(hjb_pipe, fixture_ctx, tiny_fixtu
     xyxy = [(x0, y0, x1, y1) for (y0, y1, x0, x1) in yyxx]
     kwargs = _kwargs(fixture_ctx, pose_images=fixture_ctx.poses[:num_frames], num_frames=num_frames, tile_size=6,
                      tile_overlap=3, num_inference_steps=3, latents=None, face_masks=None, face_boxes_xyxy=xyxy)  # fmt: skip
-    kwargs["hjb"] = HJBConfig(enabled=True, num_iterations=2, start_step=1, end_step=1, decode_mode="fast")
+    kwargs["hjb"] = HJBConfig(enabled=True, iterations=2, start_step=1, end_step=1, decode_mode="fast")
     seen = []
     out = hjb_pipe(**kwargs, callback_on_hjb_iteration=lambda i, it, loss: seen.append((i, it)))
     assert out.frames.shape == (1, num_frames, 96, 64, 3)
@@ -123,9 +123,9 @@ def test_tiled_hjb_with_boxes_instead_of_masks(hjb_pipe, fixture_ctx, tiny_fixtu
         ({"reference_face_box": (10, 33, 40, 58)}, "exactly one of `reference_face_embedding`"),
         ({"reference_face_mask": None, "reference_face_embedding": np.zeros(7)}, "must hold 64 values"),
         ({"reference_face_mask": None, "reference_face_box": (10, 33, 40, 200)}, "outside the 96x144 frame"),
-        ({"hjb": {"enabled": True, "iterations": 3}}, r"unknown settings \['iterations'\]"),
+        ({"hjb": {"enabled": True, "num_iterations": 3}}, r"unknown settings \['num_iterations'\]"),
         ({"hjb": "on"}, "must be an HJBConfig"),
-        ({"hjb": {"num_iterations": 0}}, "num_iterations must be an integer >= 1"),
+        ({"hjb": {"iterations": 0}}, "iterations must be an integer >= 1"),
         ({"hjb": {"start_step": 2, "end_step": 1}}, "end_step"),
         ({"hjb": {"start_step": 5, "end_step": 6}}, "below num_inference_steps"),
         ({"hjb": {"lr_scale": -1.0}}, "lr_scale must be a finite number > 0"),
@@ -141,7 +141,7 @@ def test_reference_box_and_embedding_inputs_are_equivalent(hjb_pipe, fixture_ctx
     run, _, _ = expected
     y0, y1, x0, x1 = run["reference_face_box_ymin_ymax_xmin_xmax"]
     base = _kwargs(fixture_ctx, reference_face_mask=None, num_inference_steps=2, output_type="latent")
-    base["hjb"] = HJBConfig(enabled=True, num_iterations=1, start_step=1, end_step=1)
+    base["hjb"] = HJBConfig(enabled=True, iterations=1, start_step=1, end_step=1)
     by_box = hjb_pipe(**base, reference_face_box_xyxy=(x0, y0, x1, y1)).hjb_losses
     base["generator"] = torch.Generator("cpu").manual_seed(run["params"]["seed"])  # the first call consumed it
     from pipelines.hjb_faces import reference_embedding

@@ -11,8 +11,9 @@ from PIL import Image
 
 from studio import export_formats
 from studio.errors import ExportError
-from studio.export import AudioSource, _ffmpeg_info, export_frames, probe_video
+from studio.export import AudioSource, export_frames, probe_video
 from studio.export_formats import FORMATS, PNG_PATTERN, choose_encoder, expand_output_template, video_args
+from studio.media import ffmpeg_header
 from studio.request import ExportOptions, RenderRequest
 from tests.generated_media import write_video
 
@@ -64,7 +65,7 @@ def test_format_codec_pix_fmt_frames_fps_audio(tmp_path, driving, name):
         target = out / PNG_PATTERN  # the frames carry no rate; the sidecar's request has it
     else:
         target = out
-        assert f"{FPS:g} fps" in _ffmpeg_info(out)
+        assert f"{FPS:g} fps" in ffmpeg_header(out)
     info = probe_video(target)
     assert (info.video_codec, info.pix_fmt, info.frames, info.width, info.height) == (codec, pix_fmt, N, 64, 64)
     assert info.audio is audio and result.audio is audio
@@ -166,7 +167,7 @@ def test_bitrate_replaces_crf():
 
 
 def export_formats_ffmpeg() -> str:
-    from studio.export import ffmpeg_exe
+    from studio.media import ffmpeg_exe
 
     return ffmpeg_exe()
 

@@ -52,7 +52,7 @@ def test_renderer_saves_scores_in_the_sidecar(tmp_path, monkeypatch):
     video, _ = write_transform_video(tmp_path / "m.mp4", num_frames=3, size=96, fps=8.0)
     reference = np.array([1.0, 0.0])
 
-    def fake_face(request, image, warnings):
+    def fake_face(request, image, warnings, analysers):
         # an embedder standing in for antelopev2: brighter frames look less like the reference
         return reference, "test-backend", lambda f: np.array([1.0, f.mean() / 40.0]), None, (10, 10, 20, 20)
 

@@ -13,6 +13,7 @@ from studio.motion.types import PoseFrame
 from studio.progress import Cancelled, CancelToken, Progress
 from studio.render.engine import RenderInputs, engine_class
 from studio.render.warp_engine import WarpEngine
+from studio.request import RenderRequest
 from studio.warp import (
     ControlTracker,
     PersonWarper,
@@ -26,10 +27,11 @@ from studio.warp import (
 from tests.studio.test_warp_support import synthetic_person, translated
 
 
-def _inputs(image: np.ndarray, ref_pose: PoseFrame | None, poses: list[PoseFrame], **extra) -> RenderInputs:
+def _inputs(image: np.ndarray, ref_pose: PoseFrame | None, poses: list[PoseFrame], **fields) -> RenderInputs:
     h, w = image.shape[:2]
-    return RenderInputs(request=None, width=w, height=h, reference=image, reference_pose=ref_pose, poses=poses,
-                        pose_images=[np.zeros_like(image) for _ in poses], fps=25.0, extra=dict(extra))
+    return RenderInputs(request=RenderRequest(reference="", motion="", engine="warp"), width=w, height=h,
+                        reference=image, reference_pose=ref_pose, poses=poses,
+                        pose_images=[np.zeros_like(image) for _ in poses], fps=25.0, **fields)
 
 
 def _synthetic_reference() -> tuple[WarpReference, PoseFrame]:
@@ -237,7 +239,7 @@ def test_clear_errors():
         WarpReference.prepare(image, PoseFrame())
     with pytest.raises(InputError, match="unknown warp setting"):
         engine.prepare = lambda img, p: WarpReference.prepare(img, p, matte=np.ones(img.shape[:2], np.float32))
-        list(engine.render(_inputs(image, pose, [pose], warp={"bogus": 1}), lambda p: None, CancelToken()))
+        list(engine.render(_inputs(image, pose, [pose], warp_overrides={"bogus": 1}), lambda p: None, CancelToken()))
 
 
 def test_upsampled_map_follows_the_spline():

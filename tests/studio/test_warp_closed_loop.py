@@ -14,6 +14,7 @@ import pytest
 from studio.progress import CancelToken
 from studio.render.engine import RenderInputs
 from studio.render.warp_engine import WarpEngine
+from studio.request import RenderRequest
 from studio.warp import WarpSettings
 from tests.studio.test_warp_support import astronaut_on_canvas, translated
 
@@ -40,7 +41,7 @@ def _roundtrip(tmp_path, image, pose, settings: WarpSettings):
     # The skeleton circles around its start, RADIUS px away in every frame (so a warp that does nothing fails).
     angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
     targets = [translated(pose, RADIUS * np.cos(a), RADIUS * np.sin(a)) for a in angles]
-    inputs = RenderInputs(request=None, width=512, height=512, reference=image, reference_pose=pose,
+    inputs = RenderInputs(request=RenderRequest(reference="", motion="", engine="warp"), width=512, height=512, reference=image, reference_pose=pose,
                           poses=targets, pose_images=[], fps=25.0)
     frames = list(WarpEngine(settings=settings).render(inputs, lambda p: None, CancelToken()))
     out = tmp_path / "warp.mp4"

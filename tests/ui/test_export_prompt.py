@@ -22,4 +22,4 @@ def test_export_asks_before_replacing_and_refuses_an_input(window, tmp_path, mon
     assert window.export_result_to(str(target)) == str(target)
     assert target.read_bytes() == result.read_bytes() and (tmp_path / "mine.json").is_file()
     assert window.export_result_to(str(result)) is None  # the result itself is an input of the copy
-    assert "also an input" in window.status_label.text() and answers == []
+    assert "also an input" in window.message_bar.text() and answers == []

@@ -19,7 +19,7 @@ def _grab_colours(widget) -> int:
 
 def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sample_video):
     window.reference_panel.load(sample_photo)
-    assert window.session.reference == sample_photo
+    assert window.project.request.reference == sample_photo
     qtbot.waitUntil(lambda: window.reference_panel.face_box is not None or "not available" in
                     window.reference_panel.status.text(), timeout=60000)
     assert window.reference_panel.face_box is not None, window.reference_panel.status.text()
@@ -50,7 +50,12 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     assert visible.any()
     shift = np.median(after[visible, 0] - before[visible, 0])
     assert shift == pytest.approx(0.1 * 512, abs=3)
-    assert window.session.offset_x == pytest.approx(0.1)
+    assert window.project.request.alignment["offset_x"] == pytest.approx(0.1)
+    window.undo_action.trigger()  # alignment edits are undoable
+    assert window.alignment_view.offset_x.value() == 0.0
+    assert window.alignment_view.aligned[0].body[visible, 0] == pytest.approx(before[visible, 0])
+    window.redo_action.trigger()
+    assert window.alignment_view.offset_x.value() == pytest.approx(0.1)
 
     instant = window.instant_preview()
     wait_task(qtbot, instant)
@@ -63,7 +68,8 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
 def test_render_without_weights_says_what_is_missing(window, sample_photo, sample_video, qtbot):
     window.reference_panel.load(sample_photo)
     wait_task(qtbot, window.motion_panel.load(sample_video))
-    assert window.parameter_panel.params["engine"] == "diffusion"
+    assert window.project.request.engine == "warp"  # no weights: the engine that works here
+    window.parameter_panel.set_value("engine", "diffusion")
     assert not window.render_action.isEnabled()
     reason = window.render_block_reason()
     assert "weights" in reason and "Models" in reason and "download" in reason
@@ -76,6 +82,7 @@ def test_render_without_weights_says_what_is_missing(window, sample_photo, sampl
 
 def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_dir, sample_photo, sample_video):
     window.set_models_dir(str(tiny_fixture_dir / "checkpoints"))
+    window.parameter_panel.set_value("engine", "diffusion")
     window.reference_panel.load(sample_photo)
     wait_task(qtbot, window.motion_panel.load(sample_video))
     panel = window.parameter_panel
@@ -83,7 +90,7 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     panel.set_value("max_frames", 2)
     panel.set_value("width", 64)
     panel.set_value("height", 64)
-    panel.set_value("crf", 30)
+    panel.set_value("export.crf", 30)
     assert window.render_block_reason() is None, window.render_block_reason()
 
     previews = []
@@ -112,3 +119,9 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     window.queue_panel.refresh()
     states = [window.queue_panel.table.item(r, 1).text() for r in range(window.queue_panel.table.rowCount())]
     assert states == ["finished", "cancelled"]
+    # a double-click on the finished job shows it in the result panel
+    window.result_panel.path = None
+    window.queue_panel.table.cellDoubleClicked.emit(0, 0)
+    qtbot.waitUntil(lambda: window.result_panel.path == first.output, timeout=60000)
+    for task in window.runner.running():
+        wait_task(qtbot, task)

@@ -29,7 +29,7 @@ def test_cancel_preview_leaves_no_file_and_export_copies_result(qtbot, window, t
     window.set_models_dir(str(tiny_fixture_dir / "checkpoints"))
     window.reference_panel.load(sample_photo)
     wait_task(qtbot, window.motion_panel.load(sample_video))
-    window.parameter_panel.load_values({"steps": 3, "max_frames": 2, "width": 64, "height": 64})
+    window.project.set({"engine": "diffusion", "steps": 3, "max_frames": 2, "width": 64, "height": 64})
     task = window.quick_preview()
     assert window.cancel_action.isEnabled()
     window.cancel_action.trigger()

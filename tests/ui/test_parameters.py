@@ -1,42 +1,74 @@
-"""The parameter panel: sliders and spinboxes agree, edits are undoable, validation is inline, presets,
-seed lock and dice; settings and project files persist and restore the session."""
+"""The parameter panel bound to the project's request: sliders and spinboxes agree, edits (typed ones too)
+are undoable, validation is the request's own and shows inline, presets, seed lock and dice; settings and
+project files persist, and the last project (photo, video, trim, alignment, settings) reopens on start."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
-from ui.parameter_specs import SPECS, default_params
+from tests.ui.conftest import wait_task
+from ui.parameter_specs import SPEC_BY_NAME, SPECS
 
 
-def test_every_setting_has_an_editor_with_a_tooltip(window):
+def test_every_setting_has_an_editor_with_a_tooltip_and_a_request_field(window):
     panel = window.parameter_panel
     for spec in SPECS:
         editor = panel.editors[spec.name]
         assert editor.toolTip() == spec.tooltip and len(spec.tooltip) > 20
+        window.project.get(spec.name)  # every spec names a real request field (raises if not)
 
 
 def test_slider_moves_spinbox_and_undo_redo(window):
-    panel = window.parameter_panel
+    panel, project = window.parameter_panel, window.project
     slider, spin = panel.sliders["steps"], panel.editors["steps"]
     slider.setValue(500)  # halfway through 1..200
-    assert spin.value() == panel.params["steps"] == 100
+    assert spin.value() == project.request.steps == 100
     spin.setValue(40)
-    assert slider.value() == panel._to_slider(next(s for s in SPECS if s.name == "steps"), 40)
-    assert window.undo_stack.canUndo()
-    window.undo_stack.undo()
-    assert panel.params["steps"] in (100, 25)  # the two quick edits may merge into one step
-    while window.undo_stack.canUndo():
-        window.undo_stack.undo()
-    assert panel.params["steps"] == 25 and spin.value() == 25
-    window.undo_stack.redo()
-    assert panel.params["steps"] != 25
+    assert slider.value() == panel._to_slider(SPEC_BY_NAME["steps"], 40)
+    assert window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert project.request.steps in (100, 25)  # the two quick edits may merge into one step
+    while project.can_undo():
+        window.undo_action.trigger()
+    assert project.request.steps == 25 and spin.value() == 25
+    window.redo_action.trigger()
+    assert project.request.steps != 25
 
 
-def test_inline_validation(window):
+def test_ctrl_z_right_after_typing_a_value_undoes_it(qtbot, window):
+    spin = window.parameter_panel.editors["steps"]
+    window.activateWindow()
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    spin.selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "40")
+    assert window.project.request.steps == 25  # typed, not yet committed
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    # the typed value was committed and then undone by the window's Undo: the history knows it
+    assert window.project.request.steps == 25 and spin.value() == 25
+    assert window.project.can_redo() and window.project.redo_text() == "Change Steps"
+    window.redo_action.trigger()
+    assert window.project.request.steps == 40
+
+
+def test_none_values_and_nested_fields(window):
+    panel, request = window.parameter_panel, lambda: window.project.request
+    panel.editors["max_frames"].setValue(0)
+    assert request().max_frames is None and panel.editors["max_frames"].text() == "all"
+    panel.editors["export.fps"].setValue(12.0)
+    panel.editors["hjb.iterations"].setValue(6)
+    assert request().export.fps == 12.0 and request().hjb.iterations == 6
+    window.project.set({"export.crf": 30})
+    assert panel.editors["export.crf"].value() == 30  # the editor follows the model
+
+
+def test_inline_validation_uses_the_request_validator(window):
     panel = window.parameter_panel
+    panel.set_value("engine", "diffusion")
     panel.set_value("min_guidance", 5.0)
     panel.set_value("max_guidance", 2.0)
     assert "min_guidance" in panel.problems()
@@ -48,70 +80,75 @@ def test_inline_validation(window):
     panel.set_value("tile_overlap", 20)
     panel.set_value("tile_size", 8)
     assert "tile_overlap" in panel.problems()
+    window.project.set(reference="/a.jpg", motion="/b.mp4", undoable=False)
+    assert window.render_block_reason().startswith("Fix the settings first: tile_overlap")
 
 
 def test_presets_are_one_undo_step(window):
     panel = window.parameter_panel
     name = next(n for n in panel.presets if "576x1024" in n and "quality" in n)
     panel.apply_preset(name)
-    assert (panel.params["width"], panel.params["height"]) == (576, 1024)
-    window.undo_stack.undo()
-    assert (panel.params["width"], panel.params["height"]) == (512, 512)
+    assert (window.project.request.width, window.project.request.height) == (576, 1024)
+    assert panel.editors["export.crf"].value() == 15
+    window.undo_action.trigger()
+    assert (window.project.request.width, window.project.request.height) == (512, 512)
 
 
 def test_seed_lock_and_dice(window):
-    panel = window.parameter_panel
-    seed = panel.params["seed"]
-    assert panel.seed_for_render() == seed  # locked by default
+    panel, project = window.parameter_panel, window.project
+    seed = project.request.seed
+    assert window.render_request().seed == seed  # locked by default
     panel.seed_lock.setChecked(False)
-    drawn = {panel.seed_for_render() for _ in range(5)}
-    assert len(drawn) > 1 and panel.params["seed"] in drawn
-    before = panel.params["seed"]
+    assert project.seed_locked is False
+    drawn = {window.render_request().seed for _ in range(5)}
+    assert len(drawn) > 1 and project.request.seed in drawn
+    before = project.request.seed
     panel.dice_button.click()
-    assert panel.params["seed"] != before
+    assert project.request.seed != before and panel.editors["seed"].value() == project.request.seed
 
 
 def test_project_round_trip(window, qtbot, tmp_path, sample_photo, sample_video):
-    from tests.ui.conftest import wait_task
-
     window.reference_panel.load(sample_photo)
     wait_task(qtbot, window.motion_panel.load(sample_video))
     window.parameter_panel.set_value("steps", 33)
-    window.alignment_view.set_values("global", 0.05, -0.02, 1.1)
-    window._alignment_changed()
+    window.alignment_view.method.setCurrentText("global")
+    window.alignment_view.offset_x.setValue(0.05)
     window.motion_panel.set_trim(0.5, 2.0, 2)
+    assert window.project.request.stride == 2
     window.project_path = str(tmp_path / "p.sastudio.json")
     window.save_project()
     data = json.loads((tmp_path / "p.sastudio.json").read_text())
-    assert data["params"]["steps"] == 33 and data["align_method"] == "global" and data["stride"] == 2
+    assert data["request"]["steps"] == 33 and data["request"]["alignment"]["mode"] == "global"
+    assert data["request"]["stride"] == 2
 
-    window.parameter_panel.load_values(default_params())
-    window.alignment_view.set_values("none", 0, 0, 1)
+    window.project.set(steps=10, stride=1)
+    window.alignment_view.method.setCurrentText("none")
     assert window.open_project(str(tmp_path / "p.sastudio.json"))
-    wait_task(qtbot, window.runner.running()[0]) if window.runner.running() else None
-    assert window.parameter_panel.params["steps"] == 33
-    assert window.alignment_view.values() == ("global", pytest.approx(0.05), pytest.approx(-0.02), pytest.approx(1.1))
+    for task in window.runner.running():
+        wait_task(qtbot, task)
+    assert window.parameter_panel.editors["steps"].value() == 33
+    assert window.alignment_view.values() == ("global", pytest.approx(0.05), 0.0, 1.0)
+    assert window.alignment_view.method.currentText() == "global"
     assert window.motion_panel.trim() == (0.5, 2.0, 2)
-    assert window.session.reference == sample_photo and window.session.motion == sample_video
+    assert window.project.request.reference == sample_photo and window.project.request.motion == sample_video
 
 
-def test_bad_project_file_gives_a_clear_message(window, tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"hello": 1}')
-    assert not window.open_project(str(bad))
-    assert "not a StableAnimator Studio project" in window.status_label.text()
-
-
-def test_settings_recent_files_and_layout_persist(qtbot, sample_photo, _isolated_studio_home):
+def test_settings_recent_files_layout_and_the_last_project_persist(qtbot, sample_photo, sample_video,
+                                                                 _isolated_studio_home):
     from ui.main_window import MainWindow
     from ui.settings_store import settings_path
 
     first = MainWindow()
     qtbot.addWidget(first)
     first.reference_panel.load(sample_photo)
-    first.parameter_panel.set_value("crf", 27)
+    wait_task(qtbot, first.motion_panel.load(sample_video))
+    first.parameter_panel.set_value("export.crf", 27)
+    first.motion_panel.set_trim(0.5, 3.0, 2)
+    first.alignment_view.scale.setValue(1.2)
     first.show()
     first.findChild(QDockWidget, "dock_settings").hide()  # a layout change the next window must restore
+    for task in first.runner.running():
+        wait_task(qtbot, task)
     first.close()
     assert settings_path().is_file()
     assert str(settings_path()).startswith(str(_isolated_studio_home))  # never the user's settings
@@ -119,10 +156,17 @@ def test_settings_recent_files_and_layout_persist(qtbot, sample_photo, _isolated
     qtbot.addWidget(second)
     try:
         assert second.settings.recent("photo")[0] == sample_photo
-        assert second.parameter_panel.params["crf"] == 27
+        r = second.project.request
+        assert r.export.crf == 27 and (r.start, r.end, r.stride) == (0.5, 3.0, 2)
+        assert (r.reference, r.motion) == (sample_photo, sample_video)
+        assert second.alignment_view.scale.value() == pytest.approx(1.2)
+        assert second.motion_panel.trim() == (0.5, 3.0, 2)
+        assert second.reference_panel.path == sample_photo and second.motion_panel.path == sample_video
         second.show()
         assert second.findChild(QDockWidget, "dock_settings").isHidden()
         assert second.findChild(QDockWidget, "dock_queue").isVisible()
         assert any(sample_photo in a.text() for a in second.recent_menu.actions())
+        for task in second.runner.running():
+            wait_task(qtbot, task)
     finally:
         second.shutdown()

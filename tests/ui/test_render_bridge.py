@@ -31,13 +31,14 @@ def test_weights_folder_problems_come_from_the_core_check(tmp_path: Path, tiny_f
 
 def test_queue_panel_without_a_usable_database_says_so(qtbot, tmp_path: Path, monkeypatch):
     from studio.queue import QueueError
+    from studio.service import Studio
     from ui.queue_panel import QueuePanel
     from ui.workers import TaskRunner
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where STUDIO_HOME's folder should be")
     monkeypatch.setenv("STUDIO_HOME", str(blocker / "home"))
-    panel = QueuePanel(TaskRunner())
+    panel = QueuePanel(TaskRunner(), Studio(renderer=object()))
     qtbot.addWidget(panel)
     assert panel.queue is None and "database could not be opened" in panel.summary.text()
     assert not panel.run_button.isEnabled()

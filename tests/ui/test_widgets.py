@@ -36,9 +36,9 @@ def test_drop_photo_and_video(qtbot, window, sample_photo, sample_video):
     from tests.ui.conftest import wait_task
 
     _drop(window.reference_panel.view, sample_photo)
-    assert window.session.reference == sample_photo
+    assert window.project.request.reference == sample_photo
     _drop(window.motion_panel.view, sample_video)
-    assert window.session.motion == sample_video
+    assert window.project.request.motion == sample_video
     qtbot.waitUntil(lambda: len(window.motion_panel.frames) == 48, timeout=60000)
     for task in window.runner.running():
         wait_task(qtbot, task)

@@ -1,0 +1,377 @@
+"""The work being edited, without Qt: one ``RenderRequest``, the window-only fields, the prepared results,
+change events and undo/redo.
+
+The window binds its widgets to request fields by their dotted path (``steps``, ``export.crf``,
+``hjb.iterations``, ``alignment.offset_x``): a widget edit calls ``project.set``, every change (an edit, an
+undo, a loaded project) is announced to the subscribers with the paths that changed, and widgets update
+from ``project.get``. So a setting has one name from the request down, and undo covers everything that is
+an edit of the request (settings, trim, alignment). Preview, queue and CLI all render ``project.request``.
+
+The prepared results (the photo fitted to the output size, the reference pose in output pixels, the
+extracted clip, the aligned poses) are recomputed here with the functions a render uses
+(``studio.media.fit_to_size``, ``studio.motion.align_poses``), so what the alignment view shows is what
+the render will use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.atomic import write_text_atomic
+from studio.errors import InputError
+from studio.motion.types import PoseFrame
+from studio.request import MAX_RANDOM_SEED, RenderRequest
+
+PROJECT_KIND = "stableanimator-studio-project"
+PROJECT_VERSION = 2
+PROJECT_SUFFIX = ".sastudio.json"
+#: Edits of the same setting closer together than this (a slider drag, spinbox arrows) are one undo step.
+MERGE_WINDOW_S = 0.8
+#: Window-only fields (not part of the request) that are saved with the project.
+UI_FIELDS = ("seed_locked", "output_dir")
+#: Request fields whose change moves the prepared results (the fitted photo and the aligned poses).
+FRAMING_FIELDS = frozenset({"width", "height", "fit"})
+
+
+@dataclass
+class Clip:
+    """Extracted driving motion: poses in source-video pixels, one per selected frame."""
+
+    indices: list[int]
+    poses: list[PoseFrame]
+    source_size: tuple[int, int]
+    fps: float
+    warnings: list[str] = field(default_factory=list)
+    #: Per frame: "detected", "held" or "none" (``studio.motion.presence``); None when not known.
+    status: list[str] | None = None
+
+
+@dataclass
+class Prepared:
+    """What the window shows before a render, computed as the render computes it."""
+
+    photo: np.ndarray | None = None
+    #: The reference person's pose in the photo's pixels (None: not analysed yet, or no person found).
+    photo_pose: PoseFrame | None = None
+    fitted: np.ndarray | None = None
+    #: The 2×3 affine from photo pixels to output pixels (``fit_to_size``).
+    matrix: np.ndarray | None = None
+    reference_pose: PoseFrame | None = None
+    clip: Clip | None = None
+    aligned: list[PoseFrame] = field(default_factory=list)
+    #: Why the alignment could not be computed (shown, never raised).
+    align_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event: the paths that changed (request paths, UI field names, or ``prepared``)."""
+
+    paths: frozenset[str]
+
+    def touches(self, *names: str) -> bool:
+        """True when any changed path is one of ``names`` or lies under one (``alignment`` covers
+        ``alignment.scale``)."""
+        return any(p == n or p.startswith(n + ".") or n.startswith(p + ".") for p in self.paths for n in names)
+
+
+@dataclass
+class _Edit:
+    text: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    stamp: float
+    mergeable: bool
+
+
+Listener = Callable[[Change], None]
+
+
+def get_path(request: RenderRequest, path: str) -> Any:
+    """A request value by dotted path: ``steps``, ``export.crf``, ``alignment.mode``."""
+    head, _, rest = path.partition(".")
+    value = getattr(request, head)
+    if not rest:
+        return value
+    if isinstance(value, dict):
+        return value.get(rest, _alignment_default(rest) if head == "alignment" else None)
+    return getattr(value, rest)
+
+
+def replace_paths(request: RenderRequest, values: dict[str, Any]) -> RenderRequest:
+    """A copy of ``request`` with the dotted paths set (nested settings keep their other fields)."""
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for path, value in values.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            top[head] = value
+    for head, sub in nested.items():
+        current = getattr(request, head)
+        if isinstance(current, dict):
+            top[head] = {**current, **sub}
+        else:
+            top[head] = dataclasses.replace(current, **sub)
+    return request.replace(**top)
+
+
+def _alignment_default(name: str) -> Any:
+    from studio.motion.align import AlignmentOptions
+
+    return getattr(AlignmentOptions(), name, None)
+
+
+def empty_request(models: str | None = None) -> RenderRequest:
+    """A new project's request: no photo or video yet; without a weights folder the warp engine, which
+    needs none (so Preview and Render work on a fresh machine)."""
+    return RenderRequest(reference="", motion="", models=models, engine="diffusion" if models else "warp",
+                         seed=42)
+
+
+class Project:
+    def __init__(self, request: RenderRequest | None = None, *, seed_locked: bool = True,
+                 output_dir: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._request = request or empty_request()
+        self.seed_locked = seed_locked
+        self.output_dir = output_dir
+        self.prepared = Prepared()
+        self._undo: list[_Edit] = []
+        self._redo: list[_Edit] = []
+        self._listeners: list[Listener] = []
+        self._clock = clock
+
+    # ----------------------------------------------------------------------------- reading
+    @property
+    def request(self) -> RenderRequest:
+        return self._request
+
+    def get(self, path: str) -> Any:
+        if path in UI_FIELDS:
+            return getattr(self, path)
+        return get_path(self._request, path)
+
+    def problems(self) -> list[str]:
+        """The request's own validation (``RenderRequest.problems``), without the missing-input ones the
+        window reports separately."""
+        return [p for p in self._request.problems()
+                if not p.startswith(("reference photo path is empty", "motion path is empty",
+                                     "the diffusion engine needs a weights folder"))]
+
+    # ----------------------------------------------------------------------------- events
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(change)`` after every change; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, paths: Iterable[str]) -> None:
+        change = Change(frozenset(paths))
+        if not change.paths:
+            return
+        for listener in list(self._listeners):
+            listener(change)
+
+    # ----------------------------------------------------------------------------- editing
+    def set(self, values: dict[str, Any] | None = None, *, text: str | None = None, undoable: bool = True,
+            merge: bool = True, **kw: Any) -> bool:
+        """Change request paths and/or window fields; True when anything changed.
+
+        ``merge``: a single-setting edit right after another edit of the same setting joins its undo step
+        (a slider drag is one step). ``undoable=False`` for what is not an edit (a loaded file's path)."""
+        values = {**(values or {}), **kw}
+        before = {p: self.get(p) for p in values}
+        changed = {p: v for p, v in values.items() if before[p] != v}
+        if not changed:
+            return False
+        before = {p: before[p] for p in changed}
+        self._apply(changed)
+        if undoable:
+            now = self._clock()
+            last = self._undo[-1] if self._undo else None
+            if (merge and last is not None and last.mergeable and len(changed) == 1
+                    and last.after.keys() == changed.keys() and now - last.stamp <= MERGE_WINDOW_S):
+                last.after, last.stamp = dict(changed), now
+            else:
+                label = text or "Change " + ", ".join(changed)
+                self._undo.append(_Edit(label, before, dict(changed), now, merge and len(changed) == 1))
+            self._redo.clear()
+        self._emit(changed)
+        return True
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        request_values = {p: v for p, v in values.items() if p not in UI_FIELDS}
+        for name in UI_FIELDS:
+            if name in values:
+                setattr(self, name, values[name])
+        if request_values:
+            self._request = replace_paths(self._request, request_values)
+            if any(p in FRAMING_FIELDS or p.startswith("alignment") for p in request_values):
+                self._reprepare()
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        return self._undo[-1].text if self._undo else ""
+
+    def redo_text(self) -> str:
+        return self._redo[-1].text if self._redo else ""
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        edit = self._undo.pop()
+        self._redo.append(edit)
+        self._apply(edit.before)
+        self._emit(edit.before)
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        edit = self._redo.pop()
+        self._undo.append(edit)
+        edit.stamp = -1e18  # a redone step never merges with the next edit
+        self._apply(edit.after)
+        self._emit(edit.after)
+        return True
+
+    def clear_history(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+
+    def apply_preset(self, values: dict[str, Any], name: str) -> bool:
+        """A preset (``studio.presets``: request fields, nested dicts for export/hjb) as one undo step."""
+        flat: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, dict):
+                flat.update({f"{key}.{sub}": v for sub, v in value.items()})
+            else:
+                flat[key] = value
+        return self.set(flat, text=f"Preset {name}", merge=False)
+
+    def seed_for_render(self, rng: random.Random | None = None) -> int:
+        """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
+        if not self.seed_locked or self._request.seed is None:
+            self.set(seed=(rng or random.SystemRandom()).randint(0, MAX_RANDOM_SEED), text="Roll seed", merge=False)
+        return int(self._request.seed)
+
+    # ----------------------------------------------------------------------------- prepared results
+    def set_photo(self, photo: np.ndarray | None, pose: PoseFrame | None = None) -> None:
+        """The loaded reference photo (and, once analysed, its person's pose in photo pixels)."""
+        self.prepared.photo, self.prepared.photo_pose = photo, pose
+        self._reprepare()
+        self._emit({"prepared"})
+
+    def set_clip(self, clip: Clip | None) -> None:
+        self.prepared.clip = clip
+        self._realign()
+        self._emit({"prepared"})
+
+    def _reprepare(self) -> None:
+        from studio.media import fit_to_size
+        from studio.motion import transform_pose
+
+        p, r = self.prepared, self._request
+        if p.photo is None:
+            p.fitted = p.matrix = p.reference_pose = None
+        else:
+            p.fitted, p.matrix = fit_to_size(p.photo, r.width, r.height, mode=r.fit)
+            p.reference_pose = None if p.photo_pose is None else transform_pose(p.photo_pose, p.matrix)
+        self._realign()
+
+    def _realign(self) -> None:
+        p, r = self.prepared, self._request
+        p.aligned, p.align_error = [], None
+        if p.clip is None or p.fitted is None:
+            return
+        from studio.motion import AlignmentOptions, align_motion
+
+        try:
+            options = AlignmentOptions(**r.alignment)
+            # the render's own alignment path, on the same fitted photo (it finds the photo's pose there)
+            p.aligned = align_motion(p.clip.poses, p.clip.status, p.clip.source_size, p.clip.fps, p.fitted,
+                                     options, backend=r.pose_backend).poses
+        except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, never fatal to editing
+            p.align_error = str(exc)
+
+    # ----------------------------------------------------------------------------- files
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": PROJECT_KIND, "version": PROJECT_VERSION, "request": self._request.to_dict(),
+                **{name: getattr(self, name) for name in UI_FIELDS}}
+
+    def load_dict(self, data: Any, source: str = "project") -> None:
+        """Replace everything with a saved project (not an undo step; the history is cleared)."""
+        if not isinstance(data, dict) or data.get("kind") != PROJECT_KIND:
+            raise InputError(f"{source} is not a StableAnimator Studio project file")
+        version = data.get("version")
+        if version == 1:
+            data = _from_version_1(data)
+        elif version != PROJECT_VERSION:
+            raise InputError(f"{source} has project version {version!r}; this studio reads versions 1 and "
+                             f"{PROJECT_VERSION}")
+        request = RenderRequest.from_dict(data.get("request") or {})
+        old = self.to_dict()
+        self._request = request
+        self.seed_locked = bool(data.get("seed_locked", True))
+        self.output_dir = data.get("output_dir") or None
+        self.clear_history()
+        self._reprepare()
+        new = self.to_dict()
+        changed = {k for k in new["request"] if new["request"][k] != old["request"].get(k)}
+        changed |= {k for k in UI_FIELDS if new[k] != old[k]}
+        self._emit(changed | {"prepared"})
+
+    def save(self, path: str | Path) -> Path:
+        return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2, sort_keys=True))
+
+    def load(self, path: str | Path) -> None:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read the project {path}: {exc.strerror or exc}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"the project {path} is not valid JSON: {exc}") from None
+        self.load_dict(data, source=str(path))
+
+
+#: Version-1 project files stored the settings flat under the window's old names.
+_V1_NAMES = {"hjb": "hjb.enabled", "hjb_iterations": "hjb.iterations", "hjb_mode": "hjb.decode_mode",
+             "crf": "export.crf", "x264_preset": "export.preset", "export_fps": "export.fps", "audio": "export.audio",
+             "side_by_side": "export.side_by_side", "png_sequence": "export.png_sequence", "gif": "export.gif"}
+
+
+def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 project (flat ``params`` + separate trim/alignment fields) as version 2."""
+    values: dict[str, Any] = {}
+    for name, value in (data.get("params") or {}).items():
+        values[_V1_NAMES.get(name, name)] = value
+    if not values.get("max_frames"):
+        values["max_frames"] = None
+    if not values.get("export.fps"):
+        values["export.fps"] = None
+    values.update(reference=data.get("reference") or "", motion=data.get("motion") or "",
+                  models=data.get("models"), start=float(data.get("start") or 0.0), end=data.get("end"),
+                  stride=int(data.get("stride") or 1))
+    for key, name in (("align_method", "mode"), ("offset_x", "offset_x"), ("offset_y", "offset_y"),
+                      ("scale", "scale")):
+        if key in data:
+            values[f"alignment.{name}"] = data[key]
+    known = {f.name for f in dataclasses.fields(RenderRequest)}
+    values = {k: v for k, v in values.items() if k.partition(".")[0] in known}
+    request = replace_paths(RenderRequest(reference="", motion=""), values)
+    return {"request": request.to_dict(), "seed_locked": data.get("seed_locked", True),
+            "output_dir": data.get("output_dir")}

@@ -1,0 +1,244 @@
+"""The window's previews, renders and queueing (a mixin of ``ui.main_window.MainWindow``).
+
+Every render takes ``project.request`` (with at most a preview's overrides) and goes through the
+window's ``studio.service.Studio``; nothing here builds a request from widget values.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from studio.export_formats import export_format
+from studio.paths import studio_home
+from studio.request import RenderRequest
+from ui import core, render_bridge
+from ui.parameter_specs import QUICK_PREVIEW
+from ui.workers import Task
+
+#: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
+INSTANT_FRAMES = 12
+INSTANT_SIZE = 256
+
+
+class RenderActions:
+    # the attributes below are MainWindow's
+    def render_request(self, seed: int | None = None, **overrides) -> RenderRequest:
+        """The project's request for a render now: the seed it uses (drawn when unlocked) and overrides."""
+        seed = self.project.seed_for_render() if seed is None else seed
+        return self.project.request.replace(seed=seed, **overrides)
+
+    def render_block_reason(self, engine: str | None = None) -> str | None:
+        """Why a render cannot start now (None when it can)."""
+        request = self.project.request
+        if not request.reference or not request.motion:
+            return "Load a reference photo and a driving video first."
+        problems = self.project.problems()
+        if problems:
+            return "Fix the settings first: " + "; ".join(problems) + "."
+        return render_bridge.render_available(engine or request.engine, request.models)
+
+    def update_actions(self) -> None:
+        reason = self.render_block_reason()
+        for action in (self.preview_action, self.render_action, self.batch_action):
+            action.setEnabled(reason is None)
+            action.setToolTip(reason or action.statusTip())
+        warp_reason = self.render_block_reason("warp")
+        self.instant_action.setEnabled(warp_reason is None)
+        self.alignment_view.instant_button.setEnabled(warp_reason is None)
+        self.alignment_view.instant_button.setToolTip(warp_reason or self.instant_action.statusTip())
+        self.extract_action.setEnabled(self.motion_panel.extract_button.isEnabled())
+        self.export_action.setEnabled(self.last_result is not None)
+        self.cancel_action.setEnabled(any(t is not None for t in (
+            self.preview_task, self.instant_task, self.motion_panel.extract_task)))
+        self.undo_action.setEnabled(self.project.can_undo())
+        self.undo_action.setText(f"&Undo {self.project.undo_text()}".rstrip())
+        self.redo_action.setEnabled(self.project.can_redo())
+        self.redo_action.setText(f"&Redo {self.project.redo_text()}".rstrip())
+        self.refresh_guidance()
+
+    # instant preview (warp engine, in memory) --------------------------------------------------------
+    def instant_preview(self) -> Task | None:
+        reason = self.render_block_reason("warp")
+        if reason:
+            self.show_status(reason)
+            return None
+        if self.instant_task is not None:
+            self.instant_task.cancel()  # the newest nudge wins
+        r = self.project.request
+        scale = INSTANT_SIZE / max(r.width, r.height)
+        request = self.render_request(seed=r.seed, engine="warp",
+                                      width=max(64, int(r.width * scale) // 16 * 16),
+                                      height=max(64, int(r.height * scale) // 16 * 16))
+        studio = self.studio
+        started = time.perf_counter()
+
+        def work(report, _preview, cancel):
+            return studio.instant_frames(request, INSTANT_FRAMES, report, cancel)
+
+        task = self.runner.start("instant preview", work)
+        self.instant_task = task
+        task.succeeded.connect(lambda result, t=task: self._instant_done(t, result, started))
+        task.failed.connect(lambda m: self.show_error(f"Instant preview failed: {m}"))
+        task.finished.connect(lambda t=task: self._clear_instant(t))
+        self._track(task)
+        return task
+
+    def _instant_done(self, task: Task, result, started: float) -> None:
+        if task is not self.instant_task:
+            return
+        self.alignment_view.set_instant_frames(result.frames)
+        self.result_panel.title.setText("<b>Result</b> — instant preview (warp engine)")
+        self.result_panel.show_frames(result.frames, result.pose_images, "warp preview — not model output",
+                                      reference=result.reference, fps=result.fps)
+        self.show_status(f"Instant preview: {len(result.frames)} frames in {time.perf_counter() - started:.1f} s "
+                         "(warp engine, not the model's output).")
+
+    def _clear_instant(self, task: Task) -> None:
+        if self.instant_task is task:
+            self.instant_task = None
+        self.update_actions()
+
+    # quick preview (a real render into the previews folder) ------------------------------------------
+    def quick_preview(self) -> Task | None:
+        reason = self.render_block_reason()
+        if reason:
+            self.show_error(reason)
+            return None
+        if self.preview_task is not None:
+            return self.preview_task
+        request = self.render_request(**QUICK_PREVIEW)
+        out = studio_home() / "previews" / f"preview_{int(time.time() * 1000)}.mp4"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        studio = self.studio
+
+        def work(report, preview, cancel):
+            return studio.render(request, out, report, cancel,
+                                 preview=lambda frame, step=0, total=0: preview((frame, step, total)))
+
+        task = self.runner.start("preview", work)
+        self.preview_task = task
+        task.previewed.connect(self.result_panel.show_step_preview)
+        task.succeeded.connect(self._preview_done)
+        task.failed.connect(lambda m: self.show_error(f"Preview failed: {m}"))
+        task.was_cancelled.connect(lambda: self.show_status("Preview cancelled."))
+        task.finished.connect(self._clear_preview)
+        self._track(task)
+        return task
+
+    def _clear_preview(self) -> None:
+        self.preview_task = None
+        self.update_actions()
+
+    def _preview_done(self, result) -> None:
+        self.open_result(0, str(result.path))
+        self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {result.path}")
+
+    # the queue ---------------------------------------------------------------------------------------
+    def queue_render(self, motions: list[str] | None = None, references: list[str] | None = None) -> list[int]:
+        """Queue the full render: every photo × every motion (default: the loaded ones)."""
+        reason = self.render_block_reason()
+        if reason:
+            self.show_error(reason)
+            return []
+        request = self.project.request
+        out_dir = Path(self.project.output_dir or (studio_home() / "renders"))
+        jobs = []
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for reference in references or [request.reference]:
+            for motion in motions or [request.motion]:
+                job_request = self.render_request().replace(reference=reference, motion=motion)
+                extension = export_format(job_request.export.format).extension
+                name = f"{Path(reference).stem}_{Path(motion).stem}_{stamp}_{len(jobs)}{extension}"
+                jobs.append((job_request, str(out_dir / name)))
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            ids = self.queue_panel.add_jobs(jobs, batch=stamp)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder
+            self.show_error(f"Could not queue the render: {exc}")
+            return []
+        self.show_status(f"Queued {len(ids)} render(s).")
+        return ids
+
+    def choose_batch(self) -> list[int]:
+        from ui.motion_panel import VIDEO_FILTER
+        from ui.reference_panel import IMAGE_FILTER
+
+        photos, _ = QFileDialog.getOpenFileNames(self, "Batch: reference photos", "", IMAGE_FILTER)
+        if not photos:
+            return []
+        videos, _ = QFileDialog.getOpenFileNames(self, "Batch: driving videos", "", VIDEO_FILTER)
+        if not videos:
+            return []
+        return self.queue_render(motions=videos, references=photos)
+
+    def _job_finished(self, job_id: int, output: str) -> None:
+        self.open_result(job_id, output)
+        self.show_status(f"Job {job_id} finished: {output}")
+
+    def open_result(self, _job_id: int, output: str) -> Task | None:
+        """Show a finished render (a preview, or a queued job's mp4) in the result panel."""
+        if not Path(output).is_file():
+            self.show_error(f"{output} is gone: it was moved or deleted after the render.")
+            return None
+        self.last_result = output
+        task = self.result_panel.load_result(output, self._pose_source())
+        self.update_actions()
+        return task
+
+    def _pose_source(self):
+        """A function (run off the GUI thread) drawing the aligned skeleton frames for the result's pose view."""
+        w, h = self.alignment_view.out_size
+        aligned = self.alignment_view.aligned
+        poses = list(aligned[: self.project.request.max_frames or len(aligned)])
+
+        def draw() -> list:
+            return [core.draw_pose(p, w, h) for p in poses]
+
+        return draw
+
+    def cancel_current(self) -> None:
+        for task in (self.preview_task, self.instant_task, self.motion_panel.extract_task):
+            if task is not None:
+                task.cancel()
+        self.show_status("Cancelling…")
+
+    def export_result(self) -> str | None:
+        if not self.last_result:
+            return None
+        target, _ = QFileDialog.getSaveFileName(self, "Export result", Path(self.last_result).name, "Video (*.mp4)",
+                                                options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
+        if not target:
+            return None
+        return self.export_result_to(target)
+
+    def export_result_to(self, target: str) -> str | None:
+        from studio.errors import ExportError
+        from studio.export import check_outputs
+        from studio.request import ExportOptions
+
+        # never over an input, never over someone's folder or JSON, and a file only when the user says so
+        request = self.project.request
+        sources = (self.last_result, request.reference, request.motion)
+        try:
+            check_outputs(target, ExportOptions(), sources)
+        except ExportError as exc:
+            replace = "already exists" in str(exc) and QMessageBox.question(
+                self, "Replace?", f"{target} (or its .json sidecar) already exists. Replace it?",
+            ) == QMessageBox.StandardButton.Yes
+            try:
+                if not replace:
+                    raise
+                check_outputs(target, ExportOptions(), sources, overwrite=True)
+            except ExportError as refused:
+                self.show_error(str(refused))
+                return None
+        shutil.copyfile(self.last_result, target)
+        sidecar = Path(self.last_result).with_suffix(".json")
+        if sidecar.is_file():
+            shutil.copyfile(sidecar, Path(target).with_suffix(".json"))
+        self.show_status(f"Exported {target}")
+        return target
