@@ -125,7 +125,7 @@ class MemoryModel:
     def for_folder(cls, models_dir: str | Path) -> MemoryModel:
         """Sizes from a weights folder's config files (only JSON is read; the Animation modules' widths follow
         the UNet's, as in every released checkpoint)."""
-        from pipelines.loading import find_svd_dir
+        from pipelines.layout import find_svd_dir
 
         svd = find_svd_dir(models_dir)
         if svd is None:

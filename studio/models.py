@@ -3,7 +3,7 @@
 Layout (spec §2): ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``, diffusers SVD-xt) and ``Animation/``
 (pose_net, face_encoder, unet as .pth or .safetensors; optional glintr100_torch.pth for HJB), optional ``DWPose/``
 and ``models/antelopev2/`` beside them. What is required is defined once, by the loader
-(``pipelines.loading.missing_files``/``weight_files``), so the doctor, the render pre-check and the window accept
+(``pipelines.layout.missing_files``/``weight_files``), so the doctor, the render pre-check and the window accept
 exactly what renders. The quick check looks at files; the deep check opens every safetensors file and runs the
 loader's strict key/shape check, which reads the checkpoints with the loader's own reader (``weights_only=True`` —
 a pickle that tries to run code is refused, never executed; a legacy-format .pth that renders is accepted).
@@ -58,7 +58,7 @@ class ModelReport:
 
 def resolve_folder(folder: str | Path) -> Path:
     """Accept the checkpoints folder itself or its parent (``.../checkpoints``)."""
-    from pipelines.loading import find_svd_dir
+    from pipelines.layout import find_svd_dir
 
     folder = Path(folder).expanduser()
     if not folder.exists():
@@ -69,7 +69,7 @@ def resolve_folder(folder: str | Path) -> Path:
 
 
 def check_models(folder: str | Path, deep: bool = False) -> ModelReport:
-    from pipelines.loading import missing_files, weight_files
+    from pipelines.layout import missing_files, weight_files
 
     folder = resolve_folder(folder)
     report = ModelReport(folder=folder)

@@ -123,3 +123,17 @@ def test_doctor_accepts_a_legacy_format_checkpoint_that_renders(weights):
     path = weights / "Animation" / "unet.pth"
     torch.save(load_state_dict(path), path, _use_new_zipfile_serialization=False)
     assert main(["doctor", "--models", str(weights)]) == 0
+
+
+def test_the_quick_layout_check_imports_no_model_library(tmp_path):
+    """The window checks a weights folder on its GUI thread: that must not import torch/diffusers, which would
+    stall the window and race the background warm-up's import of the same packages (a circular ImportError)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from studio.models import check_models; "
+            f"report = check_models({str(tmp_path)!r}); assert report.missing; "
+            "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

@@ -20,7 +20,7 @@ def test_weights_folder_problems_come_from_the_core_check(tmp_path: Path, tiny_f
     assert f"{missing} is not a folder" in render_available("diffusion", str(missing))
 
     reason = render_available("diffusion", str(tmp_path))
-    assert "missing SVD/model_index.json" in reason and "Models…" in reason
+    assert "missing SVD/ — the Stable Video Diffusion folder" in reason and "Models…" in reason
 
     folder = tmp_path / "weights"
     shutil.copytree(tiny_fixture_dir / "checkpoints", folder)
