@@ -459,6 +459,7 @@ class MainWindow(RenderActions, QMainWindow):
         self.queue_panel.stop()
         self.motion_panel.player.stop()
         self.result_panel.player.stop()
+        self.memory_label.stop()
         if not self.runner.shutdown():
             # A task is still inside one call that cannot be interrupted (an import, a model load). A modal box
             # here would block a headless close forever and no thread may outlive the window, so say so in the

@@ -25,6 +25,7 @@ class MemoryLabel(QLabel):
         self.setContentsMargins(8, 0, 8, 0)
         self._generation = 0
         self._pending: RenderRequest | None = None
+        self._workers: list[threading.Thread] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(400)
@@ -43,7 +44,20 @@ class MemoryLabel(QLabel):
             self.setText("")
             return
         self.setText("estimating memory…")
-        threading.Thread(target=self._work, args=(self._generation, request), daemon=True).start()
+        worker = threading.Thread(target=self._work, args=(self._generation, request), name="memory estimate",
+                                  daemon=True)
+        self._workers = [w for w in self._workers if w.is_alive()] + [worker]
+        worker.start()
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Stop estimating and wait for running estimates (closing the window). A trace cannot be interrupted and
+        takes seconds at most; a daemon thread still tracing when Python exits is killed inside torch's tensor
+        code, which aborts the process (an uncaught forced unwind), so the window waits for it instead."""
+        self._timer.stop()
+        self._generation += 1  # a late result is dropped
+        for worker in self._workers:
+            worker.join(timeout_s)
+        self._workers = [w for w in self._workers if w.is_alive()]
 
     def _work(self, generation: int, r: RenderRequest) -> None:
         try:

@@ -29,6 +29,11 @@ def window(qtbot):
     yield win
     win.shutdown()
     assert not win.runner.running(), "a background task was still running after shutdown"
+    assert not [w for w in win.memory_label._workers if w.is_alive()], "a memory estimate outlived the window"
+    if win._warmup_thread is not None:
+        # closing never waits for the warm-up's imports, but the test session must not end inside one: a daemon
+        # thread killed at exit inside torch's code aborts the process (exit 134 after every test passed)
+        win._warmup_thread.join(120)
 
 
 @pytest.fixture(autouse=True)
