@@ -18,69 +18,17 @@ Beyond the original:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
+from .hjb_config import DECODE_MODES, DEFAULT_FAST_MARGIN, HJBConfig  # noqa: F401  (re-exported; defined there)
 from .hjb_faces import FaceBox, crop_faces, decoded_to_extractor_range, face_loss_terms
 from .scheduling_euler_hjb import euler_step_from_x0, v_prediction_x0  # noqa: F401  (re-exported; defined there)
 
-DECODE_MODES = ("exact", "fast")
-#: Latent pixels added around the face box in fast mode (the decoder's effective receptive field; see bench).
-DEFAULT_FAST_MARGIN = 4
-
 DecodeFn = Callable[[torch.Tensor], torch.Tensor]
 """``[n, 4, h, w]`` consecutive latent frames (already the unscaled latents) → ``[n, 3, 8h, 8w]`` in ``[-1, 1]``."""
-
-
-@dataclass
-class HJBConfig:
-    """User-facing HJB parameters (validated by :meth:`validate`)."""
-
-    enabled: bool = False
-    iterations: int = 3
-    start_step: int = 0
-    end_step: int = 20
-    lr_scale: float = 1.0
-    decode_mode: str = "exact"
-    fast_margin: int = DEFAULT_FAST_MARGIN
-    eta: float = 0.1
-
-    def validate(self, num_inference_steps: int | None = None) -> None:
-        if not isinstance(self.enabled, bool):
-            raise ValueError(f"hjb enabled must be True or False, got {self.enabled!r}")
-        if isinstance(self.iterations, bool) or not isinstance(self.iterations, int) or self.iterations < 1:
-            raise ValueError(f"hjb iterations must be an integer >= 1, got {self.iterations!r}")
-        for name in ("start_step", "end_step"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"hjb {name} must be an integer >= 0, got {value!r}")
-        if self.end_step < self.start_step:
-            raise ValueError(
-                f"hjb end_step ({self.end_step}) must be >= start_step ({self.start_step}); both are inclusive"
-            )
-        if num_inference_steps is not None and self.enabled and self.start_step >= num_inference_steps:
-            raise ValueError(
-                f"hjb start_step ({self.start_step}) must be below num_inference_steps ({num_inference_steps}); "
-                "no step would be refined"
-            )
-        lr = self.lr_scale
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"hjb lr_scale must be a finite number > 0, got {lr!r}")
-        if self.decode_mode not in DECODE_MODES:
-            raise ValueError(f"hjb decode_mode must be one of {', '.join(DECODE_MODES)}, got {self.decode_mode!r}")
-        if isinstance(self.fast_margin, bool) or not isinstance(self.fast_margin, int) or self.fast_margin < 0:
-            raise ValueError(f"hjb fast_margin must be an integer >= 0 (latent pixels), got {self.fast_margin!r}")
-
-    def is_refined(self, step_index: int) -> bool:
-        return self.enabled and self.start_step <= step_index <= self.end_step
-
-    def learning_rate(self, step_index: int, num_inference_steps: int) -> float:
-        lr = self.eta * (1 - step_index / num_inference_steps)
-        # Multiplying by exactly 1.0 is a no-op, but keep the original's float expression untouched anyway.
-        return lr if self.lr_scale == 1 else lr * self.lr_scale
 
 
 def vae_decode_fn(vae: torch.nn.Module) -> DecodeFn:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.hjb_config import HJBConfig
 from studio.errors import InputError
 
 #: Bump when a field changes meaning; ``from_dict`` refuses versions it does not know.
@@ -60,19 +61,9 @@ class ExportOptions:
     pingpong: bool = False
 
 
-@dataclass(frozen=True)
-class HJBSettings:
-    """HJB face optimisation (spec §11); off by default."""
-
-    enabled: bool = False
-    iterations: int = 3
-    start_step: int = 0
-    end_step: int = 20
-    #: Multiplier of the original's learning rate 0.1·(1 − step/steps).
-    lr_scale: float = 1.0
-    #: "fast" (decode only a window around each face; the studio's default, memory independent of the
-    #: frame size) or "exact" (decode whole frames, as the original does).
-    decode_mode: str = "fast"
+#: The studio's HJB defaults: off, and "fast" decoding (a window around each face; memory independent of the frame
+#: size) where the pipeline's own default is the original's "exact" whole-frame decode.
+DEFAULT_HJB = HJBConfig(decode_mode="fast")
 
 
 @dataclass(frozen=True)
@@ -108,7 +99,7 @@ class RenderRequest:
     tile_size: int = 16
     tile_overlap: int = 4
     decode_chunk: int = 4
-    hjb: HJBSettings = field(default_factory=HJBSettings)
+    hjb: HJBConfig = DEFAULT_HJB
     device: str = "auto"
     dtype: str = "auto"
     cpu_offload: bool = False
@@ -121,10 +112,10 @@ class RenderRequest:
 
     def __post_init__(self) -> None:
         # Accept plain dicts for the nested settings (as JSON gives them); a frozen dataclass sets via object.
-        for name, kind in (("export", ExportOptions), ("hjb", HJBSettings)):
+        for name, default in (("export", ExportOptions()), ("hjb", DEFAULT_HJB)):
             value = getattr(self, name)
             if isinstance(value, dict):
-                object.__setattr__(self, name, _nested(kind, value, name))
+                object.__setattr__(self, name, _nested(default, value, name))
         if self.alignment is None:
             object.__setattr__(self, "alignment", {})
 
@@ -150,8 +141,8 @@ class RenderRequest:
         if unknown:
             raise InputError(f"unknown render request field(s): {', '.join(unknown)}")
         values = dict(data)
-        values["export"] = _nested(ExportOptions, values.get("export", {}), "export")
-        values["hjb"] = _nested(HJBSettings, values.get("hjb", {}), "hjb")
+        values["export"] = _nested(ExportOptions(), values.get("export", {}), "export")
+        values["hjb"] = _nested(DEFAULT_HJB, values.get("hjb", {}), "hjb")
         values["alignment"] = dict(values.get("alignment") or {})
         for name in ("reference", "motion"):
             if name not in values:
@@ -293,14 +284,8 @@ class RenderRequest:
             p.append(f"face_model {self.face_model!r} is unknown; choose one of {', '.join(FACE_MODELS)}")
         if self.engine == "diffusion" and not self.models:
             p.append("the diffusion engine needs a weights folder (models); the warp engine does not")
-        h = self.hjb
-        if h.enabled and (h.iterations < 1 or not 0 <= h.start_step <= h.end_step or h.lr_scale <= 0
-                          or h.decode_mode not in ("exact", "fast")):
-            p.append(
-                "hjb needs iterations ≥ 1, 0 ≤ start_step ≤ end_step, lr_scale > 0 and decode_mode exact|fast, "
-                f"got iterations={h.iterations}, start_step={h.start_step}, end_step={h.end_step}, "
-                f"lr_scale={h.lr_scale}, decode_mode={h.decode_mode!r}"
-            )
+        if self.engine == "diffusion":  # (the warp engine ignores HJB)
+            p += self.hjb.problems(self.steps)
         e = self.export
         if not 0 <= e.crf <= 51:
             p.append(f"export crf must be between 0 and 51, got {e.crf}")
@@ -329,21 +314,23 @@ _KINDS: dict[str, type] = {
     "cpu_offload": bool, "export.crf": int, "export.preset": str, "export.fps": float, "export.audio": bool,
     "export.side_by_side": bool, "export.png_sequence": bool, "export.gif": bool, "hjb.enabled": bool,
     "hjb.iterations": int, "hjb.start_step": int, "hjb.end_step": int, "hjb.lr_scale": float,
-    "hjb.decode_mode": str, "export.format": str, "export.encoder": str, "export.pingpong": bool,
+    "hjb.decode_mode": str, "hjb.fast_margin": int, "hjb.eta": float, "export.format": str, "export.encoder": str,
+    "export.pingpong": bool,
 }
 _OPTIONAL = {"models", "end", "max_frames", "seed", "export.fps", "reference_hash", "motion_hash"}
 
 
-def _nested(kind: type, value: Any, name: str) -> Any:
-    if isinstance(value, kind):
+def _nested(default: Any, value: Any, name: str) -> Any:
+    """A nested settings object from JSON: the fields given, the rest from the request's ``default``."""
+    if isinstance(value, type(default)):
         return value
     if not isinstance(value, dict):
         raise InputError(f"render request field {name!r} must be an object")
-    known = {f.name for f in dataclasses.fields(kind)}
+    known = {f.name for f in dataclasses.fields(default)}
     unknown = sorted(set(value) - known)
     if unknown:
         raise InputError(f"unknown field(s) in render request {name!r}: {', '.join(unknown)}")
-    return kind(**value)
+    return dataclasses.replace(default, **value)
 
 
 def content_hash(path: str | Path) -> str:

@@ -245,16 +245,12 @@ class DiffusionEngine:
                      "frames if this runs out of memory")
         log.warning("%s", text)
         report(Progress("load", 0, 1, text))
-        notes = inputs.extra.get("warnings")
-        if isinstance(notes, list) and (plan.choices or not plan.fits):
-            notes.append(text)
+        if plan.choices or not plan.fits:
+            inputs.warnings.append(text)
 
     @staticmethod
     def _hjb_arguments(inputs: RenderInputs, cancel: CancelToken) -> dict:
         """HJB keyword arguments: settings, one face box per frame (gaps held from a neighbour), reference box."""
-        from pipelines.hjb import HJBConfig
-
-        h = inputs.request.hjb
         boxes = list(inputs.face_boxes or [None] * inputs.num_frames)
         if not any(b is not None for b in boxes):
             raise InputError("HJB face refinement needs a face in the driving frames, and none was found; "
@@ -273,8 +269,7 @@ class DiffusionEngine:
             cancel.raise_if_cancelled()
 
         return {
-            "hjb": HJBConfig(enabled=True, iterations=h.iterations, start_step=h.start_step, end_step=h.end_step,
-                             lr_scale=h.lr_scale, decode_mode=h.decode_mode),
+            "hjb": inputs.request.hjb,
             "face_boxes_xyxy": held, "reference_face_box_xyxy": tuple(float(v) for v in reference_box),
             "callback_on_hjb_iteration": on_iteration,
         }

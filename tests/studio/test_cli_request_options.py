@@ -7,7 +7,7 @@ import pytest
 from studio.__main__ import build_parser
 from studio.cli.render import request_from_args
 from studio.errors import InputError
-from studio.request import HJBSettings
+from studio.request import DEFAULT_HJB
 
 
 def _request(*flags: str):
@@ -16,7 +16,7 @@ def _request(*flags: str):
 
 
 def test_hjb_defaults_to_fast_decode():
-    assert HJBSettings().decode_mode == "fast"
+    assert DEFAULT_HJB.decode_mode == "fast"
     assert _request().hjb.enabled is False
 
 

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
+from pipelines.hjb_config import HJBConfig
 from studio.errors import InputError
 from studio.presets import PRESETS, apply_preset, preset, preset_names
-from studio.request import REQUEST_VERSION, ExportOptions, HJBSettings, RenderRequest, content_hash
+from studio.request import DEFAULT_HJB, REQUEST_VERSION, ExportOptions, RenderRequest, content_hash
 
 
 def make(**kw) -> RenderRequest:
@@ -18,12 +19,26 @@ def make(**kw) -> RenderRequest:
 
 def test_round_trip_keeps_every_field():
     request = make(seed=42, width=576, height=1024, alignment={"mode": "bones", "scale": 1.1},
-                   hjb=HJBSettings(enabled=True, iterations=2), export=ExportOptions(crf=20, gif=True, fps=12.5))
+                   hjb=HJBConfig(enabled=True, iterations=2, decode_mode="fast"),
+                   export=ExportOptions(crf=20, gif=True, fps=12.5))
     again = RenderRequest.from_json(request.to_json())
     assert again == request
     assert isinstance(again.export, ExportOptions) and again.export.fps == 12.5
     assert again.hjb.iterations == 2 and again.alignment["mode"] == "bones"
     assert json.loads(request.to_json())["version"] == REQUEST_VERSION
+
+
+def test_hjb_settings_are_the_pipelines_type_with_the_studios_defaults():
+    # one settings type from the request JSON down to the pipeline call; a partial or older "hjb" object keeps the
+    # studio's fast decode rather than the pipeline's exact default
+    request = RenderRequest.from_dict(make().to_dict() | {"hjb": {"enabled": True, "iterations": 5}})
+    assert type(request.hjb) is HJBConfig
+    assert request.hjb == dataclasses.replace(DEFAULT_HJB, enabled=True, iterations=5)
+    assert request.hjb.decode_mode == "fast" and HJBConfig().decode_mode == "exact"
+    assert make().replace(hjb={"lr_scale": 0.5}).hjb.lr_scale == 0.5
+    problems = "\n".join(make(steps=10, hjb=HJBConfig(enabled=True, start_step=12, end_step=14)).problems())
+    assert "hjb start_step (12) must be below num_inference_steps (10)" in problems
+    assert make(engine="warp", steps=10, hjb=HJBConfig(enabled=True, start_step=12, end_step=14)).problems() == []
 
 
 def test_request_is_frozen():
