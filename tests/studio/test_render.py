@@ -92,6 +92,20 @@ def test_end_to_end_with_audio_and_reproducible_sidecar(tiny_fixture_dir, media,
     assert engine.engine.loads == 1  # the pipeline was loaded once and reused
 
 
+def test_a_memory_budget_says_what_it_chose_in_the_sidecar(tiny_fixture_dir, media, renderer, tmp_path):
+    # 1 MB is below what even the tiny model needs: the planner takes every cheaper setting it knows, says so, and
+    # the render still runs (quality settings untouched) with the choices written beside the video
+    out = tmp_path / "budget.mp4"
+    said = []
+    result = renderer.render(request_for(tiny_fixture_dir, media, max_memory=0.001), out,
+                             report=lambda p: said.append(p.message))
+    note = next(w for w in result.warnings if w.startswith("to fit 0.0 GB"))
+    assert "two UNet calls" in note and "decode chunk 1 frames" in note and "still" in note
+    assert note in json.loads(out.with_suffix(".json").read_text())["warnings"]
+    assert note in said
+    assert probe_video(out).frames == 6
+
+
 def test_streamed_decode_matches_the_pipeline_output(tiny_fixture_dir, media, renderer, engine):
     import torch
 
