@@ -40,52 +40,13 @@ from studio.export_formats import (
     video_args,
 )
 from studio.media import ffmpeg_exe, ffmpeg_header, has_audio
+from studio.output_names import create_partial, output_paths, partial_prefix, sidecar_path
 from studio.platform import no_follow_flag
 from studio.request import ExportOptions
 
 log = logging.getLogger(__name__)
 
-PARTIAL_TAG = ".partial"
 SIDECAR_VERSION = 1
-
-
-def sidecar_path(out: str | Path) -> Path:
-    """``OUT.json`` beside ``OUT.mp4``."""
-    return Path(out).with_suffix(".json")
-
-
-def partial_path(out: Path, suffix: str | None = None) -> Path:
-    """The fixed temporary name of ``out`` (hidden, recognisable): for writers that create it exclusively
-    themselves (``open(…, "xb")``, ``mkdir``). A render uses ``create_partial``'s unique names instead."""
-    return out.parent / f".{out.stem}{PARTIAL_TAG}{suffix if suffix is not None else out.suffix}"
-
-
-def _partial_prefix(out: Path) -> str:
-    # the full stem then the tag then a dot: ``take``'s temporaries never match ``take_2``'s
-    return f".{out.stem}{PARTIAL_TAG}."
-
-
-def create_partial(out: Path, folder: bool = False) -> Path:
-    """A new, unique temporary name for ``out`` (same folder, hidden, recognisable), created exclusively:
-    ``O_CREAT|O_EXCL`` fails on anything already there, a planted symlink included, so nothing is followed."""
-    if folder:
-        return Path(tempfile.mkdtemp(prefix=_partial_prefix(out), dir=out.parent))
-    handle, name = tempfile.mkstemp(prefix=_partial_prefix(out), suffix=out.suffix, dir=out.parent)
-    os.close(handle)
-    return Path(name)
-
-
-def output_paths(out: str | Path, options: ExportOptions | None = None) -> dict[str, Path]:
-    """Every file or folder a render into ``out`` writes: the mp4, its sidecar and the chosen extras."""
-    out = Path(out)
-    paths = {"mp4": out, "sidecar": sidecar_path(out)}
-    if options is None or options.side_by_side:
-        paths["side_by_side"] = out.with_name(out.stem + "_side_by_side.mp4")
-    if options is None or options.gif:
-        paths["gif"] = out.with_suffix(".gif")
-    if options is None or options.png_sequence:
-        paths["png_sequence"] = out.with_name(out.stem + "_frames")
-    return paths
 
 
 def cleanup_partials(out: str | Path) -> list[Path]:
@@ -96,7 +57,7 @@ def cleanup_partials(out: str | Path) -> list[Path]:
     removed: list[Path] = []
     if not out.parent.is_dir():
         return removed
-    prefix = _partial_prefix(out)
+    prefix = partial_prefix(out)
     for item in out.parent.iterdir():
         if item.name.startswith(prefix) or item.name == prefix[:-1]:  # (a partial_path folder has no suffix)
             if item.is_dir() and not item.is_symlink():

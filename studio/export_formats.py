@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ExportError
+from studio.output_names import sidecar_path
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def expand_output_template(template: str | Path, fields: dict[str, Any]) -> Path
             return Path(text.format(**fields))
         for counter in range(1, 1_000_000):
             candidate = Path(text.format(**fields, counter=counter))
-            if not candidate.exists() and not candidate.with_suffix(".json").exists():
+            if not candidate.exists() and not sidecar_path(candidate).exists():
                 return candidate
     except (KeyError, IndexError, ValueError) as error:
         raise ExportError(f"the output name template {text!r} is not valid ({error}); it can use "

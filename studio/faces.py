@@ -11,7 +11,6 @@ face box and the 5 alignment points, so the rest of the studio (face boxes, mask
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,12 +98,11 @@ def write_face_mask(path: str | Path, mask: np.ndarray) -> Path:
     """Write a single-channel PNG atomically (temporary file in the same folder, then rename)."""
     from PIL import Image
 
+    from studio.atomic import write_atomic
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(mask, mode="L").save(tmp)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda handle: Image.fromarray(mask, mode="L").save(handle, format="PNG"))
 
 
 # ----------------------------------------------------------------------------------------------- mediapipe fallback

@@ -191,6 +191,7 @@ class JobQueue:
                    out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
                    batch: str | None = None) -> list[int]:
         """Queue every photo × motion × preset; outputs are ``OUT_DIR/<photo>__<motion>[__<preset>].mp4``."""
+        from studio.output_names import numbered, render_name
         from studio.presets import apply_preset
 
         batch = batch or time.strftime("batch-%Y%m%d-%H%M%S")
@@ -204,12 +205,11 @@ class JobQueue:
                     if name:
                         request = apply_preset(request, name)
                     request.validate()
-                    stem = f"{Path(ref).stem}__{Path(motion).stem}" + (f"__{name}" if name else "")
                     extension = export_format(request.export.format).extension
-                    out = out_dir / f"{stem}{extension}"
+                    first = out = out_dir / render_name(ref, motion, extension, name)
                     n = 2
                     while out in seen:
-                        out, n = out_dir / f"{stem}_{n}{extension}", n + 1
+                        out, n = numbered(first, n), n + 1
                     seen.add(out)
                     planned.append((request, out, name))
         return [self.add(r, o, batch=batch, preset=p, device=device) for r, o, p in planned]
@@ -470,7 +470,8 @@ def _overall_fraction(progress: Progress) -> float:
 
 def _remove_job_partials(job: Job) -> None:
     """The temporaries a dead runner left for ``job``'s outputs (hidden, never under a final name)."""
-    from studio.export import cleanup_partials, output_paths
+    from studio.export import cleanup_partials
+    from studio.output_names import output_paths
 
     for path in output_paths(job.output).values():
         cleanup_partials(path)
@@ -478,18 +479,18 @@ def _remove_job_partials(job: Job) -> None:
 
 def _unused_output(out: Path, taken: set[str], request: RenderRequest) -> Path:
     """``out``, or ``name_2.mp4``, ``name_3.mp4`` …: the first name no other job uses and no file holds."""
-    from studio.export import output_paths
+    from studio.output_names import numbered, output_paths
 
     candidate, n = out, 2
     while str(candidate) in taken or any(p.exists() or p.is_symlink()
                                          for p in output_paths(candidate, request.export).values()):
-        candidate, n = out.with_name(f"{out.stem}_{n}{out.suffix}"), n + 1
+        candidate, n = numbered(out, n), n + 1
     return candidate
 
 
 def _complete_output(job: Job) -> bool:
     """The job's mp4 and sidecar are both in place and the sidecar is this job's request (same inputs, seed)."""
-    from studio.export import sidecar_path
+    from studio.output_names import sidecar_path
 
     out = Path(job.output)
     side = sidecar_path(out)

@@ -6,13 +6,13 @@ window's ``studio.service.Studio``; nothing here builds a request from widget va
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.export_formats import export_format
+from studio.output_names import render_name, sidecar_path
 from studio.paths import studio_home
 from studio.request import RenderRequest
 from ui import core, render_bridge
@@ -152,8 +152,8 @@ class RenderActions:
             for motion in motions or [request.motion]:
                 job_request = self.render_request().replace(reference=reference, motion=motion)
                 extension = export_format(job_request.export.format).extension
-                name = f"{Path(reference).stem}_{Path(motion).stem}_{stamp}_{len(jobs)}{extension}"
-                jobs.append((job_request, str(out_dir / name)))
+                # the queue numbers a name that a file or an earlier job holds (photo__dance_2.mp4)
+                jobs.append((job_request, str(out_dir / render_name(reference, motion, extension))))
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
             ids = self.queue_panel.add_jobs(jobs, batch=stamp)
@@ -236,9 +236,11 @@ class RenderActions:
             except ExportError as refused:
                 self.show_error(str(refused))
                 return None
-        shutil.copyfile(self.last_result, target)
-        sidecar = Path(self.last_result).with_suffix(".json")
+        from studio.atomic import copy_atomic
+
+        copy_atomic(self.last_result, target)
+        sidecar = sidecar_path(self.last_result)
         if sidecar.is_file():
-            shutil.copyfile(sidecar, Path(target).with_suffix(".json"))
+            copy_atomic(sidecar, sidecar_path(target))
         self.show_status(f"Exported {target}")
         return target

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.models import check_models
+from studio.output_names import sidecar_path
 
 MISSING_WEIGHTS = (
     "The diffusion engine needs the StableAnimator weights. Choose the weights folder with Models… "
@@ -43,7 +44,7 @@ def weights_problems(models: str) -> list[str]:
 
 
 def read_sidecar(mp4: str | Path) -> dict | None:
-    path = Path(mp4).with_suffix(".json")
+    path = sidecar_path(mp4)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

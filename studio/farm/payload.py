@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from studio.errors import ExportError, InputError
-from studio.export import check_writable, cleanup_partials, is_studio_frames, is_studio_sidecar, partial_path
+from studio.export import check_writable, cleanup_partials, is_studio_frames, is_studio_sidecar
+from studio.output_names import partial_path, sidecar_path
 from studio.request import content_hash
 
 #: A packed input: {"name": the file or folder name, "folder": bool, "files": {relative posix path: bytes}}.
@@ -162,7 +163,7 @@ def _refuse_what_the_studio_did_not_make(final: Path, out: Path) -> None:
         return  # nothing there, or a link: os.replace swaps the link itself, never writes through it
     if final.is_dir() and is_studio_frames(final):
         return
-    sidecar = out.with_suffix(".json")
+    sidecar = sidecar_path(out)
     if final.is_file() and sidecar.is_file() and not sidecar.is_symlink() and is_studio_sidecar(sidecar):
         return
     raise ExportError(f"{final} appeared while the job ran and the studio did not make it; it is never "

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ModelFolderError
-from studio.export import sidecar_path
 from studio.farm.payload import Packed, collect, unpack
+from studio.output_names import sidecar_path
 from studio.progress import Cancelled, CancelToken, Progress
 from studio.queue import failure_reason
 from studio.request import RenderRequest

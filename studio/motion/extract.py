@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.atomic import write_text_atomic
 from studio.errors import InputError, StudioError
 from studio.media import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
@@ -159,9 +159,7 @@ def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: 
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data))
 
 
 def extract_poses(

@@ -14,6 +14,7 @@ from studio import export as export_mod
 from studio.__main__ import main
 from studio.errors import ExportError, InputError
 from studio.media import load_image
+from studio.output_names import create_partial
 from studio.request import RenderRequest, content_hash
 from tests.generated_media import write_astronaut_photo, write_transform_video
 
@@ -150,7 +151,7 @@ def test_extract_motion_replaces_its_own_folder_but_never_a_users(media, tmp_pat
 
 def test_a_full_disk_during_encoding_says_disk_full_and_names_the_output(tmp_path, monkeypatch):
     out = tmp_path / "o.mp4"
-    pipe = export_mod._FfmpegPipe(64, 48, 8.0, ["-f", "mp4"], export_mod.create_partial(out), final=out)
+    pipe = export_mod._FfmpegPipe(64, 48, 8.0, ["-f", "mp4"], create_partial(out), final=out)
     pipe.proc.kill()  # ffmpeg gone, as when it dies of a full disk: the next write breaks the pipe
     pipe.proc.wait()
     monkeypatch.setattr(export_mod, "_free_bytes", lambda folder: 0)

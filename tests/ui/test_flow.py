@@ -105,6 +105,10 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     ids = window.queue_render(motions=[sample_video, sample_video])
     assert len(ids) == 2
     queue = window.queue_panel.queue
+    # photo__dance.mp4, then the queue's number for the second job on the same name
+    names = [Path(queue.get(i).output).name for i in ids]
+    assert names == [f"{Path(window.project.request.reference).stem}__{Path(sample_video).stem}{s}.mp4"
+                     for s in ("", "_2")]
     window.queue_panel.cancel_job(ids[1])
     qtbot.waitUntil(lambda: queue.get(ids[0]).state in ("finished", "failed"), timeout=300000)
     first = queue.get(ids[0])

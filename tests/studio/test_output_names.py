@@ -1,0 +1,64 @@
+"""Output names come from one module (studio.output_names), and small files are written atomically (studio.atomic)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from studio.atomic import copy_atomic, write_atomic, write_text_atomic
+from studio.output_names import numbered, output_paths, render_name, sidecar_path
+from studio.request import ExportOptions
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_files_of_one_output():
+    out = Path("/renders/take.mp4")
+    assert output_paths(out, ExportOptions()) == {"mp4": out, "sidecar": Path("/renders/take.json")}
+    everything = output_paths(out)
+    assert everything["side_by_side"] == Path("/renders/take_side_by_side.mp4")
+    assert everything["gif"] == Path("/renders/take.gif") and everything["png_sequence"] == Path("/renders/take_frames")
+    assert sidecar_path("/a/b.c/clip.webm") == Path("/a/b.c/clip.json")
+    assert numbered(out, 3) == Path("/renders/take_3.mp4")
+    assert render_name("/x/anna.png", "/y/salsa.mp4", ".webm") == "anna__salsa.webm"
+    assert render_name("anna.png", "salsa", ".mp4", "quality") == "anna__salsa__quality.mp4"
+
+
+def test_no_other_module_makes_up_an_output_name():
+    # the sidecar suffix and the extras' names are spelled in studio/output_names.py only
+    patterns = [r'with_suffix\("\.json"\)', r'"_side_by_side\.mp4"', r'"_frames"', r'stem\}_\{n\}']
+    offenders = []
+    for folder in ("studio", "ui"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if path.name == "output_names.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            offenders += [f"{path.relative_to(REPO)}: {p}" for p in patterns if re.search(p, text)]
+    assert offenders == []
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "motion.json"
+    write_text_atomic(target, "old")
+
+    def half_then_fail(handle):
+        handle.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, half_then_fail)
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.json"]
+
+
+def test_copy_replaces_a_link_itself_never_its_target(tmp_path):
+    source, victim = tmp_path / "render.mp4", tmp_path / "victim.mp4"
+    source.write_bytes(b"new video " * 1000)
+    victim.write_bytes(b"someone's video")
+    link = tmp_path / "export.mp4"
+    link.symlink_to(victim)
+    copy_atomic(source, link)
+    assert not link.is_symlink() and link.read_bytes() == source.read_bytes()
+    assert victim.read_bytes() == b"someone's video"
