@@ -36,8 +36,9 @@ PROJECT_VERSION = 2
 PROJECT_SUFFIX = ".sastudio.json"
 #: Edits of the same setting closer together than this (a slider drag, spinbox arrows) are one undo step.
 MERGE_WINDOW_S = 0.8
-#: Window-only fields (not part of the request) that are saved with the project.
-UI_FIELDS = ("seed_locked", "output_dir")
+#: Window-only fields (not part of the request) that are saved with the project: whether the seed is kept between
+#: renders, where renders go, and the selection (the clip position the person is looking at on the timeline).
+UI_FIELDS = ("seed_locked", "output_dir", "selection")
 #: Request fields whose change moves the prepared results (the fitted photo and the aligned poses).
 FRAMING_FIELDS = frozenset({"width", "height", "fit"})
 
@@ -145,6 +146,7 @@ class Project:
         self._request = request or empty_request()
         self.seed_locked = seed_locked
         self.output_dir = output_dir
+        self.selection: int | None = None
         self.prepared = Prepared()
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
@@ -263,6 +265,17 @@ class Project:
                 flat[key] = value
         return self.set(flat, text=f"Preset {name}", merge=False)
 
+    def select(self, position: int | None) -> bool:
+        """The clip position shown on the timeline (not an edit: no undo step, but saved with the project)."""
+        return self.set(selection=position, undoable=False)
+
+    def fit_on_selection(self, on: bool = True) -> bool:
+        """Fit the skeleton on the selected frame (``alignment.fit_frame``; an undoable edit), or, with ``on``
+        False, on the best frame the aligner finds."""
+        frame = (self.selection or 0) if on else None
+        text = f"Fit on frame {frame}" if on else "Fit on the best frame"
+        return self.set({"alignment.fit_frame": frame}, text=text, merge=False)
+
     def seed_for_render(self, rng: random.Random | None = None) -> int:
         """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
         if not self.seed_locked or self._request.seed is None:
@@ -328,6 +341,9 @@ class Project:
         self._request = request
         self.seed_locked = bool(data.get("seed_locked", True))
         self.output_dir = data.get("output_dir") or None
+        selection = data.get("selection")
+        self.selection = selection if isinstance(selection, int) and not isinstance(selection, bool) and \
+            selection >= 0 else None
         self.clear_history()
         self._reprepare()
         new = self.to_dict()

@@ -25,6 +25,7 @@ INSTANT_CAPTION = "Instant preview — warp engine (moves the photo; not the mod
 
 
 ALIGN_METHODS = ("global", "bones", "none")
+FACE_OPTIONS = ("retargeted", "driver", "none")
 #: Editor → request path (``studio.motion.AlignmentOptions`` fields inside ``request.alignment``).
 _FIELDS = ("alignment.mode", "alignment.offset_x", "alignment.offset_y", "alignment.scale")
 
@@ -49,7 +50,18 @@ class AlignmentView(QWidget):
         self.offset_y = self._spin(-0.5, 0.5, 0.01, "Move the skeleton up/down (fraction of the height).")
         self.offset_y.setPrefix("y ")
         self.scale = self._spin(0.25, 4.0, 0.02, "Scale the skeleton about its centre.")
+        self.face = QComboBox()
+        self.face.addItems(list(FACE_OPTIONS))
+        self.face.setToolTip("The face points in the pose images. retargeted: the photo's face shape with the "
+                             "driver's expression (keeps the identity). driver: the driver's own face. none: no "
+                             "face points.")
+        self.fit_button = QPushButton()
+        self.fit_button.setCheckable(True)
+        self.fit_button.setToolTip("Fit the skeleton on the frame shown on the timeline (choose one where the "
+                                   "whole person faces the camera); unchecked, the aligner picks the best frame.")
         self.method.currentTextChanged.connect(lambda t: self._edited("alignment.mode", t))
+        self.face.currentTextChanged.connect(lambda t: self._edited("alignment.face", t))
+        self.fit_button.clicked.connect(self.project.fit_on_selection)
         for path, spin in zip(_FIELDS[1:], (self.offset_x, self.offset_y, self.scale), strict=True):
             spin.valueChanged.connect(lambda v, p=path: self._edited(p, round(v, 3)))
         self.instant_button = QPushButton("Instant preview")
@@ -74,6 +86,9 @@ class AlignmentView(QWidget):
         grid.addWidget(QLabel("Offset"), 1, 0)
         grid.addWidget(self.offset_x, 1, 1)
         grid.addWidget(self.offset_y, 1, 3)
+        grid.addWidget(QLabel("Face"), 2, 0)
+        grid.addWidget(self.face, 2, 1)
+        grid.addWidget(self.fit_button, 2, 2, 1, 2)
         buttons = QHBoxLayout()
         buttons.addWidget(self.instant_button)
         buttons.addWidget(self.auto_instant)
@@ -119,7 +134,7 @@ class AlignmentView(QWidget):
         return tuple(self.project.get(p) for p in _FIELDS)  # type: ignore[return-value]
 
     def _project_changed(self, change: Change) -> None:
-        if change.touches("alignment"):
+        if change.touches("alignment", "selection"):
             self._show_values()
         if change.touches("prepared", "alignment", "width", "height", "fit"):
             if change.touches("prepared", "width", "height", "fit"):
@@ -136,6 +151,11 @@ class AlignmentView(QWidget):
             self.offset_x.setValue(float(ox))
             self.offset_y.setValue(float(oy))
             self.scale.setValue(float(scale))
+            self.face.setCurrentText(str(self.project.get("alignment.face")))
+            fit_frame = self.project.get("alignment.fit_frame")
+            self.fit_button.setChecked(fit_frame is not None)
+            self.fit_button.setText(f"Fitted on frame {fit_frame}" if fit_frame is not None
+                                    else f"Fit on frame {self.project.selection or 0}")
         finally:
             self._updating = False
 
@@ -163,7 +183,9 @@ class AlignmentView(QWidget):
         """Follow the motion player: show the aligned pose of that source frame."""
         clip = self.project.prepared.clip
         if clip and source_index in clip.indices:
-            self.show_index(clip.indices.index(source_index))
+            position = clip.indices.index(source_index)
+            self.project.select(position)
+            self.show_index(position)
 
     def set_instant_frames(self, frames: list[np.ndarray]) -> None:
         self.instant_frames = list(frames)

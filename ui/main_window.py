@@ -216,6 +216,8 @@ class MainWindow(RenderActions, QMainWindow):
 
     # the project -----------------------------------------------------------------------------------
     def _project_changed(self, change: Change) -> None:
+        if change.paths <= {"selection"}:
+            return  # the timeline moved: nothing to render or estimate again
         if change.touches("start", "end", "stride"):
             r = self.project.request
             self.motion_panel.set_trim(r.start, r.end, r.stride)

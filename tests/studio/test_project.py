@@ -81,6 +81,27 @@ def test_non_undoable_and_window_fields(project):
     assert project.seed_locked is True and project.output_dir is None
 
 
+def test_the_selection_is_saved_but_not_an_edit_and_the_fit_frame_follows_it(project, tmp_path):
+    events = []
+    project.subscribe(events.append)
+    assert project.select(5) and project.selection == 5 and not project.can_undo()
+    assert events[-1].paths == {"selection"}
+    assert project.fit_on_selection()
+    assert project.request.alignment["fit_frame"] == 5 and project.undo_text() == "Fit on frame 5"
+    project.select(2)  # moving along the timeline keeps the fit where it was chosen
+    assert project.get("alignment.fit_frame") == 5
+    project.fit_on_selection(False)
+    assert project.get("alignment.fit_frame") is None
+    project.undo()
+    assert project.get("alignment.fit_frame") == 5
+    again = Project()
+    again.load(project.save(tmp_path / "p.sastudio.json"))
+    assert again.selection == 2 and again.request.alignment["fit_frame"] == 5
+    data = json.loads((tmp_path / "p.sastudio.json").read_text()) | {"selection": "third"}
+    again.load_dict(data)
+    assert again.selection is None  # a bad value is dropped, not fatal
+
+
 def test_seed_for_render_draws_when_unlocked(project):
     assert project.seed_for_render() == 42
     project.set(seed_locked=False)

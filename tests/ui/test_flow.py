@@ -41,6 +41,21 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     # the skeleton is drawn over the played frame
     window.motion_panel.player.set_frame(3)
     assert window.motion_panel.view._pose is not None
+    # the frame shown is the project's selection; the person can fit the skeleton on it and pick the face points
+    clip = window.project.prepared.clip
+    window.motion_panel.player.set_frame(clip.indices[2])
+    assert window.project.selection == 2 and window.alignment_view.fit_button.text() == "Fit on frame 2"
+    window.alignment_view.fit_button.click()
+    assert window.project.request.alignment["fit_frame"] == 2 and len(window.alignment_view.aligned) == 8
+    assert window.alignment_view.fit_button.isChecked()
+    assert window.alignment_view.fit_button.text() == "Fitted on frame 2"
+    # (what each face option draws is tested in tests/motion; the sample dancer has no face-68 points)
+    window.alignment_view.face.setCurrentText("driver")
+    assert window.project.request.alignment["face"] == "driver" and len(window.alignment_view.aligned) == 8
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert window.alignment_view.face.currentText() == "retargeted"
+    assert not window.alignment_view.fit_button.isChecked()
 
     # nudging the alignment moves the aligned skeleton by the nudge
     before = window.alignment_view.aligned[0].body.copy()
