@@ -364,6 +364,19 @@ class Project:
         self.load_dict(data, source=str(path))
 
 
+def read_request(path: str | Path) -> RenderRequest:
+    """The request in a saved request, a sidecar, or a project file of any version (what the window saved)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None  # RenderRequest.from_file says what is wrong with it
+    if isinstance(data, dict) and data.get("kind") == PROJECT_KIND:
+        project = Project()
+        project.load_dict(data, source=str(path))
+        return project.request
+    return RenderRequest.from_file(path)
+
+
 #: Version-1 project files stored the settings flat under the window's old names.
 _V1_NAMES = {"hjb": "hjb.enabled", "hjb_iterations": "hjb.iterations", "hjb_mode": "hjb.decode_mode",
              "crf": "export.crf", "x264_preset": "export.preset", "export_fps": "export.fps", "audio": "export.audio",

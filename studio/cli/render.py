@@ -75,7 +75,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=["diffusion", "warp"], help="render engine (default diffusion)")
     parser.add_argument("--preset", choices=list(PRESETS),
                         help="a named preset (see the `presets` command for their settings)")
-    parser.add_argument("--request", help="start from a saved request or sidecar JSON")
+    parser.add_argument("--request", help="start from a saved request, a sidecar JSON, or a project the window saved "
+                        "(.sastudio.json)")
     for flag, field, kind, text in _SIMPLE + _EXPORT:
         default = _default(field)
         if "default" not in text and default is not None:
@@ -109,7 +110,9 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
     reference, motion = absolute(reference), absolute(motion)
 
     if args.request:
-        stored = RenderRequest.from_file(args.request)
+        from studio.project import read_request
+
+        stored = read_request(args.request)
         # a recorded hash describes the recorded file: an input given anew on the command line has none yet
         request = stored.replace(
             reference=str(reference or stored.reference), motion=str(motion or stored.motion),

@@ -32,6 +32,21 @@ def test_hjb_bad_range_is_a_clear_error():
         _request("--hjb", "--hjb-start", "9", "--hjb-end", "3")
 
 
+def test_the_cli_renders_a_project_the_window_saved(tmp_path):
+    from studio.project import Project
+
+    project = Project()
+    project.set({"reference": str(tmp_path / "me.jpg"), "motion": str(tmp_path / "salsa.mp4"), "steps": 7,
+                 "hjb.enabled": True, "alignment.fit_frame": 3, "engine": "warp"})
+    path = project.save(tmp_path / "salsa.sastudio.json")
+    args = build_parser().parse_args(["render", "--request", str(path), "--out", "o.mp4"])
+    request = request_from_args(args, None, None)
+    assert request == project.request.replace(export={"format": request.export.format})
+    assert request.alignment["fit_frame"] == 3 and request.hjb.enabled
+    args = build_parser().parse_args(["render", "--request", str(path), "--steps", "9", "--out", "o.mp4"])
+    assert request_from_args(args, None, None).steps == 9  # flags still override what the project holds
+
+
 def test_cli_records_absolute_paths(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     request = _request()
