@@ -18,6 +18,7 @@ images are numbered by position (``poses/frame_0.png`` is the first entry).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,20 @@ class MotionFile:
     indices: list[int]
 
 
+def _check_source(source) -> None:
+    """The video the motion came from: its size in pixels, its frame rate (null for a pose folder)."""
+    if not isinstance(source, dict):
+        raise ValueError(f"'source' must be an object with width, height and fps, got {source!r}")
+    for name in ("width", "height"):
+        value = source.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"source {name} must be a whole number of pixels, got {value!r}")
+    fps = source.get("fps")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps)
+                            or fps <= 0):
+        raise ValueError(f"source fps must be a positive number or null, got {fps!r}")
+
+
 def read_motion_json(path: str | Path) -> MotionFile:
     """Load a ``motion.json`` (InputError with the reason when it is not one)."""
     path = Path(path)
@@ -79,6 +94,7 @@ def read_motion_json(path: str | Path) -> MotionFile:
         if data.get("version") not in READABLE_VERSIONS:
             raise InputError(f"{path}: unsupported motion.json version {data.get('version')!r} "
                              f"(this studio reads {', '.join(map(str, READABLE_VERSIONS))}); extract the motion again")
+        _check_source(data["source"])
         frames = data["frames"]
         status = [str(f.get("status", DETECTED)) for f in frames]
         unknown = sorted(set(status) - set(STATUSES))

@@ -215,11 +215,8 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     from studio.motion.motion_file import read_motion_json
 
     motion = read_motion_json(path / "motion.json")
-    source = motion.source
-    try:
-        src_size = (int(source["width"]), int(source["height"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise InputError(f"{path / 'motion.json'}: not a readable motion file ({error}); extract the motion again") from None
+    source = motion.source  # (its width, height and fps checked by read_motion_json)
+    src_size = (source["width"], source["height"])
     src_poses = motion.source_poses
     fps = float(source.get("fps") or POSE_FOLDER_FPS)
     # the extraction's own stride: consecutive entries may be several source frames apart

@@ -94,8 +94,19 @@ def test_empty_photo_says_photo(media, tmp_path, capsys):
 
 
 def test_malformed_motion_json_is_one_line(media, tmp_path, capsys):
+    from studio.motion.types import PoseFrame
+
     folder = tmp_path / "mj"
     folder.mkdir()
+    pose = json.dumps(PoseFrame().to_json())
+    good_frames = f'"frames":[{{"index":0,"status":"none","source":{pose},"aligned":{pose}}}]'
+    head = '{"version":2,"backend":"mediapipe","output":{"width":64,"height":64},' + good_frames
+    for source in ('"x"', '[320, 320]', '{"width":320,"height":320,"fps":"fast"}', '{"width":320}',
+                   '{"width":320,"height":320,"fps":-4}'):
+        (folder / "motion.json").write_text(head + ',"source":' + source + '}')
+        assert main(warp(media, tmp_path / "o.mp4", motion=folder)) == 1
+        line = one_error_line(capsys)
+        assert "motion.json" in line and "source" in line, line
     for text in ('{"frames":[{"source":5}],"source":{"width":320,"height":320,"fps":12}}',
                  '{"version":1,"backend":"mediapipe","output":{"width":64,"height":64},'
                  '"frames":[{"source":5,"aligned":5}],"source":{"width":320,"height":320,"fps":12}}',
