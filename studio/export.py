@@ -85,6 +85,18 @@ def is_studio_sidecar(path: Path) -> bool:
     return isinstance(data, dict) and isinstance(data.get("request"), dict)
 
 
+def unfinished_render_files(out: Path) -> set[str]:
+    """The names a crashed render of ``out`` left in place: an export renames the extras, then the sidecar (which
+    lists them under ``files``), then the video last. A studio sidecar without its video is such a leftover, and so
+    is every file it lists; they describe nothing that exists, so a new render of ``out`` may replace them."""
+    side = sidecar_path(out)
+    if out.exists() or out.is_symlink() or side.is_symlink() or not side.is_file() or not is_studio_sidecar(side):
+        return set()
+    files = json.loads(side.read_text(encoding="utf-8")).get("files")
+    listed = {str(n) for n in files.values()} if isinstance(files, dict) else set()
+    return {side.name} | {n for n in listed if n != out.name}
+
+
 def is_studio_frames(path: Path) -> bool:
     """A folder holding nothing but the ``frame_N.png`` files an export writes."""
     try:
@@ -100,6 +112,7 @@ def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs:
     the studio did not make (a folder, a device, someone's JSON at the sidecar's name)."""
     # a PNG-sequence output is a folder of frames, like the --png extra
     folders = {"png_sequence"} | ({"mp4"} if options and export_format(options.format).muxer == "image2" else set())
+    leftovers = unfinished_render_files(Path(out))
     for kind, path in output_paths(out, options).items():
         for source in inputs:
             if source and _same_file(path, Path(source)):
@@ -117,9 +130,11 @@ def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs:
         elif kind == "sidecar" and not path.is_symlink() and not is_studio_sidecar(path):
             raise ExportError(f"{path} exists and is not a studio sidecar; it is never replaced. Move it away "
                               "or choose another output name")
-        if not overwrite:
+        if not overwrite and path.name not in leftovers:
             raise ExportError(f"{path} already exists; pass --overwrite to replace it, or choose another "
                               "output name")
+        if path.name in leftovers:
+            log.info("replacing %s: left by a render of %s that did not finish", path, out)
 
 
 def _free_bytes(folder: Path) -> int:
@@ -377,6 +392,8 @@ class VideoExporter:
                 finals["png_sequence"] = (self._png_dir, output_paths(self.out)["png_sequence"])
             side = sidecar_path(self.out)
             if sidecar is not None:
+                # what this render puts in place, so that a retry knows them if it dies before the video's rename
+                sidecar = {**sidecar, "files": {n: d.name for n, (_s, d) in finals.items()}}
                 tmp = self._partial(side)
                 _write_text(tmp, json.dumps(sidecar, indent=2, sort_keys=True, default=_json_default))
                 finals["sidecar"] = (tmp, side)

@@ -75,6 +75,34 @@ def test_existing_output_needs_overwrite_and_someones_json_is_kept(tmp_path):
     assert (tmp_path / "mine.json").read_text() == '{"my": "settings"}' and hidden(tmp_path) == []
 
 
+def test_a_retry_after_a_crash_before_the_video_was_renamed_needs_no_overwrite(tmp_path, monkeypatch):
+    import studio.export as export_module
+
+    out = tmp_path / "take.mp4"
+    real_replace = os.replace
+
+    def die_at_the_video(src, dst):
+        if os.fspath(dst) == os.fspath(out):
+            raise KeyboardInterrupt  # the process dies between the sidecar's rename and the video's
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export_module.os, "replace", die_at_the_video)
+    with pytest.raises(KeyboardInterrupt):
+        export_frames(frames(2), out, 8.0, ExportOptions(gif=True), sidecar={"request": {}, "output": {}})
+    monkeypatch.undo()
+    assert not out.exists() and (tmp_path / "take.json").is_file() and (tmp_path / "take.gif").is_file()
+    # the sidecar and the GIF describe a video that is not there: the same render again replaces them
+    export_frames(frames(3), out, 8.0, ExportOptions(gif=True), sidecar={"request": {}, "output": {}})
+    assert probe_video(out).frames == 3 and hidden(tmp_path) == []
+
+    # only the files that orphan sidecar lists: someone's GIF beside it is still never replaced without asking
+    (tmp_path / "x.json").write_text('{"request": {}, "files": {"mp4": "x.mp4"}}')
+    (tmp_path / "x.gif").write_bytes(b"my gif")
+    with pytest.raises(ExportError, match="x.gif already exists"):
+        export_frames(frames(2), tmp_path / "x.mp4", 8.0, ExportOptions(gif=True), sidecar={"request": {}})
+    assert (tmp_path / "x.gif").read_bytes() == b"my gif"
+
+
 def test_a_studio_frames_folder_is_replaced_with_overwrite(tmp_path):
     out = tmp_path / "o.mp4"
     export_frames(frames(3), out, 8.0, ExportOptions(png_sequence=True))

@@ -40,7 +40,7 @@ def test_mp4_has_frames_fps_codec_audio_and_sidecar(tmp_path):
     assert info.audio and result.audio
     assert abs(info.duration_s - 1.0) < 0.1  # audio trimmed to the rendered range, not the whole 2 s clip
     assert json.loads(info.comment) == {"engine": "warp", "seed": 9}
-    assert json.loads((tmp_path / "out" / "clip.json").read_text()) == {"seed": 9}
+    assert json.loads((tmp_path / "out" / "clip.json").read_text()) == {"seed": 9, "files": {"mp4": "clip.mp4"}}
     assert leftovers(out.parent) == []
 
 

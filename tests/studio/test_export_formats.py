@@ -59,7 +59,7 @@ def test_format_codec_pix_fmt_frames_fps_audio(tmp_path, driving, name):
     out = tmp_path / f"clip{FORMATS[name].extension}"
     result = export_frames(clip(), out, FPS, ExportOptions(format=name), sidecar={"seed": 1},
                            audio=AudioSource(str(driving), 0.0, N / FPS))
-    assert json.loads(out.with_suffix(".json").read_text()) == {"seed": 1}
+    assert json.loads(out.with_suffix(".json").read_text()) == {"seed": 1, "files": {"mp4": out.name}}
     if name == "png-sequence":
         assert out.is_dir() and len(list(out.glob("frame_*.png"))) == N
         target = out / PNG_PATTERN  # the frames carry no rate; the sidecar's request has it
