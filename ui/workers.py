@@ -9,13 +9,14 @@ no thread outlives the window (the tests check this).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from studio.errors import StudioError
 from studio.progress import Cancelled, CancelToken, Progress
@@ -50,10 +51,13 @@ class Task(QThread):
         self.result: Any = None
         self.error: str | None = None
         self.outcome = "running"
+        #: Opened by the GUI thread's event loop once the starter has connected its slots (see TaskRunner.start).
+        self.go = threading.Event()
         LIVE_TASKS.add(self)
 
     def cancel(self) -> None:
         self.token.cancel()
+        self.go.set()  # a task still waiting to begin ends at once, as cancelled
 
     def _report(self, progress: Progress) -> None:
         now = time.monotonic()
@@ -69,7 +73,9 @@ class Task(QThread):
             self.previewed.emit(frame)
 
     def run(self) -> None:  # runs on the worker thread
+        self.go.wait()
         try:
+            self.token.raise_if_cancelled()
             self.result = self._fn(self._report, self._preview, self.token)
         except Cancelled:
             self.outcome = "cancelled"
@@ -101,6 +107,10 @@ class TaskRunner(QObject):
         task.finished.connect(lambda t=task: self._forget(t))
         self._tasks.append(task)
         task.start()
+        # A signal emitted before its slot is connected is lost, and every caller connects its slots after this
+        # returns: a task that failed at once would never say so. So the work waits for the event loop's next
+        # turn, which comes only after the caller's connections.
+        QTimer.singleShot(0, task.go.set)
         self.busy_changed.emit(True)
         return task
 

@@ -1,0 +1,33 @@
+"""Background tasks: a slot connected right after ``TaskRunner.start`` hears even a task that fails at once."""
+
+from __future__ import annotations
+
+import time
+
+from studio.errors import InputError
+from ui.workers import TaskRunner
+
+
+def test_a_task_that_fails_at_once_is_still_heard(qtbot):
+    runner = TaskRunner()
+
+    def fail(_report, _preview, _cancel):
+        raise InputError("the photo is empty")
+
+    task = runner.start("fails at once", fail)
+    time.sleep(0.3)  # the worker thread had all the time it needs to fail before anyone listens
+    heard = []
+    task.failed.connect(heard.append)
+    qtbot.waitUntil(lambda: bool(heard) and not runner.running(), timeout=10000)
+    assert heard == ["the photo is empty"] and task.outcome == "failed"
+
+
+def test_a_task_cancelled_before_it_began_ends_as_cancelled(qtbot):
+    runner = TaskRunner()
+    ran = []
+    task = runner.start("never runs", lambda *_: ran.append(1))
+    cancelled = []
+    task.was_cancelled.connect(lambda: cancelled.append(1))
+    assert runner.shutdown(5000)
+    qtbot.waitUntil(lambda: bool(cancelled), timeout=5000)
+    assert ran == [] and task.outcome == "cancelled"
