@@ -175,6 +175,16 @@ class RenderRequest:
                 changes[name] = dataclasses.replace(getattr(self, name), **changes[name])
         return dataclasses.replace(self, **changes)
 
+    def with_tiles_for(self, num_frames: int | None = None) -> RenderRequest:
+        """The one clamp of the temporal tiles: a tile no longer than the clip (a short clip renders as one tile)
+        and an overlap below the tile. For a tile size set without an overlap (the CLI's ``--tile-size``) and for
+        the render, once it knows how many frames the clip has (the sidecar records what was rendered)."""
+        tile = self.tile_size if num_frames is None else min(self.tile_size, num_frames)
+        overlap = min(self.tile_overlap, max(0, tile - 1))
+        if (tile, overlap) == (self.tile_size, self.tile_overlap):
+            return self
+        return dataclasses.replace(self, tile_size=tile, tile_overlap=overlap)
+
     def with_resolved_seed(self, rng: random.Random | None = None) -> RenderRequest:
         """The request with a concrete seed: unchanged when set, a random one when unset."""
         if self.seed is not None:

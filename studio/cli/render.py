@@ -131,8 +131,6 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
             changes[field] = value
-    if "tile_size" in changes and "tile_overlap" not in changes:
-        changes["tile_overlap"] = min(request.tile_overlap, max(0, changes["tile_size"] - 1))
     if args.guidance is not None:
         changes["min_guidance"] = changes["max_guidance"] = args.guidance
     if args.align:
@@ -161,7 +159,10 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
             export["format"] = by_suffix.name
     if export:
         changes["export"] = export
-    return request.replace(**changes).validate()
+    request = request.replace(**changes)
+    if "tile_size" in changes and "tile_overlap" not in changes:
+        request = request.with_tiles_for()  # a smaller tile takes the overlap down with it
+    return request.validate()
 
 
 class ProgressBars:

@@ -127,11 +127,9 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
         raise InputError(f"{request.motion}: no frames selected; widen the trim window or lower the stride")
     cancel.raise_if_cancelled()
 
-    # The pipeline needs at least one full tile; a short clip renders as a single tile.
-    tile = min(request.tile_size, len(pose_images))
-    overlap = min(request.tile_overlap, max(0, tile - 1))
-    # the one place the request is resolved: what the sidecar records is what was rendered
-    request = request.replace(alignment=motion.alignment, tile_size=tile, tile_overlap=overlap)
+    # the one place the request is resolved: what the sidecar records is what was rendered (the pipeline needs at
+    # least one full tile, so a short clip renders as a single tile)
+    request = request.replace(alignment=motion.alignment).with_tiles_for(len(pose_images))
 
     embedding, face_source, embedder, embedder_reason, ref_box = _reference_face(
         request, reference, warnings, {} if analysers is None else analysers)

@@ -47,6 +47,13 @@ def test_the_cli_renders_a_project_the_window_saved(tmp_path):
     assert request_from_args(args, None, None).steps == 9  # flags still override what the project holds
 
 
+def test_a_smaller_tile_takes_the_overlap_down_unless_the_overlap_is_given():
+    assert (_request("--tile-size", "3").tile_size, _request("--tile-size", "3").tile_overlap) == (3, 2)
+    assert _request("--tile-size", "8").tile_overlap == 4
+    with pytest.raises(InputError, match="tile_overlap must be between 0 and tile_size-1"):
+        _request("--tile-size", "3", "--tile-overlap", "3")
+
+
 def test_cli_records_absolute_paths(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     request = _request()

@@ -41,6 +41,14 @@ def test_hjb_settings_are_the_pipelines_type_with_the_studios_defaults():
     assert make(engine="warp", steps=10, hjb=HJBConfig(enabled=True, start_step=12, end_step=14)).problems() == []
 
 
+def test_tiles_are_clamped_in_one_place():
+    request = make(tile_size=16, tile_overlap=4)
+    assert request.with_tiles_for() is request and request.with_tiles_for(40) is request
+    short = request.with_tiles_for(3)  # a 3-frame clip is one tile of 3 with an overlap below it
+    assert (short.tile_size, short.tile_overlap) == (3, 2)
+    assert (make(tile_size=2, tile_overlap=4).with_tiles_for().tile_overlap) == 1
+
+
 def test_request_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         make().steps = 3  # type: ignore[misc]
