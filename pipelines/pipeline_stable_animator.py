@@ -32,6 +32,7 @@ from .image_processing import (
     vae_conditioning_image,
 )
 from .pose_net import PoseNet
+from .temporal_tiles import temporal_tiles, tile_weights
 from .unet import StableAnimatorUNet
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -45,30 +46,6 @@ class StableAnimatorPipelineOutput(BaseOutput):
     tensor ``[B, F, 3, H, W]`` in [0, 1] ("pt"), or the final latents ``[B, F, 4, h, w]`` ("latent")."""
 
     frames: np.ndarray | list[list[PIL.Image.Image]] | torch.Tensor
-
-
-def temporal_tiles(num_frames: int, tile_size: int, tile_overlap: int) -> list[list[int]]:
-    """The reference's tiles: each holds frame 0 plus ``tile_size − 1`` consecutive frames (spec §10 step 10)."""
-    stride = tile_size - tile_overlap
-    if num_frames <= tile_size:
-        return [list(range(num_frames))] if num_frames == tile_size else []
-    if stride <= 0:
-        raise ValueError(f"`tile_overlap` must be smaller than tile_size={tile_size}, got {tile_overlap}")
-    tiles = []
-    start = 0
-    while start <= num_frames - tile_size:
-        tiles.append([0, *range(start + 1, start + tile_size)])
-        start += stride
-    if tiles and tiles[-1][-1] < num_frames - 1:
-        tiles.append([0, *range(num_frames - tile_size + 1, num_frames)])
-    return tiles
-
-
-def tile_weights(tile_size: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Triangle blend weights ``min((j+½)·2/T, 2 − (j+½)·2/T)``, computed in float32 tensor arithmetic like the
-    reference (the float32 rounding makes them slightly asymmetric; spec §18 item 2)."""
-    w = (torch.arange(tile_size, device=device) + 0.5) * 2.0 / tile_size
-    return torch.minimum(w, 2 - w)
 
 
 def _no_grad_unless_enabled(fn: Callable) -> Callable:

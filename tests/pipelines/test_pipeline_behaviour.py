@@ -7,7 +7,7 @@ import PIL.Image
 import pytest
 import torch
 
-from pipelines.pipeline_stable_animator import temporal_tiles, tile_weights
+from pipelines.temporal_tiles import temporal_tiles, tile_weights
 from pipelines.tiny import tiny_inputs
 
 
