@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ExportError
-from studio.output_names import sidecar_path
 
 log = logging.getLogger(__name__)
 
@@ -184,24 +183,3 @@ def audio_args(fmt: ExportFormat) -> list[str]:
 def carries_metadata(fmt: ExportFormat) -> bool:
     """mp4/mov/webm keep a comment tag (the request); images do not (the sidecar has it anyway)."""
     return fmt.muxer in ("mp4", "mov", "webm")
-
-
-# ------------------------------------------------------------------ file names
-def expand_output_template(template: str | Path, fields: dict[str, Any]) -> Path:
-    """Fill ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` … and a counter.
-
-    ``{counter}`` (or ``{counter:05d}``) becomes the smallest number ≥ 1 for which neither the output nor its
-    sidecar exists yet, so repeated renders never overwrite each other (like VideoHelperSuite's counter).
-    """
-    text = str(template)
-    try:
-        if "{counter" not in text:
-            return Path(text.format(**fields))
-        for counter in range(1, 1_000_000):
-            candidate = Path(text.format(**fields, counter=counter))
-            if not candidate.exists() and not sidecar_path(candidate).exists():
-                return candidate
-    except (KeyError, IndexError, ValueError) as error:
-        raise ExportError(f"the output name template {text!r} is not valid ({error}); it can use "
-                          f"{', '.join('{' + k + '}' for k in [*fields, 'counter'])}") from None
-    raise ExportError(f"no free output name for {text!r} below counter 1000000")

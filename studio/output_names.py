@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-from studio.request import ExportOptions
+from studio.errors import ExportError
+from studio.request import ExportOptions, RenderRequest
 
 #: Marks a temporary: ``.<stem>.partial.<random><suffix>``; hidden, and never a finished output's name.
 PARTIAL_TAG = ".partial"
@@ -43,6 +46,53 @@ def render_name(reference: str | Path, motion: str | Path, extension: str, varia
     """A new render's file name: ``<photo>__<motion>[__<variant>]<extension>`` (a preset's name as the variant)."""
     stem = f"{Path(reference).stem}__{Path(motion).stem}" + (f"__{variant}" if variant else "")
     return stem + extension
+
+
+#: The window's file name for a new render (the format's extension is added); the same as ``render_name``.
+DEFAULT_NAME_TEMPLATE = "{reference}__{motion}"
+TEMPLATE_FIELDS = ("reference", "motion", "seed", "engine", "format", "date", "counter")
+
+
+def template_fields(request: RenderRequest) -> dict[str, Any]:
+    """What an output name template can use, for ``request`` (``{counter}`` is filled by the expansion)."""
+    return {"reference": Path(request.reference).stem, "motion": Path(request.motion).stem, "seed": request.seed,
+            "engine": request.engine, "format": request.export.format, "date": time.strftime("%Y%m%d-%H%M%S")}
+
+
+def expand_output_template(template: str | Path, fields: dict[str, Any], taken: set[Path] = frozenset()) -> Path:
+    """Fill ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` … and a counter.
+
+    ``{counter}`` (or ``{counter:05d}``) becomes the smallest number ≥ 1 for which neither the output nor its
+    sidecar exists yet and that is not in ``taken`` (names given to other jobs of the same batch), so repeated
+    renders never overwrite each other (like VideoHelperSuite's counter).
+    """
+    text = str(template)
+    try:
+        if "{counter" not in text:
+            return Path(text.format(**fields))
+        for counter in range(1, 1_000_000):
+            candidate = Path(text.format(**fields, counter=counter))
+            if candidate not in taken and not candidate.exists() and not sidecar_path(candidate).exists():
+                return candidate
+    except (KeyError, IndexError, ValueError, AttributeError) as error:
+        raise ExportError(f"the output name template {text!r} is not valid ({error}); it can use "
+                          f"{', '.join('{' + k + '}' for k in [*fields, 'counter'])}") from None
+    raise ExportError(f"no free output name for {text!r} below counter 1000000")
+
+
+def template_problem(template: str) -> str | None:
+    """Why ``template`` cannot name a file (None when it can): unknown fields, bad braces, a folder separator."""
+    if not template.strip():
+        return "file name template is empty; e.g. " + DEFAULT_NAME_TEMPLATE
+    if "/" in template or "\\" in template:
+        return f"file name template {template!r} holds a folder separator; choose the folder with Output folder"
+    sample = {name: "x" for name in TEMPLATE_FIELDS} | {"seed": 1, "counter": 1}
+    try:
+        template.format(**sample)
+    except (KeyError, IndexError, ValueError, AttributeError) as error:
+        return (f"file name template {template!r} is not valid ({error}); it can use "
+                + ", ".join("{" + k + "}" for k in TEMPLATE_FIELDS))
+    return None
 
 
 def partial_prefix(out: Path) -> str:

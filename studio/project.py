@@ -29,6 +29,7 @@ import numpy as np
 from studio.atomic import write_text_atomic
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
+from studio.output_names import DEFAULT_NAME_TEMPLATE, template_problem
 from studio.request import MAX_RANDOM_SEED, RenderRequest
 
 PROJECT_KIND = "stableanimator-studio-project"
@@ -38,7 +39,7 @@ PROJECT_SUFFIX = ".sastudio.json"
 MERGE_WINDOW_S = 0.8
 #: Window-only fields (not part of the request) that are saved with the project: whether the seed is kept between
 #: renders, where renders go, and the selection (the clip position the person is looking at on the timeline).
-UI_FIELDS = ("seed_locked", "output_dir", "selection")
+UI_FIELDS = ("seed_locked", "output_dir", "selection", "output_name")
 #: Request fields whose change moves the prepared results (the fitted photo and the aligned poses).
 FRAMING_FIELDS = frozenset({"width", "height", "fit"})
 
@@ -147,6 +148,8 @@ class Project:
         self.seed_locked = seed_locked
         self.output_dir = output_dir
         self.selection: int | None = None
+        #: The file name of a new render (``studio.output_names`` template; the format's extension is added).
+        self.output_name = DEFAULT_NAME_TEMPLATE
         self.prepared = Prepared()
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
@@ -165,10 +168,12 @@ class Project:
 
     def problems(self) -> list[str]:
         """The request's own validation (``RenderRequest.problems``), without the missing-input ones the
-        window reports separately."""
-        return [p for p in self._request.problems()
-                if not p.startswith(("reference photo path is empty", "motion path is empty",
-                                     "the diffusion engine needs a weights folder"))]
+        window reports separately, and what is wrong with the file name template."""
+        problems = [p for p in self._request.problems()
+                    if not p.startswith(("reference photo path is empty", "motion path is empty",
+                                         "the diffusion engine needs a weights folder"))]
+        name_problem = template_problem(self.output_name)
+        return problems + ([name_problem] if name_problem else [])
 
     # ----------------------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -344,6 +349,8 @@ class Project:
         selection = data.get("selection")
         self.selection = selection if isinstance(selection, int) and not isinstance(selection, bool) and \
             selection >= 0 else None
+        name = data.get("output_name")
+        self.output_name = name if isinstance(name, str) and template_problem(name) is None else DEFAULT_NAME_TEMPLATE
         self.clear_history()
         self._reprepare()
         new = self.to_dict()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.presets import PRESETS
-from studio.project import Change, Project, get_path
+from studio.project import UI_FIELDS, Change, Project, get_path
 from studio.request import MAX_RANDOM_SEED
 from ui.parameter_specs import SPEC_BY_NAME, SPECS, ParamSpec, from_editor, to_editor
 
@@ -129,6 +130,9 @@ class ParameterPanel(QWidget):
             editor = QComboBox()
             editor.addItems(list(spec.choices))
             editor.currentTextChanged.connect(lambda v, n=spec.name: self._edited(n, v))
+        elif spec.kind == "text":
+            editor = QLineEdit()
+            editor.editingFinished.connect(lambda e=editor, n=spec.name: self._edited(n, e.text()))
         else:
             if spec.kind == "int":
                 editor = QSpinBox()
@@ -214,7 +218,9 @@ class ParameterPanel(QWidget):
         if spec is not None:
             value = from_editor(spec, value)
         label = spec.label if spec is not None else "seed lock"
-        self.project.set({name: value}, text=f"Change {label}")
+        # a typed name is one finished edit, never merged with the previous one like a slider's drag
+        merge = spec is None or spec.kind != "text"
+        self.project.set({name: value}, text=f"Change {label}", merge=merge)
 
     def set_value(self, name: str, value: Any) -> None:
         """Change one setting as a person would (undoable)."""
@@ -223,7 +229,9 @@ class ParameterPanel(QWidget):
     def reset_defaults(self) -> None:
         defaults = type(self.project.request)(reference="", motion="")
         values = {spec.name: self.project.get(spec.name) for spec in SPECS}
-        fresh = {spec.name: get_path(defaults, spec.name) for spec in SPECS if spec.name != "engine"}
+        blank = Project()  # the window-only fields' defaults
+        fresh = {spec.name: blank.get(spec.name) if spec.name in UI_FIELDS else get_path(defaults, spec.name)
+                 for spec in SPECS if spec.name != "engine"}
         changed = {k: v for k, v in fresh.items() if values[k] != v}
         if changed:
             self.project.set(changed, text="Reset to defaults", merge=False)
@@ -252,6 +260,8 @@ class ParameterPanel(QWidget):
                     editor.setChecked(bool(value))
                 elif isinstance(editor, QComboBox):
                     editor.setCurrentText(str(value))
+                elif isinstance(editor, QLineEdit):
+                    editor.setText(str(value))
                 else:
                     editor.setValue(value)
                 if name in self.sliders:
@@ -299,6 +309,8 @@ class ParameterPanel(QWidget):
 
 def _aliases(path: str) -> tuple[str, ...]:
     """How the request validator names a setting at the start of its sentence."""
+    if path == "output_name":
+        return ("file name template",)
     head, _, leaf = path.partition(".")
     if not leaf:
         return (path,)

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.export_formats import DEFAULT_FORMAT, FORMATS
+from studio.output_names import TEMPLATE_FIELDS
 
 
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
     label: str
-    kind: str  # "int" | "float" | "bool" | "choice"
+    kind: str  # "int" | "float" | "bool" | "choice" | "text"
     tooltip: str
     group: str
     minimum: float = 0
@@ -85,6 +86,10 @@ SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("export.format", "Format", "choice", "Container and codec of the render: "
               + "; ".join(f"{name}: {f.label}" for name, f in FORMATS.items()) + ".", "Export",
               choices=tuple(FORMATS)),
+    ParamSpec("output_name", "File name", "text", "The name of each new render in the output folder; the "
+              "format's extension is added. It can use " + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+              + " ({counter} takes the first free number, {counter:03d} pads it). A name already taken gets _2, "
+              "_3 … rather than replacing anything.", "Export"),
     ParamSpec("export.crf", "Quality (CRF)", "int", "H.264 constant rate factor: lower is better quality and a "
               "bigger file (18 is visually lossless).", "Export", 0, 51, 1, slider=True),
     ParamSpec("export.preset", "Encoder speed", "choice", "x264 preset: slower presets give smaller "

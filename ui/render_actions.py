@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.export_formats import export_format
-from studio.output_names import render_name, sidecar_path
+from studio.output_names import expand_output_template, sidecar_path, template_fields
 from studio.paths import studio_home
 from studio.request import RenderRequest
 from ui import core, render_bridge
@@ -146,15 +146,18 @@ class RenderActions:
             return []
         request = self.project.request
         out_dir = Path(self.project.output_dir or (studio_home() / "renders"))
-        jobs = []
+        jobs, taken = [], set()
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        for reference in references or [request.reference]:
-            for motion in motions or [request.motion]:
-                job_request = self.render_request().replace(reference=reference, motion=motion)
-                extension = export_format(job_request.export.format).extension
-                # the queue numbers a name that a file or an earlier job holds (photo__dance_2.mp4)
-                jobs.append((job_request, str(out_dir / render_name(reference, motion, extension))))
         try:
+            for reference in references or [request.reference]:
+                for motion in motions or [request.motion]:
+                    job_request = self.render_request().replace(reference=reference, motion=motion)
+                    extension = export_format(job_request.export.format).extension
+                    # the project's file name; the queue numbers a name a file or an earlier job holds (_2, _3 …)
+                    out = expand_output_template(out_dir / (self.project.output_name + extension),
+                                                 template_fields(job_request), taken)
+                    taken.add(out)
+                    jobs.append((job_request, str(out)))
             out_dir.mkdir(parents=True, exist_ok=True)
             ids = self.queue_panel.add_jobs(jobs, batch=stamp)
         except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder

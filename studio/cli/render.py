@@ -254,14 +254,9 @@ def _run(args: argparse.Namespace) -> int:
 def output_path(template: str, request: RenderRequest) -> Path:
     """``--out`` with ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` and
     ``{counter}`` filled in (the counter takes the first free number)."""
-    import time
+    from studio.output_names import expand_output_template, template_fields
 
-    from studio.export_formats import expand_output_template
-
-    fields = {"reference": Path(request.reference).stem, "motion": Path(request.motion).stem,
-              "seed": request.seed, "engine": request.engine,
-              "format": request.export.format, "date": time.strftime("%Y%m%d-%H%M%S")}
-    return expand_output_template(template, fields)
+    return expand_output_template(template, template_fields(request))
 
 
 def register(subparsers) -> None:

@@ -12,8 +12,9 @@ from PIL import Image
 from studio import export_formats
 from studio.errors import ExportError
 from studio.export import AudioSource, export_frames, probe_video
-from studio.export_formats import FORMATS, PNG_PATTERN, choose_encoder, expand_output_template, video_args
+from studio.export_formats import FORMATS, PNG_PATTERN, choose_encoder, video_args
 from studio.media import ffmpeg_header
+from studio.output_names import expand_output_template
 from studio.request import ExportOptions, RenderRequest
 from tests.generated_media import write_video
 

@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 
 from studio.atomic import copy_atomic, write_atomic, write_text_atomic
-from studio.output_names import numbered, output_paths, render_name, sidecar_path
-from studio.request import ExportOptions
+from studio.output_names import (
+    expand_output_template,
+    numbered,
+    output_paths,
+    render_name,
+    sidecar_path,
+    template_fields,
+    template_problem,
+)
+from studio.request import ExportOptions, RenderRequest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,6 +32,20 @@ def test_the_files_of_one_output():
     assert numbered(out, 3) == Path("/renders/take_3.mp4")
     assert render_name("/x/anna.png", "/y/salsa.mp4", ".webm") == "anna__salsa.webm"
     assert render_name("anna.png", "salsa", ".mp4", "quality") == "anna__salsa__quality.mp4"
+
+
+def test_name_templates_and_what_is_wrong_with_them(tmp_path):
+    request = RenderRequest(reference="/p/anna.jpg", motion="/m/salsa.mp4", seed=7, engine="warp")
+    fields = template_fields(request)
+    assert expand_output_template(tmp_path / "{reference}-{motion}-s{seed}.mp4", fields) == tmp_path / "anna-salsa-s7.mp4"
+    taken = {tmp_path / "anna_1.mp4"}
+    (tmp_path / "anna_2.json").write_text("{}")  # a sidecar alone also takes the number
+    assert expand_output_template(tmp_path / "{reference}_{counter}.mp4", fields, taken) == tmp_path / "anna_3.mp4"
+    assert template_problem("{reference}__{motion}") is None and template_problem("{counter:03d}") is None
+    assert "empty" in template_problem("  ")
+    assert "folder separator" in template_problem("a/{reference}")
+    assert "{nope}" not in template_problem("{nope}").split("it can use")[1]
+    assert "is not valid" in template_problem("{reference") and "{motion}" in template_problem("{nope}")
 
 
 def test_no_other_module_makes_up_an_output_name():

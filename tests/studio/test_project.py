@@ -102,6 +102,18 @@ def test_the_selection_is_saved_but_not_an_edit_and_the_fit_frame_follows_it(pro
     assert again.selection is None  # a bad value is dropped, not fatal
 
 
+def test_the_file_name_template_is_a_saved_window_field_checked_with_the_settings(project, tmp_path):
+    assert project.output_name == "{reference}__{motion}"
+    project.set(output_name="{reference}_{counter:03d}")
+    again = Project()
+    again.load(project.save(tmp_path / "p.sastudio.json"))
+    assert again.output_name == "{reference}_{counter:03d}"
+    project.set(output_name="{colour}")
+    assert any(p.startswith("file name template '{colour}' is not valid") for p in project.problems())
+    project.undo()
+    assert project.problems() == []
+
+
 def test_seed_for_render_draws_when_unlocked(project):
     assert project.seed_for_render() == 42
     project.set(seed_locked=False)
