@@ -9,6 +9,10 @@ resident-set high-water mark is reset (``/proc/self/clear_refs`` ← 5), then th
 ``VmHWM − VmRSS-before`` is its peak over the weights. Nothing is downloaded. The predicted column is
 ``studio.memory``'s traced working set plus its CPU slack (what ``render --dry-run`` adds up).
 
+With ``MALLOC_MMAP_THRESHOLD_=131072`` in the environment (inherited by every row's process) glibc returns freed
+blocks at once, so the RSS peak is the live memory the model predicts; with glibc's default it also holds freed
+heap (see ``studio.memory.ALLOCATOR_SLACK``).
+
 Target (issue 11): one UNet call at 512², 2 frames, batched CFG ≤ 1.2 GB over the weights; roughly linear and
 small per added frame.
 """

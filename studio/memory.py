@@ -28,9 +28,12 @@ OFFLOADS = ("none", "model", "sequential")
 #: input/output into blocked layouts and keep scratch buffers that are not tensors; with glibc's mmap threshold fixed
 #: (so RSS follows live memory) measured RSS peaks exceed the traced peak by 3–12 % (tests/studio/test_memory.py),
 #: so 12 %. glibc's default *dynamic* threshold keeps freed blocks of up to 32 MiB in its heap, which adds up to
-#: ~35 % more on small models. Released size at 512² (bench/real_size.py, glibc defaults), prediction / measured RSS
-#: peak: batched-CFG UNet call 0.87 / 0.76 / 0.91 (1 / 2 / 4 frames), two-call 1 frame 0.57 (a ~0.1 GB fixed CPU
-#: overhead dominates small calls), VAE decode 1.03, PoseNet 1.04, HJB fast 0.89, exact 1.08.
+#: ~35 % more on small models. Released size at 512² (bench/real_size.py), prediction / measured RSS peak with glibc's
+#: defaults: batched-CFG UNet call 0.63–0.82 / 0.72 / 0.96 (1 / 2 / 4 frames), two-call 0.44–0.45 / 0.53 / 0.65, VAE
+#: decode 1.07, PoseNet 0.77, HJB fast 0.89, exact 1.08; with MALLOC_MMAP_THRESHOLD_=131072 (RSS = live memory)
+#: the UNet rows are 1.07 / 1.09 (batched, 1 / 2 frames) and 0.94 / 1.09 (two-call, 1 / 4 frames): the model holds
+#: for live memory, and glibc's default keeps 0.1–0.35 GB of freed heap on top in small calls. (The fixed threshold
+#: lowers the peak that much but costs 10–16 % time per call on this CPU, so the studio leaves glibc's default.)
 #: CUDA: the caching allocator rounds blocks up (2 MiB segments for large ones) and fragments: 15 %.
 ALLOCATOR_SLACK = {"cpu": 0.12, "cuda": 0.15, "mps": 0.15}
 #: HJB fast mode decodes a latent window around the faces; without the boxes at hand the model assumes a face box
