@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ExportError
+from studio.platform import usual_permissions
 from studio.request import ExportOptions, RenderRequest
 
 #: Marks a temporary: ``.<stem>.partial.<random><suffix>``; hidden, and never a finished output's name.
@@ -110,7 +111,10 @@ def create_partial(out: Path, folder: bool = False) -> Path:
     """A new, unique temporary name for ``out`` (same folder, hidden, recognisable), created exclusively:
     ``O_CREAT|O_EXCL`` fails on anything already there, a planted symlink included, so nothing is followed."""
     if folder:
-        return Path(tempfile.mkdtemp(prefix=partial_prefix(out), dir=out.parent))
-    handle, name = tempfile.mkstemp(prefix=partial_prefix(out), suffix=out.suffix, dir=out.parent)
-    os.close(handle)
-    return Path(name)
+        path = Path(tempfile.mkdtemp(prefix=partial_prefix(out), dir=out.parent))
+    else:
+        handle, name = tempfile.mkstemp(prefix=partial_prefix(out), suffix=out.suffix, dir=out.parent)
+        os.close(handle)
+        path = Path(name)
+    usual_permissions(path, folder)  # renamed into place when finished: a normal file, not a private one
+    return path

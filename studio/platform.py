@@ -49,6 +49,26 @@ class DeviceLock:
         return self._lock.is_locked
 
 
+def process_umask() -> int:
+    """This process's umask, read without setting it (``os.umask`` sets while it reads, racing other threads):
+    Linux reports it in /proc/self/status; elsewhere the usual 0o022."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def usual_permissions(path: str | Path, folder: bool = False) -> None:
+    """``mkstemp``/``mkdtemp`` create private files (0600) and folders (0700), which is right while they are
+    temporaries; what they become (a video, a sidecar, a project) gets the mode any new file gets (0644/0755 under
+    the usual umask), so other programs and users see it as they would any other. Windows has no such modes."""
+    if not is_windows():
+        os.chmod(path, (0o777 if folder else 0o666) & ~process_umask())
+
+
 def no_follow_flag() -> int:
     """``os.O_NOFOLLOW`` where it exists (POSIX); Windows has no such flag (callers then ``lstat`` first)."""
     return getattr(os, "O_NOFOLLOW", 0)

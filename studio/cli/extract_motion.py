@@ -112,10 +112,13 @@ def _write_error(out: Path, error: OSError) -> str:
 
 def _work_folder(out: Path) -> Path:
     from studio.errors import InputError
+    from studio.platform import usual_permissions
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial.", dir=out.parent))
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial.", dir=out.parent))
+        usual_permissions(work, folder=True)  # it becomes the motion folder: not a private one
+        return work
     except OSError as error:
         raise InputError(_write_error(out, error)) from None
 

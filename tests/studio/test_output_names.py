@@ -84,3 +84,23 @@ def test_copy_replaces_a_link_itself_never_its_target(tmp_path):
     copy_atomic(source, link)
     assert not link.is_symlink() and link.read_bytes() == source.read_bytes()
     assert victim.read_bytes() == b"someone's video"
+
+
+def test_finished_files_get_the_mode_any_new_file_gets(tmp_path):
+    # mkstemp makes private 0600 files; a video, a sidecar or a project must not stay private
+    import os
+
+    import numpy as np
+
+    from studio.export import export_frames
+
+    old = os.umask(0o027)
+    try:
+        export_frames([np.zeros((48, 64, 3), np.uint8)] * 2, tmp_path / "v.mp4", 8.0,
+                      ExportOptions(png_sequence=True), sidecar={"request": {}})
+        write_text_atomic(tmp_path / "p.sastudio.json", "{}")
+    finally:
+        os.umask(old)
+    for name in ("v.mp4", "v.json", "p.sastudio.json", "v_frames/frame_0.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name
+    assert (tmp_path / "v_frames").stat().st_mode & 0o777 == 0o750
