@@ -11,7 +11,7 @@ from tests.ui.conftest import wait_task
 from ui.layout_audit import layout_problems, overlaps
 
 
-@pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
+@pytest.mark.parametrize("size", [(1024, 700), (1600, 1000), (2560, 1440)])
 def test_nothing_overlaps_and_no_text_is_cut(qtbot, window, sample_photo, sample_video, tmp_path, size):
     window.reference_panel.load(sample_photo)
     wait_task(qtbot, window.motion_panel.load(sample_video))
