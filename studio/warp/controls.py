@@ -2,7 +2,8 @@
 
 The control set is fixed per render (the points visible in the reference photo), so the spline and the
 temporal filter see the same points in every frame. A point missing in a driving frame takes its last good
-position; a point never seen yet follows the body (a similarity fitted on the points that are visible).
+position; a point never seen yet follows its part (a head point the head, any other the torso: a similarity
+fitted on that part's visible points).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ BONES: tuple[tuple[int, int], ...] = (
 LIMBS: frozenset[tuple[int, int]] = frozenset({(2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (11, 12), (12, 13)})
 #: The iBUG-68 face points used (jaw every other point, brow ends, nose, eye and mouth corners).
 FACE_POINTS: tuple[int, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 17, 21, 22, 26, 30, 33, 36, 39, 42, 45, 48, 54)
+
+#: Body keypoints of the head (nose, eyes, ears); every face point (ids ≥ 18) belongs to the head too.
+HEAD_BODY_IDS = (0, 14, 15, 16, 17)
+#: Neck, shoulders, hips: the torso's spline points.
+TORSO_IDS = (1, 2, 5, 8, 11)
 
 _SAMPLES = (0.25, 0.5, 0.75)
 _HALF_WIDTH = 0.15  # × bone length
@@ -48,6 +54,8 @@ class ControlTracker:
         self.indices = np.flatnonzero(visible)
         self.reference = ref[self.indices]
         self._last = np.full_like(self.reference, np.nan)
+        self._head = (self.indices >= 18) | np.isin(self.indices, HEAD_BODY_IDS)
+        self._torso = np.isin(self.indices, TORSO_IDS)
 
     def reset(self) -> None:
         self._last[:] = np.nan
@@ -63,10 +71,18 @@ class ControlTracker:
         self._last[good] = cur[good]
         out = self._last.copy()
         missing = np.isnan(out[:, 0])
-        if missing.any():
-            known = ~missing
-            m = fit_similarity(self.reference[known], out[known]) if known.any() else np.eye(2, 3)
-            out[missing] = self.reference[missing] @ m[:, :2].T + m[:, 2]
+        known = ~missing
+        # A missing point moves with its own part: a head point (a face the detector did not find) with the head
+        # points that are known, any other with the torso; all known points only as a last resort. Never with the
+        # limbs: arms raised over the head would otherwise shrink and turn the photo's face (a similarity fitted
+        # to the whole body), and the head's transform follows its face points.
+        for part, bases in ((self._head, (self._head, self._torso)), (~self._head, (self._torso,))):
+            todo = missing & part
+            if not todo.any():
+                continue
+            basis = next((known & b for b in bases if (known & b).sum() >= 2), known)
+            m = fit_similarity(self.reference[basis], out[basis]) if basis.any() else np.eye(2, 3)
+            out[todo] = self.reference[todo] @ m[:, :2].T + m[:, 2]
         return out
 
 

@@ -34,12 +34,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from studio.warp.controls import HEAD_BODY_IDS, TORSO_IDS
 from studio.warp.tps import BackwardMap, fit_similarity, solve_backward_map
 
-#: Body keypoints of the head (nose, eyes, ears); every face point (ids ≥ 18) belongs to the head too.
-HEAD_BODY_IDS = (0, 14, 15, 16, 17)
-#: Neck, shoulders, hips: the torso's spline points.
-TORSO_IDS = (1, 2, 5, 8, 11)
 _TORSO_BONES = ((1, 2), (1, 5), (1, 8), (1, 11), (2, 8), (5, 11), (8, 11), (2, 5))
 _TORSO_SAMPLES = (0.25, 0.5, 0.75)
 #: Where the head takes over from the torso, along the neck → eyes axis (0 = neck point, 1 = eyes): the

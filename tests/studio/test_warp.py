@@ -132,6 +132,35 @@ def test_keypoints_never_seen_follow_the_body():
     np.testing.assert_allclose(targets, pose.body[tracker.indices, :2] + [-8, 6], atol=1e-3)
 
 
+def test_a_face_the_driver_lacks_stays_on_the_head_when_the_arms_go_up():
+    # The photo has face points, the driving skeleton none (a drawn dance, a pose video): the face must follow the
+    # head points, not a similarity of the whole body, which arms raised over the head shrink and turn (the sample
+    # dance made the photo's head a third of its size). Head still, arms up: the face stays where it was.
+    _, _, pose = synthetic_person()
+    from studio.warp.controls import FACE_POINTS
+
+    nose, eyes = pose.body[0, :2], pose.body[[14, 15], :2].mean(0)
+    face = np.zeros((68, 3), np.float32)
+    for i, k in enumerate(FACE_POINTS):  # a small face around the nose
+        angle = 2 * np.pi * i / len(FACE_POINTS)
+        face[k] = (nose[0] + 9 * np.cos(angle), (nose[1] + eyes[1]) / 2 + 12 * np.sin(angle), 1.0)
+    reference = pose.copy()
+    reference.face = face
+    tracker = ControlTracker(reference)
+    driving = pose.copy()  # no face points
+    driving.body[[3, 4], :2] = [[80, 30], [100, 0]]  # the right arm straight up
+    driving.body[[6, 7], :2] = [[140, 40], [120, 55]]  # the left hand folded over the face
+    targets = tracker.targets(driving)
+    is_face = tracker.indices >= 18
+    assert is_face.sum() == len(FACE_POINTS)
+    np.testing.assert_allclose(targets[is_face], reference.face[list(FACE_POINTS), :2], atol=1e-3)
+    # and the warp's head transform is the identity: the photo's head keeps its size
+    from studio.warp.parts import Rig, similarity_scale
+
+    rig = Rig(tracker.indices, tracker.reference, None)
+    assert similarity_scale(rig.head_similarity(targets)) == pytest.approx(1.0, abs=1e-6)
+
+
 def test_frame_without_a_person_holds_the_last_pose():
     ref, pose = _synthetic_reference()
     warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
