@@ -68,6 +68,23 @@ def _padded(image: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return rgb, alpha, pad
 
 
+def _keep_padding_near(layer: Layer, segments: list[tuple[np.ndarray, np.ndarray]], reach: float) -> None:
+    """Beyond the photo's edge, keep a limb layer's repeated alpha only within ``reach`` of its bones.
+
+    The edge's alpha repeats outwards so that a limb cut by the frame continues when it moves inwards; for a limb
+    that would be a slab as wide as the margin, which a raised arm swings across the head. The sleeve continues a
+    little past the edge, as a limb does, and stops there."""
+    h, w = layer.matte.shape
+    p = layer.pad
+    if p == 0:
+        return
+    ys, xs = np.mgrid[-p:h + p, -p:w + p].astype(np.float32)
+    near = np.min([_segment_distance(xs, ys, a, b) for a, b in segments], axis=0) < reach
+    outside = np.ones(near.shape, bool)
+    outside[p:p + h, p:p + w] = False
+    layer.alpha[outside & ~near] = 0
+
+
 def _layer(name: str, controls: np.ndarray, image: np.ndarray, matte: np.ndarray) -> Layer:
     rgb, alpha, pad = _padded(image, matte)
     return Layer(name, controls, matte, rgb, alpha, pad)
@@ -122,7 +139,10 @@ def build_layers(image: np.ndarray, matte: np.ndarray, ids: np.ndarray, points: 
         arm_matte = (matte * soft).astype(np.float32)
         controls = np.array([pos[c] for c in chain if c in pos])
         body_ids -= {pos[c] for c in chain[1:] if c in pos}  # the body keeps the shoulder
-        layers.append(_layer(name, controls, image, arm_matte))
+        layer = _layer(name, controls, image, arm_matte)
+        _keep_padding_near(layer, [(points[pos[bones[i][0]]], points[pos[bones[i][1]]]) for i in arm_bones],
+                           0.6 * max(upper, 1.0))
+        layers.append(layer)
         claimed = np.maximum(claimed, region.astype(np.float32))
     if not layers:
         return [_layer("person", everything, image, matte)]

@@ -524,3 +524,28 @@ def test_keypoint_noise_under_the_dead_zone_does_not_move_the_body():
     shoulder_width = float(np.hypot(*(pose.body[2, :2] - pose.body[5, :2])))
     miss = float(np.hypot(*(moved[wrist] - swing.body[4, :2])))
     assert miss == pytest.approx(warper.settings.body_noise * shoulder_width, rel=1e-3)
+
+
+def test_an_arm_cut_by_the_frame_continues_only_a_little_past_the_edge():
+    # An arm touching the photo's edge repeats outwards (so it does not end in a straight cut when it moves
+    # inwards) but only near its bones: a slab as wide as the margin would swing across the head when raised.
+    from studio.warp.layers import build_layers
+
+    size = 256
+    image = np.full((size, size, 3), 90, np.uint8)
+    matte = np.zeros((size, size), np.float32)
+    matte[60:256, 0:48] = 1.0  # the right arm, against the left edge
+    matte[60:256, 48:180] = 1.0  # the trunk
+    ids = np.array([1, 2, 3, 4, 5, 8, 11])
+    points = np.array([[112, 64], [24, 68], [20, 160], [24, 240], [176, 68], [60, 252], [160, 252]], np.float64)
+    layers = {layer.name: layer for layer in build_layers(image, matte, ids, points)}
+    arm = layers["right_arm"]
+    p = arm.pad
+    reach = 0.6 * np.hypot(*(points[2] - points[1]))  # 0.6 × the upper arm: 55 px
+    assert p == 64 and 50 < reach < 60
+    assert arm.alpha[p + 120, p - 20] > 200  # 20 px past the edge, 40 px from the upper arm: the sleeve goes on
+    assert arm.alpha[p + 120, : p - 40].max() == 0  # more than 60 px from the bones: nothing
+    assert arm.alpha[: p - 10, :].max() == 0  # beyond the top edge, above the shoulder: nothing
+    # the body layer still continues past the bottom edge (a trunk cut by the frame)
+    body = layers["body"]
+    assert body.alpha[body.pad + size + 20, body.pad + 112] > 200
