@@ -37,6 +37,11 @@ import numpy as np
 from studio.warp.controls import HEAD_BODY_IDS, TORSO_IDS
 from studio.warp.tps import BackwardMap, fit_similarity, solve_backward_map
 
+#: The ears (OpenPose-18 16, 17): head points, but left out of the head's fit.
+EAR_IDS = (16, 17)
+#: How far the head's scale may stray from the torso's (a head turned or tilted towards the camera: ±20 %).
+HEAD_SCALE_RANGE = (0.8, 1.25)
+
 _TORSO_BONES = ((1, 2), (1, 5), (1, 8), (1, 11), (2, 8), (5, 11), (8, 11), (2, 5))
 _TORSO_SAMPLES = (0.25, 0.5, 0.75)
 #: Where the head takes over from the torso, along the neck → eyes axis (0 = neck point, 1 = eyes): the
@@ -140,6 +145,11 @@ class Rig:
         self.reference = np.asarray(reference, np.float64)
         self.pos = {int(k): i for i, k in enumerate(self.ids)}
         self.head = np.array([i for i, k in enumerate(self.ids) if k >= 18 or k in HEAD_BODY_IDS], int)
+        # The head's transform is fitted on the face, nose and eyes, not the ears: a turning head carries an ear
+        # towards the middle of the face in the picture (and a skeleton read back from a pose video may swap
+        # them), which a 2-D similarity can only explain by shrinking the head.
+        fit = np.array([i for i in self.head if self.ids[i] not in EAR_IDS], int)
+        self.head_fit = fit if len(fit) >= 2 else self.head
         self.torso = np.array([self.pos[k] for k in TORSO_IDS if k in self.pos], int)
         self.head_field = head_field
         self.has_hips = 8 in self.pos and 11 in self.pos
@@ -186,9 +196,22 @@ class Rig:
         return fit_similarity(self.reference[idx], targets[idx])
 
     def head_similarity(self, targets: np.ndarray) -> np.ndarray | None:
-        if len(self.head) < 2:
+        """The head's similarity, its scale kept within ``HEAD_SCALE_RANGE`` of the torso's (about the head's
+        centre): a head does not grow or shrink against its own body, whatever a detector says."""
+        if len(self.head_fit) < 2:
             return None
-        return fit_similarity(self.reference[self.head], targets[self.head])
+        m = fit_similarity(self.reference[self.head_fit], targets[self.head_fit])
+        if len(self.torso) < 2:
+            return m
+        ratio = similarity_scale(m) / max(similarity_scale(self.body_similarity(targets)), 1e-9)
+        low, high = HEAD_SCALE_RANGE
+        if low <= ratio <= high:
+            return m
+        centre = self.reference[self.head_fit].mean(0)
+        out = m.copy()
+        out[:, :2] *= min(max(ratio, low), high) / ratio
+        out[:, 2] = apply(m, centre[None])[0] - out[:, :2] @ centre
+        return out
 
     def _torso_points(self, targets: np.ndarray) -> np.ndarray:
         out = [targets[self.torso]]

@@ -161,6 +161,26 @@ def test_a_face_the_driver_lacks_stays_on_the_head_when_the_arms_go_up():
     assert similarity_scale(rig.head_similarity(targets)) == pytest.approx(1.0, abs=1e-6)
 
 
+def test_the_head_keeps_its_size_when_an_ear_crosses_or_the_eyes_squeeze():
+    # A turning head carries an ear towards the middle of the picture, and a read-back pose video may swap points:
+    # the head's similarity leaves the ears out and never strays more than HEAD_SCALE_RANGE from the torso's.
+    from studio.warp.parts import HEAD_SCALE_RANGE, Rig, similarity_scale
+
+    _, _, pose = synthetic_person()
+    tracker = ControlTracker(pose)
+    rig = Rig(tracker.indices, tracker.reference, None)
+    turned = pose.copy()
+    turned.body[16, :2] = turned.body[[14, 15], :2].mean(0)  # the right ear between the eyes
+    turned.body[17, 2] = 0.0  # the left ear hidden
+    assert similarity_scale(rig.head_similarity(ControlTracker(pose).targets(turned))) == pytest.approx(1.0)
+    squeezed = pose.copy()
+    eyes = squeezed.body[[14, 15], :2]
+    squeezed.body[[14, 15], :2] = eyes.mean(0) + 0.2 * (eyes - eyes.mean(0))  # a detector's collapse
+    squeezed.body[0, :2] = eyes.mean(0) + [0, 2]
+    scale = similarity_scale(rig.head_similarity(ControlTracker(pose).targets(squeezed)))
+    assert scale == pytest.approx(HEAD_SCALE_RANGE[0])
+
+
 def test_frame_without_a_person_holds_the_last_pose():
     ref, pose = _synthetic_reference()
     warper = PersonWarper(ref, settings=WarpSettings(smoothing=False))
