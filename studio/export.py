@@ -77,12 +77,17 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def is_studio_sidecar(path: Path) -> bool:
+def _studio_sidecar(path: Path) -> dict | None:
+    """The sidecar's contents when ``path`` is a sidecar a studio render wrote (a JSON object with a request)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and isinstance(data.get("request"), dict)
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("request"), dict) else None
+
+
+def is_studio_sidecar(path: Path) -> bool:
+    return _studio_sidecar(path) is not None
 
 
 def unfinished_render_files(out: Path) -> set[str]:
@@ -90,9 +95,10 @@ def unfinished_render_files(out: Path) -> set[str]:
     lists them under ``files``), then the video last. A studio sidecar without its video is such a leftover, and so
     is every file it lists; they describe nothing that exists, so a new render of ``out`` may replace them."""
     side = sidecar_path(out)
-    if out.exists() or out.is_symlink() or side.is_symlink() or not side.is_file() or not is_studio_sidecar(side):
+    data = None if out.exists() or out.is_symlink() or side.is_symlink() else _studio_sidecar(side)
+    if data is None:
         return set()
-    files = json.loads(side.read_text(encoding="utf-8")).get("files")
+    files = data.get("files")
     listed = {str(n) for n in files.values()} if isinstance(files, dict) else set()
     return {side.name} | {n for n in listed if n != out.name}
 

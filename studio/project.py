@@ -374,14 +374,18 @@ class Project:
 def read_request(path: str | Path) -> RenderRequest:
     """The request in a saved request, a sidecar, or a project file of any version (what the window saved)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None  # RenderRequest.from_file says what is wrong with it
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return RenderRequest.from_file(path)  # which says what is wrong with the file
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None  # from_json says where the JSON breaks
     if isinstance(data, dict) and data.get("kind") == PROJECT_KIND:
         project = Project()
         project.load_dict(data, source=str(path))
         return project.request
-    return RenderRequest.from_file(path)
+    return RenderRequest.from_json(text)
 
 
 #: Version-1 project files stored the settings flat under the window's old names.

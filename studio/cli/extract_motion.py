@@ -112,13 +112,11 @@ def _write_error(out: Path, error: OSError) -> str:
 
 def _work_folder(out: Path) -> Path:
     from studio.errors import InputError
-    from studio.platform import usual_permissions
+    from studio.output_names import create_partial
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial.", dir=out.parent))
-        usual_permissions(work, folder=True)  # it becomes the motion folder: not a private one
-        return work
+        return create_partial(out, folder=True)  # unique, exclusive, and an ordinary folder once renamed
     except OSError as error:
         raise InputError(_write_error(out, error)) from None
 

@@ -158,10 +158,6 @@ def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: 
     return cache_dir("motion") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    write_text_atomic(path, json.dumps(data))
-
-
 def extract_poses(
     video_path: str | Path,
     backend: str = DEFAULT_BACKEND,
@@ -243,7 +239,7 @@ def extract_poses(
     # Round like the cache file does, so a fresh extraction and a cached one return identical keypoints.
     clip = MotionClip.from_json(MotionClip(info, getattr(model, "name", backend), read, poses, notes, held, status).to_json())
     if cache_file is not None:
-        _write_json_atomic(cache_file, clip.to_json())
+        write_text_atomic(cache_file, json.dumps(clip.to_json()))
     return clip
 
 

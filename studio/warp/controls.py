@@ -31,6 +31,14 @@ HEAD_BODY_IDS = (0, 14, 15, 16, 17)
 #: Neck, shoulders, hips: the torso's spline points.
 TORSO_IDS = (1, 2, 5, 8, 11)
 
+
+
+def is_head(ids: np.ndarray) -> np.ndarray:
+    """Which control keypoint ids belong to the head: the face points and the body's nose, eyes and ears."""
+    ids = np.asarray(ids)
+    return (ids >= 18) | np.isin(ids, HEAD_BODY_IDS)
+
+
 _SAMPLES = (0.25, 0.5, 0.75)
 _HALF_WIDTH = 0.15  # × bone length
 
@@ -54,7 +62,7 @@ class ControlTracker:
         self.indices = np.flatnonzero(visible)
         self.reference = ref[self.indices]
         self._last = np.full_like(self.reference, np.nan)
-        self._head = (self.indices >= 18) | np.isin(self.indices, HEAD_BODY_IDS)
+        self._head = is_head(self.indices)
         self._torso = np.isin(self.indices, TORSO_IDS)
 
     def reset(self) -> None:

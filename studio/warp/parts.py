@@ -34,7 +34,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.warp.controls import HEAD_BODY_IDS, TORSO_IDS
+from studio.warp.controls import TORSO_IDS, is_head
 from studio.warp.tps import BackwardMap, fit_similarity, solve_backward_map
 
 #: The ears (OpenPose-18 16, 17): head points, but left out of the head's fit.
@@ -144,7 +144,7 @@ class Rig:
         self.ids = np.asarray(ids)
         self.reference = np.asarray(reference, np.float64)
         self.pos = {int(k): i for i, k in enumerate(self.ids)}
-        self.head = np.array([i for i, k in enumerate(self.ids) if k >= 18 or k in HEAD_BODY_IDS], int)
+        self.head = np.flatnonzero(is_head(self.ids))
         # The head's transform is fitted on the face, nose and eyes, not the ears: a turning head carries an ear
         # towards the middle of the face in the picture (and a skeleton read back from a pose video may swap
         # them), which a 2-D similarity can only explain by shrinking the head.
@@ -180,7 +180,7 @@ class Rig:
             return targets
         width = float(np.hypot(*(self.reference[shoulders[0]] - self.reference[shoulders[1]])))
         tau = noise * width * similarity_scale(head)
-        body = np.array([i for i, k in enumerate(self.ids) if k < 18 and k not in HEAD_BODY_IDS], int)
+        body = np.flatnonzero(~is_head(self.ids))
         predicted = apply(head, self.reference[body])
         residual = targets[body] - predicted
         length = np.hypot(*residual.T)[:, None]
