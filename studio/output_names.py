@@ -60,19 +60,22 @@ def template_fields(request: RenderRequest) -> dict[str, Any]:
             "engine": request.engine, "format": request.export.format, "date": time.strftime("%Y%m%d-%H%M%S")}
 
 
-def expand_output_template(template: str | Path, fields: dict[str, Any], taken: set[Path] = frozenset()) -> Path:
+def expand_output_template(template: str | Path, fields: dict[str, Any], taken: set[Path] = frozenset(),
+                           folder: Path | None = None) -> Path:
     """Fill ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` … and a counter.
 
     ``{counter}`` (or ``{counter:05d}``) becomes the smallest number ≥ 1 for which neither the output nor its
     sidecar exists yet and that is not in ``taken`` (names given to other jobs of the same batch), so repeated
-    renders never overwrite each other (like VideoHelperSuite's counter).
+    renders never overwrite each other (like VideoHelperSuite's counter). With ``folder`` the template is a file
+    name inside it, and the folder's own name is taken as it is (braces included).
     """
     text = str(template)
+    place = (lambda name: folder / name) if folder is not None else Path
     try:
         if "{counter" not in text:
-            return Path(text.format(**fields))
+            return place(text.format(**fields))
         for counter in range(1, 1_000_000):
-            candidate = Path(text.format(**fields, counter=counter))
+            candidate = place(text.format(**fields, counter=counter))
             if candidate not in taken and not candidate.exists() and not sidecar_path(candidate).exists():
                 return candidate
     except (KeyError, IndexError, ValueError, AttributeError) as error:

@@ -154,8 +154,8 @@ class RenderActions:
                     job_request = self.render_request().replace(reference=reference, motion=motion)
                     extension = export_format(job_request.export.format).extension
                     # the project's file name; the queue numbers a name a file or an earlier job holds (_2, _3 …)
-                    out = expand_output_template(out_dir / (self.project.output_name + extension),
-                                                 template_fields(job_request), taken)
+                    out = expand_output_template(self.project.output_name + extension, template_fields(job_request),
+                                                 taken, folder=out_dir)
                     taken.add(out)
                     jobs.append((job_request, str(out)))
             out_dir.mkdir(parents=True, exist_ok=True)

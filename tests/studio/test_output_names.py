@@ -41,6 +41,8 @@ def test_name_templates_and_what_is_wrong_with_them(tmp_path):
     taken = {tmp_path / "anna_1.mp4"}
     (tmp_path / "anna_2.json").write_text("{}")  # a sidecar alone also takes the number
     assert expand_output_template(tmp_path / "{reference}_{counter}.mp4", fields, taken) == tmp_path / "anna_3.mp4"
+    braced = tmp_path / "{2026} shoots"  # the folder's name is not a template
+    assert expand_output_template("{reference}_{counter}.mp4", fields, folder=braced) == braced / "anna_1.mp4"
     assert template_problem("{reference}__{motion}") is None and template_problem("{counter:03d}") is None
     assert "empty" in template_problem("  ")
     assert "folder separator" in template_problem("a/{reference}")
