@@ -4,7 +4,7 @@ the sidecar beside every video. No torch here, so a request can be read and chec
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DECODE_MODES = ("exact", "fast")
 #: Latent pixels added around the face box in fast mode (the decoder's effective receptive field; see bench).
@@ -18,19 +18,35 @@ class HJBConfig:
     ``decode_mode`` defaults to "exact" here, as the original decodes whole frames; the studio's render request
     defaults to "fast" (``studio.request.DEFAULT_HJB``)."""
 
-    enabled: bool = False
+    # Each field carries its setting declaration as plain metadata (the keys of ``studio.schema.SETTING_KEYS``;
+    # this package never imports ``studio``): the studio's validation, CLI and window read it from here.
+    enabled: bool = field(default=False, metadata={
+        "help": "Identity-preserving optimisation of the face during denoising (the paper's HJB step; needs "
+                "glintr100). Better likeness; slower.", "cli": "--hjb", "group": "Identity",
+        "label": "Face refinement (HJB)"})
     #: Adam iterations per refined step.
-    iterations: int = 3
+    iterations: int = field(default=3, metadata={
+        "help": "Gradient steps of the face refinement per refined denoising step.", "minimum": 1, "maximum": 20,
+        "cli": "--hjb-iterations", "group": "Identity", "label": "HJB iterations"})
     #: First and last refined denoising step, both inclusive.
-    start_step: int = 0
-    end_step: int = 20
+    start_step: int = field(default=0, metadata={
+        "help": "First refined denoising step, inclusive.", "minimum": 0, "maximum": 1000, "cli": "--hjb-start"})
+    end_step: int = field(default=20, metadata={
+        "help": "Last refined denoising step, inclusive.", "minimum": 0, "maximum": 1000, "cli": "--hjb-end"})
     #: Multiplier of the original's learning rate ``eta · (1 − step/steps)``.
-    lr_scale: float = 1.0
+    lr_scale: float = field(default=1.0, metadata={
+        "help": "Multiplier of the original's HJB learning rate eta·(1 − step/steps).", "minimum": 1e-6,
+        "maximum": 1000.0, "cli": "--hjb-lr-scale"})
     #: "exact" decodes whole frames; "fast" only a window of ``fast_margin`` latent pixels around each face.
-    decode_mode: str = "exact"
-    fast_margin: int = DEFAULT_FAST_MARGIN
+    decode_mode: str = field(default="exact", metadata={
+        "help": "fast: decode only a window around each face for the refinement (much faster, memory independent "
+                "of the frame size). exact: decode whole frames, as the original does.", "choices": DECODE_MODES,
+        "cli": "--hjb-mode", "group": "Identity", "label": "HJB decode"})
+    fast_margin: int = field(default=DEFAULT_FAST_MARGIN, metadata={
+        "help": "Latent pixels added around the face box in fast decoding.", "minimum": 0, "maximum": 64})
     #: The original's base learning rate.
-    eta: float = 0.1
+    eta: float = field(default=0.1, metadata={
+        "help": "The original's base learning rate of the face refinement.", "minimum": 1e-9, "maximum": 100.0})
 
     def problems(self, num_inference_steps: int | None = None) -> list[str]:
         """Every wrong value as a sentence naming the setting (empty when valid)."""

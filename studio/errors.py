@@ -22,3 +22,12 @@ class ModelFolderError(StudioError):
 
 class ExportError(StudioError):
     """The output could not be written (unwritable folder, full disk, encoder failure)."""
+
+
+class OutputExists(ExportError):
+    """An output (or its sidecar) is already there and overwriting was not asked for; the caller may ask the
+    person and try again with overwrite (the window does), so it is told apart by type, never by its words."""
+
+    def __init__(self, path: object, message: str) -> None:
+        self.path = path
+        super().__init__(message)

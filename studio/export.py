@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import ExportError
+from studio.errors import ExportError, OutputExists
 from studio.export_formats import (
     PNG_PATTERN,
     audio_args,
@@ -137,8 +137,8 @@ def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs:
             raise ExportError(f"{path} exists and is not a studio sidecar; it is never replaced. Move it away "
                               "or choose another output name")
         if not overwrite and path.name not in leftovers:
-            raise ExportError(f"{path} already exists; pass --overwrite to replace it, or choose another "
-                              "output name")
+            raise OutputExists(path, f"{path} already exists; pass --overwrite to replace it, or choose another "
+                               "output name")
         if path.name in leftovers:
             log.info("replacing %s: left by a render of %s that did not finish", path, out)
 

@@ -87,20 +87,6 @@ def format_for_path(path: str | Path) -> ExportFormat | None:
     return next((f for f in FORMATS.values() if f.extension == suffix), None)
 
 
-def option_problems(options: Any) -> list[str]:
-    """Problems with an ``ExportOptions``' format settings (``RenderRequest.problems`` adds them)."""
-    p: list[str] = []
-    if options.format not in FORMATS:
-        p.append(f"export format {options.format!r} is unknown; choose one of {', '.join(FORMATS)}")
-    if options.encoder not in ENCODER_CHOICES:
-        p.append(f"export encoder {options.encoder!r} is unknown; choose one of {', '.join(ENCODER_CHOICES)}")
-    if not isinstance(options.loop, int) or options.loop < 0:
-        p.append(f"export loop must be a whole number ≥ 0 (0 loops forever), got {options.loop!r}")
-    if options.bitrate is not None and not re.fullmatch(r"\d+(\.\d+)?[kKM]?", str(options.bitrate)):
-        p.append(f"export bitrate must look like 8M, 2500k or 800000, got {options.bitrate!r}")
-    return p
-
-
 # ------------------------------------------------------------------ what this ffmpeg and machine can do
 @functools.lru_cache(maxsize=4)
 def available_encoders(ffmpeg: str) -> frozenset[str]:

@@ -30,7 +30,8 @@ from studio.atomic import write_text_atomic
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
 from studio.output_names import DEFAULT_NAME_TEMPLATE, template_problem
-from studio.request import MAX_RANDOM_SEED, RenderRequest
+from studio.request import RenderRequest, random_seed, request_schema
+from studio.schema import Problem, get_path, replace_paths
 
 PROJECT_KIND = "stableanimator-studio-project"
 PROJECT_VERSION = 2
@@ -40,6 +41,8 @@ MERGE_WINDOW_S = 0.8
 #: Window-only fields (not part of the request) that are saved with the project: whether the seed is kept between
 #: renders, where renders go, and the selection (the clip position the person is looking at on the timeline).
 UI_FIELDS = ("seed_locked", "output_dir", "selection", "output_name")
+#: Request fields the window asks for by itself (load a photo, a video, a weights folder) rather than as a setting.
+_INPUT_PATHS = frozenset({"reference", "motion", "models"})
 #: Request fields whose change moves the prepared results (the fitted photo and the aligned poses).
 FRAMING_FIELDS = frozenset({"width", "height", "fit"})
 
@@ -98,42 +101,6 @@ class _Edit:
 Listener = Callable[[Change], None]
 
 
-def get_path(request: RenderRequest, path: str) -> Any:
-    """A request value by dotted path: ``steps``, ``export.crf``, ``alignment.mode``."""
-    head, _, rest = path.partition(".")
-    value = getattr(request, head)
-    if not rest:
-        return value
-    if isinstance(value, dict):
-        return value.get(rest, _alignment_default(rest) if head == "alignment" else None)
-    return getattr(value, rest)
-
-
-def replace_paths(request: RenderRequest, values: dict[str, Any]) -> RenderRequest:
-    """A copy of ``request`` with the dotted paths set (nested settings keep their other fields)."""
-    top: dict[str, Any] = {}
-    nested: dict[str, dict[str, Any]] = {}
-    for path, value in values.items():
-        head, _, rest = path.partition(".")
-        if rest:
-            nested.setdefault(head, {})[rest] = value
-        else:
-            top[head] = value
-    for head, sub in nested.items():
-        current = getattr(request, head)
-        if isinstance(current, dict):
-            top[head] = {**current, **sub}
-        else:
-            top[head] = dataclasses.replace(current, **sub)
-    return request.replace(**top)
-
-
-def _alignment_default(name: str) -> Any:
-    from studio.motion.align import AlignmentOptions
-
-    return getattr(AlignmentOptions(), name, None)
-
-
 def empty_request(models: str | None = None) -> RenderRequest:
     """A new project's request: no photo or video yet; without a weights folder the warp engine, which
     needs none (so Preview and Render work on a fresh machine)."""
@@ -166,14 +133,16 @@ class Project:
             return getattr(self, path)
         return get_path(self._request, path)
 
-    def problems(self) -> list[str]:
-        """The request's own validation (``RenderRequest.problems``), without the missing-input ones the
-        window reports separately, and what is wrong with the file name template."""
-        problems = [p for p in self._request.problems()
-                    if not p.startswith(("reference photo path is empty", "motion path is empty",
-                                         "the diffusion engine needs a weights folder"))]
+    def field_problems(self) -> list[Problem]:
+        """The request's own validation (``RenderRequest.field_problems``), without the missing inputs the
+        window reports separately (photo, motion, weights folder), and what is wrong with the file name
+        template; each names its field by path (the window marks that editor)."""
+        problems = [p for p in self._request.field_problems() if p.path not in _INPUT_PATHS]
         name_problem = template_problem(self.output_name)
-        return problems + ([name_problem] if name_problem else [])
+        return problems + ([Problem("output_name", name_problem)] if name_problem else [])
+
+    def problems(self) -> list[str]:
+        return [p.message for p in self.field_problems()]
 
     # ----------------------------------------------------------------------------- events
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -284,7 +253,7 @@ class Project:
     def seed_for_render(self, rng: random.Random | None = None) -> int:
         """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
         if not self.seed_locked or self._request.seed is None:
-            self.set(seed=(rng or random.SystemRandom()).randint(0, MAX_RANDOM_SEED), text="Roll seed", merge=False)
+            self.set(seed=random_seed(rng), text="Roll seed", merge=False)
         return int(self._request.seed)
 
     # ----------------------------------------------------------------------------- prepared results
@@ -316,10 +285,10 @@ class Project:
         p.aligned, p.align_error = [], None
         if p.clip is None or p.fitted is None:
             return
-        from studio.motion import AlignmentOptions, align_motion
+        from studio.motion import align_motion
 
         try:
-            options = AlignmentOptions(**r.alignment)
+            options = r.alignment
             # the render's own alignment path, on the same fitted photo (it finds the photo's pose there)
             p.aligned = align_motion(p.clip.poses, p.clip.status, p.clip.source_size, p.clip.fps, p.fitted,
                                      options, backend=r.pose_backend).poses
@@ -369,6 +338,18 @@ class Project:
         except json.JSONDecodeError as exc:
             raise InputError(f"the project {path} is not valid JSON: {exc}") from None
         self.load_dict(data, source=str(path))
+
+
+def project_schema() -> dict[str, Any]:
+    """The JSON schema of a saved project (``Project.save``): the request's schema plus the window-only fields."""
+    request = request_schema()
+    request.pop("$schema")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "StableAnimator Studio project",
+            "type": "object", "additionalProperties": False, "required": ["kind", "version", "request"],
+            "properties": {"kind": {"const": PROJECT_KIND}, "version": {"const": PROJECT_VERSION}, "request": request,
+                           "seed_locked": {"type": "boolean"}, "output_dir": {"type": ["string", "null"]},
+                           "selection": {"type": ["integer", "null"], "minimum": 0},
+                           "output_name": {"type": "string"}}}
 
 
 def read_request(path: str | Path) -> RenderRequest:

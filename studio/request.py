@@ -2,9 +2,10 @@
 
 A request is what the sidecar stores beside every output, so rendering the sidecar's request again
 reproduces the same frames (the seed actually used is recorded; see ``with_resolved_seed``).
-Nested settings (export, HJB) are small frozen dataclasses; the motion alignment settings are a plain
-mapping that is handed to ``studio.motion`` (engineer C's options dataclass) when the render starts,
-so a request written today still loads when that dataclass grows a field.
+Every setting is declared once, here and in ``studio.settings`` (export, alignment) and
+``pipelines.hjb_config`` (HJB), with ``studio.schema.setting``: validation (by field path), the CLI options,
+the window's editors and the JSON schema all read those declarations. Saved requests of older versions are
+brought up to date by ``MIGRATIONS`` when read.
 """
 
 from __future__ import annotations
@@ -12,112 +13,124 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
-import numbers
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipelines.hjb_config import HJBConfig
 from studio.errors import InputError
+from studio.schema import Problem, SettingsError, build, check, json_schema, setting
+from studio.settings import POSE_BACKENDS, AlignmentOptions, ExportOptions
 
-#: Bump when a field changes meaning; ``from_dict`` refuses versions it does not know.
-REQUEST_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+__all__ = ["DEFAULT_HJB", "MAX_SEED", "REQUEST_VERSION", "AlignmentOptions", "ExportOptions", "RenderRequest",
+           "content_hash", "migrate", "random_seed", "request_schema"]
 
-ENGINES = ("diffusion", "warp")
-FITS = ("pad", "crop")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-DTYPES = ("auto", "fp32", "fp16", "bf16")
-FACE_MODELS = ("auto", "antelopev2", "mediapipe", "none")
-X264_PRESETS = (
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-)
-#: Seeds drawn when the user leaves the seed unset (the original's app.py draws from [1, 2**20 - 1]).
-MAX_RANDOM_SEED = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    crf: int = 18
-    preset: str = "medium"
-    #: Output frame rate; None → the driving video's fps divided by the stride (frames keep their timing).
-    fps: float | None = None
-    #: Mux the driving video's audio, trimmed to the rendered range, when it has any.
-    audio: bool = True
-    side_by_side: bool = False
-    png_sequence: bool = False
-    gif: bool = False
-    #: The main output's format (``studio.export_formats.FORMATS``: h264-mp4, h265-mp4, vp9-webm, prores-mov, …).
-    format: str = "h264-mp4"
-    #: Target bitrate such as "8M" instead of constant quality (crf); None → crf.
-    bitrate: str | None = None
-    #: "auto" uses NVENC when an NVIDIA GPU can, "software" never, "nvenc" insists.
-    encoder: str = "auto"
-    #: Animated WebP/GIF loop count stored in the file (0 loops forever).
-    loop: int = 0
-    #: Play forward then backward (frames 1…n…2), for seamless loops; the audio is then left out.
-    pingpong: bool = False
-
+#: Bump when a field changes meaning or shape, and add the step from the previous version to ``MIGRATIONS``.
+REQUEST_VERSION = 2
+#: The largest seed: what the window's seed box holds (a 32-bit spin box) and what every draw picks from.
+MAX_SEED = 2**31 - 1
 
 #: The studio's HJB defaults: off, and "fast" decoding (a window around each face; memory independent of the frame
 #: size) where the pipeline's own default is the original's "exact" whole-frame decode.
 DEFAULT_HJB = HJBConfig(decode_mode="fast")
 
 
+def random_seed(rng: random.Random | None = None) -> int:
+    """The one seed draw (an unset seed at render time, the window's dice, an unlocked seed)."""
+    return (rng or random.SystemRandom()).randint(0, MAX_SEED)
+
+
 @dataclass(frozen=True)
 class RenderRequest:
-    reference: str
-    motion: str
+    reference: str = setting(help="The reference photo.")
+    motion: str = setting(help="Driving video, frame folder, or extract-motion output folder.")
     reference_hash: str | None = None
     motion_hash: str | None = None
-    engine: str = "diffusion"
+    engine: str = setting("diffusion", choices=("diffusion", "warp"), cli="--engine", group="Output",
+                          help="diffusion: StableAnimator (needs the weights; minutes per clip). warp: the instant "
+                          "preview engine that moves the photo along the skeleton; it is not the model's output.")
     #: The weights folder (official layout); not needed by the warp engine.
-    models: str | None = None
-    #: ``studio.motion.AlignmentOptions`` as a dict ({} → its defaults; the renderer records the full dict).
-    alignment: dict[str, Any] = field(default_factory=dict)
-    #: Pose extraction backend ("mediapipe" needs no download; "dwpose" needs the DWPose ONNX files).
-    pose_backend: str = "mediapipe"
-    width: int = 512
-    height: int = 512
-    #: How the reference and poses reach the model size: "pad" keeps everything (undone on export), "crop" fills.
-    fit: str = "pad"
+    models: str | None = setting(None, unset="none (the warp engine needs none)",
+                                 help="Weights folder in the official layout (not needed by the warp engine).")
+    alignment: AlignmentOptions = dataclasses.field(default_factory=AlignmentOptions)
+    pose_backend: str = setting("mediapipe", choices=POSE_BACKENDS, cli="--pose-backend",
+                                help="Pose extraction (mediapipe needs no download; dwpose needs its ONNX files).")
+    width: int = setting(512, minimum=64, maximum=4096, step=64, unit="px", cli="--width", group="Output",
+                         help="Output width in pixels (a multiple of 8 for diffusion; the arrows step by 64). The "
+                         "photo is fitted to this size with the same transform as the poses.")
+    height: int = setting(512, minimum=64, maximum=4096, step=64, unit="px", cli="--height", group="Output",
+                          help="Output height in pixels (a multiple of 8 for diffusion; the arrows step by 64).")
+    fit: str = setting("pad", choices=("pad", "crop"), cli="--fit", group="Output",
+                       help="pad: keep the whole photo and pose (the padding is removed on export). crop: fill "
+                       "the frame, cutting the edges.")
     #: Trim window of the driving clip in seconds, then every ``stride``-th frame, at most ``max_frames``.
-    start: float = 0.0
-    end: float | None = None
-    stride: int = 1
-    max_frames: int | None = None
+    start: float = setting(0.0, minimum=0.0, maximum=1e6, unit="s", cli="--start",
+                           help="Trim start of the driving clip.")
+    end: float | None = setting(None, minimum=0.0, maximum=1e6, unit="s", cli="--end", unset="the clip's end",
+                                help="Trim end of the driving clip.")
+    stride: int = setting(1, minimum=1, maximum=1000, cli="--stride", help="Use every n-th frame of the driving clip.")
+    max_frames: int | None = setting(None, minimum=1, maximum=100_000, unset="all", cli="--frames", group="Output",
+                                     label="Frames", help="How many driving frames to render after trim and "
+                                     "stride. Time grows with the frame count.")
     #: The fps micro-conditioning the model sees (the original always passes 7).
-    fps: int = 7
-    steps: int = 25
-    min_guidance: float = 3.0
-    max_guidance: float = 3.0
-    seed: int | None = None
-    motion_bucket: int = 127
-    noise_aug: float = 0.02
-    tile_size: int = 16
-    tile_overlap: int = 4
-    decode_chunk: int = 4
-    hjb: HJBConfig = DEFAULT_HJB
-    device: str = "auto"
-    dtype: str = "auto"
-    cpu_offload: bool = False
-    #: Memory budget in GB for the diffusion render (None: on CUDA the free GPU memory, elsewhere no limit); the
-    #: renderer picks settings that fit (studio.memory) and says which.
-    max_memory: float | None = None
-    face_model: str = "auto"
-    export: ExportOptions = field(default_factory=ExportOptions)
+    fps: int = setting(7, minimum=1, maximum=60, unit="fps", cli="--fps-cond", group="Sampling",
+                       label="FPS conditioning", help="The frame rate the model is told (micro-conditioning; the "
+                       "original always uses 7). It does not change the output timing.")
+    steps: int = setting(25, minimum=1, maximum=500, cli="--steps", group="Sampling", slider=True,
+                         help="Denoising steps. More steps refine detail; time grows linearly.")
+    min_guidance: float = setting(3.0, minimum=0.0, maximum=20.0, step=0.1, decimals=1, cli="--min-guidance",
+                                  group="Sampling", label="Guidance min", slider=True,
+                                  help="Classifier-free guidance on the first frame of each tile; it ramps "
+                                  "linearly to the max guidance on the last frame.")
+    max_guidance: float = setting(3.0, minimum=0.0, maximum=20.0, step=0.1, decimals=1, cli="--max-guidance",
+                                  group="Sampling", label="Guidance max", slider=True,
+                                  help="Classifier-free guidance on the last frame of each tile (must be above 1). "
+                                  "Higher follows the reference more strongly but can oversaturate.")
+    seed: int | None = setting(None, minimum=0, maximum=MAX_SEED, unset="random; the seed used goes into the "
+                               "sidecar", cli="--seed", group="Sampling", help="Random seed of the initial noise. "
+                               "The same seed and settings give the same video.")
+    motion_bucket: int = setting(127, minimum=0, maximum=1023, cli="--motion-bucket", group="Sampling", slider=True,
+                                 help="SVD's motion conditioning: higher asks for more motion.")
+    noise_aug: float = setting(0.02, minimum=0.0, maximum=1.0, step=0.01, decimals=3, cli="--noise-aug",
+                               group="Sampling", label="Noise augmentation", slider=True,
+                               help="Noise added to the reference image latent. Higher loosens the likeness to "
+                               "the photo.")
+    tile_size: int = setting(16, minimum=2, maximum=64, cli="--tile-size", group="Memory",
+                             help="Frames denoised together in one window. Longer clips are rendered in "
+                             "overlapping windows of this many frames.")
+    tile_overlap: int = setting(4, minimum=0, maximum=63, cli="--tile-overlap", group="Memory",
+                                help="Frames shared by neighbouring windows; blended for smooth transitions. Must "
+                                "be smaller than the tile size.")
+    decode_chunk: int = setting(4, minimum=1, maximum=64, cli="--decode-chunk", group="Memory",
+                                help="Frames the VAE decodes at once. Lower uses less memory.")
+    hjb: HJBConfig = setting(DEFAULT_HJB, help="HJB face refinement settings.")
+    device: str = setting("auto", choices=("auto", "cuda", "mps", "cpu"), cli="--device", group="Device",
+                          help="Where the model runs. auto picks CUDA, then Apple MPS, then CPU.")
+    dtype: str = setting("auto", choices=("auto", "fp16", "bf16", "fp32"), cli="--dtype", group="Device",
+                         label="Precision", help="Number format of the weights. auto: fp16 on GPUs, fp32 on CPU.")
+    cpu_offload: bool = setting(False, cli="--cpu-offload", group="Device", label="CPU offload",
+                                help="Keep idle model parts in system memory to fit smaller GPUs (slower).")
+    #: The renderer picks settings that fit the budget (studio.memory) and says which.
+    max_memory: float | None = setting(None, minimum=1e-6, maximum=100_000.0, unit="GB", cli="--max-memory",
+                                       unset="on CUDA the free GPU memory, elsewhere no limit",
+                                       help="Memory budget for the diffusion render; the renderer picks settings "
+                                       "that fit and says which.")
+    face_model: str = setting("auto", choices=("auto", "antelopev2", "mediapipe", "none"), cli="--face-model",
+                              group="Identity", help="antelopev2: ArcFace embedding of the photo's face (needs the "
+                              "insightface files). auto: antelopev2 when present. none: no identity embedding "
+                              "(weaker likeness).")
+    export: ExportOptions = dataclasses.field(default_factory=ExportOptions)
     version: int = REQUEST_VERSION
 
     def __post_init__(self) -> None:
-        # Accept plain dicts for the nested settings (as JSON gives them); a frozen dataclass sets via object.
-        for name, default in (("export", ExportOptions()), ("hjb", DEFAULT_HJB)):
+        # Plain dicts for the nested settings (as JSON gives them) become their types; a frozen dataclass sets
+        # through object.__setattr__.
+        for name, default in (("export", ExportOptions()), ("hjb", DEFAULT_HJB), ("alignment", AlignmentOptions())):
             value = getattr(self, name)
-            if isinstance(value, dict):
-                object.__setattr__(self, name, _nested(default, value, name))
-        if self.alignment is None:
-            object.__setattr__(self, "alignment", {})
+            if value is None or isinstance(value, dict):
+                object.__setattr__(self, name, build(type(default), value or {}, default, f"{name}."))
 
     # ----------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -128,26 +141,12 @@ class RenderRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RenderRequest:
-        if not isinstance(data, dict):
-            raise InputError(f"a render request must be a JSON object, got {type(data).__name__}")
-        version = data.get("version", REQUEST_VERSION)
-        if version not in SUPPORTED_VERSIONS:
-            raise InputError(
-                f"render request version {version!r} is not supported by this studio "
-                f"(it reads versions {list(SUPPORTED_VERSIONS)}); update the studio or re-create the request"
-            )
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown render request field(s): {', '.join(unknown)}")
-        values = dict(data)
-        values["export"] = _nested(ExportOptions(), values.get("export", {}), "export")
-        values["hjb"] = _nested(DEFAULT_HJB, values.get("hjb", {}), "hjb")
-        values["alignment"] = dict(values.get("alignment") or {})
+        """A request from its JSON object, of this or any older version (``migrate``)."""
+        data = migrate(data)
         for name in ("reference", "motion"):
-            if name not in values:
-                raise InputError(f"render request is missing {name!r}")
-        return cls(**values)
+            if name not in data:
+                raise SettingsError([Problem(name, f"render request is missing {name!r}")])
+        return build(cls, data)
 
     @classmethod
     def from_json(cls, text: str) -> RenderRequest:
@@ -169,10 +168,10 @@ class RenderRequest:
 
     # ----------------------------------------------------------------- derived copies
     def replace(self, **changes: Any) -> RenderRequest:
-        """A copy with ``changes``; ``export``/``hjb`` accept a partial dict."""
-        for name in ("export", "hjb"):
+        """A copy with ``changes``; the nested settings (export, hjb, alignment) accept a partial dict."""
+        for name in ("export", "hjb", "alignment"):
             if isinstance(changes.get(name), dict):
-                changes[name] = dataclasses.replace(getattr(self, name), **changes[name])
+                changes[name] = build(type(getattr(self, name)), changes[name], getattr(self, name), f"{name}.")
         return dataclasses.replace(self, **changes)
 
     def with_tiles_for(self, num_frames: int | None = None) -> RenderRequest:
@@ -189,7 +188,7 @@ class RenderRequest:
         """The request with a concrete seed: unchanged when set, a random one when unset."""
         if self.seed is not None:
             return self
-        return dataclasses.replace(self, seed=(rng or random.SystemRandom()).randint(1, MAX_RANDOM_SEED))
+        return dataclasses.replace(self, seed=random_seed(rng))
 
     def changed_inputs(self) -> list[str]:
         """The inputs whose content differs from the hashes recorded in this request (a sidecar re-render)."""
@@ -207,140 +206,104 @@ class RenderRequest:
         )
 
     # ----------------------------------------------------------------- validation
-    def type_problems(self) -> list[str]:
-        """Values of the wrong kind (a number given as a string, a fractional seed, NaN or infinity): checked
-        first, so the range checks below only ever compare numbers."""
-        p: list[str] = []
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        values |= {f"export.{f.name}": getattr(self.export, f.name) for f in dataclasses.fields(self.export)}
-        values |= {f"hjb.{f.name}": getattr(self.hjb, f.name) for f in dataclasses.fields(self.hjb)}
-        for name, value in values.items():
-            kind = _KINDS.get(name)
-            if kind is None or (value is None and name in _OPTIONAL):
-                continue
-            if kind is int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
-                p.append(f"{name} must be a whole number, got {value!r}")
-            elif kind is float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-                p.append(f"{name} must be a number, got {value!r}")
-            elif kind is float and not math.isfinite(value):
-                p.append(f"{name} must be a finite number, got {value!r}")
-            elif kind is str and not isinstance(value, str):
-                p.append(f"{name} must be text, got {value!r}")
-            elif kind is bool and not isinstance(value, bool):
-                p.append(f"{name} must be true or false, got {value!r}")
-        return p
+    def field_problems(self) -> list[Problem]:
+        """Every problem with the values (not the files), each naming its field by path; empty when valid.
+        First each value against its declaration (type, finite, range, choices), then what no single
+        declaration can say (how fields relate, what the engine needs)."""
+        problems = check(self)
+        return problems + _relations(self, {p.path for p in problems})
 
     def problems(self) -> list[str]:
-        """Every problem with the values (not the files), each a precise sentence; empty when valid."""
-        p = self.type_problems()
-        if p:
-            return p
-        if self.engine not in ENGINES:
-            p.append(f"engine {self.engine!r} is unknown; choose one of {', '.join(ENGINES)}")
-        if not self.reference:
-            p.append("reference photo path is empty")
-        if not self.motion:
-            p.append("motion path is empty")
-        for name in ("width", "height"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 64 or value > 4096:
-                p.append(f"{name} must be an integer between 64 and 4096, got {value!r}")
-            elif value % 8 and self.engine == "diffusion":
-                p.append(f"{name} must be a multiple of 8 for the diffusion engine (latents are 1/8 size), got {value}")
-            elif value % 2:
-                p.append(f"{name} must be even (H.264 yuv420p), got {value}")
-        if self.fit not in FITS:
-            p.append(f"fit {self.fit!r} is unknown; choose pad or crop")
-        if self.start < 0:
-            p.append(f"start must be ≥ 0 seconds, got {self.start}")
-        if self.end is not None and self.end <= self.start:
-            p.append(f"end ({self.end} s) must be after start ({self.start} s)")
-        if self.pose_backend not in ("mediapipe", "dwpose"):
-            p.append(f"pose_backend {self.pose_backend!r} is unknown; choose mediapipe or dwpose")
-        if self.stride < 1:
-            p.append(f"stride must be ≥ 1, got {self.stride}")
-        if self.max_frames is not None and self.max_frames < 1:
-            p.append(f"max_frames must be ≥ 1, got {self.max_frames}")
-        if not 1 <= self.fps <= 240:
-            p.append(f"fps must be between 1 and 240, got {self.fps}")
-        if not 1 <= self.steps <= 1000:
-            p.append(f"steps must be between 1 and 1000, got {self.steps}")
-        if self.engine == "diffusion":
-            if self.max_guidance <= 1.0:
-                p.append(f"max_guidance must be > 1.0 (classifier-free guidance), got {self.max_guidance}")
-            if self.min_guidance < 0 or self.min_guidance > self.max_guidance:
-                p.append(
-                    f"min_guidance must be between 0 and max_guidance ({self.max_guidance}), got {self.min_guidance}"
-                )
-        if self.seed is not None and not 0 <= self.seed <= 2**63 - 1:
-            p.append(f"seed must be between 0 and 2**63-1, got {self.seed}")
-        if not 0 <= self.motion_bucket <= 1023:
-            p.append(f"motion_bucket must be between 0 and 1023, got {self.motion_bucket}")
-        if not 0.0 <= self.noise_aug <= 1.0:
-            p.append(f"noise_aug must be between 0 and 1, got {self.noise_aug}")
-        if self.tile_size < 2:
-            p.append(f"tile_size must be ≥ 2, got {self.tile_size}")
-        if not 0 <= self.tile_overlap < self.tile_size:
-            p.append(f"tile_overlap must be between 0 and tile_size-1 ({self.tile_size - 1}), got {self.tile_overlap}")
-        if self.decode_chunk < 1:
-            p.append(f"decode_chunk must be ≥ 1, got {self.decode_chunk}")
-        if self.max_memory is not None and not (isinstance(self.max_memory, (int, float)) and self.max_memory > 0):
-            p.append(f"max_memory must be a positive number of GB, got {self.max_memory!r}")
-        if self.device not in DEVICES:
-            p.append(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
-        if self.dtype not in DTYPES:
-            p.append(f"dtype {self.dtype!r} is unknown; choose one of {', '.join(DTYPES)}")
-        if self.face_model not in FACE_MODELS:
-            p.append(f"face_model {self.face_model!r} is unknown; choose one of {', '.join(FACE_MODELS)}")
-        if self.engine == "diffusion" and not self.models:
-            p.append("the diffusion engine needs a weights folder (models); the warp engine does not")
-        if self.engine == "diffusion":  # (the warp engine ignores HJB)
-            p += self.hjb.problems(self.steps)
-        e = self.export
-        if not 0 <= e.crf <= 51:
-            p.append(f"export crf must be between 0 and 51, got {e.crf}")
-        if e.preset not in X264_PRESETS:
-            p.append(f"export preset {e.preset!r} is unknown; choose one of {', '.join(X264_PRESETS)}")
-        if e.fps is not None and not 0 < e.fps <= 240:
-            p.append(f"export fps must be between 0 and 240, got {e.fps}")
-        from studio.export_formats import option_problems
-
-        p += option_problems(e)
-        return p
+        """``field_problems`` as sentences."""
+        return [p.message for p in self.field_problems()]
 
     def validate(self) -> RenderRequest:
-        problems = self.problems()
+        problems = self.field_problems()
         if problems:
-            raise InputError("invalid render request: " + "; ".join(problems))
+            raise SettingsError(problems)
         return self
 
 
-#: The kind every field must have (``with_resolved_seed`` fills the seed; None is allowed where ``_OPTIONAL``).
-_KINDS: dict[str, type] = {
-    "reference": str, "motion": str, "engine": str, "pose_backend": str, "fit": str, "device": str, "dtype": str,
-    "face_model": str, "width": int, "height": int, "stride": int, "max_frames": int, "fps": int, "steps": int,
-    "seed": int, "motion_bucket": int, "tile_size": int, "tile_overlap": int, "decode_chunk": int,
-    "start": float, "end": float, "min_guidance": float, "max_guidance": float, "noise_aug": float,
-    "cpu_offload": bool, "export.crf": int, "export.preset": str, "export.fps": float, "export.audio": bool,
-    "export.side_by_side": bool, "export.png_sequence": bool, "export.gif": bool, "hjb.enabled": bool,
-    "hjb.iterations": int, "hjb.start_step": int, "hjb.end_step": int, "hjb.lr_scale": float,
-    "hjb.decode_mode": str, "hjb.fast_margin": int, "hjb.eta": float, "export.format": str, "export.encoder": str,
-    "export.pingpong": bool,
-}
-_OPTIONAL = {"models", "end", "max_frames", "seed", "export.fps", "reference_hash", "motion_hash"}
+def _relations(r: RenderRequest, unfit: set[str]) -> list[Problem]:
+    """The checks between fields, each made only when the values it reads fit their declarations (``unfit``
+    holds the paths that do not), so it only ever compares numbers."""
+    p: list[Problem] = []
+    diffusion = r.engine == "diffusion" and "engine" not in unfit
+
+    def when(*paths: str) -> bool:
+        return not unfit.intersection(paths)
+
+    def bad(path: str, message: str) -> None:
+        p.append(Problem(path, message))
+
+    if not r.reference:
+        bad("reference", "reference photo path is empty")
+    if not r.motion:
+        bad("motion", "motion path is empty")
+    for name in ("width", "height"):
+        value = getattr(r, name)
+        if not when(name):
+            continue
+        if value % 8 and diffusion:
+            bad(name, f"{name} must be a multiple of 8 for the diffusion engine (latents are 1/8 size), got {value}")
+        elif value % 2:
+            bad(name, f"{name} must be even (H.264 yuv420p), got {value}")
+    if r.end is not None and when("start", "end") and r.end <= r.start:
+        bad("end", f"end ({r.end} s) must be after start ({r.start} s)")
+    if diffusion:
+        if when("max_guidance") and r.max_guidance <= 1.0:
+            bad("max_guidance", f"max_guidance must be > 1.0 (classifier-free guidance), got {r.max_guidance}")
+        if when("min_guidance", "max_guidance") and r.min_guidance > r.max_guidance:
+            bad("min_guidance", f"min_guidance must be between 0 and max_guidance ({r.max_guidance}), "
+                f"got {r.min_guidance}")
+        if not r.models:
+            bad("models", "the diffusion engine needs a weights folder (models); the warp engine does not")
+        h = r.hjb  # (the warp engine ignores HJB)
+        if when("hjb.start_step", "hjb.end_step") and h.end_step < h.start_step:
+            bad("hjb.end_step", f"hjb end_step ({h.end_step}) must be >= start_step ({h.start_step}); both are "
+                "inclusive")
+        if when("hjb.enabled", "hjb.start_step", "steps") and h.enabled and h.start_step >= r.steps:
+            bad("hjb.start_step", f"hjb start_step ({h.start_step}) must be below num_inference_steps ({r.steps}); "
+                "no step would be refined")
+    if when("tile_size", "tile_overlap") and r.tile_overlap >= r.tile_size:
+        bad("tile_overlap", f"tile_overlap must be between 0 and tile_size-1 ({r.tile_size - 1}), got {r.tile_overlap}")
+    return p
 
 
-def _nested(default: Any, value: Any, name: str) -> Any:
-    """A nested settings object from JSON: the fields given, the rest from the request's ``default``."""
-    if isinstance(value, type(default)):
-        return value
-    if not isinstance(value, dict):
-        raise InputError(f"render request field {name!r} must be an object")
-    known = {f.name for f in dataclasses.fields(default)}
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise InputError(f"unknown field(s) in render request {name!r}: {', '.join(unknown)}")
-    return dataclasses.replace(default, **value)
+def request_schema() -> dict[str, Any]:
+    """The JSON schema of a saved request (the ``request`` of every sidecar and project), from the declarations."""
+    return json_schema(RenderRequest, "StableAnimator Studio render request")
+
+
+# ----------------------------------------------------------------------------------- versions
+def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 kept ``alignment`` as a free mapping and read only the keys it knew (so ``{}`` or a partial one
+    meant the defaults, and keys of later studios were ignored); version 2 holds the typed object."""
+    alignment = data.get("alignment") or {}
+    if not isinstance(alignment, dict):
+        return data  # left as it is: reading it says what is wrong
+    known = {f.name for f in dataclasses.fields(AlignmentOptions)}
+    return {**data, "alignment": {k: v for k, v in alignment.items() if k in known}}
+
+
+#: version → the step that turns a request of that version into the next one.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1}
+
+
+def migrate(data: Any) -> dict[str, Any]:
+    """A saved request's JSON object brought to ``REQUEST_VERSION`` (a missing version is the current one)."""
+    if not isinstance(data, dict):
+        raise InputError(f"a render request must be a JSON object, got {type(data).__name__}")
+    version = data.get("version", REQUEST_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or (version != REQUEST_VERSION
+                                                                      and version not in MIGRATIONS):
+        raise InputError(
+            f"render request version {version!r} is not supported by this studio "
+            f"(it reads versions 1 to {REQUEST_VERSION}); update the studio or re-create the request"
+        )
+    while version != REQUEST_VERSION:
+        data, version = MIGRATIONS[version](data), version + 1
+    return {**data, "version": REQUEST_VERSION}
 
 
 def content_hash(path: str | Path) -> str:

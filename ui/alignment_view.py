@@ -19,15 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from studio.project import Change, Project
+from studio.request import RenderRequest
+from studio.schema import setting_by_path
 from ui.frame_view import FrameView
 
 INSTANT_CAPTION = "Instant preview — warp engine (moves the photo; not the model's output)"
 
 
-ALIGN_METHODS = ("global", "bones", "none")
-FACE_OPTIONS = ("retargeted", "driver", "none")
-#: Editor → request path (``studio.motion.AlignmentOptions`` fields inside ``request.alignment``).
+#: Editor → request path (``studio.settings.AlignmentOptions`` fields inside ``request.alignment``); each editor's
+#: choices, range and tooltip are the declaration's own.
 _FIELDS = ("alignment.mode", "alignment.offset_x", "alignment.offset_y", "alignment.scale")
+_DECLARED = setting_by_path(RenderRequest)
 
 
 class AlignmentView(QWidget):
@@ -41,20 +43,13 @@ class AlignmentView(QWidget):
         self.instant_frames: list[np.ndarray] = []
         self._updating = False
         self.view = FrameView("Load a photo and extract the motion to see the alignment.")
-        self.method = QComboBox()
-        self.method.addItems(list(ALIGN_METHODS))
-        self.method.setToolTip("global: one scale and offset fitted to the whole body (the original's method). "
-                               "bones: each limb rescaled to the photo's proportions. none: the raw motion.")
-        self.offset_x = self._spin(-0.5, 0.5, 0.01, "Move the skeleton left/right (fraction of the width).")
+        self.method = self._combo("alignment.mode")
+        self.offset_x = self._spin("alignment.offset_x")
         self.offset_x.setPrefix("x ")
-        self.offset_y = self._spin(-0.5, 0.5, 0.01, "Move the skeleton up/down (fraction of the height).")
+        self.offset_y = self._spin("alignment.offset_y")
         self.offset_y.setPrefix("y ")
-        self.scale = self._spin(0.25, 4.0, 0.02, "Scale the skeleton about its centre.")
-        self.face = QComboBox()
-        self.face.addItems(list(FACE_OPTIONS))
-        self.face.setToolTip("The face points in the pose images. retargeted: the photo's face shape with the "
-                             "driver's expression (keeps the identity). driver: the driver's own face. none: no "
-                             "face points.")
+        self.scale = self._spin("alignment.scale")
+        self.face = self._combo("alignment.face")
         self.fit_button = QPushButton()
         self.fit_button.setCheckable(True)
         self.fit_button.setToolTip("Fit the skeleton on the frame shown on the timeline (choose one where the "
@@ -104,12 +99,21 @@ class AlignmentView(QWidget):
         self._show_values()
 
     @staticmethod
-    def _spin(low: float, high: float, step: float, tip: str) -> QDoubleSpinBox:
+    def _combo(path: str) -> QComboBox:
+        declared = _DECLARED[path]
+        combo = QComboBox()
+        combo.addItems(list(declared.choices))
+        combo.setToolTip(declared.help)
+        return combo
+
+    @staticmethod
+    def _spin(path: str) -> QDoubleSpinBox:
+        declared = _DECLARED[path]
         spin = QDoubleSpinBox()
-        spin.setRange(low, high)
-        spin.setSingleStep(step)
-        spin.setDecimals(2)
-        spin.setToolTip(tip)
+        spin.setRange(float(declared.minimum or 0), float(declared.maximum or 0))
+        spin.setSingleStep(declared.step)
+        spin.setDecimals(declared.decimals)
+        spin.setToolTip(declared.help)
         spin.setKeyboardTracking(False)
         return spin
 

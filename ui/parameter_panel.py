@@ -4,7 +4,6 @@ request, presets, seed lock and dice, inline validation from the request's own v
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from studio.presets import PRESETS
 from studio.project import UI_FIELDS, Change, Project, get_path
-from studio.request import MAX_RANDOM_SEED
+from studio.request import random_seed
 from ui.parameter_specs import SPEC_BY_NAME, SPECS, ParamSpec, from_editor, to_editor
 
 _SLIDER_STEPS = 1000
@@ -144,7 +143,7 @@ class ParameterPanel(QWidget):
                 editor.setRange(spec.minimum, spec.maximum)
                 editor.setSingleStep(spec.step)
             if spec.none_at is not None:
-                editor.setSpecialValueText("all" if spec.name == "max_frames" else "source")
+                editor.setSpecialValueText(spec.none_text)
             editor.setKeyboardTracking(False)
             editor.valueChanged.connect(lambda v, n=spec.name: self._edited(n, v))
             editor.installEventFilter(self._commit_filter)
@@ -263,6 +262,8 @@ class ParameterPanel(QWidget):
                 elif isinstance(editor, QLineEdit):
                     editor.setText(str(value))
                 else:
+                    # a value outside the editor (a loaded file's) shows at the nearest end; its error says why
+                    value = _within(value, editor.minimum(), editor.maximum())
                     editor.setValue(value)
                 if name in self.sliders:
                     self.sliders[name].setValue(self._to_slider(spec, value))
@@ -282,14 +283,11 @@ class ParameterPanel(QWidget):
                                       + (f" {unplaced}" if unplaced else ""))
 
     def problems(self) -> dict[str, str]:
-        """The request validator's problems by setting (key "" for those no single editor owns)."""
+        """The request validator's problems by setting path (key "" for those no editor here shows)."""
         by_field: dict[str, str] = {}
-        # longest names first: "export crf" before "export", "max_guidance" before "max"
-        keys = sorted(((alias, spec.name) for spec in SPECS for alias in _aliases(spec.name)),
-                      key=lambda pair: -len(pair[0]))
-        for problem in self.project.problems():
-            name = next((n for alias, n in keys if problem.startswith(alias + " ")), "")
-            by_field[name] = (by_field[name] + "\n" + problem) if name in by_field else problem
+        for problem in self.project.field_problems():
+            name = problem.path if problem.path in self.errors else ""
+            by_field[name] = (by_field[name] + "\n" + problem.message) if name in by_field else problem.message
         return by_field
 
     # presets and seed ------------------------------------------------------------------------------
@@ -304,14 +302,12 @@ class ParameterPanel(QWidget):
         self.project.apply_preset(self.presets[name], name)
 
     def roll_seed(self) -> None:
-        self.project.set(seed=random.randrange(0, MAX_RANDOM_SEED), text="Roll seed", merge=False)
+        self.project.set(seed=random_seed(), text="Roll seed", merge=False)
 
 
-def _aliases(path: str) -> tuple[str, ...]:
-    """How the request validator names a setting at the start of its sentence."""
-    if path == "output_name":
-        return ("file name template",)
-    head, _, leaf = path.partition(".")
-    if not leaf:
-        return (path,)
-    return (path, f"{head} {leaf}", head) if path == "hjb.iterations" else (path, f"{head} {leaf}")
+def _within(value: Any, low: float, high: float) -> Any:
+    """``value`` clamped to an editor's range (a value that is not a finite number shows as the low end)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+            float("inf"), float("-inf")):
+        return low
+    return min(max(value, low), high)

@@ -219,7 +219,7 @@ class RenderActions:
         return self.export_result_to(target)
 
     def export_result_to(self, target: str) -> str | None:
-        from studio.errors import ExportError
+        from studio.errors import ExportError, OutputExists
         from studio.export import check_outputs
         from studio.request import ExportOptions
 
@@ -227,18 +227,16 @@ class RenderActions:
         request = self.project.request
         sources = (self.last_result, request.reference, request.motion)
         try:
-            check_outputs(target, ExportOptions(), sources)
-        except ExportError as exc:
-            replace = "already exists" in str(exc) and QMessageBox.question(
-                self, "Replace?", f"{target} (or its .json sidecar) already exists. Replace it?",
-            ) == QMessageBox.StandardButton.Yes
             try:
-                if not replace:
-                    raise
+                check_outputs(target, ExportOptions(), sources)
+            except OutputExists:
+                if QMessageBox.question(self, "Replace?", f"{target} (or its .json sidecar) already exists. "
+                                        "Replace it?") != QMessageBox.StandardButton.Yes:
+                    return None
                 check_outputs(target, ExportOptions(), sources, overwrite=True)
-            except ExportError as refused:
-                self.show_error(str(refused))
-                return None
+        except ExportError as refused:
+            self.show_error(str(refused))
+            return None
         from studio.atomic import copy_atomic
 
         copy_atomic(self.last_result, target)

@@ -11,8 +11,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from studio.cli.options import help_text
 from studio.cli.render import ProgressBars
 from studio.progress import Progress
+from studio.request import RenderRequest
+from studio.schema import SettingsError, setting_by_path
 
 
 def register(subparsers) -> None:
@@ -26,22 +29,21 @@ def register(subparsers) -> None:
     parser.add_argument("video", help="driving video (mp4/mov/webm/mkv/gif) or a folder of frames")
     parser.add_argument("--reference", required=True, help="the reference photo")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--backend", choices=("mediapipe", "dwpose"), default="mediapipe", help="pose extraction")
+    declared = setting_by_path(RenderRequest)
+    backend, fit, align, face = (declared[p] for p in ("pose_backend", "fit", "alignment.mode", "alignment.face"))
+    parser.add_argument("--backend", choices=backend.choices, default=backend.default, help=help_text(backend))
     parser.add_argument("--dwpose-dir", help="folder with yolox_l.onnx and dw-ll_ucoco_384.onnx (dwpose backend)")
     parser.add_argument("--width", type=int, help="output width (default: the reference's)")
     parser.add_argument("--height", type=int, help="output height (default: the reference's)")
-    parser.add_argument("--fit", choices=("crop", "pad"), default="crop",
-                        help="how the reference is fitted to WIDTH×HEIGHT (default crop)")
-    parser.add_argument("--align", choices=("global", "bones", "none"), default="bones",
-                        help="skeleton alignment to the photo")
-    parser.add_argument("--face", choices=("retargeted", "driver", "none"), default="retargeted",
-                        help="face points: the photo's face shape with the driver's expression (default), the "
-                             "driver's own, or none")
+    # a motion folder is usually made for a photo of its own size: crop, unlike a render's pad
+    parser.add_argument("--fit", choices=fit.choices, default="crop",
+                        help=fit.help.rstrip(".") + " (default: crop)")
+    parser.add_argument("--align", choices=align.choices, default=align.default, help=help_text(align))
+    parser.add_argument("--face", choices=face.choices, default=face.default, help=help_text(face))
     parser.add_argument("--no-smooth", action="store_true", help="turn off the One-Euro keypoint smoothing")
-    parser.add_argument("--start", type=float, default=0.0, help="trim start, seconds")
-    parser.add_argument("--end", type=float, help="trim end, seconds")
-    parser.add_argument("--stride", type=int, default=1, help="use every N-th frame")
-    parser.add_argument("--max-frames", type=int, help="use at most M frames")
+    for flag, path in (("--start", "start"), ("--end", "end"), ("--stride", "stride"), ("--max-frames", "max_frames")):
+        s = declared[path]
+        parser.add_argument(flag, type=float if s.kind == "float" else int, default=s.default, help=help_text(s))
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not write the motion cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
@@ -63,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"output size {width}×{height} is too small (at least 16×16)")
     if (width, height) != (reference.shape[1], reference.shape[0]):
         reference, _ = fit_to_size(reference, width, height, args.fit)
+    declared = setting_by_path(RenderRequest)
+    problems = [p for path in ("start", "end", "stride", "max_frames")
+                if (p := declared[path].problem(getattr(args, path))) is not None]
+    if problems:
+        raise SettingsError(problems, "frame selection")
     selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
     options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth, face=args.face)
     bars = ProgressBars(not args.quiet)

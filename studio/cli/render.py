@@ -7,96 +7,25 @@ import json
 import sys
 from pathlib import Path
 
+from studio.cli.options import add_setting_options, given_settings
 from studio.errors import InputError
-from studio.export_formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
+from studio.export_formats import DEFAULT_FORMAT, format_for_path
 from studio.presets import PRESETS
 from studio.progress import Progress
-from studio.request import DEVICES, DTYPES, FACE_MODELS, FITS, X264_PRESETS, ExportOptions, RenderRequest
-
-# option name → (RenderRequest field, type, help); "choices" below lists the enum options' values.
-_SIMPLE = [
-    ("--width", "width", int, "output width in pixels (multiple of 8 for diffusion)"),
-    ("--height", "height", int, "output height in pixels"),
-    ("--steps", "steps", int, "denoising steps"),
-    ("--seed", "seed", int, "random seed (random when not given; the seed used goes into the sidecar)"),
-    ("--frames", "max_frames", int, "render at most this many frames"),
-    ("--start", "start", float, "trim start of the driving clip, seconds"),
-    ("--end", "end", float, "trim end of the driving clip, seconds"),
-    ("--stride", "stride", int, "use every n-th frame of the driving clip"),
-    ("--min-guidance", "min_guidance", float, "guidance at the first frame"),
-    ("--max-guidance", "max_guidance", float, "guidance at the last frame"),
-    ("--tile-size", "tile_size", int, "frames per temporal tile"),
-    ("--tile-overlap", "tile_overlap", int, "overlap between tiles"),
-    ("--decode-chunk", "decode_chunk", int, "frames decoded by the VAE at once"),
-    ("--noise-aug", "noise_aug", float, "noise augmentation strength"),
-    ("--motion-bucket", "motion_bucket", int, "motion bucket id"),
-    ("--fps-cond", "fps", int, "fps micro-conditioning the model sees (the original uses 7)"),
-    ("--fit", "fit", str, "pad keeps the whole photo (the pad is cut on export); crop fills the frame"),
-    ("--pose-backend", "pose_backend", str, "pose extraction (dwpose needs its ONNX files)"),
-    ("--face-model", "face_model", str, "identity face model (none: zero identity embedding)"),
-    ("--device", "device", str, "compute device (auto: CUDA, then Apple MPS, then CPU)"),
-    ("--dtype", "dtype", str, "weights precision"),
-    ("--max-memory", "max_memory", float, "memory budget in GB (default on CUDA: the free GPU memory); the renderer "
-     "picks settings that fit and says which"),
-]
-_EXPORT = [
-    ("--fps", "fps", float, "output frame rate (default: the driving video's)"),
-    ("--crf", "crf", int, "quality, 0-51, lower is better (H.264/H.265/VP9/AV1/NVENC; WebP quality = 100-crf)"),
-    ("--x264-preset", "preset", str, "encoder speed preset (x264/x265; mapped onto NVENC p1-p7)"),
-    ("--format", "format", str, "output format (default: from --out's extension, else h264-mp4)"),
-    ("--bitrate", "bitrate", str, "target bitrate such as 8M or 2500k instead of constant quality"),
-    ("--encoder", "encoder", str, "auto uses NVENC when an NVIDIA GPU can encode, software never does"),
-    ("--loop", "loop", int, "animated WebP/GIF loop count stored in the file (0 loops forever)"),
-]
-_CHOICES = {"fit": FITS, "pose_backend": ("mediapipe", "dwpose"), "face_model": FACE_MODELS, "device": DEVICES,
-            "dtype": DTYPES, "preset": X264_PRESETS, "format": tuple(FORMATS), "encoder": ENCODER_CHOICES}
-# Booleans: --X / --no-X, None when not given, so they override a --request or --preset either way.
-_BOOLEANS = [
-    ("--cpu-offload", "cpu_offload", "keep idle models on the CPU (less GPU memory, slower)"),
-    ("--audio", "audio", "copy the driving video's audio, trimmed to the rendered range"),
-    ("--side-by-side", "side_by_side", "also write OUT_side_by_side.mp4 (photo | pose | result)"),
-    ("--png", "png_sequence", "also write the frames as PNGs (OUT_frames/)"),
-    ("--gif", "gif", "also write OUT.gif"),
-    ("--pingpong", "pingpong", "play forward then backward for a seamless loop (drops the audio)"),
-]
-
-
-def _default(field: str):
-    """The request's own default for ``field``, shown in --help."""
-    for kind in (RenderRequest, ExportOptions):
-        for f in kind.__dataclass_fields__.values():
-            if f.name == field and f.default is not f.default_factory:
-                return f.default
-    return None
+from studio.request import RenderRequest
+from studio.schema import replace_paths
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
+    """The render settings as options: every declared setting with a CLI flag (``studio.cli.options``), plus the
+    ways to start from something saved and the one shorthand (``--guidance``)."""
     parser.add_argument("--models", help="weights folder in the official layout (not needed with --engine warp)")
-    parser.add_argument("--engine", choices=["diffusion", "warp"], help="render engine (default diffusion)")
     parser.add_argument("--preset", choices=list(PRESETS),
                         help="a named preset (see the `presets` command for their settings)")
     parser.add_argument("--request", help="start from a saved request, a sidecar JSON, or a project the window saved "
                         "(.sastudio.json)")
-    for flag, field, kind, text in _SIMPLE + _EXPORT:
-        default = _default(field)
-        if "default" not in text and default is not None:
-            text = f"{text} (default: {default})"
-        parser.add_argument(flag, type=kind, default=None, choices=_CHOICES.get(field), help=text)
     parser.add_argument("--guidance", type=float, help="set min and max guidance to one value")
-    parser.add_argument("--align", choices=["global", "bones", "none"],
-                        help="skeleton alignment to the photo (default: bones)")
-    for flag, field, text in _BOOLEANS:
-        parser.add_argument(flag, dest=field, action=argparse.BooleanOptionalAction, default=None,
-                            help=f"{text} (default: {'on' if _default(field) else 'off'})")
-    parser.add_argument("--hjb", action=argparse.BooleanOptionalAction, default=None,
-                        help="HJB face optimisation (needs glintr100; default: off)")
-    parser.add_argument("--hjb-mode", choices=["fast", "exact"],
-                        help="HJB decode: fast (a window around each face, default) or exact (whole frames)")
-    parser.add_argument("--hjb-iterations", type=int, help="HJB optimisation iterations per refined step (default 3)")
-    parser.add_argument("--hjb-start", type=int, help="first refined denoising step, inclusive (default 0)")
-    parser.add_argument("--hjb-end", type=int, help="last refined denoising step, inclusive (default 20)")
-    parser.add_argument("--hjb-lr-scale", type=float,
-                        help="multiplier of the original's HJB learning rate 0.1·(1 − step/steps) (default 1)")
+    add_setting_options(parser, RenderRequest)
 
 
 def absolute(path: str | None) -> str | None:
@@ -122,44 +51,18 @@ def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> 
         request = RenderRequest(reference=str(reference), motion=str(motion))
     if args.preset:
         request = apply_preset(request, args.preset)
-    changes: dict = {}
-    if args.engine:
-        changes["engine"] = args.engine
+    changes = given_settings(args, RenderRequest)
     if args.models:
         changes["models"] = absolute(args.models)
-    for flag, field, _kind, _text in _SIMPLE:
-        value = getattr(args, flag[2:].replace("-", "_"))
-        if value is not None:
-            changes[field] = value
     if args.guidance is not None:
         changes["min_guidance"] = changes["max_guidance"] = args.guidance
-    if args.align:
-        changes["alignment"] = {**request.alignment, "mode": args.align}
-    if args.cpu_offload is not None:
-        changes["cpu_offload"] = args.cpu_offload
-    hjb = {field: value for field, value in (
-        ("enabled", args.hjb), ("decode_mode", args.hjb_mode), ("iterations", args.hjb_iterations),
-        ("start_step", args.hjb_start), ("end_step", args.hjb_end), ("lr_scale", args.hjb_lr_scale),
-    ) if value is not None}
-    if hjb:
-        changes["hjb"] = hjb
-    export: dict = {}
-    for flag, field, _kind, _text in _EXPORT:
-        value = getattr(args, flag[2:].replace("-", "_"))
-        if value is not None:
-            export[field] = value
-    for _flag, field, _text in _BOOLEANS:
-        if field != "cpu_offload" and getattr(args, field) is not None:
-            export[field] = getattr(args, field)
     # No --format: the output's extension picks it (clip.webm → VP9), unless a --request/--preset set one.
     out = getattr(args, "out", None)
-    if "format" not in export and out and Path(out).suffix and request.export.format == DEFAULT_FORMAT:
+    if "export.format" not in changes and out and Path(out).suffix and request.export.format == DEFAULT_FORMAT:
         by_suffix = format_for_path(out)
         if by_suffix is not None:
-            export["format"] = by_suffix.name
-    if export:
-        changes["export"] = export
-    request = request.replace(**changes)
+            changes["export.format"] = by_suffix.name
+    request = replace_paths(request, changes)
     if "tile_size" in changes and "tile_overlap" not in changes:
         request = request.with_tiles_for()  # a smaller tile takes the overlap down with it
     return request.validate()

@@ -19,17 +19,15 @@ Poses come in source-video pixels and the reference in output pixels; results ar
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from studio.errors import InputError
 from studio.motion.presence import DETECTED
-from studio.motion.retarget import FACE_MODES, retarget_faces
+from studio.motion.retarget import retarget_faces
 from studio.motion.smoothing import smooth_poses
 from studio.motion.types import VISIBLE, PoseFrame
-
-MODES = ("global", "bones", "none")
+from studio.settings import AlignmentOptions
 
 #: Body points the original fits on: nose, neck, shoulders and hips-to-ears (not elbows or wrists).
 FIT_POINTS: tuple[int, ...] = (0, 1, 2, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
@@ -40,46 +38,6 @@ BONES: tuple[tuple[int, int], ...] = (
     (2, 3), (5, 6), (8, 9), (11, 12), (0, 14), (0, 15),
     (3, 4), (6, 7), (9, 10), (12, 13), (14, 16), (15, 17),
 )
-
-
-@dataclass(frozen=True)
-class AlignmentOptions:
-    """How the driving skeleton is fitted to the reference; part of the render request (JSON round-trip)."""
-
-    mode: str = "bones"
-    smoothing: bool = True
-    #: One-Euro filter: cut-off frequency at rest (Hz) and speed coefficient.
-    min_cutoff: float = 1.0
-    beta: float = 0.05
-    #: Manual nudge, applied after the fit: shift as fractions of the output width/height, and a scale
-    #: about the figure's anchor (its neck in the first frame).
-    offset_x: float = 0.0
-    offset_y: float = 0.0
-    scale: float = 1.0
-    #: The face points: "retargeted" (the photo's face shape with the driver's expression), "driver" or "none".
-    face: str = "retargeted"
-    #: Fit on this frame only (position in the clip), e.g. one the user picked on the timeline; None: the best.
-    fit_frame: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise InputError(f"alignment mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if self.face not in FACE_MODES:
-            raise InputError(f"face alignment must be one of {', '.join(FACE_MODES)}, got {self.face!r}")
-        if self.fit_frame is not None and (not isinstance(self.fit_frame, int) or self.fit_frame < 0):
-            raise InputError(f"the fit frame must be a frame number ≥ 0, got {self.fit_frame!r}")
-        if not self.scale > 0:
-            raise InputError(f"alignment scale must be positive, got {self.scale}")
-        if not (self.min_cutoff > 0 and self.beta >= 0):
-            raise InputError("smoothing needs min_cutoff > 0 and beta >= 0")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> AlignmentOptions:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
 
 
 @dataclass(frozen=True)
@@ -224,7 +182,7 @@ def align_poses(
     reference: PoseFrame | None,
     src_size: tuple[int, int],
     out_size: tuple[int, int],
-    options: AlignmentOptions = AlignmentOptions(),
+    options: AlignmentOptions | None = None,
     fps: float = 30.0,
     status: list[str] | None = None,
 ) -> list[PoseFrame]:
@@ -234,6 +192,7 @@ def align_poses(
     falls back to ``none`` with a warning). ``status`` is each frame's detected/held/none (None: all
     detected); only detected frames are fitted on. Face boxes are dropped; derive them from the aligned face.
     """
+    options = options or AlignmentOptions()
     mode = options.mode
     fit = None
     if mode != "none":

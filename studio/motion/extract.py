@@ -38,8 +38,8 @@ from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
 from studio.paths import cache_dir
 from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.settings import POSE_BACKENDS as BACKENDS
 
-BACKENDS = ("mediapipe", "dwpose")
 DEFAULT_BACKEND = "mediapipe"
 CACHE_VERSION = 2  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets
 

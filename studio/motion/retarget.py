@@ -23,8 +23,6 @@ import numpy as np
 from studio.motion.head import has_face, head_from_face
 from studio.motion.types import VISIBLE, PoseFrame
 
-FACE_MODES = ("retargeted", "driver", "none")
-
 
 def similarity_fit(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """2×3 least-squares similarity (rotation, uniform scale, shift) mapping ``source`` points onto ``target``."""

@@ -28,7 +28,7 @@ from studio.identity import IdentityBackend
 from studio.motion.types import PoseFrame
 from studio.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
-from studio.request import RenderRequest
+from studio.request import AlignmentOptions, RenderRequest
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ class MotionInputs:
     #: The driving frames' rate after the stride.
     fps: float
     audio: AudioSource | None
-    #: The full alignment settings used (``AlignmentOptions.to_dict()``), recorded in the resolved request.
-    alignment: dict
+    #: The alignment settings used, recorded in the resolved request.
+    alignment: AlignmentOptions
 
 
 def content_box(matrix: np.ndarray, src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -165,9 +165,9 @@ def _load_motion(request, reference, report, cancel, warnings):
     if kind == "pose_images":
         return _pose_image_folder(request, path, warnings)
     from studio.media import FrameSelection
-    from studio.motion import AlignmentOptions, draw_pose
+    from studio.motion import draw_pose
 
-    options = AlignmentOptions.from_dict(dict(request.alignment))
+    options = request.alignment
     W, H = request.width, request.height
     selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
                                max_frames=request.max_frames)
@@ -204,7 +204,7 @@ def _load_motion(request, reference, report, cancel, warnings):
             cancel.raise_if_cancelled()
         images.append(draw_pose(pose, W, H))
     face_boxes = [p.face_box for p in poses]
-    return MotionInputs(poses, images, face_boxes, reference_pose, fps, audio, options.to_dict())
+    return MotionInputs(poses, images, face_boxes, reference_pose, fps, audio, options)
 
 
 def _from_motion_json(path: Path, reference, options, request, selection):
@@ -269,7 +269,7 @@ def _pose_image_folder(request, path: Path, warnings):
         boxes.append(box)
         poses.append(PoseFrame(face_box=box))
     warnings.append(f"{folder}: using ready skeleton images as they are (no alignment to the photo)")
-    return MotionInputs(poses, images, boxes, None, fps, None, dict(request.alignment))
+    return MotionInputs(poses, images, boxes, None, fps, None, request.alignment)
 
 
 # ------------------------------------------------------------------------------------------ faces

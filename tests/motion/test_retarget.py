@@ -62,7 +62,7 @@ def test_the_driver_and_none_options(talking):
     driver = _align(talking, "driver")
     for aligned, source in zip(driver.poses, clip.poses, strict=True):
         assert procrustes_distance(aligned.face[:, :2], source.face[:, :2]) < 1e-3  # the driver's shape as is
-    with pytest.raises(InputError, match="face alignment"):
+    with pytest.raises(InputError, match="alignment.face"):
         AlignmentOptions(face="photo")
     assert AlignmentOptions().face == "retargeted"
     assert AlignmentOptions.from_dict({"mode": "global"}).face == "retargeted"  # older requests

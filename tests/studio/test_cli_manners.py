@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from studio.__main__ import build_parser, main
+from studio.cli.options import help_text
 from studio.cli.render import request_from_args
 from studio.request import RenderRequest
+from studio.schema import setting_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,8 +32,10 @@ def test_help_shows_defaults_choices_and_negatable_booleans(capsys):
         main(["render", "--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
-    assert "--width WIDTH output width in pixels (multiple of 8 for diffusion) (default: 512)" in text
-    assert "--device {auto,cpu,cuda,mps}" in text and "--x264-preset {ultrafast," in text
+    # the help is the declaration's own, default included (never written out by hand)
+    width = setting_by_path(RenderRequest)["width"]
+    assert f"--width WIDTH {help_text(width)}" in text and "(default: 512 px)" in text
+    assert "--device {auto,cuda,mps,cpu}" in text and "--x264-preset {ultrafast," in text
     assert "--format {h264-mp4,h264-10bit-mp4,h265-mp4,vp9-webm,av1-webm,prores-mov,webp,gif,png-sequence}" in text
     assert "--hjb, --no-hjb" in text and "--audio, --no-audio" in text and "(default: on)" in text
     assert "(default: None)" not in text

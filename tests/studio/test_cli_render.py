@@ -47,5 +47,5 @@ def test_render_errors_are_messages_not_tracebacks(tiny_fixture_dir, media, tmp_
     result = subprocess.run(cmd[:5] + [str(tiny_fixture_dir / "checkpoints"), "--reference", str(media["photo"]),
                                        "--motion", str(media["video"]), "--out", str(tmp_path / "o.mp4"),
                                        "--steps", "0"], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1 and "steps must be between 1 and 1000, got 0" in result.stderr
+    assert result.returncode == 1 and "steps must be between 1 and 500, got 0" in result.stderr
     assert not (tmp_path / "o.mp4").exists()

@@ -42,7 +42,7 @@ def test_the_cli_renders_a_project_the_window_saved(tmp_path):
     args = build_parser().parse_args(["render", "--request", str(path), "--out", "o.mp4"])
     request = request_from_args(args, None, None)
     assert request == project.request.replace(export={"format": request.export.format})
-    assert request.alignment["fit_frame"] == 3 and request.hjb.enabled
+    assert request.alignment.fit_frame == 3 and request.hjb.enabled
     args = build_parser().parse_args(["render", "--request", str(path), "--steps", "9", "--out", "o.mp4"])
     assert request_from_args(args, None, None).steps == 9  # flags still override what the project holds
 

@@ -12,7 +12,7 @@ import pytest
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
 from studio.project import Clip, Project, empty_request
-from studio.request import RenderRequest
+from studio.request import AlignmentOptions, RenderRequest
 
 
 class Clock:
@@ -38,7 +38,7 @@ def test_edits_by_path_change_the_request_and_emit_events(project):
     project.subscribe(seen.append)
     assert project.set({"steps": 12, "export.crf": 30, "hjb.iterations": 5, "alignment.offset_x": 0.1})
     r = project.request
-    assert (r.steps, r.export.crf, r.hjb.iterations, r.alignment["offset_x"]) == (12, 30, 5, 0.1)
+    assert (r.steps, r.export.crf, r.hjb.iterations, r.alignment.offset_x) == (12, 30, 5, 0.1)
     assert r.export.preset == "medium" and r.hjb.enabled is False  # siblings kept
     assert seen[-1].paths == {"steps", "export.crf", "hjb.iterations", "alignment.offset_x"}
     assert seen[-1].touches("alignment") and seen[-1].touches("export") and not seen[-1].touches("fit")
@@ -87,7 +87,7 @@ def test_the_selection_is_saved_but_not_an_edit_and_the_fit_frame_follows_it(pro
     assert project.select(5) and project.selection == 5 and not project.can_undo()
     assert events[-1].paths == {"selection"}
     assert project.fit_on_selection()
-    assert project.request.alignment["fit_frame"] == 5 and project.undo_text() == "Fit on frame 5"
+    assert project.request.alignment.fit_frame == 5 and project.undo_text() == "Fit on frame 5"
     project.select(2)  # moving along the timeline keeps the fit where it was chosen
     assert project.get("alignment.fit_frame") == 5
     project.fit_on_selection(False)
@@ -96,7 +96,7 @@ def test_the_selection_is_saved_but_not_an_edit_and_the_fit_frame_follows_it(pro
     assert project.get("alignment.fit_frame") == 5
     again = Project()
     again.load(project.save(tmp_path / "p.sastudio.json"))
-    assert again.selection == 2 and again.request.alignment["fit_frame"] == 5
+    assert again.selection == 2 and again.request.alignment.fit_frame == 5
     data = json.loads((tmp_path / "p.sastudio.json").read_text()) | {"selection": "third"}
     again.load_dict(data)
     assert again.selection is None  # a bad value is dropped, not fatal
@@ -202,6 +202,6 @@ def test_version_1_projects_still_open(tmp_path):
                                                                                         None, None)
     assert (r.export.crf, r.export.preset, r.hjb.enabled, r.hjb.iterations, r.hjb.decode_mode) == (
         20, "fast", True, 4, "exact")
-    assert r.alignment == {"mode": "global", "offset_x": 0.1, "offset_y": 0.0, "scale": 1.2}
+    assert r.alignment == AlignmentOptions(mode="global", offset_x=0.1, offset_y=0.0, scale=1.2)
     assert project.output_dir == "/out" and project.seed_locked is False
     assert isinstance(RenderRequest.from_dict(r.to_dict()), RenderRequest)

@@ -12,6 +12,7 @@ import pytest
 from studio.__main__ import main
 from studio.platform import DeviceLock
 from studio.queue import JobQueue, QueueRunner, default_queue_path
+from studio.request import REQUEST_VERSION
 from tests.studio.test_queue import FakeRenderer, base
 
 
@@ -27,7 +28,7 @@ def test_unreadable_rows_fail_alone_and_stay_cancellable(tmp_path, capsys):
     garbage, newer, good, spare = queue.add_matrix(base(), ["g.png", "n.png", "ok.png", "s.png"], ["m.mp4"],
                                                    tmp_path / "out")
     _set_request(queue, garbage, "{not json")
-    newer_request = json.loads(queue.get(newer).request.to_json()) | {"version": 2}
+    newer_request = json.loads(queue.get(newer).request.to_json()) | {"version": REQUEST_VERSION + 1}
     _set_request(queue, newer, json.dumps(newer_request))
     _set_request(queue, spare, "{not json either")
     assert main(["batch", "status"]) == 0
@@ -35,7 +36,7 @@ def test_unreadable_rows_fail_alone_and_stay_cancellable(tmp_path, capsys):
     capsys.readouterr()
     QueueRunner(queue, FakeRenderer()).run()
     assert queue.get(garbage).state == "failed" and "not valid JSON" in queue.get(garbage).error
-    assert queue.get(newer).state == "failed" and "version 2 is not supported" in queue.get(newer).error
+    assert queue.get(newer).state == "failed" and f"version {REQUEST_VERSION + 1} is not supported" in queue.get(newer).error
     assert queue.get(good).state == "finished" and Path(queue.get(good).output).is_file()
     assert main(["batch", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["jobs"][0]["reference"] is None

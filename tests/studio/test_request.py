@@ -24,7 +24,7 @@ def test_round_trip_keeps_every_field():
     again = RenderRequest.from_json(request.to_json())
     assert again == request
     assert isinstance(again.export, ExportOptions) and again.export.fps == 12.5
-    assert again.hjb.iterations == 2 and again.alignment["mode"] == "bones"
+    assert again.hjb.iterations == 2 and again.alignment.mode == "bones"
     assert json.loads(request.to_json())["version"] == REQUEST_VERSION
 
 
@@ -78,7 +78,7 @@ def test_validation_lists_every_problem_precisely():
     problems = bad.problems()
     text = "\n".join(problems)
     assert "width must be a multiple of 8" in text and "got 100" in text
-    assert "steps must be between 1 and 1000, got 0" in text
+    assert "steps must be between 1 and 500, got 0" in text
     assert "max_guidance must be > 1.0" in text
     assert "tile_overlap must be between 0 and tile_size-1 (3), got 4" in text
     assert "crf must be between 0 and 51, got 80" in text

@@ -46,12 +46,12 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     window.motion_panel.player.set_frame(clip.indices[2])
     assert window.project.selection == 2 and window.alignment_view.fit_button.text() == "Fit on frame 2"
     window.alignment_view.fit_button.click()
-    assert window.project.request.alignment["fit_frame"] == 2 and len(window.alignment_view.aligned) == 8
+    assert window.project.request.alignment.fit_frame == 2 and len(window.alignment_view.aligned) == 8
     assert window.alignment_view.fit_button.isChecked()
     assert window.alignment_view.fit_button.text() == "Fitted on frame 2"
     # (what each face option draws is tested in tests/motion; the sample dancer has no face-68 points)
     window.alignment_view.face.setCurrentText("driver")
-    assert window.project.request.alignment["face"] == "driver" and len(window.alignment_view.aligned) == 8
+    assert window.project.request.alignment.face == "driver" and len(window.alignment_view.aligned) == 8
     window.undo_action.trigger()
     window.undo_action.trigger()
     assert window.alignment_view.face.currentText() == "retargeted"
@@ -65,7 +65,7 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     assert visible.any()
     shift = np.median(after[visible, 0] - before[visible, 0])
     assert shift == pytest.approx(0.1 * 512, abs=3)
-    assert window.project.request.alignment["offset_x"] == pytest.approx(0.1)
+    assert window.project.request.alignment.offset_x == pytest.approx(0.1)
     window.undo_action.trigger()  # alignment edits are undoable
     assert window.alignment_view.offset_x.value() == 0.0
     assert window.alignment_view.aligned[0].body[visible, 0] == pytest.approx(before[visible, 0])

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
+from studio.project import MERGE_WINDOW_S
 from tests.ui.conftest import wait_task
 from ui.parameter_specs import SPEC_BY_NAME, SPECS
 
@@ -24,19 +25,27 @@ def test_every_setting_has_an_editor_with_a_tooltip_and_a_request_field(window):
 
 def test_slider_moves_spinbox_and_undo_redo(window):
     panel, project = window.parameter_panel, window.project
+    now = [0.0]
+    project._clock = lambda: now[0]  # the undo history's merge window, on a clock the test moves
+    spec = SPEC_BY_NAME["steps"]
     slider, spin = panel.sliders["steps"], panel.editors["steps"]
-    slider.setValue(500)  # halfway through 1..200
-    assert spin.value() == project.request.steps == 100
+    slider.setValue(500)  # halfway along the declared range
+    halfway = round((spec.minimum + spec.maximum) / 2)
+    assert spin.value() == project.request.steps == halfway
+    now[0] += MERGE_WINDOW_S + 1  # a separate edit
     spin.setValue(40)
-    assert slider.value() == panel._to_slider(SPEC_BY_NAME["steps"], 40)
-    assert window.undo_action.isEnabled()
+    assert slider.value() == round((40 - spec.minimum) / (spec.maximum - spec.minimum) * 1000)
     window.undo_action.trigger()
-    assert project.request.steps in (100, 25)  # the two quick edits may merge into one step
-    while project.can_undo():
-        window.undo_action.trigger()
-    assert project.request.steps == 25 and spin.value() == 25
+    assert project.request.steps == halfway and spin.value() == halfway
+    window.undo_action.trigger()
+    assert project.request.steps == 25 and spin.value() == 25 and not project.can_undo()
     window.redo_action.trigger()
-    assert project.request.steps != 25
+    assert project.request.steps == halfway
+    spin.setValue(30)
+    now[0] += MERGE_WINDOW_S / 2  # edits of one setting within the merge window are one undo step
+    spin.setValue(31)
+    window.undo_action.trigger()
+    assert project.request.steps == halfway and spin.value() == halfway
 
 
 def test_ctrl_z_right_after_typing_a_value_undoes_it(qtbot, window):
@@ -170,3 +179,28 @@ def test_settings_recent_files_layout_and_the_last_project_persist(qtbot, sample
             wait_task(qtbot, task)
     finally:
         second.shutdown()
+
+
+def test_every_editor_range_is_the_validators_and_a_bad_value_marks_its_own_editor(window):
+    """The window and the validator read one declaration: each number editor reaches exactly the declared
+    maximum, which the validator accepts, and one past it is refused under that editor (found by its path)."""
+    from studio.request import RenderRequest
+    from studio.schema import setting_by_path
+
+    panel, project = window.parameter_panel, window.project
+    declared = setting_by_path(RenderRequest)
+    project.set({"engine": "warp", "tile_size": 64}, merge=False)  # (no relation to another field in the way)
+    numbers = [spec for spec in SPECS if spec.kind in ("int", "float")]
+    assert {"width", "steps", "seed", "export.fps", "max_frames"} <= {spec.name for spec in numbers}
+    for spec in numbers:
+        setting, editor = declared[spec.name], panel.editors[spec.name]
+        assert (editor.maximum(), spec.maximum) == (setting.maximum, setting.maximum), spec.name
+        assert editor.minimum() == (setting.minimum if spec.none_at is None else spec.none_at), spec.name
+        before = project.get(spec.name)
+        project.set({spec.name: setting.maximum})
+        assert spec.name not in panel.problems() and panel.errors[spec.name].isHidden(), spec.name
+        past = setting.maximum + (1 if spec.kind == "int" else 1.0)
+        project.set({spec.name: past})
+        assert not panel.errors[spec.name].isHidden(), spec.name
+        assert list(panel.problems()) == [spec.name] and str(past) in panel.problems()[spec.name], spec.name
+        project.set({spec.name: before})
