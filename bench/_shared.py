@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-DEFAULT_FIXTURE = REPO.parent / "shared" / "fixtures" / "stableanimator-tiny"
+DEFAULT_FIXTURE = REPO / "tests" / "data" / "stableanimator-tiny"
 
 
 def peak_rss_mb() -> float:

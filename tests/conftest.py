@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import data_paths
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -14,17 +16,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _fixture_dir() -> Path:
-    env = os.environ.get("STABLEANIMATOR_FIXTURE")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "fixtures" / "stableanimator-tiny"
-
-
 @pytest.fixture(scope="session")
 def tiny_fixture_dir() -> Path:
     """The public tiny StableAnimator fixture (official checkpoint layout, inputs, expected outputs)."""
-    path = _fixture_dir()
+    path = data_paths.tiny_fixture_dir()
     if not (path / "fixture.json").is_file():
-        pytest.fail(f"the tiny fixture was not found at {path}; set STABLEANIMATOR_FIXTURE to its folder")
+        pytest.fail(f"the tiny fixture was not found at {path}; it ships in tests/data/ (or set STABLEANIMATOR_FIXTURE)")
     return path
 
 

@@ -10,10 +10,7 @@ import torch
 
 from pipelines.face_embedder import IResNetFaceEmbedder
 from pipelines.hjb_faces import reference_embedding
-
-KEYS_TSV = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "stableanimator-keys" / (
-    "iresnet100_glintr100_torch.tsv"
-)
+from tests.data_paths import key_listing
 
 
 def _tsv_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -36,9 +33,8 @@ def test_tiny_checkpoint_loads_strictly_with_sizes_from_the_state_dict(tiny_fixt
     assert out.shape == (2, 64)
 
 
-@pytest.mark.skipif(not KEYS_TSV.is_file(), reason="spec key listing not available")
 def test_real_iresnet100_key_listing_matches_the_inferred_architecture():
-    shapes = _tsv_shapes(KEYS_TSV)
+    shapes = _tsv_shapes(key_listing("iresnet100_glintr100_torch.tsv"))
     meta = {k: torch.empty(s, device="meta") for k, s in shapes.items()}
     config = IResNetFaceEmbedder.config_from_state_dict(meta)
     assert config["layers"] == [3, 13, 30, 3]

@@ -1,25 +1,20 @@
 """Modules built with the REAL StableAnimator sizes (on the meta device: no memory) have exactly the official
-state-dict keys and shapes listed in the spec (`stableanimator-keys/*.tsv`)."""
+state-dict keys and shapes listed in the official key listings (`tests/data/stableanimator-keys/*.tsv`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 import torch
 
 from pipelines import FusionFaceId, PoseNet, StableAnimatorUNet
 from pipelines.attention_processor import AnimationAttnProcessor, AnimationIDAttnNormalizedProcessor
 from pipelines.real_size import SVD_XT_UNET_CONFIG
+from tests.data_paths import key_listing
 
-KEYS_DIR = Path(__file__).resolve().parents[3] / "shared" / "spec" / "stableanimator-keys"
 SVD_XT_UNET = SVD_XT_UNET_CONFIG
 
 
 def _official(name: str) -> dict[str, tuple[int, ...]]:
-    path = KEYS_DIR / name
-    if not path.is_file():
-        pytest.skip(f"spec key listing {path} not available")
+    path = key_listing(name)
     out = {}
     for line in path.read_text().splitlines():
         key, shape, *_ = line.split("\t")
