@@ -155,7 +155,10 @@ class JobQueue:
                     db.execute(f"PRAGMA user_version = {queue_file.SCHEMA_VERSION}")
 
     def lock_path(self, device: str) -> Path:
-        return self.path.with_name(f"{self.path.name}.{device}.lock")
+        """Beside the file the path resolves to: a symlinked or relative ``--db`` names the same lock, so one
+        queue file never has two runners (the lock is the file's, not the spelling's)."""
+        real = Path(os.path.realpath(self.path))
+        return real.with_name(f"{real.name}.{device}.lock")
 
     def runner_alive(self, device: str) -> bool:
         """Whether a runner holds ``device``'s lock now (the kernel drops it when a runner dies)."""

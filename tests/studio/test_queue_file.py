@@ -139,3 +139,23 @@ def test_a_queue_written_before_the_marker_is_still_the_studios(tmp_path):
     db.execute("PRAGMA user_version = 0")
     db.close()
     assert len(JobQueue(path).jobs()) == 1
+
+
+def test_a_symlinked_db_cannot_start_a_second_runner(tmp_path):
+    from studio.queue import QueueRunner, RunnerBusy
+    from tests.studio.test_queue import FakeRenderer
+
+    real = tmp_path / "real" / "q.db"
+    JobQueue(real).add(base(), tmp_path / "a.mp4")
+    link = tmp_path / "elsewhere" / "link.db"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    first = QueueRunner(JobQueue(real), FakeRenderer())
+    first.acquire()
+    try:
+        second = QueueRunner(JobQueue(link), FakeRenderer())
+        with pytest.raises(RunnerBusy):
+            second.acquire()
+        assert JobQueue(link).runner_alive("default")
+    finally:
+        first.release()
