@@ -358,19 +358,29 @@ class JobQueue:
     # ------------------------------------------------------------------------ ETA
     def seconds_per_step(self, engine: str | None = None) -> float | None:
         """Measured seconds per denoising step (whole job time / steps) over finished jobs."""
-        values = []
-        for job in self.jobs("finished"):
-            if job.seconds and job.request and (engine is None or job.request.engine == engine):
-                values.append(job.seconds / max(1, job.request.steps))
+        rates = self._step_rates(self.jobs("finished"))
+        values = [v for name, found in rates.items() if engine is None or name == engine for v in found]
         return sum(values) / len(values) if values else None
 
+    @staticmethod
+    def _step_rates(finished: Sequence[Job]) -> dict[str, list[float]]:
+        rates: dict[str, list[float]] = {}
+        for job in finished:
+            if job.seconds and job.request:
+                rates.setdefault(job.request.engine, []).append(job.seconds / max(1, job.request.steps))
+        return rates
+
     def eta_seconds(self, device: str | None = None) -> float | None:
-        """Seconds until the queue is empty, from measured step times; None before any job finished."""
+        """Seconds until the queue is empty, from measured step times; None before any job finished.
+        One pass over the jobs (the step rates are measured once, not once per waiting job)."""
+        jobs = self.jobs()
+        rates = {engine: sum(v) / len(v) for engine, v in self._step_rates(
+            [j for j in jobs if j.state == "finished"]).items()}
         total, known = 0.0, True
-        for job in self.jobs():
+        for job in jobs:
             if job.state not in ("queued", "running") or (device and job.device != device) or job.request is None:
                 continue
-            per_step = self.seconds_per_step(job.request.engine)
+            per_step = rates.get(job.request.engine)
             if per_step is None:
                 known = False
                 continue
