@@ -36,6 +36,7 @@ from .layout import (  # noqa: F401 - re-exported: the layout is part of what th
     missing_files,
     weight_files,
 )
+from .weight_checks import describe_non_finite, non_finite_keys, stock_component_problems
 
 
 class CheckpointError(Exception):
@@ -192,6 +193,11 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dic
             states[stem] = load_state_dict(path)
         except CheckpointError as exc:
             problems.extend(exc.problems)
+
+    for stem, state in states.items():  # NaN or infinity loads silently and renders black
+        problems.extend(describe_non_finite(f"{ANIMATION_FOLDER}/{stem}", non_finite_keys(state.items())))
+    if svd is not None:
+        problems.extend(stock_component_problems(svd, {k: SVD_REQUIRED[k] for k in ("vae", "image_encoder")}))
 
     num_tokens = 4
     if "face_encoder" in states:

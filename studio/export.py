@@ -172,6 +172,14 @@ def _even(value: int) -> int:
     return value - (value % 2)
 
 
+def count_video_frames(path: Path) -> int:
+    """Video frames a file holds, counted from its packets (no decoding: fast on a long video); 0 without one."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+                             "-f", "null", "-"], capture_output=True, text=True, errors="replace")
+    counts = re.findall(r"frame=\s*(\d+)", result.stderr)
+    return int(counts[-1]) if result.returncode == 0 and counts else 0
+
+
 class _FfmpegPipe:
     """One ffmpeg process fed raw RGB frames on stdin."""
 
@@ -179,6 +187,7 @@ class _FfmpegPipe:
                  extra_inputs: list[str] | None = None, final: Path | None = None):
         self.width, self.height, self.target = width, height, target
         self.final = final or target
+        self.written = 0  # frames sent; finish() checks the file holds them all
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "pipe:0",
@@ -199,6 +208,7 @@ class _FfmpegPipe:
             raise ExportError(f"frame has shape {frame.shape}, the video expects {(self.height, self.width, 3)}")
         try:
             self.proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+            self.written += 1
         except (BrokenPipeError, OSError) as error:
             self.proc.wait()
             raise self._error(error) from None
@@ -212,6 +222,11 @@ class _FfmpegPipe:
         if self.proc.wait() != 0:
             raise self._error(None)
         self._close_log()
+        if self.target.is_file():  # (a PNG sequence's target is a pattern inside a folder)
+            held = count_video_frames(self.target)
+            if held != self.written:  # never a short or stream-less video under a final name, reported as done
+                raise ExportError(f"ffmpeg wrote {held} of the {self.written} frames of {self.final.name}; "
+                                  "nothing was replaced (see the log for ffmpeg's command)")
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -323,7 +338,8 @@ class VideoExporter:
                 and has_audio(self.audio.path)):
             extra_inputs = ["-ss", f"{self.audio.start_s:.6f}", "-t", f"{self.audio.duration_s:.6f}",
                             "-i", str(self.audio.path)]
-            maps += ["-map", "1:a:0", *audio_args(fmt), "-shortest"]
+            # cut (-t above) or padded with silence to the video's length, never the video cut to the audio's
+            maps += ["-map", "1:a:0", "-af", f"apad=whole_dur={self.audio.duration_s:.6f}", *audio_args(fmt)]
             self._audio_used = True
         encoder = choose_encoder(fmt, o.encoder, ffmpeg_exe())
         primary = [*maps, *video_args(fmt, o, encoder), *(meta if carries_metadata(fmt) else []), "-f", fmt.muxer]
@@ -353,6 +369,11 @@ class VideoExporter:
         except BaseException:
             self.abort()
             raise
+
+    @property
+    def audio_muxed(self) -> bool:
+        """Whether an audio track goes into the video (known once started): what the sidecar may claim."""
+        return self._audio_used
 
     def write(self, frame: np.ndarray, reference: np.ndarray | None = None, pose: np.ndarray | None = None) -> None:
         """Write one result frame (model size); ``reference`` and ``pose`` feed the side-by-side video."""

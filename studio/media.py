@@ -13,7 +13,7 @@ import math
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ class VideoInfo:
     rotation: int = 0
     has_audio: bool = False
     kind: str = "video"  # "video" | "frames" (a folder of images) | "image"
+    #: False while ``frame_count`` and ``duration`` are the header's estimate (``count_frames`` makes them exact).
+    exact: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -157,7 +159,8 @@ def probe_video(path: str | Path) -> VideoInfo:
     if video_line is None:
         detail = header.strip().splitlines()[-1] if header.strip() else "no details"
         raise InputError(f"{path}: not a readable video (ffmpeg: {detail}); re-export it as mp4 (H.264)")
-    size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", video_line)
+    # the frame size follows a comma ("yuv420p, 8x8 [SAR…"); a codec tag like 0x31637661 never matches
+    size = re.search(r",\s*(\d{1,5})x(\d{1,5})\b", video_line)
     fps_match = re.search(r"([\d.]+) fps", video_line) or re.search(r"([\d.]+) tbr", video_line)
     rotation_match = re.search(r"rotation of (-?[\d.]+) degrees", header)
     rotation = int(round(float(rotation_match.group(1)))) % 360 if rotation_match else 0
@@ -165,20 +168,47 @@ def probe_video(path: str | Path) -> VideoInfo:
     if rotation in (90, 270):
         width, height = height, width
     fps = float(fps_match.group(1)) if fps_match else 0.0
+    if width <= 0 or height <= 0:
+        raise InputError(f"{path}: the video's frame size cannot be read; re-export it as mp4 (H.264)")
+    stated = _header_duration(header)
+    if fps > 0 and stated is not None and stated > 0:
+        # the header's estimate: counting exactly demuxes the whole file (minutes for hours of video), which
+        # only a selection reaching near the end needs (``selected_indices``)
+        return VideoInfo(str(path), fps, max(1, round(stated * fps)), stated, width, height, rotation,
+                         _header_has_audio(header), exact=False)
+    return count_frames(VideoInfo(str(path), fps, 0, 0.0, width, height, rotation, _header_has_audio(header)))
 
+
+def _header_duration(header: str) -> float | None:
+    match = re.search(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", header)
+    if not match:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+_COUNT_CACHE: dict[tuple[str, int, int], tuple[int, float]] = {}
+
+
+def count_frames(info: VideoInfo) -> VideoInfo:
+    """``info`` with its frames counted exactly (demuxes the whole file, no decoding; once per file version)."""
     import imageio_ffmpeg
 
-    try:
-        frame_count, duration = imageio_ffmpeg.count_frames_and_secs(str(path))
-    except (RuntimeError, OSError) as error:
-        raise InputError(f"{path}: the video could not be decoded ({error}); re-export it as mp4 (H.264)") from None
-    if frame_count <= 0 or width <= 0:
+    path = Path(info.path)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _COUNT_CACHE:
+        try:
+            _COUNT_CACHE[key] = imageio_ffmpeg.count_frames_and_secs(str(path))
+        except (RuntimeError, OSError) as error:
+            raise InputError(f"{path}: the video could not be decoded ({error}); re-export it as mp4 (H.264)") \
+                from None
+    frame_count, duration = _COUNT_CACHE[key]
+    if frame_count <= 0:
         raise InputError(f"{path}: the video holds no frames; choose another video")
-    if fps <= 0:
-        fps = frame_count / duration if duration > 0 else FOLDER_FPS
-    duration = duration if duration > 0 else frame_count / fps
-    return VideoInfo(str(path), fps, int(frame_count), float(duration), width, height, rotation,
-                     _header_has_audio(header))
+    fps = info.fps if info.fps > 0 else (frame_count / duration if duration > 0 else FOLDER_FPS)
+    duration = float(duration) if duration > 0 else frame_count / fps
+    return replace(info, fps=fps, frame_count=int(frame_count), duration=duration, exact=True)
 
 
 def select_frames(count: int, fps: float, selection: FrameSelection) -> list[int]:
@@ -191,15 +221,28 @@ def select_frames(count: int, fps: float, selection: FrameSelection) -> list[int
     return positions[: selection.max_frames] if selection.max_frames is not None else positions
 
 
+#: A selection ending this many seconds before the header's estimated end does not need the exact count.
+ESTIMATE_MARGIN_S = 2.0
+
+
 def selected_indices(info: VideoInfo, selection: FrameSelection = FrameSelection()) -> list[int]:
-    """The source frame indices a selection picks, in order."""
+    """The source frame indices a selection picks, in order. The whole file is counted only when the selection
+    may reach near its end; ``--frames 4`` of a four-hour clip reads four frames' worth."""
     indices = select_frames(info.frame_count, info.fps, selection)
+    margin = ESTIMATE_MARGIN_S * info.fps + 2
+    if not info.exact and (not indices or indices[-1] >= info.frame_count - margin):
+        info = count_frames(info)
+        indices = select_frames(info.frame_count, info.fps, selection)
     if not indices:
         raise InputError(
             f"{info.path}: the trim window {selection.start}–{selection.end} s selects no frames "
             f"(the clip lasts {info.duration:.2f} s)"
         )
     return indices
+
+
+#: A trim starting later than this seeks instead of decoding the frames before it.
+SEEK_AFTER_S = 5.0
 
 
 def iter_frames(
@@ -222,11 +265,14 @@ def iter_frames(
 
     wanted_set = set(wanted)
     last = wanted[-1]
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+    first = wanted[0] if wanted[0] / info.fps >= SEEK_AFTER_S else 0
+    # ffmpeg seeks (and decodes from the keyframe before, exactly) to half a frame before the first wanted one
+    seek = ["-ss", f"{(first - 0.5) / info.fps:.6f}"] if first else None
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", input_params=seek)
     try:
         meta = next(reader)
         width, height = meta["size"]
-        for index, raw in enumerate(reader):
+        for index, raw in enumerate(reader, start=first):
             if index > last:
                 break
             if index in wanted_set:

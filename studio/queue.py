@@ -8,8 +8,8 @@ its device left ``running`` was interrupted: its temporary files are removed and
 marked finished when its complete output and sidecar are already in place). A failing job stores a readable reason and the runner goes on.
 
 Damage is contained: a job row whose request cannot be read (garbage, a newer studio's version) fails that
-job with the reason and leaves the rest runnable and cancellable; a database file SQLite cannot read is
-moved aside (kept, named in ``notice``) and a fresh one is started.
+job with the reason and leaves the rest runnable and cancellable; what may be done to the file itself (moved aside
+only when it is the studio's and SQLite calls it damaged) is ``studio.queue_file``'s.
 
 This module never imports torch: the runner takes any object with the renderer's ``render`` signature.
 """
@@ -22,17 +22,18 @@ import logging
 import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from studio import queue_file
 from studio.errors import StudioError
 from studio.export_formats import export_format
 from studio.paths import studio_home
 from studio.platform import DeviceLock
 from studio.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.queue_file import QueueError
 from studio.request import RenderRequest
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, device, id);
 """
-
-
-class QueueError(StudioError):
-    """A queue operation that does not apply (unknown job, wrong state, another runner active)."""
 
 
 @dataclass
@@ -110,40 +107,65 @@ def default_queue_path() -> Path:
 
 
 class JobQueue:
-    def __init__(self, path: str | Path | None = None):
+    """The queue in one SQLite file. ``read_only`` (``batch status``) never creates, changes or moves anything."""
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False, lock_wait_s: float = 30.0,
+                 say: Callable[[str], None] | None = None):
         self.path = Path(path) if path else default_queue_path()
+        self.read_only, self.lock_wait_s = read_only, lock_wait_s
         #: One line for the user when opening the queue had to repair something (else None).
         self.notice: str | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        #: A read-only look at a queue file that does not exist yet: an empty queue, nothing created.
+        self._absent = False
+        say = say or (lambda line: log.warning("%s", line))
+        studio_owned = os.path.realpath(self.path) == os.path.realpath(default_queue_path())
         try:
+            exists = queue_file.check_ownership(self.path, studio_owned)
+            if read_only and not exists:
+                self._absent = True
+                return
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            if exists:
+                queue_file.wait_for_lock(self.path, read_only, lock_wait_s, say)
             self._open()
-        except sqlite3.DatabaseError as error:
-            kept = self._move_aside()
+        except queue_file.QueueFileDamaged as damage:
+            if read_only:
+                raise QueueError(f"{damage}; it was left as it is (the next `batch add` or `batch run` keeps it "
+                                 "under a new name and starts an empty queue)") from None
+            kept = queue_file.move_aside(self.path)
             self._open()
-            self.notice = (f"the queue database {self.path} could not be read ({error}); it was moved to {kept} "
-                           "and a new, empty queue was started")
+            self.notice = (f"{damage}; it was moved to {kept} and a new, empty queue was started")
+        except OSError as error:  # the folder cannot be made (read-only parent, a file in the way)
+            raise QueueError(f"the queue database {self.path} cannot be created ({error.strerror}); "
+                             "choose another --db or fix the folder's permissions") from None
 
     def _open(self) -> None:
         with self._connect() as db:
-            db.executescript(SCHEMA)
+            # checked before anything is written, so a damaged file is kept exactly as it was found
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("the file is damaged")
-
-    def _move_aside(self) -> Path:
-        """Keep the unreadable file (and its journal) under a new name; never delete the user's jobs."""
-        kept = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                os.replace(source, f"{kept}{suffix}")
-        return kept
+                first = db.execute("PRAGMA integrity_check").fetchone()[0]
+                if first != "ok":
+                    raise queue_file.QueueFileDamaged(f"the queue database {self.path} is damaged "
+                                                      f"(integrity check: {first})")
+            if not self.read_only:
+                db.executescript(SCHEMA)
+                db.execute(f"PRAGMA application_id = {queue_file.APPLICATION_ID}")
+                if db.execute("PRAGMA user_version").fetchone()[0] < queue_file.SCHEMA_VERSION:
+                    db.execute(f"PRAGMA user_version = {queue_file.SCHEMA_VERSION}")
 
     def lock_path(self, device: str) -> Path:
-        return self.path.with_name(f"{self.path.name}.{device}.lock")
+        """Beside the file the path resolves to: a symlinked or relative ``--db`` names the same lock, so one
+        queue file never has two runners (the lock is the file's, not the spelling's)."""
+        real = Path(os.path.realpath(self.path))
+        return real.with_name(f"{real.name}.{device}.lock")
 
     def runner_alive(self, device: str) -> bool:
         """Whether a runner holds ``device``'s lock now (the kernel drops it when a runner dies)."""
-        lock = DeviceLock(self.lock_path(device))
+        path = self.lock_path(device)
+        if not path.exists():  # a runner creates it first; looking never creates it (``batch status`` is read-only)
+            return False
+        lock = DeviceLock(path)
         try:
             if not lock.try_acquire():
                 return True
@@ -158,12 +180,19 @@ class JobQueue:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        if self._absent:
+            db = sqlite3.connect(":memory:", isolation_level=None)
+            db.executescript(SCHEMA)
+        else:
+            db = queue_file.connect(self.path, self.read_only, self.lock_wait_s)
         db.row_factory = sqlite3.Row
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            if not (self.read_only or self._absent):
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
             yield db
+        except sqlite3.Error as error:  # locked, read-only, full, damaged: said as it is, never a traceback
+            raise queue_file.explain(error, self.path, waited_s=self.lock_wait_s) from None
         finally:
             db.close()
 
@@ -329,19 +358,29 @@ class JobQueue:
     # ------------------------------------------------------------------------ ETA
     def seconds_per_step(self, engine: str | None = None) -> float | None:
         """Measured seconds per denoising step (whole job time / steps) over finished jobs."""
-        values = []
-        for job in self.jobs("finished"):
-            if job.seconds and job.request and (engine is None or job.request.engine == engine):
-                values.append(job.seconds / max(1, job.request.steps))
+        rates = self._step_rates(self.jobs("finished"))
+        values = [v for name, found in rates.items() if engine is None or name == engine for v in found]
         return sum(values) / len(values) if values else None
 
+    @staticmethod
+    def _step_rates(finished: Sequence[Job]) -> dict[str, list[float]]:
+        rates: dict[str, list[float]] = {}
+        for job in finished:
+            if job.seconds and job.request:
+                rates.setdefault(job.request.engine, []).append(job.seconds / max(1, job.request.steps))
+        return rates
+
     def eta_seconds(self, device: str | None = None) -> float | None:
-        """Seconds until the queue is empty, from measured step times; None before any job finished."""
+        """Seconds until the queue is empty, from measured step times; None before any job finished.
+        One pass over the jobs (the step rates are measured once, not once per waiting job)."""
+        jobs = self.jobs()
+        rates = {engine: sum(v) / len(v) for engine, v in self._step_rates(
+            [j for j in jobs if j.state == "finished"]).items()}
         total, known = 0.0, True
-        for job in self.jobs():
+        for job in jobs:
             if job.state not in ("queued", "running") or (device and job.device != device) or job.request is None:
                 continue
-            per_step = self.seconds_per_step(job.request.engine)
+            per_step = rates.get(job.request.engine)
             if per_step is None:
                 known = False
                 continue

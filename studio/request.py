@@ -190,8 +190,19 @@ class RenderRequest:
             return self
         return dataclasses.replace(self, seed=random_seed(rng))
 
+    def check_input_kinds(self) -> None:
+        """Refuse, before anything is read or hashed, a folder given as the photo and a motion folder that holds
+        nothing a motion can be (a home folder would otherwise be hashed in full first)."""
+        reference, motion = Path(self.reference), Path(self.motion)
+        if reference.is_dir():
+            raise InputError(f"{reference}: is a folder, not a photo; choose a PNG or JPEG file")
+        if motion.is_dir() and not _looks_like_motion_folder(motion):
+            raise InputError(f"{motion}: the folder holds no frames (images), poses/ or motion.json; choose a video, "
+                             "a folder of frames or an extract-motion folder")
+
     def changed_inputs(self) -> list[str]:
         """The inputs whose content differs from the hashes recorded in this request (a sidecar re-render)."""
+        self.check_input_kinds()
         changed = []
         for name, recorded in (("reference", self.reference_hash), ("motion", self.motion_hash)):
             path = getattr(self, name)
@@ -201,6 +212,7 @@ class RenderRequest:
 
     def with_hashes(self) -> RenderRequest:
         """The request with the content hashes of the reference and the motion filled in."""
+        self.check_input_kinds()
         return dataclasses.replace(
             self, reference_hash=content_hash(self.reference), motion_hash=content_hash(self.motion)
         )
@@ -304,6 +316,25 @@ def migrate(data: Any) -> dict[str, Any]:
     while version != REQUEST_VERSION:
         data, version = MIGRATIONS[version](data), version + 1
     return {**data, "version": REQUEST_VERSION}
+
+
+def _looks_like_motion_folder(folder: Path) -> bool:
+    """motion.json, a poses/ folder, or images at the top (looks at names only, stops at the first match)."""
+    from studio.media import IMAGE_SUFFIXES
+
+    if (folder / "motion.json").is_file() or (folder / "poses").is_dir() or folder.name == "poses":
+        return True
+    try:
+        return any(entry.name.lower().endswith(IMAGE_SUFFIXES) for entry in _entries(folder))
+    except OSError:
+        return True  # unreadable: the reader's own error says why
+
+
+def _entries(folder: Path):
+    import os
+
+    with os.scandir(folder) as entries:
+        yield from entries
 
 
 def content_hash(path: str | Path) -> str:

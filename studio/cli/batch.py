@@ -12,10 +12,10 @@ from studio.farm.cli import add_cluster_options
 from studio.presets import PRESETS
 
 
-def _queue(args: argparse.Namespace):
+def _queue(args: argparse.Namespace, read_only: bool = False):
     from studio.queue import JobQueue
 
-    queue = JobQueue(args.db) if args.db else JobQueue()
+    queue = JobQueue(args.db or None, read_only=read_only, say=lambda line: print(f"note: {line}", file=sys.stderr))
     if queue.notice:
         print(f"warning: {queue.notice}", file=sys.stderr)
     return queue
@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    queue = _queue(args)
+    queue = _queue(args, read_only=True)  # looking never creates, changes or moves a file
     jobs = queue.jobs(args.state)
     # a job left "running" by a runner that is gone is interrupted (the next `batch run` queues it again)
     shown = {j.id: "interrupted" if queue.orphaned(j) else j.state for j in jobs}

@@ -45,6 +45,9 @@ def register(subparsers) -> None:
         s = declared[path]
         parser.add_argument(flag, type=float if s.kind == "float" else int, default=s.default, help=help_text(s))
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not write the motion cache")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier extraction in DIR even when DIR also holds other files (those "
+                             "files are kept)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(func=run)
@@ -58,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.motion.draw import draw_pose
     from studio.motion.motion_file import write_motion_json
 
+    out = Path(args.out)
+    _refuse_reading_and_writing_one_folder(out, args.video, args.reference)
+    _check_out_folder(out, args.overwrite)  # refused before the minutes of pose finding, not after
     reference = load_image(args.reference)
     width = args.width or reference.shape[1]
     height = args.height or reference.shape[0]
@@ -78,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
             args.video, reference, options, args.backend, selection, bars, use_cache=not args.no_cache,
             model_dir=args.dwpose_dir,
         )
-        out = Path(args.out)
         from PIL import Image
 
         # Everything is written into a hidden folder beside OUT and renamed into place when complete: a
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                 write_face_mask(work / "faces" / f"frame_{i}.png", face_mask(box, width, height))
                 bars(Progress("export", i + 1, total, "writing frames"))
             write_motion_json(work / "motion.json", prepared)
-            _put_in_place(work, out)
+            _put_in_place(work, out, args.overwrite)
         except OSError as error:
             raise InputError(_write_error(out, error)) from None
         finally:
@@ -128,26 +133,92 @@ def _work_folder(out: Path) -> Path:
         raise InputError(_write_error(out, error)) from None
 
 
-def _put_in_place(work: Path, out: Path) -> None:
-    """Rename the finished ``work`` folder to ``out``; an earlier extraction there is replaced, anything else
-    at ``out`` is kept and refused."""
+def _refuse_reading_and_writing_one_folder(out: Path, *inputs: str) -> None:
+    """The swap replaces OUT whole: an input inside it (frames from OUT/poses) would be deleted by its own run,
+    and OUT inside an input folder of frames would be read as frames next time."""
     from studio.errors import InputError
 
-    ours = {"poses", "faces", "motion.json"}
-    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):
-        names = {p.name for p in out.iterdir()}
-        if not (out / "motion.json").is_file() or not names <= ours:
-            raise InputError(f"{out} already holds other files; choose a new or empty folder for --out")
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        os.replace(out, old / out.name)
-        try:
-            os.replace(work, out)
-        except OSError:
-            os.replace(old / out.name, out)  # put the earlier extraction back
-            raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
-    elif out.exists() and not out.is_dir():
+    out_real = Path(os.path.realpath(out))
+    for given in inputs:
+        source = Path(os.path.realpath(given))
+        if source == out_real or out_real in source.parents:
+            raise InputError(f"{given} is inside the output folder {out}; the extraction replaces that folder, "
+                             "so choose another --out")
+        if source.is_dir() and source in out_real.parents:
+            raise InputError(f"the output folder {out} is inside the input folder {given}; choose an --out "
+                             "outside it")
+
+
+def _earlier_extraction(out: Path) -> set[Path]:
+    """The files an earlier extraction wrote into ``out``: its motion.json and, for each of the frames it lists,
+    one pose and one face image. Nothing when ``out`` holds no readable motion.json."""
+    try:
+        frames = json.loads((out / "motion.json").read_text(encoding="utf-8"))["frames"]
+        count = len(frames) if isinstance(frames, list) else 0
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    written = {out / "motion.json"}
+    for i in range(count):
+        written |= {out / "poses" / f"frame_{i}.png", out / "faces" / f"frame_{i}.png"}
+    return written
+
+
+def _foreign_entries(out: Path) -> list[Path]:
+    """What in ``out`` an extraction did not write (files, links, and folders other than poses/ and faces/)."""
+    ours = _earlier_extraction(out)
+    foreign = []
+    for folder, dirs, files in os.walk(out):  # links are not followed
+        here = Path(folder)
+        for name in dirs:
+            path = here / name
+            if path.is_symlink() or here != out or name not in ("poses", "faces"):
+                foreign.append(path)
+        dirs[:] = [d for d in dirs if here / d not in foreign]
+        foreign += [here / name for name in files if here / name not in ours]
+    return sorted(foreign)
+
+
+def _check_out_folder(out: Path, overwrite: bool) -> list[Path]:
+    """``out`` may be absent, empty, or an earlier extraction; other files there need ``--overwrite`` (and are
+    then kept). Returns those other files."""
+    from studio.errors import InputError
+
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise InputError(f"{out} exists and is not a folder; choose another --out")
-    else:
+    if not out.exists():
+        return []
+    foreign = _foreign_entries(out)
+    if foreign and not overwrite:
+        example = foreign[0].relative_to(out)
+        raise InputError(f"{out} holds {len(foreign)} file(s) extract-motion did not write (e.g. {example}); "
+                         "choose a new or empty folder, or pass --overwrite to replace the earlier extraction "
+                         "and keep them")
+    return foreign
+
+
+def _put_in_place(work: Path, out: Path, overwrite: bool) -> None:
+    """Rename the finished ``work`` folder to ``out``. An earlier extraction there is replaced; other files there
+    (allowed by ``--overwrite``) are carried into the new folder; nothing the studio did not write is deleted."""
+    from studio.errors import InputError
+
+    foreign = _check_out_folder(out, overwrite)  # again: the folder may have changed during the extraction
+    clashes = [p for p in foreign if (work / p.relative_to(out)).exists()]
+    if clashes:
+        raise InputError(f"{clashes[0]} has the name of a file the new extraction writes; move it and try again")
+    if not out.exists() or not any(out.iterdir()):
         os.replace(work, out)  # also onto an empty folder
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    os.replace(out, old / out.name)
+    try:
+        os.replace(work, out)
+    except OSError:
+        os.replace(old / out.name, out)  # put the earlier extraction back
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    for path in foreign:  # top-down order: a moved folder takes its contents with it
+        source = old / out.name / path.relative_to(out)
+        if source.exists() or source.is_symlink():
+            (out / path.relative_to(out)).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, out / path.relative_to(out))
+    shutil.rmtree(old)  # only the earlier extraction's own files are left in it

@@ -80,6 +80,35 @@ def _check_reachable(address: str) -> None:
                         "with `ray start --head --port PORT` or use --cluster local") from None
 
 
+def _check_auto_session() -> None:
+    """``auto`` follows RAY_ADDRESS or the session file the last `ray start` left; a head that has stopped since
+    leaves that file behind, and Ray then retries it silently for minutes. Found and named here instead."""
+    try:
+        from ray._common.utils import get_ray_address_file
+        from ray._private.services import get_ray_address_from_environment
+    except ImportError:  # another Ray: its own behaviour
+        return
+    try:
+        found = get_ray_address_from_environment("auto", None)
+    except ConnectionError:
+        raise FarmError("no running Ray cluster was found on this machine; start one with `ray start --head` or "
+                        "use --cluster local") from None
+    target = _host_port(found or "")
+    if target is None:
+        return
+    try:
+        with socket.create_connection(target, timeout=5):
+            return
+    except OSError:
+        pass
+    if os.environ.get("RAY_ADDRESS"):
+        where = "RAY_ADDRESS names"
+    else:
+        where = f"the Ray session file {get_ray_address_file(None)} (left by an earlier `ray start`) names"
+    raise FarmError(f"{where} a head at {found} that is not running any more (a stale session); run `ray stop` "
+                    "and `ray start --head` again, or use --cluster local")
+
+
 def connect(address: str, num_cpus: int | None = None, num_gpus: int | None = None) -> Cluster:
     """Connect this process to a cluster. Reuses a session that is already connected (tests, the window)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -92,6 +121,7 @@ def connect(address: str, num_cpus: int | None = None, num_gpus: int | None = No
         kwargs |= {"address": "local", "_node_ip_address": "127.0.0.1", "object_store_memory": LOCAL_OBJECT_STORE_BYTES,
                    "num_cpus": num_cpus, "num_gpus": num_gpus}
     elif address == "auto":
+        _check_auto_session()
         _use_saved_token()
         kwargs |= {"address": "auto"}
     else:

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from studio.atomic import write_text_atomic
 from studio.errors import InputError
@@ -70,6 +73,8 @@ class MotionFile:
     status: list[str]
     #: Each frame's number in the source video.
     indices: list[int]
+    #: False when only the first entries were read (``read_motion_json``'s ``stop``).
+    complete: bool = True
 
 
 def _check_source(source) -> None:
@@ -86,26 +91,60 @@ def _check_source(source) -> None:
         raise ValueError(f"source fps must be a positive number or null, got {fps!r}")
 
 
-def read_motion_json(path: str | Path) -> MotionFile:
-    """Load a ``motion.json`` (InputError with the reason when it is not one)."""
+#: A point may lie off the frame (a raised hand, a crop), but not this many frame sizes away: 1e30 is damage.
+FAR_OUTSIDE = 64
+
+
+def _check_points(pose: PoseFrame, where: str, size: int) -> None:
+    limit = FAR_OUTSIDE * size
+    for name in ("body", "face", "left_hand", "right_hand"):
+        points = getattr(pose, name)
+        if not np.isfinite(points).all():
+            raise ValueError(f"{where} {name} holds a number that is not finite")
+        far = np.abs(points[:, :2]).max(initial=0.0)
+        if far > limit:
+            raise ValueError(f"{where} {name} has a point at {far:.3g} px, far outside the {size} px frame")
+    box = pose.face_box
+    if box is not None and not all(math.isfinite(v) and abs(v) <= limit for v in box):
+        raise ValueError(f"{where} face_box {list(box)} is not a box inside the frame")
+
+
+def read_motion_json(path: str | Path, stop: Callable[[dict], int | None] | None = None) -> MotionFile:
+    """Load a ``motion.json`` (InputError with the reason when it is not one). ``stop(header)`` may say how many
+    frame entries are needed at most (a render of 4 frames reads 4 of a million); ``MotionFile.complete`` then
+    says whether the list was read to its end."""
+    from studio.motion.json_stream import read_object
+
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data, complete = read_object(path, "frames", stop, needs=("version", "backend", "source", "output"))
         if data.get("version") not in READABLE_VERSIONS:
             raise InputError(f"{path}: unsupported motion.json version {data.get('version')!r} "
                              f"(this studio reads {', '.join(map(str, READABLE_VERSIONS))}); extract the motion again")
         _check_source(data["source"])
         frames = data["frames"]
+        if not isinstance(frames, list):
+            raise ValueError("'frames' must be a list")
         status = [str(f.get("status", DETECTED)) for f in frames]
         unknown = sorted(set(status) - set(STATUSES))
         if unknown:
             raise ValueError(f"unknown frame status {unknown[0]!r}")
-        return MotionFile(
-            data["backend"], data["source"], int(data["output"]["width"]), int(data["output"]["height"]),
-            [PoseFrame.from_json(f["source"]) for f in frames], [PoseFrame.from_json(f["aligned"]) for f in frames],
-            status, [int(f.get("index", i)) for i, f in enumerate(frames)],
-        )
+        width, height = int(data["output"]["width"]), int(data["output"]["height"])
+        source_size = max(data["source"]["width"], data["source"]["height"])
+        source_poses, poses = [], []
+        for i, frame in enumerate(frames):
+            source_poses.append(PoseFrame.from_json(frame["source"]))
+            poses.append(PoseFrame.from_json(frame["aligned"]))
+            _check_points(source_poses[-1], f"frame {i} source", source_size)
+            _check_points(poses[-1], f"frame {i} aligned", max(width, height))
+        return MotionFile(data["backend"], data["source"], width, height, source_poses, poses, status,
+                          [int(f.get("index", i)) for i, f in enumerate(frames)], complete)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as error:  # AttributeError: a number where an object goes
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a valid motion.json (not UTF-8 text)") from None
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as error:
+        # AttributeError: a number where an object goes
         raise InputError(f"{path}: not a valid motion.json ({error})") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a motion.json") from None

@@ -202,8 +202,9 @@ class DiffusionEngine:
 
         def on_step_end(pipeline, step: int, _t, kwargs: dict) -> dict:
             cancel.raise_if_cancelled()
+            latents = kwargs["latents"]
+            _require_finite(latents, f"after denoising step {step + 1} of {steps}")  # stop now, not after decode
             if preview is not None:
-                latents = kwargs["latents"]
                 if true_preview:
                     image = self._decode_frames(pipeline, latents[:, preview_frame:preview_frame + 1], 1)[0]
                 else:
@@ -227,6 +228,7 @@ class DiffusionEngine:
         except ValueError as error:  # check_inputs: the message names the bad value
             raise InputError(f"the pipeline refused the inputs: {error}") from None
         latents = output.frames
+        _require_finite(latents, "after denoising")
         cancel.raise_if_cancelled()
         yield from self._stream_decode(pipe, latents, decode_chunk, report, cancel)
 
@@ -279,6 +281,7 @@ class DiffusionEngine:
 
         with torch.no_grad():
             frames = pipe.decode_latents(latents, latents.shape[1], chunk)
+        _require_finite(frames, "in the VAE's decoded frames")  # clamping would turn them into a black video
         video = pipe.postprocess(frames, "np")[0]  # [n, H, W, 3] float in [0, 1]
         return (video * 255).round().astype(np.uint8)
 
@@ -302,6 +305,16 @@ class DiffusionEngine:
             start += size
             report(Progress("decode", start, total, f"decoded {start}/{total}"))
             del frames
+
+
+def _require_finite(tensor, where: str) -> None:
+    """A render whose numbers went NaN or infinite stops here with the cause, never as a black video."""
+    import torch
+
+    if not bool(torch.isfinite(tensor).all()):
+        raise StudioError(f"the render produced NaN or infinite values {where}: the weights are damaged or overflow "
+                          "(check them with `python -m studio doctor --models DIR`; with half precision, try "
+                          "--dtype float32)")
 
 
 def _empty_cache() -> None:

@@ -16,6 +16,7 @@ The motion may be
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,7 +213,7 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     from studio.motion import align_motion
     from studio.motion.motion_file import read_motion_json
 
-    motion = read_motion_json(path / "motion.json")
+    motion = read_motion_json(path / "motion.json", stop=lambda header: _entries_needed(header, selection))
     source = motion.source  # (its width, height and fps checked by read_motion_json)
     src_size = (source["width"], source["height"])
     src_poses = motion.source_poses
@@ -233,6 +234,23 @@ def _from_motion_json(path: Path, reference, options, request, selection):
             start = indices[keep[0]]
             audio = AudioSource(str(source_path), start / fps, len(keep) * base_step * selection.stride / fps)
     return aligned.poses, aligned.reference_pose, fps / (base_step * selection.stride), audio, aligned.warnings
+
+
+def _entries_needed(header: dict, selection) -> int | None:
+    """At most how many motion.json entries ``selection`` can pick (None: all). An upper bound: the entries may
+    lie several source frames apart, which only moves the picked ones earlier."""
+    source = header.get("source")
+    fps = source.get("fps") if isinstance(source, dict) else None
+    fps = POSE_FOLDER_FPS if fps is None else fps
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or fps <= 0:
+        return None  # the reader's own check says what is wrong
+    bound = None
+    if selection.max_frames is not None:
+        bound = math.floor(selection.start * fps + 1e-6) + selection.stride * (selection.max_frames - 1) + 1
+    if selection.end is not None:
+        end = math.ceil(selection.end * fps - 1e-6)
+        bound = end if bound is None else min(bound, end)
+    return None if bound is None else max(bound, 2)  # two entries give the extraction's own stride
 
 
 def _natural(path: Path) -> list:

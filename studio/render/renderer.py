@@ -148,7 +148,7 @@ class Renderer:
                 "request": req.to_dict(), "identity": scorer.result.to_dict(),
                 "output": {"frames": exporter.frames, "fps": exporter.fps, "width": exporter.width,
                            "height": exporter.height, "content_box": list(prepared.content_box),
-                           "audio": bool(exporter.audio is not None and req.export.audio)},
+                           "audio": exporter.audio_muxed},
                 "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
                 "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
             }

@@ -170,3 +170,42 @@ def test_strided_extraction_records_source_frame_numbers_and_renders_at_the_stri
     request = RenderRequest(reference=str(photo), motion=str(out), engine="warp", width=WIDTH, height=HEIGHT)
     prepared = Renderer().prepare(request)
     assert prepared.export_fps == pytest.approx(8.0 / 2)  # the driving clip's 8 fps, every second frame
+
+
+def _fake_extraction(out: Path, frames: int) -> None:
+    (out / "poses").mkdir(parents=True)
+    (out / "faces").mkdir()
+    for i in range(frames):
+        (out / "poses" / f"frame_{i}.png").write_bytes(b"pose")
+        (out / "faces" / f"frame_{i}.png").write_bytes(b"face")
+    (out / "motion.json").write_text(json.dumps({"frames": [{}] * frames}))
+
+
+def test_a_second_extraction_keeps_files_a_user_put_into_its_folders(extracted, tmp_path):
+    video, first, _ = extracted
+    photo = write_astronaut_photo(tmp_path / "photo.png", size=200)
+    out = tmp_path / "again"
+    _fake_extraction(out, 3)
+    (out / "poses" / "notes.txt").write_text("mine")
+    (out / "faces" / "keep").mkdir()
+    args = (video, "--reference", photo, "--out", out, "--width", WIDTH, "--height", HEIGHT, "--max-frames", 2,
+            "--quiet")
+    _assert_clean_error(_cli(*args, home=tmp_path / "home"), "did not write", "--overwrite")
+    assert (out / "poses" / "notes.txt").read_text() == "mine" and (out / "poses" / "frame_2.png").exists()
+    result = _cli(*args, "--overwrite", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert (out / "poses" / "notes.txt").read_text() == "mine" and (out / "faces" / "keep").is_dir()
+    assert sorted(p.name for p in (out / "poses").iterdir()) == ["frame_0.png", "frame_1.png", "notes.txt"]
+    assert len(read_motion_json(out / "motion.json").poses) == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no work or old folder left
+
+
+def test_extracting_from_the_output_folders_own_frames_is_refused(tmp_path):
+    photo = write_astronaut_photo(tmp_path / "photo.png", size=96)
+    out = tmp_path / "out"
+    _fake_extraction(out, 2)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    for video, where in ((out / "poses", "inside the output folder"), (tmp_path, "inside the input folder")):
+        _assert_clean_error(_cli(video, "--reference", photo, "--out", out, "--quiet", home=tmp_path / "home"),
+                            where)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before

@@ -156,7 +156,7 @@ def test_extract_motion_replaces_its_own_folder_but_never_a_users(media, tmp_pat
     (mine / "notes.txt").write_text("keep")
     capsys.readouterr()
     assert main(_extract(media, mine)) == 1
-    assert "already holds other files" in one_error_line(capsys) and (mine / "notes.txt").read_text() == "keep"
+    assert "did not write" in one_error_line(capsys) and (mine / "notes.txt").read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "motion"]
 
 

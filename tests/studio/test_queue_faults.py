@@ -49,9 +49,12 @@ def test_a_corrupt_database_is_kept_aside_and_a_fresh_one_started(tmp_path, caps
     path.write_bytes(garbage)
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    assert main(["batch", "status"]) == 0
+    assert main(["batch", "status"]) == 1  # looking says so and leaves the file as it is
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "could not be read" in err and "Traceback" not in err
+    assert "damaged" in err and "left as it is" in err and path.read_bytes() == garbage
+    assert main(["batch", "cancel", "--all"]) == 0  # a writer keeps it aside and starts afresh
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "damaged" in err and "Traceback" not in err
     kept = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".corrupt-")]
     assert len(kept) == 1 and kept[0].name in err and kept[0].read_bytes() == garbage
     queue = JobQueue(path)
