@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +53,24 @@ class CheckpointError(Exception):
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Tensors of a ``.safetensors`` or ``.pth`` file; ``.pth`` is read with ``weights_only=True`` so a pickle that
-    tries to run code is refused. Raises ``CheckpointError`` for unreadable files."""
+    """Tensors of a ``.safetensors`` or ``.pth`` file, memory-mapped where the format allows (nothing is read until a
+    tensor is used); ``.pth`` is read with ``weights_only=True`` so a pickle that tries to run code is refused.
+    Raises ``CheckpointError`` for unreadable files."""
+    return read_checkpoint(path)[0]
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], bool]:
+    """:func:`load_state_dict`, plus whether the tensors are memory-mapped from the file (safetensors and the zip
+    ``.pth`` format of every torch since 1.6; a legacy ``.pth`` is read into memory)."""
     path = Path(path)
     try:
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+            from .weights_in_place import read_safetensors
 
-            state = load_file(str(path), device="cpu")
+            state, mapped = read_safetensors(path), True
         else:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
+            mapped = zipfile.is_zipfile(path)
+            state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=mapped)
     except pickle.UnpicklingError:
         # torch's own text advises weights_only=False, i.e. running the file's code: never relay it
         detail = ("it holds Python objects or data other than tensors and was refused without running anything "
@@ -78,7 +87,7 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(path.parent.parent, [f"{path}: does not hold a flat state dict of tensors"])
-    return state
+    return state, mapped
 
 
 def _read_json(path: Path, problems: list[str]) -> dict | None:
@@ -153,8 +162,11 @@ def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
     return _inspect_model_folder(models_dir)[0]
 
 
-def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dict[str, dict[str, torch.Tensor]]]:
-    """:func:`check_model_folder`'s problems plus the Animation state dicts it read (so loading reads them once)."""
+def _inspect_model_folder(
+    models_dir: str | os.PathLike,
+) -> tuple[list[str], dict[str, dict[str, torch.Tensor]], dict[str, Path]]:
+    """:func:`check_model_folder`'s problems, the Animation state dicts it opened (memory-mapped where possible, so
+    checking reads almost nothing and loading opens each file once) and the files of those that are mapped."""
     from .face_encoder import FusionFaceId
     from .pose_net import PoseNet
     from .unet import StableAnimatorUNet
@@ -162,7 +174,7 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dic
     models_dir = Path(models_dir)
     problems: list[str] = []
     if not models_dir.is_dir():
-        return [f"model folder {models_dir} does not exist"], {}
+        return [f"model folder {models_dir} does not exist"], {}, {}
     svd = find_svd_dir(models_dir)
     unet_config = None
     if svd is None:
@@ -182,6 +194,7 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dic
             _read_json(fe, problems)
 
     states: dict[str, dict[str, torch.Tensor]] = {}
+    mapped: dict[str, Path] = {}
     for stem in ANIMATION_FILES:
         path = find_animation_file(models_dir, stem)
         if path is None:
@@ -190,7 +203,9 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dic
             )
             continue
         try:
-            states[stem] = load_state_dict(path)
+            states[stem], file_backed = read_checkpoint(path)
+            if file_backed:
+                mapped[stem] = path
         except CheckpointError as exc:
             problems.extend(exc.problems)
 
@@ -225,20 +240,56 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> tuple[list[str], dic
             problems.append(
                 f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})"
             )
-    return problems, states
+    return problems, states, mapped
 
 
 # ---------------------------------------------------------------------------------------------------- loading
-def _load_strict(
-    module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str]
+def _fill_strict(
+    module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str],
+    dtype: torch.dtype, device: str | torch.device, source: Path | None,
 ) -> None:
+    """Check ``state`` against ``module``'s keys and shapes, then copy it into place (:mod:`.weights_in_place`)."""
+    from .weights_in_place import copy_into_place
+
     state = {
         k: v for k, v in state.items() if not k.endswith("num_batches_tracked") or k in module.state_dict()
     }
     before = len(problems)
     _compare_state(where, _expected_shapes(module), state, problems)
     if len(problems) == before:
-        module.load_state_dict(state, strict=True)
+        copy_into_place(module, state, dtype, device, source=source)
+
+
+def _stock_modules(svd: Path, dtype: torch.dtype, device: str | torch.device, problems: list[str]):
+    """The SVD VAE and CLIP image encoder, built empty from their configs and filled from their safetensors at
+    ``dtype`` — never at a config's ``torch_dtype`` (SVD-xt's CLIP config says float16 over fp32 weights)."""
+    from diffusers import AutoencoderKLTemporalDecoder
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    from .weights_in_place import build_empty
+
+    built = {}
+    try:
+        vae_config = json.loads((svd / "vae" / "config.json").read_text())
+        built["vae"] = build_empty(lambda: AutoencoderKLTemporalDecoder.from_config(vae_config))
+        clip_config = CLIPVisionConfig.from_pretrained(svd / "image_encoder")
+        # Eager attention reproduces the reference (transformers 4.35) bit for bit; SDPA differs by rounding.
+        clip_config._attn_implementation = "eager"
+        built["image_encoder"] = build_empty(lambda: CLIPVisionModelWithProjection(clip_config))
+    except Exception as exc:  # noqa: BLE001 — report library errors on a config as a model-folder problem
+        problems.append(f"{svd}: cannot build a stock SVD component from its config ({type(exc).__name__}: {exc})")
+        return None, None
+    files = {"vae": svd / "vae" / "diffusion_pytorch_model.safetensors",
+             "image_encoder": svd / "image_encoder" / "model.safetensors"}
+    for name, path in files.items():
+        try:
+            state, file_backed = read_checkpoint(path)
+        except CheckpointError as error:
+            problems.extend(error.problems)
+            continue
+        _fill_strict(built[name], state, f"{svd.name}/{name}", problems, dtype, device, path if file_backed else None)
+        del state
+    return built["vae"], built["image_encoder"]
 
 
 def load_stable_animator_pipeline(
@@ -250,57 +301,52 @@ def load_stable_animator_pipeline(
 ):
     """Load every component from ``models_dir`` (official layout), strictly, and assemble the pipeline.
 
+    Every module is built without weights and its checkpoint copied into place at ``dtype`` on ``device``
+    (:mod:`.weights_in_place`): the weights are in memory once, never a checkpoint beside a built module.
+
     Args:
         models_dir: folder holding ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``) and ``Animation/``.
         device: where the modules go (``"cpu"``, ``"cuda"``, …).
-        dtype: ``torch.float32``, ``torch.float16`` or ``torch.bfloat16``.
+        dtype: ``torch.float32``, ``torch.float16`` or ``torch.bfloat16``, for every module.
         pipeline_class: a :class:`StableAnimatorPipeline` subclass to build instead (e.g. the HJB pipeline).
         pipeline_kwargs: extra constructor arguments for that class.
 
     Raises:
         CheckpointError: listing every missing file, missing/unexpected key and wrong shape found.
     """
-    from diffusers import AutoencoderKLTemporalDecoder, EulerDiscreteScheduler
-    from transformers import CLIPVisionModelWithProjection
+    from diffusers import EulerDiscreteScheduler
 
     from .face_encoder import FusionFaceId
     from .pipeline_stable_animator import StableAnimatorPipeline
     from .pose_net import PoseNet
     from .unet import StableAnimatorUNet
+    from .weights_in_place import build_empty
 
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
     models_dir = Path(models_dir)
-    problems, states = _inspect_model_folder(models_dir)
+    problems, states, mapped = _inspect_model_folder(models_dir)
     if problems:
         raise CheckpointError(models_dir, problems)
     svd = find_svd_dir(models_dir)
 
-    face_state = states.pop("face_encoder")
-    face_cfg = face_encoder_config(face_state)
-    face_encoder = FusionFaceId(**face_cfg)
-    pose_state = states.pop("pose_net")
-    pose_net = PoseNet(**pose_net_config(pose_state))
+    face_cfg = face_encoder_config(states["face_encoder"])
     unet_config = json.loads((svd / "unet" / "config.json").read_text())
-    unet = StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})
-    unet_state = states.pop("unet")
-    for module, state, name in (
-        (face_encoder, face_state, "face_encoder"),
-        (pose_net, pose_state, "pose_net"),
-        (unet, unet_state, "unet"),
-    ):
-        _load_strict(module, state, f"{ANIMATION_FOLDER}/{name}", problems)
-    del unet_state
-
+    modules = {
+        "face_encoder": build_empty(lambda: FusionFaceId(**face_cfg)),
+        "pose_net": build_empty(lambda: PoseNet(**pose_net_config(states["pose_net"]))),
+        "unet": build_empty(
+            lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})),
+    }
+    for name, module in modules.items():
+        # pop: each checkpoint's map is closed as soon as its module holds the weights
+        _fill_strict(module, states.pop(name), f"{ANIMATION_FOLDER}/{name}", problems, dtype, device, mapped.get(name))
+    face_encoder, pose_net, unet = modules["face_encoder"], modules["pose_net"], modules["unet"]
+    vae, image_encoder = _stock_modules(svd, dtype, device, problems)
     try:
-        vae = AutoencoderKLTemporalDecoder.from_pretrained(svd / "vae", low_cpu_mem_usage=False)
-        # Eager attention reproduces the reference (transformers 4.35) bit for bit; SDPA differs by rounding.
-        image_encoder = CLIPVisionModelWithProjection.from_pretrained(
-            svd / "image_encoder", attn_implementation="eager"
-        )
         scheduler = EulerDiscreteScheduler.from_pretrained(svd / "scheduler")
     except Exception as exc:  # noqa: BLE001 — report library loading errors as a model-folder problem
-        problems.append(f"{svd}: cannot load a stock SVD component ({type(exc).__name__}: {exc})")
+        problems.append(f"{svd}: cannot load the scheduler ({type(exc).__name__}: {exc})")
     feature_extractor = _load_feature_extractor(svd)
     if problems:
         raise CheckpointError(models_dir, problems)
