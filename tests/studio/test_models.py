@@ -121,7 +121,9 @@ def test_doctor_accepts_a_legacy_format_checkpoint_that_renders(weights):
     from pipelines.loading import load_state_dict
 
     path = weights / "Animation" / "unet.pth"
-    torch.save(load_state_dict(path), path, _use_new_zipfile_serialization=False)
+    # the loader maps checkpoints into memory: copy the tensors before the file under them is rewritten
+    state = {name: tensor.clone() for name, tensor in load_state_dict(path).items()}
+    torch.save(state, path, _use_new_zipfile_serialization=False)
     assert main(["doctor", "--models", str(weights)]) == 0
 
 
