@@ -23,7 +23,7 @@ def build_pipeline(tiny: bool, device: str, dtype):
     from diffusers import EulerDiscreteScheduler
 
     from pipelines.pipeline_stable_animator import StableAnimatorPipeline
-    from pipelines.tiny import SVD_SCHEDULER_CONFIG, tiny_pipeline
+    from pipelines.testing.tiny import SVD_SCHEDULER_CONFIG, tiny_pipeline
 
     if tiny:
         pipe = tiny_pipeline(seed=0)

@@ -55,7 +55,7 @@ def medium_pipeline(seed: int = 0):
 
     from pipelines.face_embedder import IResNetFaceEmbedder
     from pipelines.hjb_pipeline import StableAnimatorHJBPipeline
-    from pipelines.tiny import tiny_components
+    from pipelines.testing.tiny import tiny_components
 
     components = tiny_components(seed, unet_block_out_channels=(32, 64, 64))
     torch.manual_seed(seed + 1)
@@ -104,9 +104,9 @@ def medium_inputs(size: int, frames: int, seed: int = 0) -> dict:
 
 
 def fixture_setup(fixture: Path):
-    from pipelines.fixture import load_context
-    from pipelines.hjb_fixture import hjb_call_kwargs
     from pipelines.hjb_pipeline import load_stable_animator_hjb_pipeline
+    from pipelines.testing.fixture_context import load_context
+    from pipelines.testing.fixture_hjb import hjb_call_kwargs
 
     pipe = load_stable_animator_hjb_pipeline(fixture / "checkpoints")
     pipe.set_progress_bar_config(disable=True)

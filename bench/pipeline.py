@@ -26,8 +26,8 @@ def _child(config: str, batched: bool, steps: int, fixture: Path, threads: int) 
 
     torch.set_num_threads(threads)
     if config == "tiny-fixture":
-        from pipelines.fixture import load_context
         from pipelines.loading import load_stable_animator_pipeline
+        from pipelines.testing.fixture_context import load_context
 
         ctx = load_context(fixture)
         pipe = load_stable_animator_pipeline(fixture / "checkpoints")
@@ -35,7 +35,7 @@ def _child(config: str, batched: bool, steps: int, fixture: Path, threads: int) 
         args = {"image": ctx.reference, "pose_images": ctx.poses[:frames], "id_embedding": ctx.id_embedding,
                 "height": ctx.height, "width": ctx.width, "num_frames": frames, "tile_size": frames}  # fmt: skip
     else:
-        from pipelines.tiny import tiny_inputs, tiny_pipeline
+        from pipelines.testing.tiny import tiny_inputs, tiny_pipeline
 
         pipe = tiny_pipeline(seed=0, unet_block_out_channels=(64, 128, 256, 256), attention_head_dim=64)
         frames = 14

@@ -1,4 +1,4 @@
-"""Attention processors of the StableAnimator UNet and the rule that installs them (spec §3.4–3.7).
+"""Attention processors of the StableAnimator UNet and the rule that installs them (docs/model.md §3.4–3.7).
 
 * spatial self-attention (``transformer_blocks.0.attn1``): softmax attention through PyTorch's memory-efficient
   ``F.scaled_dot_product_attention`` (:class:`AnimationAttnProcessor`);
@@ -22,7 +22,7 @@ class AnimationAttnProcessor(AttnProcessor2_0):
 
     The reference runs xformers' memory-efficient attention on GPU; materialising the full ``[heads, L, L]`` score
     matrix instead (diffusers' classic ``AttnProcessor``, kept only as a test oracle) needs 4× the activation memory
-    of a whole UNet call at 512² (L = 4096 tokens per frame). The results agree to rounding (spec §17).
+    of a whole UNet call at 512² (L = 4096 tokens per frame). The results agree to rounding (docs/model.md §17).
     Parameter-free; the reference's LoRA hooks are commented out there, so none exist here."""
 
 
@@ -36,7 +36,7 @@ def _attention(attn: Attention, query: torch.Tensor, key: torch.Tensor, value: t
 
 class AnimationIDAttnNormalizedProcessor(nn.Module):
     """Cross-attention to the CLIP token plus a separate attention to the face tokens, whose output is
-    re-normalised to the CLIP branch's per-frame mean and (unbiased) std before being added (spec §3.6).
+    re-normalised to the CLIP branch's per-frame mean and (unbiased) std before being added (docs/model.md §3.6).
 
     ``encoder_hidden_states`` is ``[N, T, D]`` whose last ``num_tokens`` tokens are the face tokens.
     """

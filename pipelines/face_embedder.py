@@ -1,6 +1,6 @@
 """Differentiable ArcFace IResNet: the face-embedding extractor of StableAnimator's HJB refinement.
 
-The network is insightface's ``arcface_torch`` IResNet (spec §8). ``Animation/glintr100_torch.pth`` holds an
+The network is insightface's ``arcface_torch`` IResNet (docs/model.md §8). ``Animation/glintr100_torch.pth`` holds an
 iresnet100 (blocks per stage ``[3, 13, 30, 3]``, widths 64/128/256/512, 512 features); test fixtures hold
 smaller networks with the same key names. Every size is therefore read from the state dict
 (:meth:`IResNetFaceEmbedder.config_from_state_dict`), never assumed.
@@ -56,7 +56,7 @@ class IBasicBlock(nn.Module):
 class IResNetFaceEmbedder(ModelMixin, ConfigMixin):
     """ArcFace IResNet with configurable depth and widths (iresnet100 = ``layers=(3, 13, 30, 3)``)."""
 
-    config_name = "config.json"
+    config_name = "config.json"  # type: ignore[assignment]  # diffusers declares it as None in ConfigMixin
 
     @register_to_config
     def __init__(
@@ -91,11 +91,11 @@ class IResNetFaceEmbedder(ModelMixin, ConfigMixin):
         self.features = nn.BatchNorm1d(num_features, eps=_BN_EPS)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        size = self.config.image_size
+        size = self.config["image_size"]
         if images.ndim != 4 or images.shape[1] != 3 or tuple(images.shape[-2:]) != (size, size):
             raise ValueError(f"expected face crops of shape [N, 3, {size}, {size}], got {list(images.shape)}")
         x = self.prelu(self.bn1(self.conv1(images)))
-        for stage in range(1, len(self.config.layers) + 1):
+        for stage in range(1, len(self.config["layers"]) + 1):
             x = getattr(self, f"layer{stage}")(x)
         x = self.bn2(x).flatten(1)
         x = self.fc(self.dropout(x))

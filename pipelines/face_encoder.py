@@ -1,6 +1,8 @@
-"""FusionFaceId: turns an ArcFace identity embedding plus the CLIP image embedding into face tokens (spec §5)."""
+"""FusionFaceId: turns an ArcFace identity embedding plus the CLIP image embedding into face tokens (docs/model.md §5)."""
 
 from __future__ import annotations
+
+from typing import cast
 
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
@@ -78,13 +80,14 @@ class FacePerceiver(nn.Module):
 
     def forward(self, latents: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         x = self.proj_in(x)
-        for attn, ff in self.layers:
+        # each layer is a ModuleList [attention, feed-forward] (the official keys ``layers.i.0`` / ``layers.i.1``)
+        for attn, ff in cast("list[tuple[nn.Module, nn.Module]]", self.layers):
             latents = attn(x, latents) + latents
             latents = ff(latents) + latents
         return self.norm_out(self.proj_out(latents))
 
 
-class FusionFaceId(ModelMixin, ConfigMixin):
+class FusionFaceId(ModelMixin, ConfigMixin):  # type: ignore[misc]  # diffusers types config_name differently in the two mixins
     """``forward(id_embeds [B, E], clip_embeds [B, 1, Dc]) -> [B, num_tokens, cross_attention_dim]``."""
 
     @register_to_config

@@ -1,4 +1,4 @@
-"""HJB face refinement: optimise the predicted clean latents of a denoising step for identity (spec §11).
+"""HJB face refinement: optimise the predicted clean latents of a denoising step for identity (docs/model.md §11).
 
 At every refined step ``i`` the Euler step's ``x0`` is replaced by the result of a few Adam iterations on
 ``mean_k |1 − cos(extractor(crop_k(decode(z))), e_ref)|``, started from ``x0`` with a fresh optimiser and
@@ -22,18 +22,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
+from diffusers.models.autoencoders.autoencoder_kl_temporal_decoder import AutoencoderKLTemporalDecoder
 
 from .hjb_config import DECODE_MODES, DEFAULT_FAST_MARGIN, HJBConfig  # noqa: F401  (re-exported; defined there)
+from .hjb_euler_step import euler_step_from_x0, v_prediction_x0  # noqa: F401  (re-exported; defined there)
 from .hjb_faces import FaceBox, crop_faces, decoded_to_extractor_range, face_loss_terms
-from .scheduling_euler_hjb import euler_step_from_x0, v_prediction_x0  # noqa: F401  (re-exported; defined there)
 
 DecodeFn = Callable[[torch.Tensor], torch.Tensor]
 """``[n, 4, h, w]`` consecutive latent frames (already the unscaled latents) → ``[n, 3, 8h, 8w]`` in ``[-1, 1]``."""
 
 
-def vae_decode_fn(vae: torch.nn.Module) -> DecodeFn:
+def vae_decode_fn(vae: AutoencoderKLTemporalDecoder) -> DecodeFn:
     """Decode like the pipeline's final decode: ``vae.decode(z · (1/scaling_factor), num_frames=n)``."""
-    scale = 1 / vae.config.scaling_factor
+    scale = 1 / vae.config["scaling_factor"]
     dtype = next(vae.parameters()).dtype
 
     def decode(latents: torch.Tensor) -> torch.Tensor:
@@ -85,7 +86,7 @@ class HJBFaceRefiner:
 
     def __post_init__(self) -> None:
         self.config.validate()
-        self.face_boxes = [tuple(int(v) for v in b) for b in self.face_boxes]
+        self.face_boxes = [(int(y0), int(y1), int(x0), int(x1)) for y0, y1, x0, x1 in self.face_boxes]
         self.reference_embedding = self.reference_embedding.detach().float()
 
     # ------------------------------------------------------------------ loss and gradient
@@ -115,10 +116,12 @@ class HJBFaceRefiner:
                 chunk_terms = face_loss_terms(embedding.float(), reference)
                 # Sum / F has the same per-term gradient (1/F) as the whole-video mean.
                 (chunk_terms.sum() / num_frames).backward()
+            part_grad = part.grad
+            assert part_grad is not None  # part requires grad and the loss depends on it
             if fast:
-                grad[chunk.start : chunk.stop, :, y0 : y1 + 1, x0 : x1 + 1] = part.grad
+                grad[chunk.start : chunk.stop, :, y0 : y1 + 1, x0 : x1 + 1] = part_grad
             else:
-                grad[chunk.start : chunk.stop] = part.grad
+                grad[chunk.start : chunk.stop] = part_grad
             terms.append(chunk_terms.detach())
             embeddings.append(embedding.detach())
         loss = float(torch.cat(terms).mean())

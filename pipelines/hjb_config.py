@@ -1,4 +1,4 @@
-"""The HJB face-refinement settings (spec §11): one frozen type for the pipeline, the studio's render request and
+"""The HJB face-refinement settings (docs/model.md §11): one frozen type for the pipeline, the studio's render request and
 the sidecar beside every video. No torch here, so a request can be read and checked without the model code."""
 
 from __future__ import annotations

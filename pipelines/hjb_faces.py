@@ -1,4 +1,4 @@
-"""Face boxes, face crops, the reference embedding and the identity loss of the HJB refinement (spec §11).
+"""Face boxes, face crops, the reference embedding and the identity loss of the HJB refinement (docs/model.md §11).
 
 Boxes are ``(y0, y1, x0, x1)`` with **inclusive** ends, in the pixel grid of the image they belong to — the
 format ``inference_op.py`` derives from its mask files. Masks mark the face with pixels exactly equal to 255.
@@ -112,15 +112,17 @@ def face_box_from_xyxy(box: Sequence[float], width: int, height: int) -> FaceBox
 
 def validate_boxes(boxes: Sequence[Sequence[int]], num_frames: int, height: int, width: int) -> list[FaceBox]:
     """Check ``(y0, y1, x0, x1)`` boxes against the frame count and size; returns them as int tuples."""
-    boxes = [tuple(int(v) for v in b) for b in boxes]
     if len(boxes) < num_frames:
         raise ValueError(f"{num_frames} frames need {num_frames} face boxes, got {len(boxes)}")
-    for k, (y0, y1, x0, x1) in enumerate(boxes[:num_frames]):
+    checked: list[FaceBox] = []
+    for k, box in enumerate(boxes[:num_frames]):
+        y0, y1, x0, x1 = (int(v) for v in box)
         if not (0 <= y0 <= y1 < height and 0 <= x0 <= x1 < width):
             raise ValueError(
                 f"face box {k} (y0={y0}, y1={y1}, x0={x0}, x1={x1}) is empty or outside the {width}x{height} frame"
             )
-    return boxes[:num_frames]
+        checked.append((y0, y1, x0, x1))
+    return checked
 
 
 # ---------------------------------------------------------------------------------------------- pixels
@@ -146,7 +148,7 @@ def load_reference_pixels(reference: str | os.PathLike | np.ndarray | Image.Imag
 
 
 def decoded_to_extractor_range(decoded: torch.Tensor) -> torch.Tensor:
-    """VAE output → the extractor's ``[-1, 1]``, through the same clamps as the saved frames (spec §11 4b)."""
+    """VAE output → the extractor's ``[-1, 1]``, through the same clamps as the saved frames (docs/model.md §11 4b)."""
     pixels = torch.clamp(torch.clamp(decoded / 2 + 0.5, 0, 1) * 255, 0, 255)
     return (pixels / 255 - 0.5) / 0.5
 
@@ -179,9 +181,9 @@ def reference_embedding(
     :func:`load_reference_pixels` accepts. Computed without autograd (the reference is a constant target).
     """
     pixels = reference if isinstance(reference, torch.Tensor) else load_reference_pixels(reference)
-    if (box is None) == (mask is None):
+    if box is not None and mask is not None:
         raise ValueError("give exactly one of a reference face box or a reference face mask")
-    if box is None:
+    if mask is not None:
         array, name = _load_mask_array(mask)
         box = _box_of_mask_array(array, name)
         if tuple(array.shape) != tuple(pixels.shape[-2:]):
@@ -189,6 +191,8 @@ def reference_embedding(
                 f"{name}: the reference mask is {array.shape[1]}x{array.shape[0]} but the reference image is "
                 f"{pixels.shape[-1]}x{pixels.shape[-2]}; the mask must be at the reference's original size"
             )
+    if box is None:
+        raise ValueError("give exactly one of a reference face box or a reference face mask")
     validate_boxes([box], 1, pixels.shape[-2], pixels.shape[-1])
     param = next(embedder.parameters())
     crop = crop_face(pixels[0], box).to(device=param.device, dtype=param.dtype)

@@ -1,4 +1,4 @@
-"""StableAnimator with HJB face refinement (spec §11): :class:`StableAnimatorHJBPipeline` and its loader.
+"""StableAnimator with HJB face refinement (docs/model.md §11): :class:`StableAnimatorHJBPipeline` and its loader.
 
 The subclass adds a ``face_embedder`` component (the ArcFace IResNet of ``Animation/glintr100_torch.pth``) and HJB
 keyword arguments to ``__call__``; it overrides only the pipeline's Euler step. With HJB disabled (the default)
@@ -16,7 +16,6 @@ Example::
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import torch
 
 from .face_embedder import IResNetFaceEmbedder
 from .hjb import HJBConfig, HJBFaceRefiner, vae_decode_fn
+from .hjb_euler_step import refined_euler_step
 from .hjb_faces import (
     face_box_from_xyxy,
     face_boxes_from_masks,
@@ -35,8 +35,8 @@ from .hjb_faces import (
     reference_embedding,
     validate_boxes,
 )
+from .image_processing import ImageLike
 from .pipeline_stable_animator import StableAnimatorPipeline, StableAnimatorPipelineOutput
-from .scheduling_euler_hjb import refined_euler_step
 
 FACE_EMBEDDER_STEM = "glintr100_torch"
 
@@ -139,7 +139,30 @@ class StableAnimatorHJBPipeline(StableAnimatorPipeline):
     # ------------------------------------------------------------------ call
     def __call__(
         self,
-        *args: Any,
+        image: ImageLike,
+        pose_images: list[ImageLike],
+        id_embedding: np.ndarray | torch.Tensor | None,
+        height: int = 512,
+        width: int = 512,
+        num_frames: int | None = None,
+        tile_size: int = 16,
+        tile_overlap: int = 4,
+        num_inference_steps: int = 25,
+        min_guidance_scale: float = 3.0,
+        max_guidance_scale: float = 3.0,
+        fps: int = 7,
+        motion_bucket_id: float = 127.0,
+        noise_aug_strength: float = 0.02,
+        decode_chunk_size: int | None = 4,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        latents: torch.Tensor | None = None,
+        output_type: str = "np",
+        return_dict: bool = True,
+        batched_cfg: bool = True,
+        callback_on_step_end: Callable[[StableAnimatorPipeline, int, torch.Tensor, dict], dict] | None = None,
+        callback_on_step_end_tensor_inputs: list[str] | None = None,
+        callback_on_unet_call: Callable[[int, int], None] | None = None,
+        *,
         hjb: HJBConfig | dict | bool | None = None,
         face_boxes: Sequence[Sequence[int]] | None = None,
         face_boxes_xyxy: Sequence[Sequence[float] | None] | None = None,
@@ -149,9 +172,9 @@ class StableAnimatorHJBPipeline(StableAnimatorPipeline):
         reference_face_box_xyxy: Sequence[float] | None = None,
         reference_face_mask: str | os.PathLike | np.ndarray | PIL.Image.Image | None = None,
         callback_on_hjb_iteration: Callable[[int, int, float], None] | None = None,
-        **kwargs: Any,
-    ):
-        """The basic pipeline's call plus HJB face refinement (all HJB arguments are keyword-only).
+    ) -> StableAnimatorHJBPipelineOutput | tuple:
+        """The basic pipeline's call (:meth:`StableAnimatorPipeline.__call__`, same arguments and defaults) plus HJB
+        face refinement; the HJB arguments are keyword-only.
 
         Args:
             hjb: :class:`HJBConfig` (or a dict of its fields, implying ``enabled=True``); None/False = off.
@@ -161,27 +184,34 @@ class StableAnimatorHJBPipeline(StableAnimatorPipeline):
                 to cancel).
         """
         config = self._hjb_config(hjb)
-        bound = inspect.signature(StableAnimatorPipeline.__call__).bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        params = bound.arguments
-        config.validate(params["num_inference_steps"] if isinstance(params["num_inference_steps"], int) else None)
+        config.validate(num_inference_steps if isinstance(num_inference_steps, int) else None)
+
+        def basic_call():
+            return super(StableAnimatorHJBPipeline, self).__call__(
+                image, pose_images, id_embedding, height=height, width=width, num_frames=num_frames,
+                tile_size=tile_size, tile_overlap=tile_overlap, num_inference_steps=num_inference_steps,
+                min_guidance_scale=min_guidance_scale, max_guidance_scale=max_guidance_scale, fps=fps,
+                motion_bucket_id=motion_bucket_id, noise_aug_strength=noise_aug_strength,
+                decode_chunk_size=decode_chunk_size, generator=generator, latents=latents, output_type=output_type,
+                return_dict=return_dict, batched_cfg=batched_cfg, callback_on_step_end=callback_on_step_end,
+                callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs,
+                callback_on_unet_call=callback_on_unet_call,
+            )  # fmt: skip
+
         self.hjb_losses = []
         if not config.enabled:
-            result = super().__call__(*args, **kwargs)
-            return self._with_losses(result, params["return_dict"])
+            return self._with_losses(basic_call(), return_dict)
         if self.face_embedder is None:
             raise ValueError(
                 "HJB refinement needs the face embedder (Animation/glintr100_torch.pth); load the pipeline with "
                 "load_stable_animator_hjb_pipeline(...) or pass face_embedder=IResNetFaceEmbedder.from_checkpoint(...)"
             )
-        pose_images = params["pose_images"]
-        num_frames = params["num_frames"] if params["num_frames"] is not None else len(pose_images)
-        if not isinstance(num_frames, int) or not 1 <= num_frames <= len(pose_images):
-            raise ValueError(f"`num_frames` must be between 1 and len(pose_images)={len(pose_images)}, got {num_frames!r}")
-        height, width = params["height"], params["width"]
-        boxes = self._target_boxes(face_boxes, face_boxes_xyxy, face_masks, num_frames, height, width)
+        frames = num_frames if num_frames is not None else len(pose_images)
+        if not isinstance(frames, int) or not 1 <= frames <= len(pose_images):
+            raise ValueError(f"`num_frames` must be between 1 and len(pose_images)={len(pose_images)}, got {frames!r}")
+        boxes = self._target_boxes(face_boxes, face_boxes_xyxy, face_masks, frames, height, width)
         e_ref = self._reference_embedding(
-            params["image"], reference_face_embedding, reference_face_box, reference_face_box_xyxy, reference_face_mask
+            image, reference_face_embedding, reference_face_box, reference_face_box_xyxy, reference_face_mask
         )
         self.face_embedder.eval().requires_grad_(False)
         refiner = HJBFaceRefiner(
@@ -190,17 +220,17 @@ class StableAnimatorHJBPipeline(StableAnimatorPipeline):
             face_boxes=boxes,
             decode=vae_decode_fn(self.vae),
             config=config,
-            decode_chunk_size=params["decode_chunk_size"],
+            decode_chunk_size=decode_chunk_size,
             vae_scale=self.vae_scale_factor,
             on_iteration=callback_on_hjb_iteration,
         )
         self._hjb_refiner = refiner
         try:
-            result = super().__call__(*args, **kwargs)
+            result = basic_call()
         finally:
             self._hjb_refiner = None
             self.hjb_losses = list(refiner.losses)
-        return self._with_losses(result, params["return_dict"])
+        return self._with_losses(result, return_dict)
 
     def _with_losses(self, result, return_dict: bool):
         if not return_dict:

@@ -1,5 +1,5 @@
 """Image preparation used by the pipeline: the CLIP anti-aliased resize, the VAE conditioning image and the
-pose tensor (spec §4, §10 steps 2, 5, 11). Written from the spec; each step notes why it is done that way."""
+pose tensor (docs/model.md §4, §10 steps 2, 5, 11). Written from that description; each step notes why it is done that way."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def _depthwise_filter(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
 def resize_with_antialiasing(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Gaussian blur (σ from the downscale factor, reflect padding, width pass then height pass) followed by bicubic
-    interpolation with ``align_corners=True`` — the resize SVD's CLIP path uses (spec §10 step 2)."""
+    interpolation with ``align_corners=True`` — the resize SVD's CLIP path uses (docs/model.md §10 step 2)."""
     h, w = x.shape[-2:]
     sigma_h = max((h / size[0] - 1.0) / 2.0, 0.001)
     sigma_w = max((w / size[1] - 1.0) / 2.0, 0.001)
@@ -81,7 +81,7 @@ def clip_pixel_values(
 def vae_conditioning_image(image: PIL.Image.Image, height: int, width: int) -> torch.Tensor:
     """LANCZOS resize to ``(width, height)`` (skipped when already that size), ``[-1, 1]``, ``[1, 3, H, W]``."""
     if image.size != (width, height):
-        image = image.resize((width, height), resample=PIL.Image.LANCZOS)
+        image = image.resize((width, height), resample=PIL.Image.Resampling.LANCZOS)
     return pil_to_tensor01(image) * 2.0 - 1.0
 
 
@@ -89,12 +89,12 @@ def pose_pixel_tensor(poses: list[PIL.Image.Image], height: int, width: int) -> 
     """Pose frames → ``[F, 3, H, W]`` in [-1, 1].
 
     Built as ``[F, H, W, 3]`` and permuted without ``.contiguous()``: the channels-last strides select the same CPU
-    convolution kernels as the reference, which keeps PoseNet's output bit-identical (spec §18 item 4).
+    convolution kernels as the reference, which keeps PoseNet's output bit-identical (docs/model.md §18 item 4).
     """
     frames = []
     for pose in poses:
         if pose.size != (width, height):
-            pose = pose.resize((width, height), resample=PIL.Image.BICUBIC)
+            pose = pose.resize((width, height), resample=PIL.Image.Resampling.BICUBIC)
         frames.append(np.array(pose))
     pixels = torch.from_numpy(np.stack(frames)).float() / 127.5 - 1
     return pixels.permute(0, 3, 1, 2)

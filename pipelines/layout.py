@@ -1,4 +1,4 @@
-"""The official StableAnimator weights layout (spec §2), without importing torch.
+"""The official StableAnimator weights layout (docs/model.md §2), without importing torch.
 
 ```
 models_dir/

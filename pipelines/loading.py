@@ -1,4 +1,4 @@
-"""Build a :class:`StableAnimatorPipeline` from a folder in the official StableAnimator layout (spec §2).
+"""Build a :class:`StableAnimatorPipeline` from a folder in the official StableAnimator layout (docs/model.md §2).
 
 ```
 models_dir/

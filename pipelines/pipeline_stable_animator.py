@@ -1,7 +1,7 @@
-"""StableAnimatorPipeline: identity-preserving pose-driven image animation on the SVD backbone (spec §10).
+"""StableAnimatorPipeline: identity-preserving pose-driven image animation on the SVD backbone (docs/model.md §10).
 
 ``__call__`` is a list of numbered steps over small helpers. By default it reproduces the official
-``InferenceAnimationPipeline`` including its quirks (spec §16): the unconditional pass gets zero pose latents and
+``InferenceAnimationPipeline`` including its quirks (docs/model.md §16): the unconditional pass gets zero pose latents and
 zero face tokens, every temporal tile starts with frame 0, the initial noise repeats with period ``tile_size``.
 Beyond the original: batched CFG (one batch-2 UNet call per tile, ``batched_cfg=True``), PoseNet computed once per
 call, per-UNet-call progress (``callback_on_unet_call``), and clear errors where the original crashes.
@@ -71,7 +71,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
     CLIPImageProcessor; only its ``image_mean``/``image_std`` are used).
     """
 
-    model_cpu_offload_seq = "image_encoder->face_encoder->pose_net->unet->vae"
+    model_cpu_offload_seq = "image_encoder->face_encoder->pose_net->unet->vae"  # type: ignore[assignment]  # None in diffusers
     _optional_components = ["feature_extractor"]
     _callback_tensor_inputs = ["latents", "noise_pred", "image_latents"]
     #: Set to True (e.g. in a subclass) to run ``__call__`` with autograd enabled.
@@ -198,12 +198,12 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 )
         if not isinstance(num_inference_steps, int) or num_inference_steps < 1:
             raise ValueError(f"`num_inference_steps` must be a positive integer, got {num_inference_steps!r}")
-        for name, value in (
+        for guidance_name, guidance in (
             ("min_guidance_scale", min_guidance_scale),
             ("max_guidance_scale", max_guidance_scale),
         ):
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
+            if not isinstance(guidance, (int, float)) or not math.isfinite(guidance) or guidance < 0:
+                raise ValueError(f"`{guidance_name}` must be a finite number >= 0, got {guidance!r}")
         if max_guidance_scale <= 1:
             raise ValueError(
                 f"`max_guidance_scale` must be > 1 (classifier-free guidance is always on; the original crashes "
@@ -254,7 +254,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
 
     # ------------------------------------------------------------------ conditioning
     def _encode_image(self, image: PIL.Image.Image, device: torch.device) -> torch.Tensor:
-        """CLIP ``image_embeds`` of the original-size reference, ``[1, 1, D]`` (spec §10 step 2)."""
+        """CLIP ``image_embeds`` of the original-size reference, ``[1, 1, D]`` (docs/model.md §10 step 2)."""
         fe = self.feature_extractor
         mean = list(getattr(fe, "image_mean", None) or CLIP_MEAN)
         std = list(getattr(fe, "image_std", None) or CLIP_STD)
@@ -318,7 +318,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
         latents: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Initial noise ``[1, F, 4, h, w]``: ``tile_size`` frames drawn (second generator draw) or supplied, scaled by
-        ``init_noise_sigma`` and repeated periodically along frames (spec §10 step 8)."""
+        ``init_noise_sigma`` and repeated periodically along frames (docs/model.md §10 step 8)."""
         if latents is None:
             shape = (
                 1,
@@ -389,7 +389,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
     def _scheduler_step(
         self, model_output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor, step_index: int
     ) -> torch.Tensor:
-        """One Euler step. Override point for HJB face refinement (spec §11)."""
+        """One Euler step. Override point for HJB face refinement (docs/model.md §11)."""
         return self.scheduler.step(model_output, t, latents, return_dict=False)[0]
 
     def decode_latents(
@@ -401,11 +401,11 @@ class StableAnimatorPipeline(DiffusionPipeline):
         latents = latents.flatten(0, 1)
         latents = 1 / self.vae.config.scaling_factor * latents
         latents = latents.to(self.vae.dtype)
-        frames = [
+        chunks = [
             self.vae.decode(latents[i : i + chunk], num_frames=latents[i : i + chunk].shape[0]).sample
             for i in range(0, latents.shape[0], chunk)
         ]
-        frames = torch.cat(frames, dim=0)
+        frames = torch.cat(chunks, dim=0)
         return frames.reshape(-1, num_frames, *frames.shape[1:]).permute(0, 2, 1, 3, 4).float()
 
     @staticmethod
@@ -513,7 +513,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
 
         # 7. Per-frame guidance [1, F, 1, 1, 1]
         guidance = torch.linspace(min_guidance_scale, max_guidance_scale, num_frames).unsqueeze(0)
-        self._guidance_scale = guidance.to(device, latents.dtype)[..., None, None, None]
+        self._guidance_scale = guidance_scale = guidance.to(device, latents.dtype)[..., None, None, None]
 
         # 8. Tiles, blend weights, pose latents
         tiles = temporal_tiles(num_frames, tile_size, tile_overlap)
@@ -553,7 +553,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
                     weight_sum[idx] += weights
                 noise_pred.div_(weight_sum[:, None, None, None])
                 noise_uncond, noise_cond = noise_pred.chunk(2)
-                noise_pred = noise_uncond + self.guidance_scale * (noise_cond - noise_uncond)
+                noise_pred = noise_uncond + guidance_scale * (noise_cond - noise_uncond)
 
                 latents = self._scheduler_step(noise_pred, t, latents, i)
 

@@ -1,4 +1,4 @@
-"""PoseNet: encodes skeleton images into latents that are added after the UNet's ``conv_in`` (spec §4)."""
+"""PoseNet: encodes skeleton images into latents that are added after the UNet's ``conv_in`` (docs/model.md §4)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _CONV_STACK: tuple[tuple[int, int, int, int], ...] = (
 )
 
 
-class PoseNet(ModelMixin, ConfigMixin):
+class PoseNet(ModelMixin, ConfigMixin):  # type: ignore[misc]  # diffusers types config_name differently in the two mixins
     """Eight SiLU-activated convolutions (three with stride 2, so ÷8 like the VAE) and a 1×1 projection.
 
     ``forward`` returns ``final_proj(conv_layers(x)) * scale`` with shape ``[N, noise_latent_channels, H/8, W/8]``.

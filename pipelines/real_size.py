@@ -1,4 +1,4 @@
-"""The released StableAnimator's sizes (SVD-xt backbone, spec §2–§5), for memory models and benchmarks.
+"""The released StableAnimator's sizes (SVD-xt backbone, docs/model.md §2–§5), for memory models and benchmarks.
 
 Nothing is downloaded: modules are built from these configs on the meta device (no memory, about a second for the
 1.5 B-parameter UNet) and, when real tensors are wanted, materialised with random values in place — far faster than
@@ -86,7 +86,7 @@ def real_modules_on_meta(with_face_embedder: bool = True) -> dict[str, torch.nn.
         "vae": build_on_meta(lambda: AutoencoderKLTemporalDecoder.from_config(dict(SVD_XT_VAE_CONFIG))),
         "image_encoder": build_on_meta(
             lambda: CLIPVisionModelWithProjection(
-                CLIPVisionConfig(**SVD_XT_CLIP_CONFIG, attn_implementation="eager")
+                CLIPVisionConfig(**SVD_XT_CLIP_CONFIG, attn_implementation="eager")  # type: ignore[call-arg]  # a PretrainedConfig keyword transformers does not annotate
             )
         ),
         "pose_net": build_on_meta(lambda: PoseNet(noise_latent_channels=SVD_XT_UNET_CONFIG["block_out_channels"][0])),

@@ -15,6 +15,8 @@ Module names, shapes and construction order are diffusers', so the keys are the 
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.attention import AttentionMixin
@@ -39,7 +41,7 @@ def _per_level(value, levels: int, name: str) -> list:
     return list(value)
 
 
-class StableAnimatorUNet(ModelMixin, AttentionMixin, ConfigMixin):
+class StableAnimatorUNet(ModelMixin, AttentionMixin, ConfigMixin):  # type: ignore[misc]  # diffusers types config_name differently in the two mixins
     """SVD UNet with StableAnimator's pose input, face-token stripping and ID-adapter processors.
 
     Built from the stock SVD ``unet/config.json``; ``num_face_tokens`` (default 4) must match the face encoder.
@@ -214,7 +216,8 @@ class StableAnimatorUNet(ModelMixin, AttentionMixin, ConfigMixin):
         # 5. Up, consuming the skip connections from the end.
         for i, up_block in enumerate(self.up_blocks):
             is_final_block = i == len(self.up_blocks) - 1
-            res_samples, skips = skips[-len(up_block.resnets) :], skips[: -len(up_block.resnets)]
+            n_skips = len(cast(nn.ModuleList, up_block.resnets))  # one skip connection per resnet
+            res_samples, skips = skips[-n_skips:], skips[:-n_skips]
             upsample_size = skips[-1].shape[2:] if forward_upsample_size and not is_final_block else None
             if getattr(up_block, "has_cross_attention", False):
                 sample = up_block(

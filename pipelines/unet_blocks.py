@@ -98,17 +98,17 @@ class FaceStrippingTransformerSpatioTemporal(TransformerSpatioTemporalModel):
         return TransformerTemporalModelOutput(sample=output)
 
 
-def _transformer(
-    channels: int, heads: int, layers: int, cross_attention_dim: int, num_face_tokens: int
-) -> nn.Module:
-    return FaceStrippingTransformerSpatioTemporal(
-        heads,
-        channels // heads,
-        in_channels=channels,
-        num_layers=layers,
-        cross_attention_dim=cross_attention_dim,
-        num_face_tokens=num_face_tokens,
+def _resnet(in_channels: int, out_channels: int, temb_channels: int, eps: float) -> nn.Module:
+    return SpatioTemporalResBlock(
+        in_channels=in_channels, out_channels=out_channels, temb_channels=temb_channels, eps=eps
     )
+
+
+def _transformer(channels: int, heads: int, layers: int, cross_attention_dim: int, num_face_tokens: int) -> nn.Module:
+    return FaceStrippingTransformerSpatioTemporal(
+        heads, channels // heads, in_channels=channels, num_layers=layers, cross_attention_dim=cross_attention_dim,
+        num_face_tokens=num_face_tokens,
+    )  # fmt: skip
 
 
 def _attend(attn: nn.Module, hidden_states, encoder_hidden_states, image_only_indicator) -> torch.Tensor:
@@ -136,21 +136,11 @@ class MidBlock(nn.Module):
     ):
         super().__init__()
         self.has_cross_attention = True
-        resnets = [
-            SpatioTemporalResBlock(
-                in_channels=in_channels, out_channels=in_channels, temb_channels=temb_channels, eps=1e-5
-            )
-        ]
+        resnets = [_resnet(in_channels, in_channels, temb_channels, eps=1e-5)]
         attentions = [
-            _transformer(
-                in_channels, num_attention_heads, transformer_layers, cross_attention_dim, num_face_tokens
-            )
+            _transformer(in_channels, num_attention_heads, transformer_layers, cross_attention_dim, num_face_tokens)
         ]
-        resnets.append(
-            SpatioTemporalResBlock(
-                in_channels=in_channels, out_channels=in_channels, temb_channels=temb_channels, eps=1e-5
-            )
-        )
+        resnets.append(_resnet(in_channels, in_channels, temb_channels, eps=1e-5))
         self.attentions = nn.ModuleList(attentions)
         self.resnets = nn.ModuleList(resnets)
 
@@ -183,23 +173,10 @@ class CrossAttnDownBlock(nn.Module):
         super().__init__()
         self.has_cross_attention = True
         resnets, attentions = [], []
-        for i in range(num_layers):
-            resnets.append(
-                SpatioTemporalResBlock(
-                    in_channels=in_channels if i == 0 else out_channels,
-                    out_channels=out_channels,
-                    temb_channels=temb_channels,
-                    eps=1e-6,
-                )
-            )
+        for i in range(num_layers):  # resnet, then transformer: diffusers' order (same seeded weights)
+            resnets.append(_resnet(in_channels if i == 0 else out_channels, out_channels, temb_channels, eps=1e-6))
             attentions.append(
-                _transformer(
-                    out_channels,
-                    num_attention_heads,
-                    transformer_layers,
-                    cross_attention_dim,
-                    num_face_tokens,
-                )
+                _transformer(out_channels, num_attention_heads, transformer_layers, cross_attention_dim, num_face_tokens)
             )
         self.attentions = nn.ModuleList(attentions)
         self.resnets = nn.ModuleList(resnets)
@@ -252,22 +229,9 @@ class CrossAttnUpBlock(nn.Module):
         for i in range(num_layers):
             res_skip_channels = in_channels if (i == num_layers - 1) else out_channels
             resnet_in_channels = prev_output_channel if i == 0 else out_channels
-            resnets.append(
-                SpatioTemporalResBlock(
-                    in_channels=resnet_in_channels + res_skip_channels,
-                    out_channels=out_channels,
-                    temb_channels=temb_channels,
-                    eps=1e-6,
-                )
-            )
+            resnets.append(_resnet(resnet_in_channels + res_skip_channels, out_channels, temb_channels, eps=1e-6))
             attentions.append(
-                _transformer(
-                    out_channels,
-                    num_attention_heads,
-                    transformer_layers,
-                    cross_attention_dim,
-                    num_face_tokens,
-                )
+                _transformer(out_channels, num_attention_heads, transformer_layers, cross_attention_dim, num_face_tokens)
             )
         self.attentions = nn.ModuleList(attentions)
         self.resnets = nn.ModuleList(resnets)

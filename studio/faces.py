@@ -1,6 +1,6 @@
 """Faces: the reference's face box and ArcFace identity embedding, per-frame face boxes, face-mask PNGs.
 
-Identity (spec §12): insightface's antelopev2 models — SCRFD detection, then ArcFace (``glintr100``) on the
+Identity (docs/model.md §12): insightface's antelopev2 models — SCRFD detection, then ArcFace (``glintr100``) on the
 5-point-aligned 112×112 crop; the largest face's raw (un-normalised) 512-d ``embedding`` is used. By
 default the image is handed over channel-swapped, as the original does (it passes RGB where insightface
 expects BGR); ``channel_swap=False`` gives the correct BGR input.

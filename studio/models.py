@@ -1,6 +1,6 @@
 """The weights folder: find it, check it (what is missing or mismatched), download the official weights.
 
-Layout (spec §2): ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``, diffusers SVD-xt) and ``Animation/``
+Layout (docs/model.md §2): ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``, diffusers SVD-xt) and ``Animation/``
 (pose_net, face_encoder, unet as .pth or .safetensors; optional glintr100_torch.pth for HJB), optional ``DWPose/``
 and ``models/antelopev2/`` beside them. What is required is defined once, by the loader
 (``pipelines.layout.missing_files``/``weight_files``), so the doctor, the render pre-check and the window accept

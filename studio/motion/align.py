@@ -1,4 +1,4 @@
-"""Fitting the driving skeleton onto the reference person (spec §13), plus the manual nudge and smoothing.
+"""Fitting the driving skeleton onto the reference person (docs/model.md §13), plus the manual nudge and smoothing.
 
 Modes:
   * ``global``: the original's fit. One uniform scale ``s`` and offset for the whole clip: ``y_ref ≈ s·y + b_y``

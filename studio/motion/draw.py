@@ -1,4 +1,4 @@
-"""Skeleton images in the exact DWPose style StableAnimator's PoseNet was trained on (spec §13).
+"""Skeleton images in the exact DWPose style StableAnimator's PoseNet was trained on (docs/model.md §13).
 
 The pose is drawn on a black canvas whose short side is 2160 px (so line widths and dot sizes match the
 training data at any output size), then resized to the output size with bilinear interpolation.

@@ -1,5 +1,5 @@
 """Pose backend on the original's DWPose ONNX models (YOLOX-L person detector + dw-ll_ucoco_384 whole-body
-RTMPose/SimCC), run with onnxruntime, when the user has the files (spec §13).
+RTMPose/SimCC), run with onnxruntime, when the user has the files (docs/model.md §13).
 
 The pre- and post-processing are plain functions so they can be tested without the real models:
 ``letterbox`` / ``decode_yolox`` / ``nms`` for the detector, ``box_to_center_scale`` / ``crop_affine`` /

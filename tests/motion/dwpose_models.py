@@ -1,4 +1,4 @@
-"""Tiny stand-ins for the DWPose ONNX files (spec §13), built with the ``onnx`` helper API.
+"""Tiny stand-ins for the DWPose ONNX files (docs/model.md §13), built with the ``onnx`` helper API.
 
 The real ``yolox_l.onnx`` maps a [1, 3, 640, 640] letterboxed image to [1, 8400, 85] raw YOLOX predictions
 (grid-relative cx, cy, log-scale w, h, objectness, 80 class probabilities); the real ``dw-ll_ucoco_384.onnx``

@@ -1,4 +1,4 @@
-"""Alignment of driving poses to the reference (spec §13 global fit, per-bone retargeting, none), nudge, smoothing."""
+"""Alignment of driving poses to the reference (docs/model.md §13 global fit, per-bone retargeting, none), nudge, smoothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Skeleton drawing follows spec §13 (DWPose style). Expected colours come from the spec's table, not the code."""
+"""Skeleton drawing follows docs/model.md §13 (DWPose style). Expected colours come from its table, not the code."""
 
 from __future__ import annotations
 

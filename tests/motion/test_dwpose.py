@@ -1,6 +1,6 @@
-"""The dwpose backend against spec §13 (YOLOX-L detector + dw-ll_ucoco_384 RTMPose/SimCC via onnxruntime).
+"""The dwpose backend against docs/model.md §13 (YOLOX-L detector + dw-ll_ucoco_384 RTMPose/SimCC via onnxruntime).
 
-Expectations are worked out here from the spec's text (sizes, strides, thresholds, padding, mean/std, split
+Expectations are worked out here from the text of docs/model.md §13 (sizes, strides, thresholds, padding, mean/std, split
 ratio, index ranges), not read back from ``studio.motion.dwpose``. The end-to-end tests run the backend on tiny
 generated ONNX stand-ins (``dwpose_models.py``) that plant a known person box and known SimCC peaks.
 """
@@ -44,7 +44,7 @@ POSE_WH = (288, 384)  # the pose model's input, w×h (§13)
 MEAN = np.array([123.675, 116.28, 103.53])
 STD = np.array([58.395, 57.12, 57.375])
 
-# COCO-WholeBody body order (0-based): the names the spec's OpenPose order refers to.
+# COCO-WholeBody body order (0-based): the names docs/model.md's OpenPose order refers to.
 COCO_BODY = {
     "nose": 0, "l_eye": 1, "r_eye": 2, "l_ear": 3, "r_ear": 4, "l_shoulder": 5, "r_shoulder": 6, "l_elbow": 7,
     "r_elbow": 8, "l_wrist": 9, "r_wrist": 10, "l_hip": 11, "r_hip": 12, "l_knee": 13, "r_knee": 14,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipelines.fixture import load_context
 from pipelines.loading import load_stable_animator_pipeline
-from pipelines.tiny import tiny_pipeline
+from pipelines.testing.fixture_context import load_context
+from pipelines.testing.tiny import tiny_pipeline
 
 
 @pytest.fixture(scope="session")

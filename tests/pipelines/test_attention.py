@@ -7,16 +7,7 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
 from pipelines.attention_processor import AnimationAttnProcessor
-
-
-def _unet_inputs(unet, batch=2, frames=3, size=8):
-    g = torch.Generator().manual_seed(0)
-    cfg = unet.config
-    sample = torch.randn(batch, frames, 2 * cfg.out_channels, size, size, generator=g)
-    states = torch.randn(batch, 1 + cfg.num_face_tokens, cfg.cross_attention_dim, generator=g)
-    ids = torch.tensor([[6.0, 127.0, 0.02]] * batch)
-    pose = torch.randn(batch * frames, cfg.block_out_channels[0], size, size, generator=g)
-    return sample, torch.tensor(10.0), states, ids, pose
+from pipelines.testing.tiny import unet_call_inputs
 
 
 def _use_classic_spatial_attention(unet):
@@ -34,12 +25,12 @@ def test_sdpa_matches_the_classic_oracle_on_the_fixture_unet(tiny_fixture_dir):
     from pipelines.loading import load_stable_animator_pipeline
 
     pipe = load_stable_animator_pipeline(tiny_fixture_dir / "checkpoints")  # own copy: processors get swapped
-    sample, t, states, ids, pose = _unet_inputs(pipe.unet)
+    sample, t, states, ids, pose = unet_call_inputs(pipe.unet)
     with torch.no_grad():
         sdpa = pipe.unet(sample, t, states, ids, pose_latents=pose, return_dict=False)[0]
         _use_classic_spatial_attention(pipe.unet)
         classic = pipe.unet(sample, t, states, ids, pose_latents=pose, return_dict=False)[0]
-    # fp32 rounding only: a different summation order in the softmax and the two matmuls (spec §17: ≤ 4e-6 on
+    # fp32 rounding only: a different summation order in the softmax and the two matmuls (docs/model.md §17: ≤ 4e-6 on
     # frames); relative to the output scale, 1e-5 leaves room for another CPU's kernels.
     assert (sdpa - classic).abs().max() <= 1e-5 * max(1.0, classic.abs().max().item())
 
@@ -48,7 +39,7 @@ def test_sdpa_needs_far_less_memory_than_full_attention_matrices():
     """Traced on the meta device at 64×64 latents (512² output): the classic path holds [heads, L, L] scores."""
     from pipelines.memory_trace import module_tensors, traced_peak_bytes
     from pipelines.real_size import build_on_meta
-    from pipelines.tiny import tiny_unet_config
+    from pipelines.testing.tiny import tiny_unet_config
     from pipelines.unet import StableAnimatorUNet
 
     unet = build_on_meta(lambda: StableAnimatorUNet.from_config(tiny_unet_config((64, 64), 64, 16)))

@@ -44,7 +44,7 @@ def test_real_iresnet100_key_listing_matches_the_inferred_architecture():
         model = IResNetFaceEmbedder(**config)
     built = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert built == shapes
-    assert sum(int(np.prod(s)) for s in shapes.values()) == 65_225_946  # spec §8 count, incl. BN counters
+    assert sum(int(np.prod(s)) for s in shapes.values()) == 65_225_946  # docs/model.md §8 count, incl. BN counters
 
 
 def test_state_dict_without_num_batches_tracked_loads_and_computes_the_same(tiny_fixture_dir, tmp_path):

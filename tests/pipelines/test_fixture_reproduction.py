@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from pipelines.fixture import basic_call_kwargs, run_fixture
+from pipelines.testing.fixture import run_fixture
+from pipelines.testing.fixture_context import basic_call_kwargs
 
 BASIC_RUNS = ["a_basic", "c_tiled"]
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from pipelines.fixture import basic_call_kwargs
 from pipelines.loading import load_stable_animator_pipeline
+from pipelines.testing.fixture_context import basic_call_kwargs
 
 
 @pytest.fixture(scope="module")

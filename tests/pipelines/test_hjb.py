@@ -1,4 +1,4 @@
-"""HJB face refinement pieces, standalone against the public fixture's b_hjb run (spec §11, fixture README §5)."""
+"""HJB face refinement pieces, standalone against the public fixture's b_hjb run (docs/model.md §11, fixture README §5)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pipelines.hjb import (
     v_prediction_x0,
     vae_decode_fn,
 )
+from pipelines.hjb_euler_step import refined_euler_step
 from pipelines.hjb_faces import (
     crop_faces,
     decoded_to_extractor_range,
@@ -30,7 +31,6 @@ from pipelines.hjb_faces import (
     reference_embedding,
     validate_boxes,
 )
-from pipelines.scheduling_euler_hjb import EulerDiscreteSchedulerHJB
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def test_refined_steps_reproduce_the_fixture_given_the_same_inputs(hjb_parts):
         x0, sample = _x0_at(inter, step)
         refined = refiner.refine_x0(x0, step, meta["params"]["num_inference_steps"])
         assert refined.shape == x0.shape and not torch.equal(refined, x0)
-        # Adam's sign-like first update makes single elements chaotic (spec §17): compare means, not maxima.
+        # Adam's sign-like first update makes single elements chaotic (docs/model.md §17): compare means, not maxima.
         assert np.abs(refined.numpy() - inter["step_pred_x0"][step]).mean() <= 1e-4
         prev = euler_step_from_x0(sample, refined, sigmas[step], sigmas[step + 1])
         assert np.abs(prev.numpy() - inter["step_prev_sample"][step]).mean() <= 1e-4
@@ -221,43 +221,43 @@ def test_config_rejects_start_beyond_the_schedule_and_computes_lr():
 # ---------------------------------------------------------------------------------------------- scheduler
 
 
-def _schedulers(tiny_fixture_dir):
-    config = EulerDiscreteScheduler.load_config(tiny_fixture_dir / "checkpoints/SVD/scheduler")
-    return EulerDiscreteScheduler.from_config(config), EulerDiscreteSchedulerHJB.from_config(config)
+def _scheduler(tiny_fixture_dir, steps=5):
+    scheduler = EulerDiscreteScheduler.from_config(
+        EulerDiscreteScheduler.load_config(tiny_fixture_dir / "checkpoints/SVD/scheduler")
+    )
+    scheduler.set_timesteps(steps)
+    return scheduler
 
 
-def test_scheduler_without_refiner_is_bit_identical(tiny_fixture_dir, hjb_parts):
+def test_refined_step_with_an_unchanged_x0_is_the_schedulers_own_step(tiny_fixture_dir, hjb_parts):
+    """Same x0, same op order: the refined Euler step equals diffusers' ``step`` bit for bit, step index included."""
     *_, inter, _ = hjb_parts
-    basic, hjb = _schedulers(tiny_fixture_dir)
-    basic.set_timesteps(5)
-    hjb.set_timesteps(5)
-    hjb.set_x0_refiner(lambda x0, i, n: x0 + 1, refine_step=lambda i: False)
+    basic, refined = _scheduler(tiny_fixture_dir), _scheduler(tiny_fixture_dir)
     sample = torch.from_numpy(inter["step_prev_sample"][0])
     for i, t in enumerate(basic.timesteps):
         v = torch.from_numpy(inter["step_model_output"][i])
         a = basic.step(v, t, sample).prev_sample
-        b = hjb.step(v, hjb.timesteps[i], sample).prev_sample
+        b, _ = refined_euler_step(refined, v, refined.timesteps[i], sample, lambda x0, index, steps: x0)
         assert torch.equal(a, b)
+        assert refined.step_index == basic.step_index == i + 1
         sample = a
 
 
-def test_scheduler_refined_step_uses_the_refined_x0(tiny_fixture_dir, hjb_parts):
+def test_refined_step_uses_the_refined_x0(tiny_fixture_dir, hjb_parts):
     *_, inter, _ = hjb_parts
-    _, hjb = _schedulers(tiny_fixture_dir)
-    hjb.set_timesteps(5)
+    scheduler = _scheduler(tiny_fixture_dir)
     seen = []
 
     def refiner(x0, index, steps):
         seen.append((index, steps))
         return x0 * 0.5
 
-    hjb.set_x0_refiner(refiner, refine_step=lambda i: i == 1)
     sample = torch.from_numpy(inter["step_prev_sample"][0])
-    hjb.step(torch.from_numpy(inter["step_model_output"][0]), hjb.timesteps[0], sample)
+    scheduler.step(torch.from_numpy(inter["step_model_output"][0]), scheduler.timesteps[0], sample)
     v = torch.from_numpy(inter["step_model_output"][1])
-    out = hjb.step(v, hjb.timesteps[1], sample)
-    x0 = v_prediction_x0(v, sample, hjb.sigmas[1])
-    expected = euler_step_from_x0(sample, x0 * 0.5, hjb.sigmas[1], hjb.sigmas[2])
+    prev_sample, refined_x0 = refined_euler_step(scheduler, v, scheduler.timesteps[1], sample, refiner)
+    x0 = v_prediction_x0(v, sample, scheduler.sigmas[1])
+    expected = euler_step_from_x0(sample, x0 * 0.5, scheduler.sigmas[1], scheduler.sigmas[2])
     assert seen == [(1, 5)]
-    assert torch.equal(out.prev_sample, expected)
-    assert torch.equal(out.pred_original_sample, x0 * 0.5)
+    assert torch.equal(prev_sample, expected)
+    assert torch.equal(refined_x0, x0 * 0.5)

@@ -1,5 +1,5 @@
 """The HJB pipeline end to end on the public fixture: b_hjb reproduction, HJB-off identity, fast and tiled modes,
-parameter validation and loading (spec §11, fixture README §5 layered tolerances)."""
+parameter validation and loading (docs/model.md §11, fixture README §5 layered tolerances)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from pipelines.fixture import run_fixture
 from pipelines.hjb import HJBConfig
-from pipelines.hjb_fixture import hjb_call_kwargs, hjb_pipeline_for
 from pipelines.hjb_pipeline import StableAnimatorHJBPipeline, load_stable_animator_hjb_pipeline
 from pipelines.loading import CheckpointError
+from pipelines.testing.fixture import run_fixture
+from pipelines.testing.fixture_hjb import hjb_call_kwargs, hjb_pipeline_for
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +170,7 @@ def test_loader_adds_the_face_embedder_and_reports_a_missing_file(tiny_fixture_d
 
 
 def _kwargs_from_dir(tiny_fixture_dir):
-    from pipelines.fixture import load_context
+    from pipelines.testing.fixture_context import load_context
 
     ctx = load_context(tiny_fixture_dir)
     return hjb_call_kwargs(ctx, "b_hjb", ctx.run_params("b_hjb"))
@@ -191,3 +191,18 @@ def test_fixture_cli_runs_hjb_kind(tiny_fixture_dir, tmp_path):
     losses = json.loads((tmp_path / "b_hjb" / "hjb_losses.json").read_text())
     assert len(losses) == 6 and np.load(tmp_path / "b_hjb" / "frames.npy").shape == (6, 96, 64, 3)
     assert not list(tmp_path.rglob(".hjb_losses-*")) and not list(tmp_path.rglob(".frames-*"))
+
+
+def test_hjb_call_declares_the_basic_calls_parameters_then_its_own_keyword_only_ones():
+    """The signature a reader (and an IDE) sees: every basic argument with the basic default, in the same order,
+    then the HJB arguments, keyword-only. Catches the two signatures drifting apart."""
+    import inspect
+
+    from pipelines.pipeline_stable_animator import StableAnimatorPipeline
+
+    basic = list(inspect.signature(StableAnimatorPipeline.__call__).parameters.values())
+    hjb = list(inspect.signature(StableAnimatorHJBPipeline.__call__).parameters.values())
+    shared = [(p.name, p.kind, p.default) for p in basic]
+    assert [(p.name, p.kind, p.default) for p in hjb[: len(basic)]] == shared
+    extra = hjb[len(basic) :]
+    assert "hjb" in {p.name for p in extra} and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in extra)

@@ -109,7 +109,7 @@ def test_bad_dtype_is_rejected(tiny_fixture_dir):
 
 
 def test_save_load_round_trip(fixture_pipe, fixture_ctx, tmp_path):
-    from pipelines.fixture import basic_call_kwargs
+    from pipelines.testing.fixture_context import basic_call_kwargs
 
     fixture_pipe.save_pretrained(tmp_path / "saved")
     loaded = StableAnimatorPipeline.from_pretrained(tmp_path / "saved")

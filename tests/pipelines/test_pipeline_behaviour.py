@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from pipelines.temporal_tiles import temporal_tiles, tile_weights
-from pipelines.tiny import tiny_inputs
+from pipelines.testing.tiny import tiny_inputs
 
 
 def _call(pipe, inputs, **kwargs):
@@ -210,7 +210,7 @@ def test_progress_bar_can_be_disabled(small_pipe, inputs, capsys):
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_half_precision_runs(dtype, inputs):
-    from pipelines.tiny import tiny_pipeline
+    from pipelines.testing.tiny import tiny_pipeline
 
     pipe = tiny_pipeline(seed=0, dtype=dtype)
     frames = _call(pipe, inputs, output_type="pt").frames

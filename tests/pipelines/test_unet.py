@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import torch
 
-
-def _inputs(unet, batch=2, frames=3, size=8):
-    g = torch.Generator().manual_seed(1)
-    cfg = unet.config
-    sample = torch.randn(batch, frames, 2 * cfg.out_channels, size, size, generator=g)
-    states = torch.randn(batch, 1 + cfg.num_face_tokens, cfg.cross_attention_dim, generator=g)
-    ids = torch.tensor([[6.0, 127.0, 0.02]] * batch)
-    pose = torch.randn(batch * frames, cfg.block_out_channels[0], size, size, generator=g)
-    return sample, torch.tensor(10.0), states, ids, pose
+from pipelines.testing.tiny import unet_call_inputs
 
 
 def test_a_call_made_inside_another_call_leaves_the_outer_pose_alone(small_pipe):
@@ -21,7 +13,7 @@ def test_a_call_made_inside_another_call_leaves_the_outer_pose_alone(small_pipe)
     Fails with a UNet that parks the pose on ``conv_in`` for the duration of a call: the nested call clears it.
     """
     unet = small_pipe.unet
-    sample, t, states, ids, pose = _inputs(unet)
+    sample, t, states, ids, pose = unet_call_inputs(unet, seed=1)
     with torch.no_grad():
         expected = unet(sample, t, states, ids, pose_latents=pose, return_dict=False)[0]
         nested: list[torch.Tensor] = []
@@ -44,7 +36,7 @@ def test_a_call_made_inside_another_call_leaves_the_outer_pose_alone(small_pipe)
 def test_pose_latents_are_added_to_the_input_convolution(small_pipe):
     """Adding pose latents P is the same as adding P to conv_in's output: a shifted conv_in bias for a constant P."""
     unet = small_pipe.unet
-    sample, t, states, ids, _ = _inputs(unet)
+    sample, t, states, ids, _ = unet_call_inputs(unet, seed=1)
     shift = torch.linspace(-0.5, 0.5, unet.config.block_out_channels[0])
     pose = shift[None, :, None, None].expand(sample.shape[0] * sample.shape[1], -1, *sample.shape[-2:])
     with torch.no_grad():
@@ -62,7 +54,7 @@ def test_pose_latents_are_added_to_the_input_convolution(small_pipe):
 def test_face_tokens_reach_only_the_spatial_cross_attention(small_pipe):
     """The temporal cross-attention sees the CLIP token alone: every temporal attn2 gets a one-token context."""
     unet = small_pipe.unet
-    sample, t, states, ids, pose = _inputs(unet)
+    sample, t, states, ids, pose = unet_call_inputs(unet, seed=1)
     temporal, spatial = [], []
     hooks = []
     for name, module in unet.named_modules():

@@ -23,7 +23,7 @@ def _status(field: str) -> int:
 def main(spec: dict) -> dict:
     import torch
 
-    from pipelines.tiny import tiny_inputs, tiny_pipeline
+    from pipelines.testing.tiny import tiny_inputs, tiny_pipeline
 
     torch.set_num_threads(1)
     pipe = tiny_pipeline(seed=0, unet_block_out_channels=tuple(spec["unet"]))

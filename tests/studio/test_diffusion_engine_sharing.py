@@ -27,7 +27,7 @@ def test_hjb_pipeline_is_built_from_the_loaded_modules(tiny_fixture_dir):
     assert engine.loads == 1
 
     # With refinement off the shared-module HJB pipeline is the basic pipeline, bit for bit.
-    from pipelines.tiny import tiny_inputs
+    from pipelines.testing.tiny import tiny_inputs
 
     inputs = tiny_inputs(num_frames=2, height=32, width=32, id_dim=basic.face_encoder.config.id_embeddings_dim)
     kwargs = {"num_inference_steps": 2, "tile_size": 2, "output_type": "latent"}

@@ -39,7 +39,7 @@ def _measure(spec: dict) -> dict:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_prediction_within_20_percent_of_the_measured_cpu_peak(case):
-    from pipelines.tiny import tiny_pipeline
+    from pipelines.testing.tiny import tiny_pipeline
 
     spec = CASES[case]
     model = MemoryModel.for_pipeline(tiny_pipeline(unet_block_out_channels=tuple(spec["unet"])))
@@ -55,7 +55,7 @@ def test_prediction_within_20_percent_of_the_measured_cpu_peak(case):
 
 @pytest.fixture(scope="module")
 def medium_model():
-    from pipelines.tiny import tiny_pipeline
+    from pipelines.testing.tiny import tiny_pipeline
 
     return MemoryModel.for_pipeline(tiny_pipeline(unet_block_out_channels=(64, 128, 256)))
 

@@ -56,18 +56,24 @@ def test_renders_take_turns_and_a_waiting_render_can_be_cancelled(tmp_path):
     assert fake.started.wait(10)
     waiting_token = CancelToken()
     phases = []
+    says_waiting = threading.Event()
     waiting_error = []
+
+    def report(progress) -> None:
+        phases.append(progress)
+        if "waiting" in progress.message:
+            says_waiting.set()
 
     def second() -> None:
         try:
-            studio.render(request, tmp_path / "2.mp4", phases.append, waiting_token)
+            studio.render(request, tmp_path / "2.mp4", report, waiting_token)
         except Cancelled as exc:
             waiting_error.append(exc)
 
     waiter = threading.Thread(target=second)
     waiter.start()
-    waiter.join(0.3)
-    assert waiter.is_alive() and phases and "waiting" in phases[0].message  # it says why nothing moves
+    assert says_waiting.wait(10)  # it says why nothing moves …
+    assert waiter.is_alive() and fake.most_at_once == 1  # … and it does wait: the first render still holds the gate
     waiting_token.cancel()
     waiter.join(10)
     assert waiting_error and not (tmp_path / "2.mp4").exists()

@@ -98,10 +98,32 @@ def test_play_button_has_an_icon_for_each_state(window):
     button.setChecked(False)
 
 
-def test_closing_waits_for_no_import(window):
-    """The background warm-up is a daemon thread the close does not join (imports cannot be cancelled)."""
-    assert window._warmup_thread is None or window._warmup_thread.daemon
-    assert all(task.name != "warm up" for task in window.runner.running())
+def test_closing_does_not_wait_for_an_import_in_flight(qtbot, monkeypatch):
+    """The background warm-up runs imports, which cannot be cancelled: closing the window must not wait for one.
+    Here the warm-up is an "import" that only ends when the test says so."""
+    import threading
+
+    import ui.main_window
+    from ui.main_window import MainWindow
+
+    started, release = threading.Event(), threading.Event()
+
+    def endless_import(*_args) -> bool:
+        started.set()
+        release.wait(60)  # a close that joined this thread would sit here for a minute, then find it ended
+        return True
+
+    monkeypatch.setattr(ui.main_window, "warm_up", endless_import)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(started.is_set, timeout=10000)
+        win.shutdown()
+        assert win._warmup_thread.is_alive(), "closing waited for the warm-up's import"
+        assert not win.runner.running()
+    finally:
+        release.set()
+        win._warmup_thread.join(10)
 
 
 def test_queue_table_follows_the_running_job(qtbot, tmp_path):

@@ -12,12 +12,12 @@ import numpy as np
 import PIL.Image
 import torch
 
-from .face_encoder import FusionFaceId
-from .pipeline_stable_animator import StableAnimatorPipeline
-from .pose_net import PoseNet
-from .unet import StableAnimatorUNet
+from ..face_encoder import FusionFaceId
+from ..pipeline_stable_animator import StableAnimatorPipeline
+from ..pose_net import PoseNet
+from ..unet import StableAnimatorUNet
 
-#: SVD-xt scheduler settings (spec §2.1).
+#: SVD-xt scheduler settings (docs/model.md §2.1).
 SVD_SCHEDULER_CONFIG: dict[str, Any] = {
     "beta_start": 0.00085,
     "beta_end": 0.012,
@@ -79,7 +79,7 @@ def tiny_components(
         latent_channels=4,
         layers_per_block=1,
     )
-    clip_config = CLIPVisionConfig(
+    clip_config = CLIPVisionConfig(  # type: ignore[call-arg]  # a PretrainedConfig keyword transformers does not annotate
         hidden_size=32,
         intermediate_size=64,
         num_attention_heads=2,
@@ -109,7 +109,8 @@ def tiny_components(
         "face_encoder": face_encoder,
         "feature_extractor": None,
     }
-    for module in (vae, image_encoder, unet, pose_net, face_encoder):
+    modules: tuple[Any, ...] = (vae, image_encoder, unet, pose_net, face_encoder)  # transformers is not typed as torch
+    for module in modules:
         module.eval().requires_grad_(False)
     return components
 
@@ -118,7 +119,7 @@ def tiny_pipeline(
     seed: int = 0, dtype: torch.dtype = torch.float32, **component_kwargs: Any
 ) -> StableAnimatorPipeline:
     """A tiny random pipeline on CPU with the progress bar disabled."""
-    from .loading import move_modules
+    from ..loading import move_modules
 
     pipe = StableAnimatorPipeline(**tiny_components(seed, **component_kwargs))
     move_modules(pipe, dtype=dtype)
@@ -144,3 +145,14 @@ def tiny_inputs(
         "width": width,
         "num_frames": num_frames,
     }
+
+
+def unet_call_inputs(unet: Any, batch: int = 2, frames: int = 3, size: int = 8, seed: int = 0) -> tuple:
+    """Random ``(sample, timestep, encoder_hidden_states, added_time_ids, pose_latents)`` for one UNet call."""
+    g = torch.Generator().manual_seed(seed)
+    cfg = unet.config
+    sample = torch.randn(batch, frames, 2 * cfg.out_channels, size, size, generator=g)
+    states = torch.randn(batch, 1 + cfg.num_face_tokens, cfg.cross_attention_dim, generator=g)
+    ids = torch.tensor([[6.0, 127.0, 0.02]] * batch)
+    pose = torch.randn(batch * frames, cfg.block_out_channels[0], size, size, generator=g)
+    return sample, torch.tensor(10.0), states, ids, pose

@@ -1,4 +1,4 @@
-"""Fixture runs of ``kind: "hjb"`` (imported by :mod:`pipelines.fixture`, which registers nothing else for them).
+"""Fixture runs of ``kind: "hjb"``.
 
 Inputs exactly like the original's ``inference_op.py``: target boxes from ``inputs/faces`` (the first
 ``num_frames`` masks), the reference box from ``inputs/reference_mask.png``, ``tile_size = num_frames`` (the
@@ -14,31 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from .face_embedder import IResNetFaceEmbedder
-from .fixture import FixtureContext, atomic_write, basic_call_kwargs, register_run_kind
-from .hjb import HJBConfig
-from .hjb_pipeline import FACE_EMBEDDER_STEM, StableAnimatorHJBPipeline
-from .loading import CheckpointError, find_animation_file
-
-_CACHE: dict[int, StableAnimatorHJBPipeline] = {}
+from ..hjb import HJBConfig
+from ..hjb_pipeline import StableAnimatorHJBPipeline, hjb_pipeline_from, load_face_embedder
+from .fixture_context import FixtureContext, atomic_write, basic_call_kwargs
 
 
 def hjb_pipeline_for(pipe: Any, checkpoints: Path) -> StableAnimatorHJBPipeline:
-    """``pipe`` itself if it can run HJB, else an HJB pipeline sharing its modules plus the face embedder."""
+    """``pipe`` itself if it can run HJB, else an HJB pipeline sharing its modules plus the face embedder of
+    ``checkpoints`` (raises :class:`pipelines.loading.CheckpointError` when that file is missing)."""
     if isinstance(pipe, StableAnimatorHJBPipeline) and pipe.face_embedder is not None:
         return pipe
-    cached = _CACHE.get(id(pipe))
-    if cached is not None and cached.unet is pipe.unet:
-        return cached
-    path = find_animation_file(checkpoints, FACE_EMBEDDER_STEM)
-    if path is None:
-        raise CheckpointError(checkpoints, [f"Animation/{FACE_EMBEDDER_STEM}.pth is missing (needed by HJB runs)"])
-    components = {k: v for k, v in pipe.components.items() if k != "face_embedder"}
-    embedder = IResNetFaceEmbedder.from_checkpoint(path, device=pipe.device).requires_grad_(False)
-    hjb_pipe = StableAnimatorHJBPipeline(**components, face_embedder=embedder)
+    hjb_pipe = hjb_pipeline_from(pipe, load_face_embedder(checkpoints, device=pipe.device))
     hjb_pipe.set_progress_bar_config(disable=True)
-    _CACHE.clear()
-    _CACHE[id(pipe)] = hjb_pipe
     return hjb_pipe
 
 
@@ -61,12 +48,11 @@ def hjb_call_kwargs(ctx: FixtureContext, run: str, params: dict[str, Any]) -> di
 
 
 def run_hjb(pipe: Any, ctx: FixtureContext, run: str, params: dict[str, Any], **overrides: Any) -> np.ndarray:
-    hjb_pipe = hjb_pipeline_for(pipe, ctx.fixture_dir / "checkpoints")
-    out = hjb_pipe(**(hjb_call_kwargs(ctx, run, params) | overrides))
+    """One HJB run; the HJB pipeline is built on the first and kept in ``ctx`` for the fixture's other HJB runs."""
+    if ctx.hjb_pipe is None:
+        ctx.hjb_pipe = hjb_pipeline_for(pipe, ctx.fixture_dir / "checkpoints")
+    out = ctx.hjb_pipe(**(hjb_call_kwargs(ctx, run, params) | overrides))
     if ctx.out_dir is not None:
         losses = [float(v) for v in out.hjb_losses]
         atomic_write(ctx.out_dir / run / "hjb_losses.json", lambda fh: json.dump(losses, fh), mode="w")
     return out.frames[0].astype(np.float32)
-
-
-register_run_kind("hjb", run_hjb)
