@@ -190,7 +190,7 @@ def _load_motion(request, reference, report, cancel, warnings):
         poses, reference_pose = list(prepared.poses), prepared.reference_pose
         as_drawn = prepared.clip.backend == "skeleton" and options.mode == "none"
         info, indices = prepared.clip.info, prepared.clip.indices  # the extraction's probe; no second decode
-        fps = info.fps / request.stride if info.kind == "video" else info.fps
+        fps = info.fps / request.stride if info.kind in ("video", "animation") else info.fps
         audio = None
         if info.kind == "video" and info.has_audio and indices:
             audio = AudioSource(str(path), indices[0] / info.fps, len(indices) * request.stride / info.fps)
