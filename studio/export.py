@@ -108,7 +108,10 @@ def _same_file(a: Path, b: Path) -> bool:
             return os.path.samefile(a, b)
     except OSError:
         pass
-    return a.resolve() == b.resolve()
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: no file, so not the same as any other
+        return False
 
 
 def _studio_sidecar(path: Path) -> dict | None:

@@ -340,7 +340,8 @@ def load_image(path: str | Path) -> np.ndarray:
                 array = _to_rgb8(image)
     except Image.DecompressionBombError as error:
         raise InputError(f"{path}: the image is too large to open safely ({error}); use a smaller photo") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        # ValueError: Pillow's refusal of a text chunk that decompresses to too much (a PNG "bomb")
         raise InputError(f"{path}: not a readable image ({error}); use a PNG or JPEG") from None
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputError(f"{path}: the image is empty")

@@ -109,8 +109,10 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
 
     request = request.validate()
     for name in ("reference", "motion"):
-        if not Path(getattr(request, name)).exists():
-            raise InputError(f"{getattr(request, name)}: file not found ({name}); check the path")
+        given = Path(getattr(request, name))
+        if not given.exists():
+            what = "a symbolic link that leads nowhere (broken, or a loop)" if given.is_symlink() else "file not found"
+            raise InputError(f"{given}: {what} ({name}); check the path")
     request = request.with_resolved_seed().with_hashes()
     warnings: list[str] = []
     W, H = request.width, request.height
