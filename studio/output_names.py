@@ -158,11 +158,12 @@ def _partial_stem(out: Path) -> str:
     whole stem, so a valid long output name never fails because its temporary name is too long, and two long
     names that share a beginning still have temporaries of their own."""
     stem = out.stem
-    room = NAME_MAX - _PARTIAL_ROOM - len(out.suffix.encode())
-    if len(stem.encode()) <= room:
+    raw = os.fsencode(stem)  # the bytes the file system stores (a non-UTF-8 name included)
+    room = NAME_MAX - _PARTIAL_ROOM - len(os.fsencode(out.suffix))
+    if len(raw) <= room:
         return stem
-    digest = hashlib.blake2b(stem.encode(), digest_size=4).hexdigest()
-    return stem.encode()[: room - 9].decode(errors="ignore") + "~" + digest
+    digest = hashlib.blake2b(raw, digest_size=4).hexdigest()
+    return os.fsdecode(raw[: room - 9]) + "~" + digest
 
 
 def partial_prefix(out: Path) -> str:
@@ -194,7 +195,7 @@ def too_long_names(paths) -> list[str]:
     """The file names among ``paths`` longer than the file system allows, as sentences."""
     problems = []
     for path in paths:
-        size = len(Path(path).name.encode())
+        size = len(os.fsencode(Path(path).name))
         if size > NAME_MAX:
             problems.append(f"the name {Path(path).name!r} is {size} bytes long and file systems allow {NAME_MAX}")
     return problems
