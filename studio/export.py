@@ -155,6 +155,9 @@ def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs:
     the studio did not make (a folder, a device, someone's JSON at the sidecar's name)."""
     # a PNG-sequence output is a folder of frames, like the --png extra
     folders = {"png_sequence"} | ({"mp4"} if options and export_format(options.format).muxer == "image2" else set())
+    too_long = too_long_names(output_paths(out, options).values())
+    if too_long:  # (before any look at the files: the system refuses even to say whether they exist)
+        raise ExportError(f"{too_long[0]}; choose a shorter output name")
     leftovers = unfinished_render_files(Path(out))
     for kind, path in output_paths(out, options).items():
         for source in inputs:
@@ -361,9 +364,6 @@ class VideoExporter:
             self.abort()
 
     def start(self) -> None:
-        too_long = too_long_names(output_paths(self.out, self.options).values())
-        if too_long:
-            raise ExportError(f"{too_long[0]}; choose a shorter output name")
         for path in output_paths(self.out).values():  # leftovers of killed renders of these names
             cleanup_dead_partials(path)
         if owns_claim(self.out):  # the name this process claimed ({counter}): released when the export ends

@@ -18,6 +18,7 @@ from studio.export import probe_video as probe_output
 from studio.media import FrameSelection, iter_frames, probe_video
 from studio.output_names import claim_path, create_partial, expand_output_template
 from studio.request import ExportOptions, RenderRequest
+from tests.studio.test_bad_inputs import media  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,3 +91,12 @@ def test_an_animated_webp_is_a_clip(tmp_path):
     assert (info.kind, info.frame_count, info.fps) == ("animation", 5, 8.0)
     got = list(iter_frames(path, FrameSelection(start=0.25), info))
     assert [i for i, _ in got] == [2, 3, 4] and [int(f.mean()) for _, f in got] == [40, 60, 80]
+
+
+def test_a_render_whose_extra_name_is_too_long_is_refused_before_it_starts(media, tmp_path, capsys):  # noqa: F811
+    from studio.__main__ import main
+    from tests.studio.test_bad_inputs import one_error_line, warp
+
+    out = tmp_path / ("x" * 240 + ".mp4")
+    assert main(warp(media, out, "--side-by-side")) == 1
+    assert "bytes long" in one_error_line(capsys) and list(tmp_path.iterdir()) == []
