@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Re-run the reproductions of ../shared/research/reliability-probe.md (defects D1–D16) against this checkout and
-# print one line per case: what the probe found, what happens now, and whether that is what the fix promises.
+# Re-run the reproductions of ../shared/research/reliability-probe.md (defects D1–D16) and of issue 25's causes
+# (scripts/reliability_probe_round2.sh, R1–R7) against this checkout and print one line per case: what the probe found, what happens now, and whether that is what the fix promises.
 #
 #   bash scripts/reliability_probe.sh          # after bash scripts/setup.sh --dev; ~3 minutes
 #
@@ -112,7 +112,8 @@ export STUDIO_HOME=$PROBE/home_d6; mkdir -p out/d6
 run d6add st batch add --reference in/a.png --motion in/v.mp4 --out-dir out/d6 "${WB[@]}"
 head -c 16384 /dev/urandom > "$STUDIO_HOME/queue.sqlite3"
 run d6 st batch status
-check D6 "traceback, file left as it was" "moved aside and named, fresh queue" 'rc d6 0 && no_tb d6 && says d6 '\''corrupt'\'' && ls $STUDIO_HOME | grep -q '\''queue.sqlite3.corrupt'\'''
+run d6w st batch cancel --all  # looking changes nothing (issue 25); a writer keeps it aside and starts afresh
+check D6 "traceback, file left as it was" "status: damaged, kept; a writer moves it aside" 'rc d6 1 && says d6 damaged && rc d6w 0 && no_tb d6w && says d6w damaged && ls $STUDIO_HOME | grep -q '\''queue.sqlite3.corrupt'\'''
 
 # D7: cancel of a job a dead runner left "running"
 export STUDIO_HOME=$PROBE/home_d7; mkdir -p out/d7
@@ -208,6 +209,9 @@ check D15a "changed input not noticed" "warns; --strict refuses" 'says d15b chan
 "$PY" -c "import json; r = json.load(open('out/d15/first.json'))['request']; r['seed'] = 1.5; json.dump(r, open('req/seed_float.json', 'w'))"
 run d15d st render --request req/seed_float.json --out out/d15/seed.mp4 --quiet
 check D15b "seed 1.5 accepted" "refused" 'rc d15d 1 && says d15d seed'
+
+# Round 2 (issue 25): the second probe's causes, reproduced with this script's own inputs
+. "$REPO/scripts/reliability_probe_round2.sh"
 
 echo
 echo "$pass hold, $fail do not (work folder $PROBE; KEEP=1 keeps it)"

@@ -102,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # mediapipe 0.10.14 calls a protobuf API that newer protobuf deprecates; the warning means nothing to a user.
     warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype", category=UserWarning)
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed, never a traceback
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

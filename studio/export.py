@@ -40,7 +40,17 @@ from studio.export_formats import (
     video_args,
 )
 from studio.media import ffmpeg_exe, ffmpeg_header, has_audio
-from studio.output_names import create_partial, output_paths, partial_prefix, sidecar_path
+from studio.output_names import (
+    claim_is_stale,
+    claim_path,
+    create_partial,
+    output_paths,
+    owner_is_gone,
+    owns_claim,
+    partial_prefix,
+    sidecar_path,
+    too_long_names,
+)
 from studio.platform import no_follow_flag
 from studio.request import ExportOptions
 
@@ -68,13 +78,40 @@ def cleanup_partials(out: str | Path) -> list[Path]:
     return removed
 
 
+def cleanup_dead_partials(out: str | Path) -> list[Path]:
+    """Remove the temporaries (and a name claim) of ``out`` whose writer on this machine has ended — a render
+    killed by SIGKILL or SIGHUP, a crash. A live render's temporaries, or another machine's, are kept."""
+    out = Path(out)
+    removed: list[Path] = []
+    prefix = partial_prefix(out)
+    try:
+        items = [item for item in out.parent.iterdir() if item.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for item in items:
+        dead = claim_is_stale(item) if item == claim_path(out) else owner_is_gone(item.name, prefix)
+        if not dead:
+            continue
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
+        removed.append(item)
+    if removed:
+        log.info("removed %d temporaries of an earlier render of %s that did not finish", len(removed), out)
+    return removed
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
     except OSError:
         pass
-    return a.resolve() == b.resolve()
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: no file, so not the same as any other
+        return False
 
 
 def _studio_sidecar(path: Path) -> dict | None:
@@ -118,6 +155,9 @@ def check_outputs(out: str | Path, options: ExportOptions | None = None, inputs:
     the studio did not make (a folder, a device, someone's JSON at the sidecar's name)."""
     # a PNG-sequence output is a folder of frames, like the --png extra
     folders = {"png_sequence"} | ({"mp4"} if options and export_format(options.format).muxer == "image2" else set())
+    too_long = too_long_names(output_paths(out, options).values())
+    if too_long:  # (before any look at the files: the system refuses even to say whether they exist)
+        raise ExportError(f"{too_long[0]}; choose a shorter output name")
     leftovers = unfinished_render_files(Path(out))
     for kind, path in output_paths(out, options).items():
         for source in inputs:
@@ -324,6 +364,10 @@ class VideoExporter:
             self.abort()
 
     def start(self) -> None:
+        for path in output_paths(self.out).values():  # leftovers of killed renders of these names
+            cleanup_dead_partials(path)
+        if owns_claim(self.out):  # the name this process claimed ({counter}): released when the export ends
+            self._partials.append(claim_path(self.out))
         check_writable(self.out)
         check_outputs(self.out, self.options, self.inputs, self.overwrite)
         o, fmt = self.options, self.format

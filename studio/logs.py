@@ -58,6 +58,14 @@ class _Terminal(logging.StreamHandler):
         pass
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written any more (the disk filled, the folder became read-only) it stops
+    quietly instead of printing a "Logging error" traceback for every line."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        logging.getLogger().removeHandler(self)
+
+
 class _OwnOrAtLeast(logging.Filter):
     """Lets every studio record through, and library records from ``library_level`` up."""
 
@@ -80,15 +88,23 @@ def setup_logging(verbosity: int = 0, level: str | None = None, console: bool = 
     for handler in [h for h in root.handlers if getattr(h, _TAG, False)]:
         root.removeHandler(handler)
         handler.close()
-    path = log_file()
+    path = studio_home() / "logs" / "studio.log"
     file_level = min(logging.INFO, shown)
-    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                                        encoding="utf-8", delay=True)
-    file_handler.setLevel(file_level)
-    file_handler.setFormatter(logging.Formatter(FORMAT))
-    # Library INFO chatter (httpx, PIL plugins, …) would drown the studio's lines; their warnings stay.
-    file_handler.addFilter(_OwnOrAtLeast(logging.WARNING if shown > logging.INFO else logging.DEBUG))
-    handlers: list[logging.Handler] = [file_handler]
+    handlers: list[logging.Handler] = []
+    try:  # a read-only or full data folder: the render still runs, with one line saying there is no log file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = _LogFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
+                                errors="backslashreplace")  # (a file name that is not UTF-8 is logged too)
+    except OSError as error:
+        if console and sys.stderr is not None:
+            print(f"warning: cannot write the log file {path} ({error.strerror or error}); logging only to the "
+                  "terminal", file=sys.stderr)
+    else:
+        file_handler.setLevel(file_level)
+        file_handler.setFormatter(logging.Formatter(FORMAT))
+        # Library INFO chatter (httpx, PIL plugins, …) would drown the studio's lines; their warnings stay.
+        file_handler.addFilter(_OwnOrAtLeast(logging.WARNING if shown > logging.INFO else logging.DEBUG))
+        handlers.append(file_handler)
     if console and sys.stderr is not None:  # (a windowed process on Windows has no stderr at all)
         terminal = _Terminal()
         terminal.setLevel(shown)
@@ -109,8 +125,8 @@ def native_stderr_to_file() -> Path | None:
     For the CLI and window entry points only (never inside tests: it changes process-wide state). Returns the
     file, or None when descriptor 2 cannot be duplicated (e.g. a windowed process without a console).
     """
-    path = log_dir() / "native.log"
     try:
+        path = log_dir() / "native.log"
         if path.is_file() and path.stat().st_size > MAX_BYTES:
             os.replace(path, path.with_name("native.log.1"))
         terminal_fd = os.dup(2)

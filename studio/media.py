@@ -41,7 +41,7 @@ class VideoInfo:
     height: int
     rotation: int = 0
     has_audio: bool = False
-    kind: str = "video"  # "video" | "frames" (a folder of images) | "image"
+    kind: str = "video"  # "video" | "frames" (a folder of images) | "image" | "animation" (animated WebP/PNG)
     #: False while ``frame_count`` and ``duration`` are the header's estimate (``count_frames`` makes them exact).
     exact: bool = True
 
@@ -151,6 +151,9 @@ def probe_video(path: str | Path) -> VideoInfo:
             kind="frames",
         )
     if path.suffix.lower() in IMAGE_SUFFIXES:
+        animation = _animation_info(path)
+        if animation is not None:
+            return animation
         image = load_image(path)
         return VideoInfo(str(path), FOLDER_FPS, 1, 1 / FOLDER_FPS, image.shape[1], image.shape[0], kind="image")
 
@@ -177,6 +180,24 @@ def probe_video(path: str | Path) -> VideoInfo:
         return VideoInfo(str(path), fps, max(1, round(stated * fps)), stated, width, height, rotation,
                          _header_has_audio(header), exact=False)
     return count_frames(VideoInfo(str(path), fps, 0, 0.0, width, height, rotation, _header_has_audio(header)))
+
+
+def _animation_info(path: Path) -> VideoInfo | None:
+    """An animated WebP/PNG (the studio writes animated WebP) as a clip; None for a still image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            count = getattr(image, "n_frames", 1)
+            if count <= 1:
+                return None
+            image.load()  # (WebP states a frame's duration once the frame is read)
+            milliseconds = image.info.get("duration") or 0
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None  # load_image says what is wrong with it
+    fps = 1000.0 / milliseconds if milliseconds > 0 else FOLDER_FPS
+    return VideoInfo(str(path), fps, count, count / fps, width, height, kind="animation")
 
 
 def _header_duration(header: str) -> float | None:
@@ -260,6 +281,14 @@ def iter_frames(
         for index in wanted:
             yield index, load_image(frames[index])
         return
+    if info.kind == "animation":
+        from PIL import Image
+
+        with Image.open(path) as image:
+            for index in wanted:
+                image.seek(index)
+                yield index, _to_rgb8(image)
+        return
 
     import imageio_ffmpeg
 
@@ -311,7 +340,8 @@ def load_image(path: str | Path) -> np.ndarray:
                 array = _to_rgb8(image)
     except Image.DecompressionBombError as error:
         raise InputError(f"{path}: the image is too large to open safely ({error}); use a smaller photo") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        # ValueError: Pillow's refusal of a text chunk that decompresses to too much (a PNG "bomb")
         raise InputError(f"{path}: not a readable image ({error}); use a PNG or JPEG") from None
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputError(f"{path}: the image is empty")

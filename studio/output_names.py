@@ -4,14 +4,17 @@ before it renames them into place. Nothing here touches a file except ``create_p
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import socket
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from studio.errors import ExportError
-from studio.platform import usual_permissions
+from studio.platform import no_follow_flag, process_alive, usual_permissions
 from studio.request import ExportOptions, RenderRequest
 
 #: Marks a temporary: ``.<stem>.partial.<random><suffix>``; hidden, and never a finished output's name.
@@ -61,13 +64,14 @@ def template_fields(request: RenderRequest) -> dict[str, Any]:
 
 
 def expand_output_template(template: str | Path, fields: dict[str, Any], taken: set[Path] = frozenset(),
-                           folder: Path | None = None) -> Path:
+                           folder: Path | None = None, claim: bool = False) -> Path:
     """Fill ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` … and a counter.
 
     ``{counter}`` (or ``{counter:05d}``) becomes the smallest number ≥ 1 for which neither the output nor its
     sidecar exists yet and that is not in ``taken`` (names given to other jobs of the same batch), so repeated
     renders never overwrite each other (like VideoHelperSuite's counter). With ``folder`` the template is a file
-    name inside it, and the folder's own name is taken as it is (braces included).
+    name inside it, and the folder's own name is taken as it is (braces included). With ``claim`` the number
+    is claimed (``claim_name``), so two renders started together never pick the same one.
     """
     text = str(template)
     place = (lambda name: folder / name) if folder is not None else Path
@@ -77,11 +81,55 @@ def expand_output_template(template: str | Path, fields: dict[str, Any], taken: 
         for counter in range(1, 1_000_000):
             candidate = place(text.format(**fields, counter=counter))
             if candidate not in taken and not candidate.exists() and not sidecar_path(candidate).exists():
-                return candidate
+                if not claim or claim_name(candidate):
+                    return candidate
     except (KeyError, IndexError, ValueError, AttributeError) as error:
         raise ExportError(f"the output name template {text!r} is not valid ({error}); it can use "
                           f"{', '.join('{' + k + '}' for k in [*fields, 'counter'])}") from None
     raise ExportError(f"no free output name for {text!r} below counter 1000000")
+
+
+def claim_path(out: Path) -> Path:
+    """The hidden file by which a render claims the name ``out`` before it has written anything."""
+    return partial_path(out, ".claim")
+
+
+def claim_name(out: Path) -> bool:
+    """Claim ``out`` for this process (created exclusively, holding the owner); False when a live render has it.
+    A claim whose owner is gone is removed and taken over. Where no claim can be written (a read-only folder),
+    the name is used unclaimed and the export's own checks say what is wrong."""
+    path = claim_path(out)
+    for _ in range(2):
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | no_follow_flag(), 0o644)
+        except FileExistsError:
+            if not claim_is_stale(path):
+                return False
+            path.unlink(missing_ok=True)
+            continue
+        except OSError:
+            return True
+        with os.fdopen(handle, "w") as f:
+            f.write(owner_tag())
+        return True
+    return False
+
+
+def claim_is_stale(path: Path) -> bool:
+    """A claim written by a process of this machine that has ended."""
+    try:
+        owner = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return False
+    return owner_is_gone(owner + "-", "")
+
+
+def owns_claim(out: Path) -> bool:
+    try:
+        return claim_path(out).read_text(encoding="utf-8", errors="replace").strip() == owner_tag()
+    except OSError:
+        return False
 
 
 def template_problem(template: str) -> str | None:
@@ -99,24 +147,74 @@ def template_problem(template: str) -> str | None:
     return None
 
 
+#: The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes or UTF-16 units).
+NAME_MAX = 255
+#: Room a temporary's name needs beyond the output's stem: ".", ".partial.", the owner, a random part, the suffix.
+_PARTIAL_ROOM = 1 + len(PARTIAL_TAG) + 1 + 24 + 10
+
+
+def _partial_stem(out: Path) -> str:
+    """The output's stem as its temporaries spell it: whole when it fits, else cut and followed by a hash of the
+    whole stem, so a valid long output name never fails because its temporary name is too long, and two long
+    names that share a beginning still have temporaries of their own."""
+    stem = out.stem
+    raw = os.fsencode(stem)  # the bytes the file system stores (a non-UTF-8 name included)
+    room = NAME_MAX - _PARTIAL_ROOM - len(os.fsencode(out.suffix))
+    if len(raw) <= room:
+        return stem
+    digest = hashlib.blake2b(raw, digest_size=4).hexdigest()
+    return os.fsdecode(raw[: room - 9]) + "~" + digest
+
+
 def partial_prefix(out: Path) -> str:
     # the full stem then the tag then a dot: ``take``'s temporaries never match ``take_2``'s
-    return f".{out.stem}{PARTIAL_TAG}."
+    return f".{_partial_stem(out)}{PARTIAL_TAG}."
+
+
+def owner_tag() -> str:
+    """Who writes a temporary: this machine (a short hash of its name: folders may be shared) and process id.
+    A later render of the same output removes temporaries whose owner on this machine is gone."""
+    host = hashlib.blake2b(socket.gethostname().encode(), digest_size=2).hexdigest()
+    return f"{host}-{os.getpid()}"
+
+
+_OWNER = re.compile(r"([0-9a-f]{4})-(\d+)-")
+
+
+def owner_is_gone(name: str, prefix: str) -> bool:
+    """Whether the temporary ``name`` (of an output whose prefix is ``prefix``) was written by a process of this
+    machine that has ended (killed, crashed). A temporary of another machine or without an owner is kept."""
+    match = _OWNER.match(name, len(prefix))
+    if match is None:
+        return False
+    mine = owner_tag().split("-")[0]
+    return match.group(1) == mine and not process_alive(int(match.group(2)))
+
+
+def too_long_names(paths) -> list[str]:
+    """The file names among ``paths`` longer than the file system allows, as sentences."""
+    problems = []
+    for path in paths:
+        size = len(os.fsencode(Path(path).name))
+        if size > NAME_MAX:
+            problems.append(f"the name {Path(path).name!r} is {size} bytes long and file systems allow {NAME_MAX}")
+    return problems
 
 
 def partial_path(out: Path, suffix: str | None = None) -> Path:
     """The fixed temporary name of ``out`` (hidden, recognisable): for writers that create it exclusively
     themselves (``open(…, "xb")``, ``mkdir``). A render uses ``create_partial``'s unique names instead."""
-    return out.parent / f".{out.stem}{PARTIAL_TAG}{suffix if suffix is not None else out.suffix}"
+    return out.parent / f".{_partial_stem(out)}{PARTIAL_TAG}{suffix if suffix is not None else out.suffix}"
 
 
 def create_partial(out: Path, folder: bool = False) -> Path:
     """A new, unique temporary name for ``out`` (same folder, hidden, recognisable), created exclusively:
     ``O_CREAT|O_EXCL`` fails on anything already there, a planted symlink included, so nothing is followed."""
+    prefix = f"{partial_prefix(out)}{owner_tag()}-"
     if folder:
-        path = Path(tempfile.mkdtemp(prefix=partial_prefix(out), dir=out.parent))
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
     else:
-        handle, name = tempfile.mkstemp(prefix=partial_prefix(out), suffix=out.suffix, dir=out.parent)
+        handle, name = tempfile.mkstemp(prefix=prefix, suffix=out.suffix, dir=out.parent)
         os.close(handle)
         path = Path(name)
     usual_permissions(path, folder)  # renamed into place when finished: a normal file, not a private one

@@ -18,7 +18,10 @@ def studio_home() -> Path:
         from platformdirs import user_data_dir
 
         home = Path(user_data_dir("StableAnimatorStudio", appauthor=False))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # read-only, full or not a folder: whatever writes there says so (a render still runs without it)
     return home
 
 

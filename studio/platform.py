@@ -49,6 +49,33 @@ class DeviceLock:
         return self._lock.is_locked
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a reused id reads as alive: callers then keep
+    what they would have removed, the safe side)."""
+    if pid <= 0:
+        return False
+    if is_windows():
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether it exists (never sent on Windows, see above)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def process_umask() -> int:
     """This process's umask, read without setting it (``os.umask`` sets while it reads, racing other threads):
     Linux reports it in /proc/self/status; elsewhere the usual 0o022."""

@@ -362,6 +362,8 @@ def read_request(path: str | Path) -> RenderRequest:
         data = json.loads(text)
     except ValueError:
         data = None  # from_json says where the JSON breaks
+    except RecursionError:
+        raise InputError(f"{path}: its JSON is nested too deeply to be a render request") from None
     if isinstance(data, dict) and data.get("kind") == PROJECT_KIND:
         project = Project()
         project.load_dict(data, source=str(path))

@@ -180,11 +180,14 @@ class JobQueue:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        if self._absent:
-            db = sqlite3.connect(":memory:", isolation_level=None)
-            db.executescript(SCHEMA)
-        else:
-            db = queue_file.connect(self.path, self.read_only, self.lock_wait_s)
+        try:
+            if self._absent:
+                db = sqlite3.connect(":memory:", isolation_level=None)
+                db.executescript(SCHEMA)
+            else:
+                db = queue_file.connect(self.path, self.read_only, self.lock_wait_s)
+        except sqlite3.Error as error:  # e.g. a new queue in a read-only folder
+            raise queue_file.explain(error, self.path) from None
         db.row_factory = sqlite3.Row
         try:
             if not (self.read_only or self._absent):

@@ -156,10 +156,20 @@ def _run(args: argparse.Namespace) -> int:
 
 def output_path(template: str, request: RenderRequest) -> Path:
     """``--out`` with ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` and
-    ``{counter}`` filled in (the counter takes the first free number)."""
+    ``{counter}`` filled in (the counter takes the first free number, claimed so that two renders started
+    together never share it). A folder whose name has braces but is no template ('{2026} shoots') is taken as
+    it is."""
     from studio.output_names import expand_output_template, template_fields
 
-    return expand_output_template(template, template_fields(request))
+    fields = template_fields(request)
+    given = Path(template)
+    folder = str(given.parent)
+    if "{" in folder:
+        try:
+            folder = folder.format(**fields)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            pass  # a folder's own name, braces and all
+    return expand_output_template(given.name, fields, folder=Path(folder), claim=True)
 
 
 def register(subparsers) -> None:

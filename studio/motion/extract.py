@@ -147,7 +147,7 @@ def content_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: str | Path | None) -> Path:
+def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: str | Path | None) -> Path | None:
     model_key = None
     if backend == "dwpose" and model_dir is not None:
         from studio.motion.dwpose import find_dwpose_models
@@ -155,7 +155,12 @@ def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: 
         model_key = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in find_dwpose_models(model_dir)]
     key = json.dumps({"v": CACHE_VERSION, "content": content_hash(path), "backend": backend,
                       "models": model_key, "selection": selection.to_dict()}, sort_keys=True)
-    return cache_dir("motion") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    try:
+        folder = cache_dir("motion")
+    except OSError as error:  # a read-only or full data folder: extract without a cache
+        logging.getLogger(__name__).warning("the motion cache is off: %s", error)
+        return None
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
 def extract_poses(
@@ -239,7 +244,10 @@ def extract_poses(
     # Round like the cache file does, so a fresh extraction and a cached one return identical keypoints.
     clip = MotionClip.from_json(MotionClip(info, getattr(model, "name", backend), read, poses, notes, held, status).to_json())
     if cache_file is not None:
-        write_text_atomic(cache_file, json.dumps(clip.to_json()))
+        try:
+            write_text_atomic(cache_file, json.dumps(clip.to_json()))
+        except OSError as error:  # the cache only saves time: a full or read-only data folder costs nothing else
+            logging.getLogger(__name__).warning("the motion cache was not written: %s", error)
     return clip
 
 

@@ -109,8 +109,10 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
 
     request = request.validate()
     for name in ("reference", "motion"):
-        if not Path(getattr(request, name)).exists():
-            raise InputError(f"{getattr(request, name)}: file not found ({name}); check the path")
+        given = Path(getattr(request, name))
+        if not given.exists():
+            what = "a symbolic link that leads nowhere (broken, or a loop)" if given.is_symlink() else "file not found"
+            raise InputError(f"{given}: {what} ({name}); check the path")
     request = request.with_resolved_seed().with_hashes()
     warnings: list[str] = []
     W, H = request.width, request.height
@@ -190,7 +192,7 @@ def _load_motion(request, reference, report, cancel, warnings):
         poses, reference_pose = list(prepared.poses), prepared.reference_pose
         as_drawn = prepared.clip.backend == "skeleton" and options.mode == "none"
         info, indices = prepared.clip.info, prepared.clip.indices  # the extraction's probe; no second decode
-        fps = info.fps / request.stride if info.kind == "video" else info.fps
+        fps = info.fps / request.stride if info.kind in ("video", "animation") else info.fps
         audio = None
         if info.kind == "video" and info.has_audio and indices:
             audio = AudioSource(str(path), indices[0] / info.fps, len(indices) * request.stride / info.fps)
