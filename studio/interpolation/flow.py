@@ -30,8 +30,13 @@ import numpy as np
 
 #: Long side of the frames the flow is estimated on (bigger: slower, finer motion boundaries).
 FLOW_SIDE = 640
+#: The flow is estimated at this fraction of the frame size or less (DIS's patches then span twice the detail;
+#: small frames lose little and the flow costs a quarter).
+MIN_DOWNSCALE = 2.0
 #: A forward/backward mismatch of this many pixels (at flow resolution) halves a vector's trust.
 CONSISTENCY_PX = 1.0
+#: Spread of a landing pixel over its neighbours (Gaussian sigma, flow pixels).
+SPLAT_SIGMA = 0.6
 #: Splat density below which a pixel counts as a hole.
 HOLE_DENSITY = 1e-3
 #: Neighbourhood (Gaussian sigma, full-resolution pixels) over which motion and stillness are compared.
@@ -72,8 +77,7 @@ def _grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def _sample(field: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``field`` at ``x + flow(x)`` (bilinear, border-replicated)."""
     h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(field, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(field, _pixel_grid(h, w) + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _trust(flow: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -86,7 +90,7 @@ def estimate_flows(frame0: np.ndarray, frame1: np.ndarray, guide=None) -> FlowPa
     """Flows both ways between two RGB uint8 frames ``[H, W, 3]``; ``guide(forward, backward, factor)`` may correct
     them in place (pose guidance) before the trust weights are computed."""
     h, w = frame0.shape[:2]
-    factor = max(1.0, max(h, w) / FLOW_SIDE)
+    factor = max(MIN_DOWNSCALE, max(h, w) / FLOW_SIDE)
     size = (max(8, round(w / factor)), max(8, round(h / factor)))
     g0, g1 = _grey(frame0, size), _grey(frame1, size)
     forward = _dis().calc(g0, g1, None)
@@ -99,25 +103,22 @@ def estimate_flows(frame0: np.ndarray, frame1: np.ndarray, guide=None) -> FlowPa
 
 def _splat(flow: np.ndarray, weight: np.ndarray, step: float, values: list[np.ndarray],
            shape: tuple[int, int]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Move every pixel by ``step·flow`` and land ``weight·value`` bilinearly; returns the sums and the density."""
+    """Move every pixel by ``step·flow`` and land ``weight·value`` on the nearest pixel, then spread each landing
+    over its neighbours (a 3×3 Gaussian: close to bilinear splatting at a quarter of the indexing work); returns
+    the sums and the density."""
     h, w = shape
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    x, y = gx + step * flow[..., 0], gy + step * flow[..., 1]
-    x0, y0 = np.floor(x), np.floor(y)
-    fx, fy = (x - x0).ravel(), (y - y0).ravel()
-    x0, y0 = x0.astype(np.int32).ravel(), y0.astype(np.int32).ravel()
-    weight = weight.ravel()
-    # the four corners of every landing point in one index/weight array (one bincount per quantity)
-    index, landed = [], []
-    for dx, dy, corner in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        xs, ys = x0 + dx, y0 + dy
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        index.append(np.where(inside, ys * w + xs, 0))
-        landed.append(corner * weight * inside)
-    index, landed = np.concatenate(index), np.concatenate(landed)
-    density = np.bincount(index, landed, h * w).reshape(h, w)
-    sums = [np.bincount(index, landed * np.tile(v.ravel(), 4), h * w).reshape(h, w) for v in values]
-    return sums, density
+    grid = _pixel_grid(h, w)
+    target = np.rint(grid + step * flow).astype(np.int32)
+    x, y = target[..., 0].ravel(), target[..., 1].ravel()
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    index = np.where(inside, y * w + x, 0)
+    landed = weight.ravel() * inside
+
+    def spread(total: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(total.reshape(h, w), (3, 3), SPLAT_SIGMA)
+
+    density = spread(np.bincount(index, landed, h * w))
+    return [spread(np.bincount(index, landed * v.ravel(), h * w)) for v in values], density
 
 
 def _fill_holes(values: list[np.ndarray], density: np.ndarray, solid: float = 0.5) -> list[np.ndarray]:
@@ -138,67 +139,81 @@ def _fill_holes(values: list[np.ndarray], density: np.ndarray, solid: float = 0.
 def intermediate_flows(pair: FlowPair, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward flows from time ``t`` to frame 0 and frame 1 (flow resolution) and each frame's visibility there."""
     h, w = pair.forward.shape[:2]
-    f01, f10 = pair.forward.astype(np.float64), pair.backward.astype(np.float64)
-    # from frame 0: a pixel at x reaches x + t·F01; seen from there, frame 0 is -t·F01 away, frame 1 (1-t)·F01
-    sums0, dens0 = _splat(pair.forward, pair.trust0 * (1 - t), t,
-                          [-t * f01[..., 0], -t * f01[..., 1], (1 - t) * f01[..., 0], (1 - t) * f01[..., 1]], (h, w))
-    sums1, dens1 = _splat(pair.backward, pair.trust1 * t, 1 - t,
-                          [t * f10[..., 0], t * f10[..., 1], -(1 - t) * f10[..., 0], -(1 - t) * f10[..., 1]], (h, w))
-    density = dens0 + dens1
-    fx0, fy0, fx1, fy1 = _fill_holes([a + b for a, b in zip(sums0, sums1, strict=True)], density)
-    flow_t0 = np.dstack((fx0, fy0)).astype(np.float32)
-    flow_t1 = np.dstack((fx1, fy1)).astype(np.float32)
+    # Each pixel moves on a straight line: frame 0's pixel at x passes x + t·F01 at time t, going F01 from frame 0
+    # to frame 1 (frame 1's pixel, going -F10). Splat that displacement D; seen from time t, frame 0 lies -t·D
+    # away and frame 1 (1-t)·D.
+    (sx0, sy0), dens0 = _splat(pair.forward, pair.trust0 * (1 - t), t,
+                               [pair.forward[..., 0], pair.forward[..., 1]], (h, w))
+    (sx1, sy1), dens1 = _splat(pair.backward, pair.trust1 * t, 1 - t,
+                               [pair.backward[..., 0], pair.backward[..., 1]], (h, w))
+    dx, dy = _fill_holes([sx0 - sx1, sy0 - sy1], dens0 + dens1)
+    motion = np.dstack((dx, dy)).astype(np.float32)
+    flow_t0, flow_t1 = -t * motion, (1 - t) * motion
     # how much of what lands here came from each frame (smoothed: splat densities are speckled)
     vis0 = cv2.GaussianBlur(dens0 / max(1 - t, 1e-6), (0, 0), 1.0).astype(np.float32)
     vis1 = cv2.GaussianBlur(dens1 / max(t, 1e-6), (0, 0), 1.0).astype(np.float32)
     return flow_t0, flow_t1, vis0, vis1
 
 
-def _upsample(field: np.ndarray, size: tuple[int, int], scale: tuple[float, float] | None = None) -> np.ndarray:
-    out = field if field.shape[1::-1] == size else cv2.resize(field, size, interpolation=cv2.INTER_LINEAR)
-    if scale is not None:
-        out = out * np.asarray(scale, dtype=np.float32)
-    return out
+_grids: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _pixel_grid(h: int, w: int) -> np.ndarray:
+    """``[h, w, 2]`` pixel coordinates (x, y), cached per size (remap's maps are the grid plus a flow)."""
+    if (h, w) not in _grids:
+        if len(_grids) > 8:
+            _grids.clear()
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        _grids[(h, w)] = np.dstack((gx, gy))
+    return _grids[(h, w)]
 
 
 def warp_frame(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``frame`` sampled at ``x + flow(x)`` (full resolution, bilinear, border-replicated), float32."""
-    return _sample(frame.astype(np.float32), flow)
+    """``frame`` sampled at ``x + flow(x)`` (bilinear, border-replicated); uint8 in, uint8 out."""
+    h, w = flow.shape[:2]
+    return cv2.remap(frame, _pixel_grid(h, w) + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def blend(warped0: np.ndarray, warped1: np.ndarray, weight0: np.ndarray, weight1: np.ndarray, t: float) -> np.ndarray:
-    """Per-pixel ``(w0·a + w1·b) / (w0 + w1)``; where the sum is below ``WEIGHT_FLOOR`` the plain time mix
-    ``(1-t)·a + t·b`` is mixed in, so no pixel is darkened by vanishing weights."""
+def blend_share(weight0: np.ndarray, weight1: np.ndarray, t: float) -> np.ndarray:
+    """Frame 0's share ``w0 / (w0 + w1)`` of each pixel; where the sum is below ``WEIGHT_FLOOR`` the plain time
+    share ``1-t`` is mixed in, so vanishing weights never divide into a dark (or NaN) pixel."""
     total = weight0 + weight1
     fallback = np.clip(1.0 - total / WEIGHT_FLOOR, 0.0, 1.0)
-    share0 = (1 - fallback) * weight0 / np.maximum(total, WEIGHT_FLOOR) + fallback * (1 - t)
-    share0 = share0[..., None]
-    return warped0 * share0 + warped1 * (1 - share0)
+    return ((1 - fallback) * weight0 / np.maximum(total, WEIGHT_FLOOR) + fallback * (1 - t)).astype(np.float32)
 
 
-def _local_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean absolute colour difference over a small neighbourhood (single channel, float32)."""
-    diff = cv2.absdiff(a, b).astype(np.float32).sum(axis=2) if a.dtype == np.uint8 else np.abs(a - b).sum(axis=2)
-    return cv2.GaussianBlur(diff, (0, 0), STILLNESS_SIGMA)
+def _mix(a: np.ndarray, b: np.ndarray, share_a: np.ndarray) -> np.ndarray:
+    """``share_a·a + (1-share_a)·b`` per pixel (uint8 images, float32 shares summing to 1: no division by ~0)."""
+    return cv2.blendLinear(a, b, share_a, 1.0 - share_a)
+
+
+def _local_error(a: np.ndarray, b: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Mean absolute grey difference over a small neighbourhood, at ``size`` (single channel, float32)."""
+    diff = cv2.cvtColor(cv2.absdiff(a, b), cv2.COLOR_RGB2GRAY)
+    diff = cv2.resize(diff, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return cv2.GaussianBlur(diff, (0, 0), STILLNESS_SIGMA * size[0] / a.shape[1])
 
 
 def _motion_beats_stillness(frame0, frame1, warped0, warped1) -> np.ndarray:
     """Per pixel, how much to trust the motion-compensated frame over the plain cross-fade: where the two frames
     already agree without moving anything (static background, flat areas) a flow error of a fraction of a pixel
-    would only blur texture, so the cross-fade wins there; where the warped pair agrees better, motion wins."""
-    still = _local_error(frame0, frame1) ** 2
-    moved = _local_error(warped0, warped1) ** 2
-    return still / (still + moved + 1e-3)
+    would only blur texture, so the cross-fade wins there; where the warped pair agrees better, motion wins.
+    Compared at half size (a smooth choice needs no more)."""
+    h, w = frame0.shape[:2]
+    half = (max(1, w // 2), max(1, h // 2))
+    still = _local_error(frame0, frame1, half) ** 2
+    moved = _local_error(warped0, warped1, half) ** 2
+    return _upsample(still / (still + moved + 1e-3), (w, h))
 
 
 @dataclass
 class Intermediate:
-    """One interpolated frame and its parts (full resolution, float32)."""
+    """One interpolated frame and its parts (full resolution)."""
 
-    frame: np.ndarray  # [H, W, 3] in 0..255
-    warped0: np.ndarray
+    frame: np.ndarray  # [H, W, 3] uint8
+    warped0: np.ndarray  # frame 0 warped to time t, uint8
     warped1: np.ndarray
-    share0: np.ndarray  # [H, W] weight of frame 0 in the blend
+    share0: np.ndarray  # [H, W] float32 weight of warped0 in the motion-compensated blend
 
 
 def interpolate_pair(frame0: np.ndarray, frame1: np.ndarray, times: list[float], pair: FlowPair | None = None
@@ -207,23 +222,23 @@ def interpolate_pair(frame0: np.ndarray, frame1: np.ndarray, times: list[float],
     pair = pair or estimate_flows(frame0, frame1)
     h, w = frame0.shape[:2]
     fh, fw = pair.forward.shape[:2]
-    scale = (w / fw, h / fh)
+    to_pixels = np.array([w / fw, h / fh], dtype=np.float32)
     out = []
     for t in times:
         flow_t0, flow_t1, vis0, vis1 = intermediate_flows(pair, t)
-        warped0 = warp_frame(frame0, _upsample(flow_t0, (w, h), scale))
-        warped1 = warp_frame(frame1, _upsample(flow_t1, (w, h), scale))
-        weight0 = _upsample(vis0, (w, h)) * (1 - t)
-        weight1 = _upsample(vis1, (w, h)) * t
-        total = weight0 + weight1
-        share0 = np.where(total > WEIGHT_FLOOR, weight0 / np.maximum(total, WEIGHT_FLOOR), 1 - t).astype(np.float32)
-        frame = blend(warped0, warped1, weight0, weight1, t)
-        trust_motion = _motion_beats_stillness(frame0, frame1, warped0, warped1)[..., None]
-        still = (1 - t) * frame0.astype(np.float32) + t * frame1.astype(np.float32)
-        frame = trust_motion * frame + (1 - trust_motion) * still
+        warped0 = warp_frame(frame0, _upsample(flow_t0 * to_pixels, (w, h)))
+        warped1 = warp_frame(frame1, _upsample(flow_t1 * to_pixels, (w, h)))
+        share0 = _upsample(blend_share(vis0 * (1 - t), vis1 * t, t), (w, h))
+        moved = _mix(warped0, warped1, share0)
+        still = cv2.addWeighted(frame0, 1 - t, frame1, t, 0)
+        frame = _mix(moved, still, _motion_beats_stillness(frame0, frame1, warped0, warped1))
         out.append(Intermediate(frame, warped0, warped1, share0))
     return out
 
 
+def _upsample(field: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return field if field.shape[1::-1] == size else cv2.resize(field, size, interpolation=cv2.INTER_LINEAR)
+
+
 def to_uint8(frame: np.ndarray) -> np.ndarray:
-    return np.clip(frame + 0.5, 0, 255).astype(np.uint8)
+    return frame if frame.dtype == np.uint8 else np.clip(frame + 0.5, 0, 255).astype(np.uint8)

@@ -93,7 +93,8 @@ def _face_box(pose: PoseFrame) -> np.ndarray | None:
 
 
 def check_face(result: Intermediate, t: float, poses: tuple[PoseFrame, PoseFrame]) -> np.ndarray:
-    """The interpolated frame, with a ghosted face replaced by the nearer frame's warped face."""
+    """The interpolated frame (uint8, or float32 where a ghosted face was replaced by the nearer frame's warped
+    face)."""
     boxes = [_face_box(p) for p in poses]
     if boxes[0] is None or boxes[1] is None:
         return result.frame
@@ -104,12 +105,12 @@ def check_face(result: Intermediate, t: float, poses: tuple[PoseFrame, PoseFrame
     if x1 - x0 < 4 or y1 - y0 < 4:
         return result.frame
     region = (slice(y0, y1), slice(x0, x1))
-    ghost = float(np.abs(result.warped0[region] - result.warped1[region]).mean())
+    ghost = float(cv2.absdiff(result.warped0[region], result.warped1[region]).mean())
     if ghost <= FACE_GHOST_LEVEL:
         return result.frame
-    nearer = result.warped0 if t < 0.5 else result.warped1
+    nearer = (result.warped0 if t < 0.5 else result.warped1).astype(np.float32)
     mask = np.zeros((h, w), np.float32)
     mask[region] = 1.0
     feather = max(1.0, 0.1 * min(x1 - x0, y1 - y0))
     mask = cv2.GaussianBlur(mask, (0, 0), feather)[..., None]
-    return mask * nearer + (1 - mask) * result.frame
+    return mask * nearer + (1 - mask) * result.frame.astype(np.float32)
