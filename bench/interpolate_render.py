@@ -3,8 +3,9 @@ weights and on a "medium" random-weight model (bench/hjb.py's: UNet (32, 64, 64)
 
     OMP_NUM_THREADS=1 python bench/interpolate_render.py [--size 256] [--frames 16] [--steps 4]
 
-The driving clip is assets/sample_motion.mp4 (its first FRAMES frames), the photo the bundled astronaut; the
-motion is prepared once (pose extraction is not what is compared), the model built once and warmed up with a
+The driving motion is assets/sample_dance (the sample clip's exact poses: poses extracted from a video jitter, and
+the adaptive rule then renders the frames whose keypoints jump), its first FRAMES frames; the photo the bundled
+astronaut; the motion is prepared once (pose extraction is not what is compared), the model built once and warmed up with a
 2-frame render; then a full render and a render of every 2nd frame (plus what the adaptive rule adds), each
 timed whole (engine, interpolation, export). Target from the issue: medium ≤ 0.55× the full render.
 """
@@ -45,7 +46,7 @@ def compare(label: str, engine, args, folder: Path) -> None:
 
     photo = write_astronaut_photo(folder / "photo.png", args.size)
     request = RenderRequest(
-        reference=str(photo), motion=str(REPO / "assets" / "sample_motion.mp4"),
+        reference=str(photo), motion=str(REPO / "assets" / "sample_dance"),
         models=str(Path(args.fixture) / "checkpoints"), width=args.size, height=args.size, steps=args.steps,
         tile_size=16, tile_overlap=4, decode_chunk=4, seed=1, face_model="none", max_frames=args.frames,
         export={"preset": "veryfast"}).validate()
