@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from studio.export_formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
-from studio.request import X264_PRESETS, ExportOptions
+from studio.settings import X264_PRESETS, ExportOptions
 
 
 def register(subparsers) -> None:
@@ -42,8 +42,7 @@ def register(subparsers) -> None:
 
 def export_options(args: argparse.Namespace) -> ExportOptions:
     """The export settings from the flags; the format from --format, else --out's extension."""
-    from studio.errors import InputError
-    from studio.export_formats import option_problems
+    from studio.schema import SettingsError, check
 
     chosen = args.format or (fmt.name if (fmt := format_for_path(args.out)) else DEFAULT_FORMAT)
     values = {"format": chosen, "audio": args.audio}
@@ -51,9 +50,9 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     options = ExportOptions(**values)
-    problems = option_problems(options)
+    problems = check(options)
     if problems:
-        raise InputError("; ".join(problems))
+        raise SettingsError(problems, "export settings")
     return options
 
 

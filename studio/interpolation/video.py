@@ -15,7 +15,7 @@ from studio.export import AudioSource, VideoExporter, now_iso
 from studio.interpolation.timing import plan, target_fps
 from studio.media import ffmpeg_exe, iter_frames, probe_video
 from studio.progress import ProgressCallback, ignore_progress
-from studio.request import ExportOptions
+from studio.settings import ExportOptions
 
 #: A clip whose frame intervals differ by more than this ratio (longest / shortest) has a variable frame rate.
 VFR_RATIO = 1.5
