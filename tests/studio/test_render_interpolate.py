@@ -38,7 +38,7 @@ def test_every_nth_frame_and_the_last_are_rendered():
 
 
 def test_a_frame_that_moves_too_fast_to_guess_is_rendered_too():
-    """The wrist's 60 px flick in frame 5 is 8 % of a 512² frame's diagonal, above the 3 % threshold; steady
+    """The wrist's 60 px flick in frame 5 is 8 % of a 512² frame's diagonal, above the 4 % threshold; steady
     drift (on a straight line) never is. Frame 6 follows: between the flicked frame 5 and frame 8 it would be
     placed 40 px too high."""
     assert frames_to_render(_walking(9, jump_at=5), 4, 512, 512) == [0, 4, 5, 6, 8]
