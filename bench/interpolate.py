@@ -9,7 +9,9 @@ random weights for speed only). Each clip: ``--frames`` frames from START second
 clip at stride 2 is a 30 fps clip), scaled down to at most ``--max-side`` pixels; the even frames are the input,
 each odd frame is rebuilt from its neighbours.
 
-Quality: PSNR (RGB) and SSIM (luma, 11-px Gaussian window) against the real frame, per clip and mean.
+Quality: PSNR (RGB) and SSIM (luma, 11-px Gaussian window) against the real frame, per clip and mean; "dim"
+counts rebuilt frames whose mean brightness is not between their two neighbours' (±1 level): the weight-underflow
+pitfall shows up there.
 Time per rebuilt frame: wall clock and CPU seconds (this process's for flow, ffmpeg's for minterpolate, so the
 shared machine's load does not decide the comparison), and ms per frame at 512² and 1280×720 on a resized real
 pair. The last lines print the ratios flow/minterpolate.
@@ -148,7 +150,7 @@ def main() -> None:
     if args.rife_weights:
         methods["rife"] = rife
     rows: dict[str, list[tuple[float, float, float, float]]] = {}
-    print(f"{'clip':28} {'size':>9} {'method':>12} {'PSNR':>7} {'SSIM':>7} {'wall ms':>8} {'cpu ms':>8}")
+    print(f"{'clip':28} {'size':>9} {'method':>12} {'PSNR':>7} {'SSIM':>7} {'wall ms':>8} {'cpu ms':>8} {'dim':>4}")
     first_clip = None
     for spec in args.clips:
         name, clip = read_clip(spec, args.frames, args.max_side)
@@ -163,8 +165,10 @@ def main() -> None:
                        statistics.mean(ssim(f, t) for f, t in zip(frames, truth, strict=True)))
             rows.setdefault(method, []).append((*quality, 1000 * wall, 1000 * cpu))
             size = f"{clip.shape[2]}x{clip.shape[1]}"
+            dim = sum(not min(a.mean(), b.mean()) - 1 <= f.mean() <= max(a.mean(), b.mean()) + 1
+                      for f, (a, b) in zip(frames, pairs, strict=True))
             print(f"{name:28} {size:>9} {method:>12} {quality[0]:7.2f} {quality[1]:7.4f} {1000 * wall:8.0f} "
-                  f"{1000 * cpu:8.0f}", flush=True)
+                  f"{1000 * cpu:8.0f} {dim:4d}", flush=True)
     print()
     for method, values in rows.items():
         means = [statistics.mean(v[i] for v in values) for i in range(4)]

@@ -82,8 +82,7 @@ def fill_in(rendered: Iterator[np.ndarray], keys: list[int], poses: list[PoseFra
             times = [(j - start) / (key - start) for j in range(start + 1, key)]
             cancel.raise_if_cancelled()
             between = interpolator.between(previous[1], frame, times, poses=(poses[start], poses[key]))
-            for j, made in zip(range(start + 1, key), between, strict=True):
-                yield j, made
+            yield from zip(range(start + 1, key), between, strict=True)
             filled += len(times)
             report(Progress("interpolate", filled, total, f"{filled}/{total} frames filled"))
         yield key, frame
