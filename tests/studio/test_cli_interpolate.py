@@ -11,7 +11,7 @@ import pytest
 
 from studio.__main__ import main
 from studio.export import probe_video
-from tests.generated_media import _ffmpeg, write_image, write_video
+from tests.generated_media import _ffmpeg, write_frame_folder, write_image, write_video
 
 
 def _frames(count: int, width: int = 96, height: int = 64) -> list[np.ndarray]:
@@ -74,6 +74,15 @@ def test_another_export_format_and_the_middle_frame_lies_between(clip, tmp_path,
     row = load_image(frames / "frame_00001.png").astype(int)[30, :, 2]
     assert abs(np.flatnonzero(row < 75).mean() - 21.0) <= 1.0
     assert np.count_nonzero((row > 67) & (row < 83)) <= 3, row
+
+
+def test_a_folder_of_frames_is_read_like_a_video(tmp_path, capsys):
+    """A frame folder has no rate of its own: the studio reads it at 30 fps (studio.media.FOLDER_FPS)."""
+    folder = write_frame_folder(tmp_path / "frames", _frames(3))
+    out = tmp_path / "folder.mp4"
+    assert _run(capsys, folder, "--factor", 3, "--out", out)[0] == 0
+    video = probe_video(out)
+    assert video.frames == 9 and video.fps == 90 and not video.audio
 
 
 def test_rife_runs_from_the_weights_folder(clip, tmp_path, capsys):
