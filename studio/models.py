@@ -23,7 +23,10 @@ OPTIONAL: list[tuple[str, str]] = [
     ("Animation/glintr100_torch.pth", "HJB face optimisation (--hjb)"),
     ("DWPose/yolox_l.onnx", "the dwpose pose backend"),
     ("DWPose/dw-ll_ucoco_384.onnx", "the dwpose pose backend"),
+    ("RIFE/flownet.pkl", "frame interpolation with --method rife (Practical-RIFE 4.25/4.26 train_log/flownet.pkl)"),
 ]
+#: The learned interpolator's weights inside the weights folder (optional: the flow interpolator needs none).
+RIFE_WEIGHTS = "RIFE/flownet.pkl"
 
 
 @dataclass
@@ -90,7 +93,20 @@ def check_models(folder: str | Path, deep: bool = False) -> ModelReport:
                     report.problems.append(problem)
         # the loader's own strict check reads the .pth checkpoints with the reader render uses
         report.problems += [p for p in _pipeline_check(folder) if p not in report.problems]
+    if deep and (folder / RIFE_WEIGHTS).is_file():
+        report.problems += rife_weight_problems(folder / RIFE_WEIGHTS)
     return report
+
+
+def rife_weight_problems(path: Path) -> list[str]:
+    """What keeps ``RIFE/flownet.pkl`` from loading (read with ``weights_only=True``; every bad key named)."""
+    from pipelines.loading import CheckpointError, load_state_dict
+    from pipelines.rife_ifnet import check_rife_state
+
+    try:
+        return check_rife_state(path, load_state_dict(path))[1]
+    except CheckpointError as error:
+        return list(error.problems)
 
 
 def validate_models(folder: str | Path, deep: bool = True) -> Path:

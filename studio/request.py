@@ -74,6 +74,12 @@ class RenderRequest:
     max_frames: int | None = setting(None, minimum=1, maximum=100_000, unset="all", cli="--frames", group="Output",
                                      label="Frames", help="How many driving frames to render after trim and "
                                      "stride. Time grows with the frame count.")
+    #: The engine renders every n-th frame (and the last, and any whose pose moves too fast to guess:
+    #: ``studio.render.interpolated``); the frame interpolator fills the rest.
+    interpolate: int = setting(1, minimum=1, maximum=8, cli="--interpolate", group="Output",
+                               label="Render every N-th frame", help="Render only every n-th frame (and any frame "
+                               "whose pose moves too fast to guess) and fill the rest by frame interpolation: 2 "
+                               "takes about half the time. 1 renders every frame.")
     #: The fps micro-conditioning the model sees (the original always passes 7).
     fps: int = setting(7, minimum=1, maximum=60, unit="fps", cli="--fps-cond", group="Sampling",
                        label="FPS conditioning", help="The frame rate the model is told (micro-conditioning; the "

@@ -77,6 +77,9 @@ class MemoryLabel(QLabel):
                                     r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype,
                                     r.cpu_offload)
             text += f" (for {frames} frames)"
+            if r.interpolate > 1:
+                # the engine renders every N-th frame (and the last); the adaptive rule may add a few
+                text += f"; renders about {-(-frames // r.interpolate) + 1} of them, the rest interpolated"
         except Exception as error:  # noqa: BLE001 — a label must never take the window down
             text = f"memory estimate unavailable: {error}"
         self._estimated.emit(generation, text)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ui import core, render_bridge
 from ui.frame_view import FrameView
+from ui.gap_strip import INTERPOLATED_COLOURS, GapStrip
 from ui.identity_plot import IdentityPlot
 from ui.player_bar import PlayerBar
 from ui.workers import TaskRunner
@@ -36,6 +37,9 @@ class ResultPanel(QWidget):
                                      tag="result")
         self.player = PlayerBar()
         self.player.frame_changed.connect(self.show_frame)
+        self.interpolated = GapStrip(colours=INTERPOLATED_COLOURS, plain="rendered",
+                                     tooltip="Blue: frames the interpolator filled in (render every N-th frame)")
+        self.interpolated.setVisible(False)
         self.identity = IdentityPlot()
         self.identity.frame_clicked.connect(self.player.set_frame)
         self.title = QLabel("<b>Result</b>")
@@ -48,6 +52,7 @@ class ResultPanel(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(views, 1)
         layout.addWidget(self.player)
+        layout.addWidget(self.interpolated)
         layout.addWidget(self.identity)
 
     # live previews ---------------------------------------------------------------------------------
@@ -65,6 +70,7 @@ class ResultPanel(QWidget):
                     reference: np.ndarray | None = None, fps: float = 8.0, scores=None) -> None:
         """Show frames already in memory (the instant preview)."""
         self.frames, self.pose_frames, self.caption = list(frames), list(pose_frames), caption
+        self.interpolated.set_status([])
         if reference is not None:
             self.reference_view.set_frame(reference)
         self.identity.set_scores(list(scores or []), "" if scores else "No identity scores for this result.")
@@ -102,6 +108,7 @@ class ResultPanel(QWidget):
         fps = float((sidecar.get("output") or {}).get("fps") or 8.0)
         poses = self.pose_frames[: len(frames)] if len(self.pose_frames) >= len(frames) else []
         self.show_frames(frames, poses, caption, fps=fps, scores=scores)
+        self.interpolated.set_status(frame_kinds(sidecar, len(frames)))
         if not scores:
             self.identity.set_scores([], identity.get("reason") or "No identity scores for this result.")
         logger.info("result %s: %d frames", mp4, len(frames))
@@ -118,3 +125,11 @@ class ResultPanel(QWidget):
     def set_pose_frames(self, pose_frames: list[np.ndarray]) -> None:
         self.pose_frames = list(pose_frames)
         self.show_frame(self.player.frame())
+
+
+def frame_kinds(sidecar: dict, count: int) -> list[str]:
+    """"rendered" / "interpolated" per frame from a render sidecar (all rendered when it records no
+    interpolation)."""
+    record = sidecar.get("interpolation") or {}
+    rendered = set(record.get("rendered_frames") or range(count))
+    return ["rendered" if i in rendered else "interpolated" for i in range(count)]

@@ -19,8 +19,10 @@ from studio.errors import ExportError, StudioError
 from studio.export import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
 from studio.export_formats import export_format
 from studio.identity import IdentityScorer, IdentityScores
+from studio.interpolation.methods import FlowInterpolator
 from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.render.engine import PreviewCallback, RenderEngine, engine_class
+from studio.render.interpolated import ADAPTIVE_THRESHOLD, engine_inputs, fill_in, frames_to_render
 from studio.render.prepare import PreparedRender, prepare
 from studio.request import RenderRequest
 
@@ -124,11 +126,17 @@ class Renderer:
                                  metadata=key_settings(req), crop=prepared.content_box, overwrite=overwrite,
                                  inputs=sources)
         total = inputs.num_frames
+        every = req.interpolate
+        keys = (frames_to_render(inputs.poses, every, req.width, req.height) if every > 1 and total > 2
+                else list(range(total)))
         cancel.raise_if_cancelled()
         with exporter:
-            frames = engine.render(inputs, timer, cancel)
+            frames = engine.render(inputs if len(keys) == total else engine_inputs(inputs, keys, every), timer,
+                                   cancel)
             try:
-                for index, frame in enumerate(frames):
+                ordered = (enumerate(frames) if len(keys) == total else
+                           fill_in(frames, keys, inputs.poses, FlowInterpolator(), timer, cancel))
+                for index, frame in ordered:
                     cancel.raise_if_cancelled()
                     if index >= total:
                         raise StudioError(f"the {req.engine} engine yielded more frames than the {total} poses")
@@ -141,7 +149,8 @@ class Renderer:
                     close()
             cancel.raise_if_cancelled()
             if exporter.frames != total:
-                raise StudioError(f"the {req.engine} engine yielded {exporter.frames} frames for {total} poses")
+                raise StudioError(f"the {req.engine} engine yielded {exporter.frames - total + len(keys)} frames "
+                                  f"for {len(keys)} poses")
             seconds = time.perf_counter() - started
             sidecar = {
                 "version": SIDECAR_VERSION, "created": now_iso(), "engine": req.engine, "seed": req.seed,
@@ -151,6 +160,10 @@ class Renderer:
                            "audio": exporter.audio_muxed},
                 "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
                 "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
+                # which frames the engine rendered; the rest were filled in by the flow interpolator
+                "interpolation": None if len(keys) == total else {
+                    "every": every, "method": "flow", "adaptive_threshold": ADAPTIVE_THRESHOLD,
+                    "rendered_frames": keys, "interpolated_frames": total - len(keys)},
             }
             result = exporter.finish(sidecar)
         return RenderResult(request=req, export=result, identity=scorer.result, engine=req.engine,

@@ -139,3 +139,24 @@ def test_the_quick_layout_check_imports_no_model_library(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+def _rife_file(path, drop: str | None = None):
+    """A flownet.pkl in the released layout (``module.`` prefix), random weights; ``drop`` removes one key."""
+    import torch
+
+    from pipelines.rife_ifnet import RifeIFNet
+
+    state = {f"module.{k}": v for k, v in RifeIFNet().state_dict().items() if k != drop}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+
+
+def test_doctor_knows_the_rife_weights(weights):
+    assert any(m.startswith("RIFE/flownet.pkl") for m in check_models(weights).optional_missing)
+    _rife_file(weights / "RIFE" / "flownet.pkl")
+    report = check_models(weights, deep=True)
+    assert report.ok and not any("RIFE" in m for m in report.optional_missing), report.lines()
+    _rife_file(weights / "RIFE" / "flownet.pkl", drop="block2.lastconv.0.bias")
+    report = check_models(weights, deep=True)
+    assert not report.ok and any("missing key block2.lastconv.0.bias" in p for p in report.problems), report.problems
