@@ -17,12 +17,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.hjb_config import HJBConfig
 from studio.errors import InputError
 from studio.schema import Problem, SettingsError, build, check, json_schema, setting
 from studio.settings import POSE_BACKENDS, AlignmentOptions, ExportOptions
+
+if TYPE_CHECKING:
+    from studio.media import FrameSelection
 
 __all__ = ["DEFAULT_HJB", "MAX_SEED", "REQUEST_VERSION", "AlignmentOptions", "ExportOptions", "RenderRequest",
            "content_hash", "migrate", "random_seed", "request_schema"]
@@ -204,6 +207,12 @@ class RenderRequest:
         return dataclasses.replace(
             self, reference_hash=content_hash(self.reference), motion_hash=content_hash(self.motion)
         )
+
+    def frame_selection(self) -> FrameSelection:
+        """The source frames this request renders (trim, stride, frame limit), as the media readers take them."""
+        from studio.media import FrameSelection
+
+        return FrameSelection(start=self.start, end=self.end, stride=self.stride, max_frames=self.max_frames)
 
     # ----------------------------------------------------------------- validation
     def field_problems(self) -> list[Problem]:
