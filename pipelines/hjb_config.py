@@ -4,7 +4,9 @@ the sidecar beside every video. No torch here, so a request can be read and chec
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 DECODE_MODES = ("exact", "fast")
 #: Latent pixels added around the face box in fast mode (the decoder's effective receptive field; see bench).
@@ -49,16 +51,15 @@ class HJBConfig:
         "help": "The original's base learning rate of the face refinement.", "minimum": 1e-9, "maximum": 100.0})
 
     def problems(self, num_inference_steps: int | None = None) -> list[str]:
-        """Every wrong value as a sentence naming the setting (empty when valid)."""
+        """Every wrong value as a sentence naming the setting (empty when valid); each value against its field's
+        declared kind, range and choices (the metadata above, which the studio checks the same way)."""
         p: list[str] = []
-        if not isinstance(self.enabled, bool):
-            p.append(f"hjb enabled must be True or False, got {self.enabled!r}")
         bad = set()
-        for name in ("iterations", "start_step", "end_step", "fast_margin"):
-            value, least = getattr(self, name), 1 if name == "iterations" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                p.append(f"hjb {name} must be an integer >= {least}, got {value!r}")
-                bad.add(name)
+        for f in fields(self):
+            problem = _value_problem(getattr(self, f.name), f.default, f.metadata)
+            if problem:
+                p.append(f"hjb {f.name} must be {problem}, got {getattr(self, f.name)!r}")
+                bad.add(f.name)
         if not bad & {"start_step", "end_step"}:  # both whole numbers: compare them
             if self.end_step < self.start_step:
                 p.append(f"hjb end_step ({self.end_step}) must be >= start_step ({self.start_step}); "
@@ -66,12 +67,6 @@ class HJBConfig:
             if num_inference_steps is not None and self.enabled and self.start_step >= num_inference_steps:
                 p.append(f"hjb start_step ({self.start_step}) must be below num_inference_steps "
                          f"({num_inference_steps}); no step would be refined")
-        for name in ("lr_scale", "eta"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                p.append(f"hjb {name} must be a finite number > 0, got {value!r}")
-        if self.decode_mode not in DECODE_MODES:
-            p.append(f"hjb decode_mode must be one of {', '.join(DECODE_MODES)}, got {self.decode_mode!r}")
         return p
 
     def validate(self, num_inference_steps: int | None = None) -> None:
@@ -86,3 +81,17 @@ class HJBConfig:
         lr = self.eta * (1 - step_index / num_inference_steps)
         # Multiplying by exactly 1.0 is a no-op, but keep the original's float expression untouched anyway.
         return lr if self.lr_scale == 1 else lr * self.lr_scale
+
+
+def _value_problem(value: object, default: object, declared: Mapping[str, Any]) -> str | None:
+    """What ``value`` must be, when it is not what its field declares (None when it is)."""
+    if "choices" in declared:
+        return None if value in declared["choices"] else f"one of {', '.join(declared['choices'])}"
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "True or False"
+    low, high = declared["minimum"], declared["maximum"]
+    if isinstance(default, int):
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return None if whole and low <= value <= high else f"an integer from {low} to {high}"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return None if number and low <= value <= high else f"a finite number from {low:g} to {high:g}"

@@ -146,7 +146,7 @@ def video_args(fmt: ExportFormat, options: Any, encoder: str) -> list[str]:
         else:
             args += ["-crf", str(options.crf)] + (["-b:v", "0"] if fmt.quality == "crf-vpx" else [])
         if encoder in ("libx264", "libx265"):
-            args += ["-preset", options.preset]
+            args += ["-preset", options.preset] + (["-tune", options.tune] if options.tune != "none" else [])
         elif encoder == "libsvtav1":
             args += ["-preset", "8"]  # SVT-AV1's 0 (slowest) … 13; 8 is its quick, good-looking middle
     elif fmt.quality == "webp":

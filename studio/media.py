@@ -59,14 +59,17 @@ class FrameSelection:
     max_frames: int | None = None
 
     def __post_init__(self) -> None:
-        if self.start < 0:
-            raise InputError(f"trim start must be 0 or more seconds, got {self.start}")
+        # the same four settings as the render request's, checked against their declarations there
+        from studio.request import RenderRequest
+        from studio.schema import SettingsError, setting_by_path
+
+        declared = setting_by_path(RenderRequest)
+        problems = [p for name in ("start", "end", "stride", "max_frames")
+                    if (p := declared[name].problem(getattr(self, name))) is not None]
+        if problems:
+            raise SettingsError(problems, "frame selection")
         if self.end is not None and self.end <= self.start:
             raise InputError(f"trim end ({self.end} s) must come after trim start ({self.start} s)")
-        if self.stride < 1:
-            raise InputError(f"stride must be 1 or more, got {self.stride}")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise InputError(f"max frames must be 1 or more, got {self.max_frames}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -46,21 +46,17 @@ def numbered(out: str | Path, n: int) -> Path:
     return out.with_name(f"{out.stem}_{n}{out.suffix}")
 
 
-def render_name(reference: str | Path, motion: str | Path, extension: str, variant: str | None = None) -> str:
-    """A new render's file name: ``<photo>__<motion>[__<variant>]<extension>`` (a preset's name as the variant)."""
-    stem = f"{Path(reference).stem}__{Path(motion).stem}" + (f"__{variant}" if variant else "")
-    return stem + extension
-
-
-#: The window's file name for a new render (the format's extension is added); the same as ``render_name``.
+#: The file name of a new render (the format's extension is added): ``<photo>__<motion>``; a batch with presets
+#: adds ``__<preset>`` (``studio.batch_plan``).
 DEFAULT_NAME_TEMPLATE = "{reference}__{motion}"
-TEMPLATE_FIELDS = ("reference", "motion", "seed", "engine", "format", "date", "counter")
+TEMPLATE_FIELDS = ("reference", "motion", "preset", "seed", "engine", "format", "date", "counter")
 
 
-def template_fields(request: RenderRequest) -> dict[str, Any]:
+def template_fields(request: RenderRequest, preset: str | None = None) -> dict[str, Any]:
     """What an output name template can use, for ``request`` (``{counter}`` is filled by the expansion)."""
-    return {"reference": Path(request.reference).stem, "motion": Path(request.motion).stem, "seed": request.seed,
-            "engine": request.engine, "format": request.export.format, "date": time.strftime("%Y%m%d-%H%M%S")}
+    return {"reference": Path(request.reference).stem, "motion": Path(request.motion).stem, "preset": preset or "",
+            "seed": request.seed, "engine": request.engine, "format": request.export.format,
+            "date": time.strftime("%Y%m%d-%H%M%S")}
 
 
 def expand_output_template(template: str | Path, fields: dict[str, Any], taken: set[Path] = frozenset(),

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from studio import queue_file
+from studio.batch_plan import PlannedJob, plan_batch
 from studio.errors import StudioError
 from studio.export_formats import export_format
 from studio.paths import studio_home
@@ -222,29 +223,13 @@ class JobQueue:
     def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
                    out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
                    batch: str | None = None) -> list[int]:
-        """Queue every photo × motion × preset; outputs are ``OUT_DIR/<photo>__<motion>[__<preset>].mp4``."""
-        from studio.output_names import numbered, render_name
-        from studio.presets import apply_preset
+        """Queue every photo × motion × preset as ``studio.batch_plan.plan_batch`` plans and names it."""
+        return self.add_planned(plan_batch(base, references, motions, out_dir, presets), device, batch)
 
+    def add_planned(self, planned: Sequence[PlannedJob], device: str = "default", batch: str | None = None) -> list[int]:
+        """Queue a planned batch (``Studio.plan_batch``), all under one batch name."""
         batch = batch or time.strftime("batch-%Y%m%d-%H%M%S")
-        out_dir = Path(out_dir)
-        planned: list[tuple[RenderRequest, Path, str | None]] = []
-        seen: set[Path] = set()
-        for ref in references:
-            for motion in motions:
-                for name in presets or (None,):
-                    request = base.replace(reference=str(ref), motion=str(motion))
-                    if name:
-                        request = apply_preset(request, name)
-                    request.validate()
-                    extension = export_format(request.export.format).extension
-                    first = out = out_dir / render_name(ref, motion, extension, name)
-                    n = 2
-                    while out in seen:
-                        out, n = numbered(first, n), n + 1
-                    seen.add(out)
-                    planned.append((request, out, name))
-        return [self.add(r, o, batch=batch, preset=p, device=device) for r, o, p in planned]
+        return [self.add(job.request, job.output, batch=batch, preset=job.preset, device=device) for job in planned]
 
     # ------------------------------------------------------------------------ reading
     def _job(self, row: sqlite3.Row) -> Job:

@@ -17,12 +17,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.hjb_config import HJBConfig
 from studio.errors import InputError
 from studio.schema import Problem, SettingsError, build, check, json_schema, setting
 from studio.settings import POSE_BACKENDS, AlignmentOptions, ExportOptions
+
+if TYPE_CHECKING:
+    from studio.media import FrameSelection
 
 __all__ = ["DEFAULT_HJB", "MAX_SEED", "REQUEST_VERSION", "AlignmentOptions", "ExportOptions", "RenderRequest",
            "content_hash", "migrate", "random_seed", "request_schema"]
@@ -66,11 +69,12 @@ class RenderRequest:
                        help="pad: keep the whole photo and pose (the padding is removed on export). crop: fill "
                        "the frame, cutting the edges.")
     #: Trim window of the driving clip in seconds, then every ``stride``-th frame, at most ``max_frames``.
-    start: float = setting(0.0, minimum=0.0, maximum=1e6, unit="s", cli="--start",
-                           help="Trim start of the driving clip.")
-    end: float | None = setting(None, minimum=0.0, maximum=1e6, unit="s", cli="--end", unset="the clip's end",
-                                help="Trim end of the driving clip.")
-    stride: int = setting(1, minimum=1, maximum=1000, cli="--stride", help="Use every n-th frame of the driving clip.")
+    start: float = setting(0.0, minimum=0.0, maximum=1e6, unit="s", cli="--start", decimals=1,
+                           help="Trim: the first second of the driving video that is used.")
+    end: float | None = setting(None, minimum=0.0, maximum=1e6, unit="s", cli="--end", unset="end", decimals=1,
+                                help="Trim: the last second that is used (unset: to the end of the video).")
+    stride: int = setting(1, minimum=1, maximum=100, cli="--stride",
+                          help="Use every n-th frame of the driving video (2 halves the frame count).")
     max_frames: int | None = setting(None, minimum=1, maximum=100_000, unset="all", cli="--frames", group="Output",
                                      label="Frames", help="How many driving frames to render after trim and "
                                      "stride. Time grows with the frame count.")
@@ -222,6 +226,12 @@ class RenderRequest:
         return dataclasses.replace(
             self, reference_hash=content_hash(self.reference), motion_hash=content_hash(self.motion)
         )
+
+    def frame_selection(self) -> FrameSelection:
+        """The source frames this request renders (trim, stride, frame limit), as the media readers take them."""
+        from studio.media import FrameSelection
+
+        return FrameSelection(start=self.start, end=self.end, stride=self.stride, max_frames=self.max_frames)
 
     # ----------------------------------------------------------------- validation
     def field_problems(self) -> list[Problem]:

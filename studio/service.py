@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.batch_plan import PlannedJob, plan_batch
+from studio.output_names import DEFAULT_NAME_TEMPLATE
 from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.request import RenderRequest
 
@@ -88,6 +90,22 @@ class Studio:
 
             self._queue = JobQueue(self._queue_path)
         return self._queue
+
+    @staticmethod
+    def plan_batch(base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
+                   out_dir: str | Path, presets: Sequence[str | None] = (None,),
+                   name_template: str | None = None) -> list[PlannedJob]:
+        """The one batch builder (the window's Queue/Batch and ``batch add``): every photo × motion × preset of
+        ``base``, each request checked and named from the file-name template (``studio.batch_plan``)."""
+        return plan_batch(base, references, motions, out_dir, presets, name_template or DEFAULT_NAME_TEMPLATE)
+
+    def queue_batch(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
+                    out_dir: str | Path, presets: Sequence[str | None] = (None,), name_template: str | None = None,
+                    device: str = "default", batch: str | None = None) -> list[int]:
+        """``plan_batch`` queued under one batch name; the job ids."""
+        planned = self.plan_batch(base, references, motions, out_dir, presets, name_template)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        return self.queue.add_planned(planned, device, batch)
 
     def run_queue(self, report: ProgressCallback = ignore_progress, cancel: CancelToken | None = None,
                   on_job: Callable[[Any], None] | None = None, device: str = "default") -> int:

@@ -35,6 +35,9 @@ class ExportOptions:
                                 group="Output", label="Output FPS", decimals=1,
                                 help="Frame rate of the exported video; unset keeps the driving video's timing "
                                 "(its fps divided by the stride).")
+    tune: str = setting("none", choices=("none", "animation", "grain"), cli="--x264-tune", group="Export",
+                        label="Encoder tune", help="x264/x265 tuning for the content: animation keeps flat areas "
+                        "and sharp edges cleaner, grain keeps film grain; none leaves the encoder's default.")
     audio: bool = setting(True, cli="--audio", group="Export", label="Keep audio",
                           help="Copy the driving video's audio, trimmed to the rendered range.")
     side_by_side: bool = setting(False, cli="--side-by-side", group="Export", label="Side-by-side video",

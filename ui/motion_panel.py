@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from studio.progress import Progress
 from studio.project import Clip
+from studio.request import RenderRequest
+from studio.schema import setting_by_path
 from ui import core
 from ui.frame_view import FrameView
 from ui.gap_strip import GapStrip
@@ -67,20 +69,20 @@ class MotionPanel(QWidget):
         self.info_label = QLabel("")
         self.info_label.setObjectName("video_info")
 
+        # the trim editors: tooltips, decimals and the stride's range are the request's declarations; the trim's
+        # upper end is the loaded video's duration (set when it opens)
+        declared = setting_by_path(RenderRequest)
         self.start_spin = QDoubleSpinBox()
-        self.start_spin.setRange(0, 999)
-        self.start_spin.setSuffix(" s")
-        self.start_spin.setToolTip("Trim: the first second of the driving video that is used.")
-        self.start_spin.setDecimals(1)
         self.end_spin = QDoubleSpinBox()
-        self.end_spin.setRange(0, 999)
-        self.end_spin.setSuffix(" s")
-        self.end_spin.setSpecialValueText("end")
-        self.end_spin.setToolTip("Trim: the last second that is used ('end' = to the end of the video).")
-        self.end_spin.setDecimals(1)
+        for spin, name in ((self.start_spin, "start"), (self.end_spin, "end")):
+            spin.setRange(declared[name].minimum or 0, 999)
+            spin.setSuffix(" s")
+            spin.setDecimals(declared[name].decimals)
+            spin.setToolTip(declared[name].help)
+        self.end_spin.setSpecialValueText(declared["end"].unset or "")
         self.stride_spin = QSpinBox()
-        self.stride_spin.setRange(1, 30)
-        self.stride_spin.setToolTip("Stride: use every n-th frame (2 halves the frame count and doubles the speed).")
+        self.stride_spin.setRange(int(declared["stride"].minimum or 1), int(declared["stride"].maximum or 1))
+        self.stride_spin.setToolTip(declared["stride"].help)
         for spin in (self.start_spin, self.end_spin, self.stride_spin):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(lambda _v: self.trim_changed.emit())

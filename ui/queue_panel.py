@@ -119,10 +119,11 @@ class QueuePanel(QWidget):
             self.refresh()
 
     # jobs ------------------------------------------------------------------------------------------
-    def add_jobs(self, requests_and_outputs: list[tuple[object, str]], batch: str | None = None) -> list[int]:
+    def add_jobs(self, planned: list, batch: str | None = None) -> list[int]:
+        """Queue a batch ``Studio.plan_batch`` planned, and show it."""
         if self.queue is None:
             raise QueueError(self.unavailable or "the batch queue is unavailable")
-        ids = [self.queue.add(request, out, batch=batch) for request, out in requests_and_outputs]
+        ids = self.queue.add_planned(planned, batch=batch)
         logger.info("queued %d job(s): %s", len(ids), ids)
         self.refresh()
         self.start_consumer()

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from studio.export_formats import export_format
-from studio.output_names import expand_output_template, sidecar_path, template_fields
+from studio.output_names import sidecar_path
 from studio.paths import studio_home
 from studio.request import RenderRequest
 from ui import core, render_bridge
@@ -146,20 +145,14 @@ class RenderActions:
             return []
         request = self.project.request
         out_dir = Path(self.project.output_dir or (studio_home() / "renders"))
-        jobs, taken = [], set()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
         try:
-            for reference in references or [request.reference]:
-                for motion in motions or [request.motion]:
-                    job_request = self.render_request().replace(reference=reference, motion=motion)
-                    extension = export_format(job_request.export.format).extension
-                    # the project's file name; the queue numbers a name a file or an earlier job holds (_2, _3 …)
-                    out = expand_output_template(self.project.output_name + extension, template_fields(job_request),
-                                                 taken, folder=out_dir)
-                    taken.add(out)
-                    jobs.append((job_request, str(out)))
+            # the studio's one batch builder names the jobs (the project's file name template); the queue numbers
+            # a name a file or an earlier job holds (_2, _3 …)
+            planned = self.studio.plan_batch(self.render_request(), references or [request.reference],
+                                             motions or [request.motion], out_dir,
+                                             name_template=self.project.output_name)
             out_dir.mkdir(parents=True, exist_ok=True)
-            ids = self.queue_panel.add_jobs(jobs, batch=stamp)
+            ids = self.queue_panel.add_jobs(planned, batch=time.strftime("%Y%m%d-%H%M%S"))
         except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder
             self.show_error(f"Could not queue the render: {exc}")
             return []

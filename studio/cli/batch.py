@@ -27,11 +27,12 @@ def _add(args: argparse.Namespace) -> int:
         from studio.models import check_models
 
         check_models(base.models).raise_if_bad()
-    presets = args.presets or [None]
+    from studio.service import Studio
+
     references = [absolute(path) for path in args.reference]
     motions = [absolute(path) for path in args.motion]
-    ids = _queue(args).add_matrix(base, references, motions, absolute(args.out_dir), presets=presets,
-                                  device=args.device_queue)
+    planned = Studio.plan_batch(base, references, motions, absolute(args.out_dir), args.presets or [None])
+    ids = _queue(args).add_planned(planned, device=args.device_queue)
     print(f"queued {len(ids)} job(s): {', '.join(map(str, ids))}")
     return 0
 

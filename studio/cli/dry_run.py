@@ -8,10 +8,9 @@ from studio.request import RenderRequest
 def frame_count(request: RenderRequest) -> tuple[int, str | None]:
     """How many frames the request renders, from the motion's header (no decoding); a note when it had to guess."""
     from studio.errors import StudioError
-    from studio.media import FrameSelection, probe_video, selected_indices
+    from studio.media import probe_video, selected_indices
 
-    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
-                               max_frames=request.max_frames)
+    selection = request.frame_selection()
     try:
         return len(selected_indices(probe_video(request.motion), selection)), None
     except (StudioError, OSError, ValueError) as error:

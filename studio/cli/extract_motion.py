@@ -15,7 +15,7 @@ from studio.cli.options import help_text
 from studio.cli.render import ProgressBars
 from studio.progress import Progress
 from studio.request import RenderRequest
-from studio.schema import SettingsError, setting_by_path
+from studio.schema import setting_by_path
 
 
 def register(subparsers) -> None:
@@ -71,11 +71,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"output size {width}×{height} is too small (at least 16×16)")
     if (width, height) != (reference.shape[1], reference.shape[0]):
         reference, _ = fit_to_size(reference, width, height, args.fit)
-    declared = setting_by_path(RenderRequest)
-    problems = [p for path in ("start", "end", "stride", "max_frames")
-                if (p := declared[path].problem(getattr(args, path))) is not None]
-    if problems:
-        raise SettingsError(problems, "frame selection")
     selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
     options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth, face=args.face)
     bars = ProgressBars(not args.quiet)

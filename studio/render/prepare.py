@@ -167,13 +167,11 @@ def _load_motion(request, reference, report, cancel, warnings):
     kind = _motion_kind(path)
     if kind == "pose_images":
         return _pose_image_folder(request, path, warnings)
-    from studio.media import FrameSelection
     from studio.motion import draw_pose
 
     options = request.alignment
     W, H = request.width, request.height
-    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
-                               max_frames=request.max_frames)
+    selection = request.frame_selection()
     as_drawn = False  # a rendered skeleton clip with alignment "none": its own frames are the pose images
     if kind == "motion_json":
         poses, reference_pose, fps, audio, notes = _from_motion_json(path, reference, options, request, selection)
@@ -260,7 +258,7 @@ def _natural(path: Path) -> list:
 
 
 def _pose_image_folder(request, path: Path, warnings):
-    from studio.media import IMAGE_SUFFIXES, FrameSelection, fit_to_size, load_image, select_frames
+    from studio.media import IMAGE_SUFFIXES, fit_to_size, load_image, select_frames
 
     folder = path / "poses" if (path / "poses").is_dir() else path
     faces_dir = folder.parent / "faces"
@@ -268,8 +266,7 @@ def _pose_image_folder(request, path: Path, warnings):
     if not files:
         raise InputError(f"{folder}: the pose folder holds no images")
     fps = float(request.export.fps or POSE_FOLDER_FPS)
-    selection = FrameSelection(start=request.start, end=request.end, stride=request.stride,
-                               max_frames=request.max_frames)
+    selection = request.frame_selection()
     files = [files[i] for i in select_frames(len(files), fps, selection)]
     W, H = request.width, request.height
     images, poses, boxes = [], [], []

@@ -193,13 +193,13 @@ def test_latent_window_covers_boxes_with_margin_and_clamps():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"iterations": 0}, "iterations must be an integer >= 1"),
-        ({"start_step": -1}, "start_step must be an integer >= 0"),
+        ({"iterations": 0}, "iterations must be an integer from 1 to 20"),
+        ({"start_step": -1}, "start_step must be an integer from 0 to 1000"),
         ({"start_step": 3, "end_step": 2}, "end_step .2. must be >= start_step .3."),
-        ({"lr_scale": 0.0}, "lr_scale must be a finite number > 0"),
-        ({"lr_scale": float("nan")}, "lr_scale must be a finite number > 0"),
+        ({"lr_scale": 0.0}, "lr_scale must be a finite number from 1e-06 to 1000"),
+        ({"lr_scale": float("nan")}, "lr_scale must be a finite number from 1e-06 to 1000"),
         ({"decode_mode": "quick"}, "decode_mode must be one of exact, fast"),
-        ({"fast_margin": -1}, "fast_margin must be an integer >= 0"),
+        ({"fast_margin": -1}, "fast_margin must be an integer from 0 to 64"),
         ({"enabled": "yes"}, "enabled must be True or False"),
     ],
 )

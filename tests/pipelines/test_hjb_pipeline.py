@@ -125,10 +125,10 @@ def test_tiled_hjb_with_boxes_instead_of_masks(hjb_pipe, fixture_ctx, tiny_fixtu
         ({"reference_face_mask": None, "reference_face_box": (10, 33, 40, 200)}, "outside the 96x144 frame"),
         ({"hjb": {"enabled": True, "num_iterations": 3}}, r"unknown settings \['num_iterations'\]"),
         ({"hjb": "on"}, "must be an HJBConfig"),
-        ({"hjb": {"iterations": 0}}, "iterations must be an integer >= 1"),
+        ({"hjb": {"iterations": 0}}, "iterations must be an integer from 1 to 20"),
         ({"hjb": {"start_step": 2, "end_step": 1}}, "end_step"),
         ({"hjb": {"start_step": 5, "end_step": 6}}, "below num_inference_steps"),
-        ({"hjb": {"lr_scale": -1.0}}, "lr_scale must be a finite number > 0"),
+        ({"hjb": {"lr_scale": -1.0}}, "lr_scale must be a finite number from 1e-06 to 1000"),
         ({"hjb": {"decode_mode": "approx"}}, "decode_mode must be one of exact, fast"),
     ],
 )

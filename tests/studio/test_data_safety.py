@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from studio.__main__ import main
-from studio.errors import ExportError
+from studio.errors import ExportError, OutputExists
 from studio.export import VideoExporter, export_frames, probe_video
 from studio.request import ExportOptions
 from tests.generated_media import write_astronaut_photo, write_transform_video
@@ -63,15 +63,16 @@ def test_existing_output_needs_overwrite_and_someones_json_is_kept(tmp_path):
     out = tmp_path / "o.mp4"
     export_frames(frames(2), out, 8.0, sidecar={"request": {}, "output": {}})
     before = out.read_bytes()
-    with pytest.raises(ExportError, match="already exists; pass --overwrite"):
+    with pytest.raises(OutputExists, match="already exists; pass --overwrite") as exists:
         export_frames(frames(3), out, 8.0, sidecar={"request": {}, "output": {}})
-    assert out.read_bytes() == before
+    assert out.read_bytes() == before and exists.value.path == out  # typed: a caller may ask and retry
     export_frames(frames(3), out, 8.0, sidecar={"request": {}, "output": {}}, overwrite=True)
     assert probe_video(out).frames == 3
     # a JSON at the sidecar's name that the studio did not write is never replaced, even with overwrite
     (tmp_path / "mine.json").write_text('{"my": "settings"}')
-    with pytest.raises(ExportError, match="not a studio sidecar"):
+    with pytest.raises(ExportError, match="not a studio sidecar") as refused:
         export_frames(frames(2), tmp_path / "mine.mp4", 8.0, sidecar={"request": {}, "output": {}}, overwrite=True)
+    assert not isinstance(refused.value, OutputExists)  # never offered as "replace it?"
     assert (tmp_path / "mine.json").read_text() == '{"my": "settings"}' and hidden(tmp_path) == []
 
 

@@ -167,6 +167,17 @@ def test_bitrate_replaces_crf():
     assert args[args.index("-crf") + 1] == "23" and "-b:v" not in args
 
 
+def test_the_encoder_tune_reaches_x264_and_x265_only(tmp_path):
+    for encoder, name in (("libx264", "h264-mp4"), ("libx265", "h265-mp4")):
+        args = video_args(FORMATS[name], ExportOptions(tune="animation"), encoder)
+        assert args[args.index("-tune") + 1] == "animation"
+        assert "-tune" not in video_args(FORMATS[name], ExportOptions(), encoder)  # none: the encoder's default
+    assert "-tune" not in video_args(FORMATS["vp9-webm"], ExportOptions(tune="grain"), "libvpx-vp9")
+    out = tmp_path / "tuned.mp4"
+    export_frames(clip(), out, FPS, ExportOptions(tune="animation"))
+    assert probe_video(out).frames == N  # ffmpeg takes it
+
+
 def export_formats_ffmpeg() -> str:
     from studio.media import ffmpeg_exe
 

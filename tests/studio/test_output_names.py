@@ -12,7 +12,6 @@ from studio.output_names import (
     expand_output_template,
     numbered,
     output_paths,
-    render_name,
     sidecar_path,
     template_fields,
     template_problem,
@@ -30,8 +29,6 @@ def test_the_files_of_one_output():
     assert everything["gif"] == Path("/renders/take.gif") and everything["png_sequence"] == Path("/renders/take_frames")
     assert sidecar_path("/a/b.c/clip.webm") == Path("/a/b.c/clip.json")
     assert numbered(out, 3) == Path("/renders/take_3.mp4")
-    assert render_name("/x/anna.png", "/y/salsa.mp4", ".webm") == "anna__salsa.webm"
-    assert render_name("anna.png", "salsa", ".mp4", "quality") == "anna__salsa__quality.mp4"
 
 
 def test_name_templates_and_what_is_wrong_with_them(tmp_path):

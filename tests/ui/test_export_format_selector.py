@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ui.parameter_specs import QUICK_PREVIEW
 
 
@@ -17,8 +15,7 @@ def test_format_selector_reaches_request_and_output_name(window, sample_photo, s
     queued = []
     monkeypatch.setattr(window.queue_panel, "add_jobs", lambda jobs, batch=None: queued.extend(jobs) or [1])
     assert window.queue_render() == [1]
-    request, output = queued[0]
-    assert request.export.format == "gif" and Path(output).suffix == ".gif"
+    assert queued[0].request.export.format == "gif" and queued[0].output.suffix == ".gif"
 
 
 def test_the_file_name_template_names_each_queued_render(window, sample_photo, sample_video, monkeypatch, tmp_path):
@@ -34,7 +31,7 @@ def test_the_file_name_template_names_each_queued_render(window, sample_photo, s
     monkeypatch.setattr(window.queue_panel, "add_jobs", lambda jobs, batch=None: queued.extend(jobs) or [1, 2])
     assert window.queue_render(motions=[sample_video, sample_video]) == [1, 2]
     # the counter skips the earlier take on disk and the batch's own first job
-    assert [Path(out).name for _r, out in queued] == ["sample_photo_take02.mp4", "sample_photo_take03.mp4"]
+    assert [job.output.name for job in queued] == ["sample_photo_take02.mp4", "sample_photo_take03.mp4"]
 
     editor.setText("{reference}/{nope}")
     editor.editingFinished.emit()
