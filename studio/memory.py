@@ -70,15 +70,24 @@ class MemoryEstimate:
     state: int
     phases: dict[str, int]
     slack: int
+    #: Above the weights while loading them (``pipelines.weights_in_place``: each tensor is read straight into its
+    #: place, a cast one through a staging buffer of the largest tensor's file bytes; never a checkpoint beside a
+    #: built module).
+    load: int = 0
 
     @property
     def activations(self) -> int:
-        """Everything above the weights."""
+        """Everything above the weights while denoising and decoding."""
         return self.state + max(self.phases.values()) + self.slack
 
     @property
+    def load_peak(self) -> int:
+        return self.weights + self.load
+
+    @property
     def total(self) -> int:
-        return self.weights + self.activations
+        """The render's peak: loading or rendering, whichever needs more."""
+        return self.weights + max(self.load, self.activations)
 
     @property
     def largest_phase(self) -> str:
@@ -94,7 +103,19 @@ class MemoryEstimate:
     def breakdown(self) -> str:
         parts = ", ".join(f"{name} {size / GB:.2f}" for name, size in self.phases.items())
         return (f"weights {self.weights / GB:.2f} GB + state {self.state / GB:.2f} GB + largest phase "
-                f"({self.largest_phase}) + slack {self.slack / GB:.2f} GB; phases (GB): {parts}")
+                f"({self.largest_phase}) + slack {self.slack / GB:.2f} GB; phases (GB): {parts}; loading peaks at "
+                f"{self.load_peak / GB:.2f} GB")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The estimate in bytes, for ``render --dry-run --json``."""
+        r = self.request
+        return {
+            "total_bytes": self.total, "load_peak_bytes": self.load_peak,
+            "render_peak_bytes": self.weights + self.activations, "weights_bytes": self.weights,
+            "state_bytes": self.state, "slack_bytes": self.slack, "load_bytes": self.load,
+            "largest_phase": self.largest_phase, "phases_bytes": dict(self.phases),
+            "request": dataclasses.asdict(r),
+        }
 
 
 @dataclass
@@ -191,7 +212,18 @@ class MemoryModel:
         if r.hjb:
             phases["hjb"] = self._hjb_peak(r)
         slack = int(ALLOCATOR_SLACK.get(r.device, 0.15) * (state + max(phases.values())))
-        return MemoryEstimate(r, self.weight_bytes(r), state, phases, slack)
+        return MemoryEstimate(r, self.weight_bytes(r), state, phases, slack, load=self._load_extra(r))
+
+    def _load_extra(self, request: MemoryRequest) -> int:
+        """Bytes above the weights while loading: the staging buffer a cast (or a move to the GPU) reads each tensor
+        through, as large as the largest tensor in the files (fp32, as released); fp32 on the CPU reads in place."""
+        if request.dtype == "fp32" and request.device == "cpu":
+            return 0
+        if request.device != "cpu" and request.offload != "none":
+            return 0  # offloaded: loaded to the CPU, the GPU sees one model at a time (counted in the weights)
+        largest = max(p.numel() for name, m in self.modules.items() if name != "face_embedder"
+                      for p in m.parameters())
+        return largest * 4
 
     def plan(self, request: MemoryRequest, budget: int) -> MemoryPlan:
         """The first of: as asked → two-call CFG → halved decode chunks → model offload → sequential offload (the

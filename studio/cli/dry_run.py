@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from studio.request import RenderRequest
 
 
@@ -18,15 +20,17 @@ def frame_count(request: RenderRequest) -> tuple[int, str | None]:
         return frames, f"could not count the motion's frames ({error}); assuming {frames}"
 
 
-def print_memory_prediction(request: RenderRequest) -> int:
+def print_memory_prediction(request: RenderRequest, as_json: bool = False) -> int:
+    """Print the prediction (words, or one JSON object on stdout with ``as_json``); renders nothing."""
     from studio.memory import GB, MemoryModel, device_memory, memory_request
     from studio.render.diffusion_engine import pick_device, pick_dtype
 
     if request.engine != "diffusion":
-        print("the warp engine needs no model memory beyond the frames (a few hundred MB); nothing to predict")
+        text = "the warp engine needs no model memory beyond the frames (a few hundred MB); nothing to predict"
+        print(json.dumps({"engine": request.engine, "note": text}) if as_json else text)
         return 0
     frames, note = frame_count(request)
-    if note:
+    if note and not as_json:
         print(f"note: {note}")
     device = pick_device(request.device)
     dtype = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[
@@ -35,12 +39,21 @@ def print_memory_prediction(request: RenderRequest) -> int:
     wanted = memory_request(request, frames, device, dtype)
     estimate = model.estimate(wanted)
     available = device_memory(device)
+    budget = request.max_memory * GB if request.max_memory else (available if device == "cuda" else None)
+    plan = model.plan(wanted, int(budget)) if budget is not None else None
+    if as_json:
+        print(json.dumps({
+            "engine": request.engine, "frames": frames, "note": note, "device": device, "dtype": dtype,
+            "available_bytes": available, **estimate.as_dict(),
+            "budget_bytes": None if budget is None else int(budget),
+            "plan": None if plan is None else {"fits": plan.fits, "choices": plan.choices,
+                                               "total_bytes": plan.estimate.total},
+        }, indent=2))
+        return 0
     print(f"{frames} frames at {request.width}x{request.height}, tile {wanted.tile}, decode chunk "
           f"{wanted.decode_chunk}{', HJB ' + wanted.hjb if wanted.hjb else ''}: {estimate.summary(available)}")
     print(f"  {estimate.breakdown()}")
-    budget = request.max_memory * GB if request.max_memory else (available if device == "cuda" else None)
-    if budget is not None:
-        plan = model.plan(wanted, int(budget))
+    if plan is not None:
         if plan.choices:
             print(f"to fit {budget / GB:.2f} GB the renderer would use: " + "; ".join(plan.choices))
             print(f"  then: {plan.estimate.summary()}")

@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.dry_run:
         from studio.cli.dry_run import print_memory_prediction
 
-        return print_memory_prediction(request)
+        return print_memory_prediction(request, as_json=args.json)
     if not args.out:
         raise InputError("render needs --out OUT (or --dry-run to only predict the memory)")
     changed = request.changed_inputs()  # rendering a sidecar again promises the same frames
@@ -181,7 +181,8 @@ def register(subparsers) -> None:
                         "sidecar OUT.json is written beside it. May hold {reference} {motion} {seed} {engine} "
                         "{format} {date} {counter:04d}. Not needed with --dry-run")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result (with --dry-run: the prediction) as JSON on stdout")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUT (and its sidecar and extras) when they exist; without it the render refuses")
     parser.add_argument("--strict", action="store_true",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -178,6 +179,7 @@ class DiffusionEngine:
         if not req.models:
             raise ModelFolderError("the diffusion engine needs a weights folder (--models DIR)")
         report(Progress("load", 0, 1, "loading the model"))
+        started = time.perf_counter()
         plan = self.memory_plan(inputs)
         batched_cfg, decode_chunk, offload = True, req.decode_chunk, req.cpu_offload
         if plan is not None:
@@ -188,6 +190,9 @@ class DiffusionEngine:
         log.info("memory settings: device %s, dtype %s, offload %s, tile %d/%d frames, decode chunk %d, %s CFG",
                  getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), offload, req.tile_size,
                  req.tile_overlap, decode_chunk, "batched" if batched_cfg else "two-call")
+        # "load" and "first UNet call" lines: how long a person waits before denoising (bench/release_run.py reads them)
+        log.info("model ready %.2f s after the render's load phase began (%d load(s) so far)",
+                 time.perf_counter() - started, self.loads)
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 
@@ -197,6 +202,8 @@ class DiffusionEngine:
         preview_frame = inputs.num_frames // 2
 
         def on_unet_call(done: int, total: int) -> None:
+            if done == 1:
+                log.info("first UNet call done %.2f s after the render's load phase began", time.perf_counter() - started)
             report(Progress("denoise", done, total, f"UNet call {done}/{total}"))
             cancel.raise_if_cancelled()
 
@@ -228,7 +235,7 @@ class DiffusionEngine:
         except ValueError as error:  # check_inputs: the message names the bad value
             raise InputError(f"the pipeline refused the inputs: {error}") from None
         latents = output.frames
-        _require_finite(latents, "after denoising")
+        _require_finite(latents, "in the denoised latents")
         cancel.raise_if_cancelled()
         yield from self._stream_decode(pipe, latents, decode_chunk, report, cancel)
 
@@ -312,9 +319,10 @@ def _require_finite(tensor, where: str) -> None:
     import torch
 
     if not bool(torch.isfinite(tensor).all()):
-        raise StudioError(f"the render produced NaN or infinite values {where}: the weights are damaged or overflow "
-                          "(check them with `python -m studio doctor --models DIR`; with half precision, try "
-                          "--dtype float32)")
+        dtype = str(tensor.dtype).removeprefix("torch.")
+        raise StudioError(f"the render produced NaN or infinite values {where} (computed in {dtype}): with half "
+                          "precision render again with --dtype fp32; otherwise the weights are damaged or overflow "
+                          "(check them with `python -m studio doctor --models DIR`)")
 
 
 def _empty_cache() -> None:
