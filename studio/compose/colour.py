@@ -17,8 +17,8 @@ to pairs of colours that show the same thing in the frame and in the target:
 Each fit is a trimmed least-squares line per channel (the worst quarter of pairs — occlusions, a background
 the model re-imagined — dropped, twice). The transforms are then smoothed over time: a running median keeps
 a slow drift and a tile's step intact (both are what the correction must follow) and drops single-frame
-excursions; a [1, 2, 1] / 4 mean after it takes off the median's last jitter. That needs ``radius + 1``
-frames of look-ahead, so ``ColourMatcher.run`` holds at most ``radius + 2`` frames: memory does not grow
+excursions (no mean after it: a mean would spread a tile's step over its neighbours). That needs ``radius``
+frames of look-ahead, so ``ColourMatcher.run`` holds at most ``radius + 1`` frames: memory does not grow
 with the clip.
 
 Pure per-frame-sequence code (no engine, no files): it runs on whatever sequence it is given, interpolated
@@ -193,8 +193,8 @@ class ColourMatcher:
         self.target, self.radius, self.box = target, radius, box
 
     def run(self, items: Iterable[tuple[np.ndarray, np.ndarray | None, PoseFrame | None]]) -> Iterator[np.ndarray]:
-        """Yield each frame matched, in order. Frame i leaves once frame i + radius + 1 has arrived (its
-        smoothed transform needs them), or at the end of the sequence."""
+        """Yield each frame matched, in order. Frame i leaves once frame i + radius has arrived (its smoothed
+        transform needs them), or at the end of the sequence."""
         r = self.radius
         held: deque[tuple[np.ndarray, np.ndarray | None]] = deque()
         fits: dict[int, np.ndarray] = {}
@@ -207,26 +207,21 @@ class ColourMatcher:
             fits[seen] = fit_transforms(view, target).ravel()
             held.append((frame, matte))
             seen += 1
-            while emitted + r + 1 < seen:
+            while emitted + r < seen:
                 yield self._emit(held.popleft(), emitted, fits, None)
                 emitted += 1
-                fits.pop(emitted - r - 2, None)  # no later frame's window reaches back that far
+                fits.pop(emitted - r - 1, None)  # no later frame's window reaches back that far
         while held:
             yield self._emit(held.popleft(), emitted, fits, seen - 1)
             emitted += 1
 
     def _emit(self, item, i: int, fits: dict[int, np.ndarray], last: int | None) -> np.ndarray:
         frame, matte = item
-        return apply_transforms(frame, matte, self._smoothed(i, fits, last).reshape(2, 3, 4))
+        return apply_transforms(frame, matte, self._median(i, fits, last).reshape(2, 3, 4))
 
     def _median(self, i: int, fits: dict[int, np.ndarray], last: int | None) -> np.ndarray:
+        """Frame i's transform: the median of the fitted ones within ``radius`` frames (element-wise)."""
         lo, hi = max(0, i - self.radius), i + self.radius
         if last is not None:
             hi = min(hi, last)
         return np.median(np.stack([fits[k] for k in range(lo, hi + 1)]), axis=0)
-
-    def _smoothed(self, i: int, fits: dict[int, np.ndarray], last: int | None) -> np.ndarray:
-        """Frame i's transform: the running median, then a [1, 2, 1] / 4 mean over neighbouring medians."""
-        before = self._median(max(0, i - 1), fits, last)
-        after = self._median(i + 1 if last is None or i < last else i, fits, last)
-        return 0.25 * before + 0.5 * self._median(i, fits, last) + 0.25 * after
