@@ -20,11 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from studio.compose.colour import COLOR_MATCH_MODES, ColourMatcher, ColourView
+from studio.compose.colour import ColourMatcher, ColourView
 from studio.compose.frame_matte import FrameMatter
+from studio.compose.modes import BACKGROUND_MODES, COLOR_MATCH_MODES
 from studio.motion.types import PoseFrame
-
-BACKGROUND_MODES = ("generated", "photo", "transparent")
 
 
 def composite(frame: np.ndarray, matte: np.ndarray, plate: np.ndarray) -> np.ndarray:

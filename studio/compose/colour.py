@@ -37,7 +37,6 @@ import numpy as np
 from studio.motion.types import VISIBLE, PoseFrame
 from studio.warp.controls import BONES
 
-COLOR_MATCH_MODES = ("off", "reference", "first-frame")
 #: Background pairs are taken from a copy at most this many pixels on its longer side (a global colour
 #: transform does not need more).
 STATS_SIZE = 128

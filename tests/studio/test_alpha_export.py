@@ -30,7 +30,7 @@ def rgba_frames() -> list[np.ndarray]:
     for i in range(N):
         f = np.zeros((H, W, 4), np.uint8)
         f[..., 0], f[..., 1], f[..., 2] = 60 + 40 * i, 120, 200 - 30 * i
-        for level, (start, stop) in zip(LEVELS, ((0, 32), (32, 64), (64, 96))):
+        for level, (start, stop) in zip(LEVELS, ((0, 32), (32, 64), (64, 96)), strict=True):
             f[:, start:stop, 3] = level
         frames.append(f)
     return frames
@@ -69,7 +69,7 @@ def test_alpha_survives_the_round_trip(tmp_path, fmt):
     # lossy codecs: alpha within a few levels; the 10-bit ProRes 4444 and the PNGs nearly exact
     tolerance = {"png-sequence": 0, "prores-mov": 2}.get(fmt, 6)
     for i in range(N):
-        for level, cols in zip(LEVELS, COLUMNS):
+        for level, cols in zip(LEVELS, COLUMNS, strict=True):
             alpha = back[i, 4:-4, cols, 3].astype(int)
             assert np.abs(alpha - level).max() <= tolerance, (fmt, i, level, alpha.min(), alpha.max())
         opaque = back[i, 4:-4, COLUMNS[0], :3].astype(int)

@@ -94,9 +94,9 @@ def test_holes_are_filled_and_the_edge_is_feathered_narrowly():
 def test_run_yields_one_matte_per_frame_in_order():
     maps = [person_probability(shift=s) for s in (0.0, 10.0, 20.0)]
     frames = [np.zeros((SIZE, SIZE, 3), np.uint8)] * 3
-    mattes = list(FakeSegmenter(maps).run(zip(frames, [stick_pose(s) for s in (0.0, 10.0, 20.0)])))
+    mattes = list(FakeSegmenter(maps).run(zip(frames, [stick_pose(s) for s in (0.0, 10.0, 20.0)], strict=True)))
     assert len(mattes) == 3
-    for matte, shift in zip(mattes, (0.0, 10.0, 20.0)):
+    for matte, shift in zip(mattes, (0.0, 10.0, 20.0), strict=True):
         assert matte[60, int(64 + shift)] == 1.0 and matte[60, int(40 + shift) - 20] == 0.0
 
 
@@ -194,7 +194,7 @@ def test_composite_is_the_plate_where_the_matte_is_zero_and_the_frame_where_one(
 def test_generated_without_colour_match_passes_the_very_frames_through(photo):
     frames = [photo.copy() for _ in range(3)]
     out = list(finish_frames(iter(frames), [None] * 3, reference=photo, reference_pose=None))
-    assert all(a is b for a, b in zip(out, frames))
+    assert all(a is b for a, b in zip(out, frames, strict=True))
 
 
 def test_photo_mode_puts_the_photo_outside_the_person(monkeypatch, photo):
