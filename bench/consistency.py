@@ -20,9 +20,10 @@ weights (2 steps; its frames are noise-like, but its background moves, as a mode
 (c) **Matte vs ground truth**: the astronaut's person (its segmentation > 0.5, anti-aliased by the move) over
     its own clean plate, moved along a smooth path through the warp bench's similarities, with the true mask
     moved the same way; the frame matte (``studio.compose.frame_matte``) against it: IoU of the half-level
-    set, edge error (distance from each matte edge pixel to the true edge: mean and 95th percentile), halo
-    (95th percentile of the distance to the person of the matte's pixels > 0.05 outside it, within 8 px of it)
-    and the share of the frame wrongly matted further out. Targets: IoU ≥ 0.95, halo ≤ 2 px at 512².
+    set, edge error (distance from each edge pixel of the half-level set to the true edge: mean and 95th
+    percentile), halo (how far outside the person the matte's outer edge — its 0.05 level — lies, edge pixel by
+    edge pixel: median and 90th percentile) and the share of the frame wrongly matted more than 8 px out.
+    Targets: IoU ≥ 0.95, halo ≤ 2 px at 512².
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def _boundary(mask: np.ndarray) -> np.ndarray:
     return (m - cv2.erode(m, np.ones((3, 3), np.uint8))) > 0
 
 
-def matte_truth(size: int, steps: int = 4) -> list[tuple[float, float, float, float, float]]:
+def matte_truth(size: int, steps: int = 4) -> list[tuple[float, ...]]:
     import skimage.data
 
     from studio.motion import detect_pose
@@ -192,12 +193,11 @@ def matte_truth(size: int, steps: int = 4) -> list[tuple[float, float, float, fl
         iou = float((inside & true).sum() / max((inside | true).sum(), 1))
         to_true_edge = cv2.distanceTransform((~_boundary(true)).astype(np.uint8), cv2.DIST_L2, 5)
         edge = to_true_edge[_boundary(inside)]
+        # the halo: how far the matte's outer edge (its 0.05 level) lies outside the person, edge pixel by pixel
         to_person = cv2.distanceTransform((~true).astype(np.uint8), cv2.DIST_L2, 5)
-        outside = (matte > 0.05) & ~true
-        near = to_person[outside & (to_person <= 8)]
-        rows.append((iou, float(edge.mean()), float(np.percentile(edge, 95)),
-                     float(np.percentile(near, 95)) if near.size else 0.0,
-                     float((outside & (to_person > 8)).mean())))
+        halo = to_person[_boundary(matte > 0.05)]
+        rows.append((iou, float(edge.mean()), float(np.percentile(edge, 95)), float(np.median(halo)),
+                     float(np.percentile(halo, 90)), float(((matte > 0.05) & ~true & (to_person > 8)).mean())))
     return rows
 
 
@@ -212,8 +212,8 @@ def main() -> int:
     args = parser.parse_args()
     from pathlib import Path
 
-    print(f"(a) background std over time (grey levels of 255) where the photo's background shows: "
-          f"mean, 99th percentile, share of the frame measured")
+    print("(a) background std over time (grey levels of 255) where the photo's background shows: "
+          "mean, 99th percentile, share of the frame measured")
     runs = [("warp", args.size, args.frames)]
     if not args.no_diffusion:
         runs.append(("diffusion", args.diffusion_size, args.diffusion_frames))
@@ -230,9 +230,9 @@ def main() -> int:
     rows = np.array(matte_truth(args.size))
     print(f"(c) frame matte vs ground truth, {args.size}², {len(rows)} frames: IoU median {np.median(rows[:, 0]):.3f} "
           f"(worst {rows[:, 0].min():.3f}; target ≥ 0.95); edge error mean {np.mean(rows[:, 1]):.2f} px, "
-          f"p95 median {np.median(rows[:, 2]):.1f} px; halo p95 median {np.median(rows[:, 3]):.2f} px (worst "
-          f"{rows[:, 3].max():.2f}; target ≤ 2); wrongly matted beyond 8 px: {100 * np.mean(rows[:, 4]):.2f} % of "
-          f"the frame")
+          f"p95 median {np.median(rows[:, 2]):.1f} px; halo median {np.median(rows[:, 3]):.2f} px, p90 median "
+          f"{np.median(rows[:, 4]):.2f} px (target ≤ 2); wrongly matted beyond 8 px: {100 * np.mean(rows[:, 5]):.2f} % "
+          f"of the frame")
     return 0
 
 

@@ -4,7 +4,8 @@ A rendered frame (by either engine) holds the person where its driving skeleton 
 segmenter (bundled with the installed mediapipe 0.10.14, no download) gives the person's probability per
 pixel; the skeleton then says where a person can be and where one surely is:
 
-- outside a zone around the skeleton (the hull of its keypoints grown by three quarters of a bone) the
+- outside a zone around the skeleton (the hull of its keypoints grown by two bone lengths: hair, loose clothes,
+  a held helmet or bag reach that far) the
   probability is cut to 0, so a person-like shape in a generated background does not join the matte;
 - along the skeleton's bones (drawn thin) it is raised to 1, so a limb the segmenter misses (a bare arm
   against a skin-coloured wall, a drawing) is kept.
@@ -13,7 +14,7 @@ Over time, each frame's probability is averaged with its neighbours' only where 
 bilateral filter in time): the segmenter's edge jitter is evened out, while a limb that moved is not smeared
 (where a neighbour differs by much, its weight is nearly 0). The matte is the probability's half-level set,
 its enclosed holes filled,
-feathered by a Gaussian whose width scales with the frame (about 1 px at 512²), so the edge is anti-aliased
+feathered by a Gaussian whose width scales with the frame (σ = 0.5 px at 512²), so the edge is anti-aliased
 without a halo of the generated background around the person.
 """
 
@@ -31,9 +32,9 @@ from studio.warp.matte import _SEGMENTER_LOCK
 #: Bones drawn for the zone and the core (eyes and ears excluded: the head is a disc).
 _BODY_BONES = tuple(bone for bone in BONES if max(bone) <= 13)
 #: How far beyond the skeleton's hull the person may reach, in bone lengths (hair, loose clothes, a held thing).
-ZONE_GROWTH = 1.25
+ZONE_GROWTH = 2.0
 #: Feather sigma in pixels at 512 px on the longer side (scaled with the frame).
-FEATHER_SIGMA_512 = 0.8
+FEATHER_SIGMA_512 = 0.5
 #: Weight of each neighbouring frame where it agrees fully with the frame itself (the frame's own is 0.5).
 NEIGHBOUR_WEIGHT = 0.25
 #: Probability difference at which a neighbour's weight has fallen to 1/e.

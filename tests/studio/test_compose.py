@@ -50,11 +50,13 @@ class FakeSegmenter(FrameMatter):
 
 # ----------------------------------------------------------------------------------------------- matte
 def test_the_skeleton_removes_a_far_false_positive_and_keeps_a_missed_limb():
-    prob = person_probability()
+    wide = (SIZE, 3 * SIZE)  # room for "a person" more than two bone lengths (2·20 px) from the skeleton's hull
+    prob = np.zeros(wide, np.float32)
+    prob[:, :SIZE] = person_probability()
     prob[:, 44:50] = 0.0  # the segmenter missed the right forearm's column…
-    cv2.rectangle(prob, (100, 4), (124, 30), 1.0, -1)  # …and saw "a person" far away
-    matte = FakeSegmenter([prob]).probability(np.zeros((SIZE, SIZE, 3), np.uint8), stick_pose())
-    assert matte[10:25, 105:120].max() == 0.0  # far from the skeleton: gone
+    cv2.rectangle(prob, (300, 4), (360, 60), 1.0, -1)  # …and saw "a person" far away
+    matte = FakeSegmenter([prob]).probability(np.zeros((*wide, 3), np.uint8), stick_pose())
+    assert matte[:, 250:].max() == 0.0  # far from the skeleton: gone
     assert matte[70, 47] == 1.0  # on the forearm's bone (48, 60)→(46, 80): kept
     assert matte[60, 64] == 1.0  # the segmented body stays
 
@@ -85,10 +87,12 @@ def test_holes_are_filled_and_the_edge_is_feathered_narrowly():
     mask[50:60, 50:60] = False
     filled = fill_holes(mask)
     assert filled[55, 55] and not filled[10, 10]
-    soft = feather(filled.astype(np.float32))
-    # σ = 0.8·128/512 px: the blur reaches at most about 3σ < 1 px beyond the edge
-    assert soft[60, 92] == 0.0 and soft[60, 60] == 1.0
-    assert 0.0 < soft[60, 89] < 1.0 or soft[60, 89] == 1.0
+    big = np.zeros((512, 512), np.float32)
+    big[100:400, 100:300] = 1.0  # columns 100…299 inside
+    soft = feather(big)
+    # σ = 0.5 px at 512²: the edge pixels are anti-aliased, and 2 px out the weight is e^(−2²/(2·0.5²)) < 0.01
+    assert 0.5 < soft[250, 299] < 1.0 and 0.0 < soft[250, 300] < 0.5
+    assert soft[250, 301] < 0.01 and soft[250, 296] == 1.0
 
 
 def test_run_yields_one_matte_per_frame_in_order():
