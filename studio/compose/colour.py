@@ -96,6 +96,8 @@ class ColourView:
     background: np.ndarray  # bool [h, w]
     person_lab: np.ndarray  # float32 [len(_SAMPLES), 3]
     person: np.ndarray  # bool [len(_SAMPLES)]
+    #: The whole frame in Lab (kept so that matching it does not convert it again).
+    lab: np.ndarray | None = None
 
     @classmethod
     def of(cls, rgb: np.ndarray, matte: np.ndarray | None, pose: PoseFrame | None,
@@ -122,7 +124,7 @@ class ColourView:
         xi, yi = np.clip(xi, 0, w - 1), np.clip(yi, 0, h - 1)
         if matte is not None:
             ok &= person_area[yi, xi] > 0.5  # a sample off the person (a stray keypoint) compares nothing
-        return cls(small, background, patch[yi, xi], ok)
+        return cls(small, background, patch[yi, xi], ok, lab)
 
 
 def _fit_affine(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -166,16 +168,19 @@ def fit_transforms(frame: ColourView, target: ColourView) -> np.ndarray:
     return np.stack([person, background])
 
 
-def apply_transforms(rgb: np.ndarray, matte: np.ndarray | None, transforms: np.ndarray) -> np.ndarray:
-    """``rgb`` with the person's transform (``transforms[0]``) where ``matte`` is 1, the background's where 0."""
-    lab = to_lab(rgb)
-    weight = np.float32(0.0) if matte is None else np.clip(matte, 0.0, 1.0).astype(np.float32)[..., None]
+def apply_transforms(rgb: np.ndarray, matte: np.ndarray | None, transforms: np.ndarray,
+                     lab: np.ndarray | None = None) -> np.ndarray:
+    """``rgb`` with the person's transform (``transforms[0]``) where ``matte`` is 1, the background's where 0
+    (``lab``: ``rgb`` already in Lab, when the caller has it)."""
+    lab = to_lab(rgb) if lab is None else lab
     person, background = transforms.astype(np.float32)
+    moved = cv2.transform(lab, background)
     if matte is None:
-        return from_lab(lab @ background[:, :3].T + background[:, 3])
+        return from_lab(moved)
     # the person's map where the matte is 1, the background's where 0, blended between
-    return from_lab(weight * (lab @ person[:, :3].T + person[:, 3])
-                    + (1.0 - weight) * (lab @ background[:, :3].T + background[:, 3]))
+    weight = np.clip(matte, 0.0, 1.0).astype(np.float32)[..., None]
+    moved += weight * (cv2.transform(lab, person) - moved)
+    return from_lab(moved)
 
 
 class ColourMatcher:
@@ -195,7 +200,7 @@ class ColourMatcher:
         """Yield each frame matched, in order. Frame i leaves once frame i + radius has arrived (its smoothed
         transform needs them), or at the end of the sequence."""
         r = self.radius
-        held: deque[tuple[np.ndarray, np.ndarray | None]] = deque()
+        held: deque[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]] = deque()
         fits: dict[int, np.ndarray] = {}
         seen = emitted = 0
         target = self.target
@@ -204,7 +209,7 @@ class ColourMatcher:
             if target is None:
                 target = view  # first-frame mode
             fits[seen] = fit_transforms(view, target).ravel()
-            held.append((frame, matte))
+            held.append((frame, matte, view.lab))
             seen += 1
             while emitted + r < seen:
                 yield self._emit(held.popleft(), emitted, fits, None)
@@ -215,8 +220,8 @@ class ColourMatcher:
             emitted += 1
 
     def _emit(self, item, i: int, fits: dict[int, np.ndarray], last: int | None) -> np.ndarray:
-        frame, matte = item
-        return apply_transforms(frame, matte, self._median(i, fits, last).reshape(2, 3, 4))
+        frame, matte, lab = item
+        return apply_transforms(frame, matte, self._median(i, fits, last).reshape(2, 3, 4), lab)
 
     def _median(self, i: int, fits: dict[int, np.ndarray], last: int | None) -> np.ndarray:
         """Frame i's transform: the median of the fitted ones within ``radius`` frames (element-wise)."""
