@@ -5,17 +5,16 @@ segmenter (bundled with the installed mediapipe 0.10.14, no download) gives the 
 pixel; the skeleton then says where a person can be and where one surely is:
 
 - outside a zone around the skeleton (the hull of its keypoints grown by two bone lengths: hair, loose clothes,
-  a held helmet or bag reach that far) the
-  probability is cut to 0, so a person-like shape in a generated background does not join the matte;
+  a held helmet or bag reach that far) the probability is cut to 0, so a person-like shape in a generated
+  background does not join the matte;
 - along the skeleton's bones (drawn thin) it is raised to 1, so a limb the segmenter misses (a bare arm
   against a skin-coloured wall, a drawing) is kept.
 
 Over time, each frame's probability is averaged with its neighbours' only where they nearly agree (a
 bilateral filter in time): the segmenter's edge jitter is evened out, while a limb that moved is not smeared
 (where a neighbour differs by much, its weight is nearly 0). The matte is the probability's half-level set,
-its enclosed holes filled,
-feathered by a Gaussian whose width scales with the frame (σ = 0.5 px at 512²), so the edge is anti-aliased
-without a halo of the generated background around the person.
+its enclosed holes filled, feathered by a Gaussian whose width scales with the frame (σ = 0.5 px at 512²), so
+the edge is anti-aliased without a halo of the generated background around the person.
 """
 
 from __future__ import annotations
