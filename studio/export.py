@@ -224,13 +224,14 @@ class _FfmpegPipe:
     """One ffmpeg process fed raw RGB frames on stdin."""
 
     def __init__(self, width: int, height: int, fps: float, output_args: list[str], target: Path,
-                 extra_inputs: list[str] | None = None, final: Path | None = None):
-        self.width, self.height, self.target = width, height, target
+                 extra_inputs: list[str] | None = None, final: Path | None = None, channels: int = 3):
+        self.width, self.height, self.target, self.channels = width, height, target, channels
         self.final = final or target
         self.written = 0  # frames sent; finish() checks the file holds them all
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "pipe:0",
+            "-f", "rawvideo", "-pix_fmt", "rgba" if channels == 4 else "rgb24", "-s", f"{width}x{height}",
+            "-r", f"{fps:.6f}", "-i", "pipe:0",
             *(extra_inputs or []), *output_args, str(target),
         ]
         log.info("ffmpeg: %s", shlex.join(cmd))
@@ -244,8 +245,9 @@ class _FfmpegPipe:
             raise ExportError(f"cannot start ffmpeg ({cmd[0]}): {error}") from None
 
     def write(self, frame: np.ndarray) -> None:
-        if frame.shape != (self.height, self.width, 3):
-            raise ExportError(f"frame has shape {frame.shape}, the video expects {(self.height, self.width, 3)}")
+        if frame.shape != (self.height, self.width, self.channels):
+            raise ExportError(f"frame has shape {frame.shape}, the video expects "
+                              f"{(self.height, self.width, self.channels)}")
         try:
             self.proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
             self.written += 1
@@ -326,13 +328,18 @@ class VideoExporter:
 
     Use as a context manager or call ``abort()`` on failure; either way no partial file survives.
     ``crop`` (x0, y0, x1, y1) undoes the renderer's pad: only that region of each frame is written.
+    With ``alpha`` the frames are RGBA and the main output keeps the alpha (a format that has one; see
+    ``export_formats.alpha_problem``); the side-by-side video and the GIF extra take the RGB, the PNG extra the RGBA.
     """
 
     def __init__(self, out: str | Path, fps: float, width: int, height: int, options: ExportOptions,
                  audio: AudioSource | None = None, metadata: dict[str, Any] | None = None,
-                 crop: tuple[int, int, int, int] | None = None, overwrite: bool = False, inputs: tuple = ()):
+                 crop: tuple[int, int, int, int] | None = None, overwrite: bool = False, inputs: tuple = (),
+                 alpha: bool = False):
         self.out = Path(out)
         self.format = export_format(options.format)
+        self.alpha = alpha
+        self.channels = 4 if alpha else 3
         if self.out.suffix.lower() != self.format.extension:
             raise ExportError(
                 f"a {self.format.label} output must end in {self.format.extension}, got {self.out.name}"
@@ -386,7 +393,8 @@ class VideoExporter:
             maps += ["-map", "1:a:0", "-af", f"apad=whole_dur={self.audio.duration_s:.6f}", *audio_args(fmt)]
             self._audio_used = True
         encoder = choose_encoder(fmt, o.encoder, ffmpeg_exe())
-        primary = [*maps, *video_args(fmt, o, encoder), *(meta if carries_metadata(fmt) else []), "-f", fmt.muxer]
+        primary = [*maps, *video_args(fmt, o, encoder, self.alpha), *(meta if carries_metadata(fmt) else []),
+                   "-f", fmt.muxer]
         try:
             main = finals["mp4"]
             if fmt.muxer == "image2":  # the PNG sequence: a partial folder renamed into place when complete
@@ -396,7 +404,7 @@ class VideoExporter:
             else:
                 self._main_partial = target = self._partial(main)
             self._pipes["mp4"] = _FfmpegPipe(self.width, self.height, self.fps, primary, target, extra_inputs,
-                                             final=main)
+                                             final=main, channels=self.channels)
             if o.pingpong:  # (named like the output's other temporaries, so recovery after a crash finds it)
                 self._spool = open(self._partial(self.out.with_name(self.out.stem + ".raw")), "rb+")
             if o.side_by_side:
@@ -422,10 +430,14 @@ class VideoExporter:
     def write(self, frame: np.ndarray, reference: np.ndarray | None = None, pose: np.ndarray | None = None) -> None:
         """Write one result frame (model size); ``reference`` and ``pose`` feed the side-by-side video."""
         x0, y0, x1, y1 = self.crop
+        if frame.ndim != 3 or frame.shape[2] != self.channels:
+            raise ExportError(f"frame has shape {frame.shape}, the export expects {self.channels} channels")
         result = np.ascontiguousarray(frame[y0:y1, x0:x1])
         self._pipes["mp4"].write(result)
         if self._spool is not None:
             self._spool.write(result.tobytes())
+        png = result
+        result = np.ascontiguousarray(result[..., :3])  # the extras without alpha
         if "side_by_side" in self._pipes:
             ref = reference[y0:y1, x0:x1] if reference is not None else np.zeros_like(result)
             pos = pose[y0:y1, x0:x1] if pose is not None else np.zeros_like(result)
@@ -436,7 +448,7 @@ class VideoExporter:
             from PIL import Image
 
             try:
-                Image.fromarray(result).save(self._png_dir / f"frame_{self.frames}.png")
+                Image.fromarray(png).save(self._png_dir / f"frame_{self.frames}.png")
             except OSError as error:
                 raise ExportError(f"cannot write PNG frames into {self.out.parent}: {error.strerror or error}") from None
         self.frames += 1
@@ -498,10 +510,10 @@ class VideoExporter:
         """Ping-pong: frames n-2 … 1 after 0 … n-1, so the loop neither repeats nor skips its ends."""
         if self._spool is None:
             return
-        size = self.width * self.height * 3
+        size = self.width * self.height * self.channels
         for index in range(self.frames - 2, 0, -1):
             self._spool.seek(index * size)
-            frame = np.frombuffer(self._spool.read(size), np.uint8).reshape(self.height, self.width, 3)
+            frame = np.frombuffer(self._spool.read(size), np.uint8).reshape(self.height, self.width, self.channels)
             self._pipes["mp4"].write(frame)
         self._close_spool()
 
@@ -585,14 +597,14 @@ def probe_video(path: str | Path) -> VideoInfo:
 def export_frames(frames, out: str | Path, fps: float, options: ExportOptions | None = None,
                   sidecar: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
                   audio: AudioSource | None = None, overwrite: bool = False) -> ExportResult:
-    """Export an iterable of equally sized RGB uint8 frames (convenience for simple callers)."""
+    """Export an iterable of equally sized RGB (or RGBA: kept as alpha) uint8 frames (for simple callers)."""
     iterator = iter(frames)
     first = next(iterator, None)
     if first is None:
         raise ExportError("no frames to export")
     h, w = first.shape[:2]
     exporter = VideoExporter(out, fps, w, h, options or ExportOptions(), audio=audio, metadata=metadata,
-                             overwrite=overwrite)
+                             overwrite=overwrite, alpha=first.ndim == 3 and first.shape[2] == 4)
     with exporter:
         exporter.write(first)
         for frame in iterator:

@@ -44,6 +44,10 @@ class ExportFormat:
     extra: tuple[str, ...] = ()
     #: Animated image: honours the loop count.
     loops: bool = False
+    #: The pixel format that carries an alpha channel (None: the format has none) and, when the alpha needs
+    #: other extras (ProRes 4444 is another profile than 422 HQ), those.
+    alpha_pix_fmt: str | None = None
+    alpha_extra: tuple[str, ...] | None = None
 
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
@@ -55,15 +59,17 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
                  "aac", "hevc_nvenc", ("-tag:v", "hvc1", "-x265-params", "log-level=error",
                                        "-movflags", "+faststart")),
     ExportFormat("vp9-webm", "VP9 WebM (web)", ".webm", "libvpx-vp9", "yuv420p", "webm", "crf-vpx", "libopus",
-                 None, ("-deadline", "good", "-cpu-used", "4", "-row-mt", "1")),
+                 None, ("-deadline", "good", "-cpu-used", "4", "-row-mt", "1"), alpha_pix_fmt="yuva420p"),
     ExportFormat("av1-webm", "AV1 WebM (smallest files)", ".webm", "libsvtav1", "yuv420p", "webm", "crf",
                  "libopus", "av1_nvenc", ("-svtav1-params", "log-level=1")),
-    ExportFormat("prores-mov", "ProRes 422 HQ MOV (editing)", ".mov", "prores_ks", "yuv422p10le", "mov", "prores",
-                 "pcm_s16le", None, ("-profile:v", "3", "-vendor", "apl0")),
+    ExportFormat("prores-mov", "ProRes 422 HQ MOV (editing; 4444 with alpha)", ".mov", "prores_ks", "yuv422p10le",
+                 "mov", "prores", "pcm_s16le", None, ("-profile:v", "3", "-vendor", "apl0"),
+                 alpha_pix_fmt="yuva444p10le", alpha_extra=("-profile:v", "4", "-vendor", "apl0")),
     ExportFormat("webp", "Animated WebP", ".webp", "libwebp_anim", "yuv420p", "webp", "webp", None, None,
-                 ("-compression_level", "4"), loops=True),
+                 ("-compression_level", "4"), loops=True, alpha_pix_fmt="yuva420p"),
     ExportFormat("gif", "Animated GIF", ".gif", "gif", "pal8", "gif", "none", None, None, loops=True),
-    ExportFormat("png-sequence", "PNG sequence (a folder of frames)", "", "png", "rgb24", "image2", "none"),
+    ExportFormat("png-sequence", "PNG sequence (a folder of frames)", "", "png", "rgb24", "image2", "none",
+                 alpha_pix_fmt="rgba"),
 )}
 DEFAULT_FORMAT = "h264-mp4"
 ENCODER_CHOICES = ("auto", "software", "nvenc")
@@ -85,6 +91,20 @@ def format_for_path(path: str | Path) -> ExportFormat | None:
     """The default format for an output's suffix (.webm → VP9, .mov → ProRes …); None when none matches."""
     suffix = Path(path).suffix.lower()
     return next((f for f in FORMATS.values() if f.extension == suffix), None)
+
+
+def alpha_formats() -> list[str]:
+    """The formats whose files carry an alpha channel (``--background transparent``)."""
+    return [f.name for f in FORMATS.values() if f.alpha_pix_fmt]
+
+
+def alpha_problem(format_name: str) -> str | None:
+    """Why ``format_name`` cannot hold a transparent render, or None when it can."""
+    fmt = FORMATS.get(format_name)
+    if fmt is None or fmt.alpha_pix_fmt:
+        return None
+    return (f"the {fmt.label} format has no alpha channel, so it cannot hold a transparent background; choose "
+            f"one of {', '.join(alpha_formats())} (--format), or --background photo or generated")
 
 
 # ------------------------------------------------------------------ what this ffmpeg and machine can do
@@ -128,15 +148,18 @@ def choose_encoder(fmt: ExportFormat, preference: str, ffmpeg: str) -> str:
 
 
 # ------------------------------------------------------------------ arguments
-def video_args(fmt: ExportFormat, options: Any, encoder: str) -> list[str]:
-    """``-c:v … -pix_fmt …`` plus quality and the format's extras, for ``options`` (an ``ExportOptions``)."""
+def video_args(fmt: ExportFormat, options: Any, encoder: str, alpha: bool = False) -> list[str]:
+    """``-c:v … -pix_fmt …`` plus quality and the format's extras, for ``options`` (an ``ExportOptions``);
+    with ``alpha`` the format's alpha-carrying pixel format (and its alpha extras)."""
+    if alpha and not fmt.alpha_pix_fmt:
+        raise ExportError(alpha_problem(fmt.name))
     args = ["-c:v", encoder]
     if fmt.name == "gif":
         # One palette for the whole clip (palettegen needs every frame, fine for the short clips GIFs hold).
         args = ["-vf", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=sierra2_4a",
                 "-c:v", "gif"]
     else:
-        args += ["-pix_fmt", fmt.pix_fmt]
+        args += ["-pix_fmt", fmt.alpha_pix_fmt if alpha else fmt.pix_fmt]
     if encoder.endswith("_nvenc"):
         args += ["-preset", _NVENC_PRESETS.get(options.preset, "p4"), "-rc", "vbr"]
         args += ["-b:v", options.bitrate] if options.bitrate else ["-cq", str(options.crf), "-b:v", "0"]
@@ -152,7 +175,7 @@ def video_args(fmt: ExportFormat, options: Any, encoder: str) -> list[str]:
     elif fmt.quality == "webp":
         # crf 0 (best) … 51 maps onto WebP quality 100 … 49: the same "lower is better" knob as the videos.
         args += ["-quality", str(100 - options.crf), "-lossless", "0"]
-    args += list(fmt.extra)
+    args += list(fmt.alpha_extra if alpha and fmt.alpha_extra is not None else fmt.extra)
     if fmt.loops:
         args += ["-loop", str(options.loop)]
     return args

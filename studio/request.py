@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.hjb_config import HJBConfig
+from studio.compose.modes import BACKGROUND_MODES, COLOR_MATCH_MODES
 from studio.errors import InputError
 from studio.schema import Problem, SettingsError, build, check, json_schema, setting
 from studio.settings import POSE_BACKENDS, AlignmentOptions, ExportOptions
@@ -131,6 +132,15 @@ class RenderRequest:
                               group="Identity", help="antelopev2: ArcFace embedding of the photo's face (needs the "
                               "insightface files). auto: antelopev2 when present. none: no identity embedding "
                               "(weaker likeness).")
+    background: str = setting("generated", choices=BACKGROUND_MODES, cli="--background", group="Output",
+                              help="What shows behind the person. generated: the engine's own frames, unchanged. "
+                              "photo: the person cut out of each frame (a matte that follows the skeleton) over "
+                              "the photo's own background, which then does not move. transparent: no background, "
+                              "an alpha channel (ProRes 4444 .mov, VP9 .webm, WebP, PNG sequence).")
+    color_match: str = setting("off", choices=COLOR_MATCH_MODES, cli="--color-match", group="Output",
+                               label="Colour match", help="Steady colours over long clips and across tiles: each "
+                               "frame's person and background matched (in Lab, smoothed over time) to the photo "
+                               "(reference) or to the first rendered frame (first-frame).")
     export: ExportOptions = dataclasses.field(default_factory=ExportOptions)
     version: int = REQUEST_VERSION
 
@@ -293,6 +303,12 @@ def _relations(r: RenderRequest, unfit: set[str]) -> list[Problem]:
         if when("hjb.enabled", "hjb.start_step", "steps") and h.enabled and h.start_step >= r.steps:
             bad("hjb.start_step", f"hjb start_step ({h.start_step}) must be below num_inference_steps ({r.steps}); "
                 "no step would be refined")
+    if r.background == "transparent" and when("background", "export.format"):
+        from studio.export_formats import alpha_problem
+
+        problem = alpha_problem(r.export.format)
+        if problem:
+            bad("background", problem)
     if when("tile_size", "tile_overlap") and r.tile_overlap >= r.tile_size:
         bad("tile_overlap", f"tile_overlap must be between 0 and tile_size-1 ({r.tile_size - 1}), got {r.tile_overlap}")
     return p

@@ -83,3 +83,9 @@ def from_editor(spec: ParamSpec, value: Any) -> Any:
 #: What "Preview" changes on top of the current settings: low resolution, few steps, few frames.
 QUICK_PREVIEW = {"width": 256, "height": 256, "steps": 6, "max_frames": 4, "hjb": {"enabled": False},
                  "decode_chunk": 2, "export": {"format": DEFAULT_FORMAT}}  # the preview player reads mp4
+
+
+def quick_preview_changes(background: str) -> dict[str, Any]:
+    """``QUICK_PREVIEW`` for a render with this background: the preview is an mp4, which has no alpha, so a
+    transparent background is previewed over the photo's (the same matte, composited)."""
+    return {**QUICK_PREVIEW, "background": "photo"} if background == "transparent" else dict(QUICK_PREVIEW)

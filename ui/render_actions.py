@@ -15,7 +15,7 @@ from studio.output_names import sidecar_path
 from studio.paths import studio_home
 from studio.request import RenderRequest
 from ui import core, render_bridge
-from ui.parameter_specs import QUICK_PREVIEW
+from ui.parameter_specs import quick_preview_changes
 from ui.workers import Task
 
 #: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
@@ -109,7 +109,7 @@ class RenderActions:
             return None
         if self.preview_task is not None:
             return self.preview_task
-        request = self.render_request(**QUICK_PREVIEW)
+        request = self.render_request(**quick_preview_changes(self.project.request.background))
         out = studio_home() / "previews" / f"preview_{int(time.time() * 1000)}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
         studio = self.studio

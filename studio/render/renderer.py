@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.compose.background import finish_frames
 from studio.errors import ExportError, StudioError
 from studio.export import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
 from studio.export_formats import export_format
@@ -68,7 +69,7 @@ class _StepTimer:
 
 def key_settings(request: RenderRequest) -> dict[str, Any]:
     """What goes into the mp4's comment metadata (the sidecar has everything)."""
-    return {
+    settings = {
         "engine": request.engine, "seed": request.seed, "steps": request.steps,
         "guidance": [request.min_guidance, request.max_guidance], "size": [request.width, request.height],
         "fps_cond": request.fps, "motion_bucket": request.motion_bucket, "noise_aug": request.noise_aug,
@@ -76,6 +77,12 @@ def key_settings(request: RenderRequest) -> dict[str, Any]:
         # short hashes: ffmpeg shows at most ~255 characters of a comment; the sidecar has the full ones
         "ref": (request.reference_hash or "")[7:19], "motion": (request.motion_hash or "")[7:19],
     }
+    # only when asked for: a render with the defaults keeps exactly the metadata it always had
+    if request.background != "generated":
+        settings["background"] = request.background
+    if request.color_match != "off":
+        settings["color_match"] = request.color_match
+    return settings
 
 
 class Renderer:
@@ -122,9 +129,10 @@ class Renderer:
                   IdentityScorer(prepared.face_embedding, prepared.face_embedder, backend=prepared.face_source,
                                  reason=prepared.face_embedder_reason))
         x0, y0, x1, y1 = prepared.content_box
+        transparent = req.background == "transparent"
         exporter = VideoExporter(out, prepared.export_fps, req.width, req.height, req.export, audio=prepared.audio,
                                  metadata=key_settings(req), crop=prepared.content_box, overwrite=overwrite,
-                                 inputs=sources)
+                                 inputs=sources, alpha=transparent)
         total = inputs.num_frames
         every = req.interpolate
         keys = (frames_to_render(inputs.poses, every, req.width, req.height) if every > 1 and total > 2
@@ -133,17 +141,22 @@ class Renderer:
         with exporter:
             frames = engine.render(inputs if len(keys) == total else engine_inputs(inputs, keys, every), timer,
                                    cancel)
+            if len(keys) < total:  # the interpolator fills the frames the engine skipped
+                frames = (frame for _, frame in fill_in(frames, keys, inputs.poses, FlowInterpolator(), timer, cancel))
+            # the background mode and the colour match after interpolation (the very frames when neither is asked for)
+            finished = finish_frames(frames, inputs.poses, reference=inputs.reference,
+                                     reference_pose=inputs.reference_pose, background=req.background,
+                                     color_match=req.color_match, box=prepared.content_box)
             try:
-                ordered = (enumerate(frames) if len(keys) == total else
-                           fill_in(frames, keys, inputs.poses, FlowInterpolator(), timer, cancel))
-                for index, frame in ordered:
+                for index, frame in enumerate(finished):
                     cancel.raise_if_cancelled()
                     if index >= total:
                         raise StudioError(f"the {req.engine} engine yielded more frames than the {total} poses")
                     exporter.write(frame, reference=inputs.reference, pose=inputs.pose_images[index])
-                    scorer.add(frame[y0:y1, x0:x1])
+                    scorer.add(frame[y0:y1, x0:x1, :3])
                     timer(Progress("export", index + 1, total, "encoding"))
             finally:
+                finished.close()
                 close = getattr(frames, "close", None)
                 if close is not None:
                     close()
@@ -157,7 +170,8 @@ class Renderer:
                 "request": req.to_dict(), "identity": scorer.result.to_dict(),
                 "output": {"frames": exporter.frames, "fps": exporter.fps, "width": exporter.width,
                            "height": exporter.height, "content_box": list(prepared.content_box),
-                           "audio": exporter.audio_muxed},
+                           "audio": exporter.audio_muxed,
+                           "background": req.background, "color_match": req.color_match, "alpha": transparent},
                 "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
                 "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
                 # which frames the engine rendered; the rest were filled in by the flow interpolator
