@@ -49,6 +49,8 @@ def _depthwise_filter(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, weight, groups=c).view(b, c, h, w)
 
 
+# Counterpart of diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion._resize_with_antialiasing, written from
+# docs/model.md §10 (tests/pipelines/test_image_processing.py checks that the two agree).
 def resize_with_antialiasing(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Gaussian blur (σ from the downscale factor, reflect padding, width pass then height pass) followed by bicubic
     interpolation with ``align_corners=True`` — the resize SVD's CLIP path uses (docs/model.md §10 step 2)."""

@@ -253,6 +253,8 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 )
 
     # ------------------------------------------------------------------ conditioning
+    # Counterpart of diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion.StableVideoDiffusionPipeline._encode_image: one
+    # reference, no CFG duplication here (the caller builds the zero token).
     def _encode_image(self, image: PIL.Image.Image, device: torch.device) -> torch.Tensor:
         """CLIP ``image_embeds`` of the original-size reference, ``[1, 1, D]`` (docs/model.md §10 step 2)."""
         fe = self.feature_extractor
@@ -275,6 +277,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
         id_embeds = id_embeds.to(device=image_embeds.device, dtype=self.face_encoder.dtype)
         return self.face_encoder(id_embeds, image_embeds.to(self.face_encoder.dtype))
 
+    # Counterpart of StableVideoDiffusionPipeline._encode_vae_image: the noise augmentation happens here.
     def _encode_vae_image(
         self, image: PIL.Image.Image, height: int, width: int, noise_aug_strength: float, generator, device
     ) -> torch.Tensor:
@@ -294,6 +297,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
                 torch.nn.Module.to(self.vae, dtype=self.unet.dtype)
         return latents
 
+    # Counterpart of StableVideoDiffusionPipeline._get_add_time_ids (one row; the caller repeats it for CFG).
     def _get_add_time_ids(
         self, fps: int, motion_bucket_id: float, noise_aug_strength: float, dtype, device
     ) -> torch.Tensor:
@@ -306,6 +310,8 @@ class StableAnimatorPipeline(DiffusionPipeline):
             )
         return ids
 
+    # Counterpart of StableVideoDiffusionPipeline.prepare_latents: only ``tile_size`` frames are drawn and then
+    # repeated along the frames (docs/model.md §16 item 6).
     def prepare_latents(
         self,
         num_frames: int,
@@ -392,6 +398,7 @@ class StableAnimatorPipeline(DiffusionPipeline):
         """One Euler step. Override point for HJB face refinement (docs/model.md §11)."""
         return self.scheduler.step(model_output, t, latents, return_dict=False)[0]
 
+    # Counterpart of StableVideoDiffusionPipeline.decode_latents (multiplies by 1/scaling_factor, docs/model.md §18).
     def decode_latents(
         self, latents: torch.Tensor, num_frames: int, decode_chunk_size: int | None = None
     ) -> torch.Tensor:
