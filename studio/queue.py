@@ -121,14 +121,15 @@ class JobQueue:
         say = say or (lambda line: log.warning("%s", line))
         studio_owned = os.path.realpath(self.path) == os.path.realpath(default_queue_path())
         try:
-            exists = queue_file.check_ownership(self.path, studio_owned)
+            exists = queue_file.check_ownership(self.path, studio_owned, lock_wait_s, say)
             if read_only and not exists:
                 self._absent = True
                 return
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            if exists:
-                queue_file.wait_for_lock(self.path, read_only, lock_wait_s, say)
+                if exists:
+                    queue_file.with_lock_wait(lambda t: queue_file.probe_write_lock(self.path, t), self.path,
+                                              lock_wait_s, say)
             self._open()
         except queue_file.QueueFileDamaged as damage:
             if read_only:

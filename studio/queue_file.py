@@ -15,9 +15,13 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from studio.errors import StudioError
+
+T = TypeVar("T")
 
 #: Written into SQLite's header (``PRAGMA application_id``) so a queue file says whose it is: "STAQ".
 APPLICATION_ID = 0x53544151
@@ -85,50 +89,75 @@ def header_numbers(head: bytes) -> tuple[int, int]:
     return int.from_bytes(head[68:72], "big"), int.from_bytes(head[60:64], "big")
 
 
-def has_legacy_jobs_table(path: Path) -> bool:
-    """A queue written before the header marker: its ``jobs`` table has our columns (read-only look)."""
+def read_marks(path: Path, timeout_s: float) -> tuple[int, int, bool]:
+    """(application_id, user_version, whether a ``jobs`` table with our columns is there), as SQLite reads them
+    (read-only; a queue in WAL mode may hold newer ones than the file's header)."""
+    db = connect(path, read_only=True, timeout_s=timeout_s)
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=FIRST_LOCK_WAIT_S)
-        try:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return False
-    return LEGACY_COLUMNS <= columns
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    finally:
+        db.close()
+    return application_id, version, LEGACY_COLUMNS <= columns
 
 
-def sqlite_calls_it_damaged(path: Path) -> bool:
-    """Ask SQLite itself (read-only) whether the file is a database it cannot read."""
+def _is_lock(error: sqlite3.Error) -> bool:
+    return "locked" in str(error).lower() or getattr(error, "sqlite_errorname", "") in ("SQLITE_BUSY",
+                                                                                        "SQLITE_LOCKED")
+
+
+def with_lock_wait(action: Callable[[float], T], path: Path, lock_wait_s: float, say: Callable[[str], None]) -> T:
+    """``action(timeout_s)``, first briefly; if another program holds the file, say so and wait up to
+    ``lock_wait_s`` in all, then a clear error."""
+    first = min(FIRST_LOCK_WAIT_S, lock_wait_s)
     try:
-        db = connect(path, read_only=True, timeout_s=FIRST_LOCK_WAIT_S)
-        try:
-            db.execute("PRAGMA quick_check").fetchall()
-        finally:
-            db.close()
-    except sqlite3.DatabaseError as error:
-        return is_corruption(error)
-    return False
+        return action(first)
+    except sqlite3.OperationalError as error:
+        if not _is_lock(error):
+            raise
+        if first >= lock_wait_s:
+            raise explain(error, path, waited_s=lock_wait_s) from None
+    say(f"the queue database {path} is locked by another program; waiting up to {lock_wait_s:.0f} s")
+    try:
+        return action(lock_wait_s - first)
+    except sqlite3.OperationalError as error:
+        if not _is_lock(error):
+            raise
+        raise explain(error, path, waited_s=lock_wait_s) from None
 
 
-def check_ownership(path: Path, studio_owned_path: bool) -> bool:
+def check_ownership(path: Path, studio_owned_path: bool, lock_wait_s: float = 30.0,
+                    say: Callable[[str], None] = lambda line: None) -> bool:
     """Whether ``path`` may be opened as a queue; False when there is no file yet. Raises QueueError when it is not
-    the studio's, QueueFileDamaged when it is the studio's but is not SQLite any more, and QueueError naming the
-    version when a newer studio wrote it."""
+    the studio's, QueueFileDamaged when it is the studio's and SQLite calls it damaged, and QueueError naming the
+    version when a newer studio wrote it. Only reads (the header, then SQLite read-only)."""
     head = header(path)
     if head is None:
         return False
     not_ours = (f"{path} is not a studio queue database, so it was left as it is; give --db a new file name "
                 "or an existing studio queue")
-    if not head.startswith(SQLITE_MAGIC):
-        if head == b"" and studio_owned_path:
-            return True  # a queue whose creation was cut off before SQLite wrote its first page
-        if studio_owned_path and sqlite_calls_it_damaged(path):
-            raise QueueFileDamaged(f"the queue database {path} is damaged (file is not a database)")
-        raise QueueError(not_ours)
-    application_id, version = header_numbers(head)
-    if application_id != APPLICATION_ID and not (application_id == 0 and (studio_owned_path
-                                                                           or has_legacy_jobs_table(path))):
+    if head == b"" and studio_owned_path:
+        return True  # a queue whose creation was cut off before SQLite wrote its first page
+    try:
+        if not head.startswith(SQLITE_MAGIC):
+            raise sqlite3.DatabaseError("file is not a database")  # what SQLite itself answers for it
+        application_id, version = header_numbers(head)
+        has_jobs = False
+        wal = Path(f"{path}-wal")
+        if (wal.is_file() and wal.stat().st_size > 0) or (application_id == 0 and not studio_owned_path):
+            # the header may be older than the write-ahead log, or only the tables can tell: ask SQLite (a
+            # reader of a database without its log files would leave new ones, so only when needed)
+            application_id, version, has_jobs = with_lock_wait(lambda t: read_marks(path, t), path,
+                                                               lock_wait_s, say)
+    except sqlite3.DatabaseError as error:
+        if not is_corruption(error):
+            raise explain(error, path) from None
+        ours_by_header = head.startswith(SQLITE_MAGIC) and header_numbers(head)[0] == APPLICATION_ID
+        if studio_owned_path or ours_by_header:
+            raise QueueFileDamaged(f"the queue database {path} is damaged ({error})") from None
+        raise QueueError(not_ours) from None
+    if application_id != APPLICATION_ID and not (application_id == 0 and (studio_owned_path or has_jobs)):
         raise QueueError(not_ours)
     if version > SCHEMA_VERSION:
         raise QueueError(f"the queue database {path} was written by a newer studio (queue schema version {version}; "
@@ -144,25 +173,14 @@ def connect(path: Path, read_only: bool, timeout_s: float) -> sqlite3.Connection
     return sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
 
 
-def wait_for_lock(path: Path, read_only: bool, lock_wait_s: float, say) -> None:
-    """Try the file once briefly; if another program holds it, say so and wait up to ``lock_wait_s`` in all."""
-    first = min(FIRST_LOCK_WAIT_S, lock_wait_s)
-    for timeout_s, announce in ((first, True), (max(0.0, lock_wait_s - first), False)):
-        db = connect(path, read_only, timeout_s)
-        try:
-            # a write transaction when writing (a reader is not blocked by a WAL writer, a writer is)
-            db.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            db.execute("ROLLBACK")
-            return
-        except sqlite3.OperationalError as error:
-            if not ("locked" in str(error).lower() or getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY"):
-                raise
-            if not announce or timeout_s >= lock_wait_s:
-                raise explain(error, path, waited_s=lock_wait_s) from None
-            say(f"the queue database {path} is locked by another program; waiting up to {lock_wait_s:.0f} s")
-        finally:
-            db.close()
+def probe_write_lock(path: Path, timeout_s: float) -> None:
+    """Take and drop the write lock (a WAL reader is never blocked, a writer is): waits like a writer would."""
+    db = connect(path, read_only=False, timeout_s=timeout_s)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    finally:
+        db.close()
 
 
 def move_aside(path: Path) -> Path:

@@ -159,3 +159,18 @@ def test_a_symlinked_db_cannot_start_a_second_runner(tmp_path):
         assert JobQueue(link).runner_alive("default")
     finally:
         first.release()
+
+
+def test_a_newer_schema_still_in_the_write_ahead_log_is_refused(tmp_path):
+    path = tmp_path / "q.db"
+    JobQueue(path).add(base(), tmp_path / "a.mp4")
+    other = sqlite3.connect(path, isolation_level=None)  # another studio, still running: its log not yet merged
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("PRAGMA wal_autocheckpoint=0")
+    other.execute("PRAGMA user_version = 7")
+    try:
+        assert queue_file.header_numbers(path.read_bytes()[:100])[1] == queue_file.SCHEMA_VERSION  # header: old
+        with pytest.raises(QueueError, match="queue schema version 7"):
+            JobQueue(path)
+    finally:
+        other.close()
