@@ -42,6 +42,10 @@ SPLAT_SIGMA = 0.6
 HOLE_DENSITY = 1e-3
 #: Neighbourhood (Gaussian sigma, full-resolution pixels) over which motion and stillness are compared.
 STILLNESS_SIGMA = 2.0
+#: Mean trust below which a pair is a scene cut (normal pairs of real clips: 0.6-0.8; across a cut: 0.0).
+CUT_TRUST = 0.1
+#: How far (grey levels) a filled frame's mean brightness may stray outside its two source frames'.
+BRIGHTNESS_SLACK = 0.5
 #: Blend-weight floor: below it the plain time mix takes over (never a division by a vanishing sum).
 WEIGHT_FLOOR = 1e-3
 
@@ -222,8 +226,15 @@ def interpolate_pair(frame0: np.ndarray, frame1: np.ndarray, times: list[float],
     h, w = frame0.shape[:2]
     fh, fw = pair.forward.shape[:2]
     to_pixels = np.array([w / fw, h / fh], dtype=np.float32)
+    brightness = sorted((float(frame0.mean()), float(frame1.mean())))
+    cut = max(float(pair.trust0.mean()), float(pair.trust1.mean())) < CUT_TRUST
     out = []
     for t in times:
+        if cut:  # a scene cut: nothing moves from one frame into the other; the nearer one (t = 0.5 rounds up to the
+            # next shot), never a cross-fade of two shots
+            nearer = frame0 if t < 0.5 else frame1
+            out.append(Intermediate(nearer.copy(), frame0, frame1, np.full((h, w), float(t < 0.5), np.float32)))
+            continue
         flow_t0, flow_t1, vis0, vis1 = intermediate_flows(pair, t)
         warped0 = warp_frame(frame0, _upsample(flow_t0 * to_pixels, (w, h)))
         warped1 = warp_frame(frame1, _upsample(flow_t1 * to_pixels, (w, h)))
@@ -231,8 +242,19 @@ def interpolate_pair(frame0: np.ndarray, frame1: np.ndarray, times: list[float],
         moved = _mix(warped0, warped1, share0)
         still = cv2.addWeighted(frame0, 1 - t, frame1, t, 0)
         frame = _mix(moved, still, _motion_beats_stillness(frame0, frame1, warped0, warped1))
-        out.append(Intermediate(frame, warped0, warped1, share0))
+        out.append(Intermediate(_within_brightness(frame, *brightness), warped0, warped1, share0))
     return out
+
+
+def _within_brightness(frame: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The frame, shifted so its mean brightness lies between its two source frames' (±``BRIGHTNESS_SLACK``): a
+    wrong flow in a large area can pull in more dark (or bright) content than either frame shows, and a frame
+    flickering darker than both neighbours is the most visible interpolation fault."""
+    mean = float(frame.mean())
+    target = min(max(mean, low - BRIGHTNESS_SLACK), high + BRIGHTNESS_SLACK)
+    if target == mean:
+        return frame
+    return np.clip(frame.astype(np.float32) + (target - mean) + 0.5, 0, 255).astype(np.uint8)
 
 
 def _upsample(field: np.ndarray, size: tuple[int, int]) -> np.ndarray:

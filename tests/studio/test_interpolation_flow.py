@@ -115,3 +115,21 @@ def test_a_ghosted_face_is_taken_from_the_nearer_frame():
     assert np.allclose(out[2, 2], 100.0)  # the blend elsewhere
     agreeing = Intermediate(frame=warped0.copy(), warped0=warped0, warped1=warped0, share0=result.share0)
     assert np.array_equal(to_uint8(check_face(agreeing, 0.3, (face, face))), warped0)
+
+
+def test_a_scene_cut_holds_the_nearer_frame_instead_of_a_cross_fade():
+    """Two unrelated pictures (the astronaut, then her photo upside down and darker): no flow vector is trusted,
+    so each filled frame is exactly the nearer source frame."""
+    first = _scene(0)
+    last = (first[::-1, ::-1] * 0.6).astype(np.uint8)
+    early, late = FlowInterpolator().between(first, last, [0.25, 0.75])
+    assert np.array_equal(early, first) and np.array_equal(late, last)
+
+
+def test_a_filled_frame_is_shifted_back_between_its_neighbours_brightness():
+    from studio.interpolation.flow import _within_brightness
+
+    frame = np.full((8, 8, 3), 90, np.uint8)
+    assert np.array_equal(_within_brightness(frame, 85.0, 95.0), frame)  # inside: untouched
+    assert abs(_within_brightness(frame, 100.0, 110.0).mean() - 99.5) <= 0.5
+    assert abs(_within_brightness(frame, 60.0, 70.0).mean() - 70.5) <= 0.5
