@@ -2,11 +2,15 @@
 
 Every frame the pose model looks at a square window around where the followed person was last seen, scaled so
 they fill the model's input (a small figure in a wide shot gets close-up keypoints). What it finds there is
-kept only if it is a real person (plausible keypoints on the person segmenter's silhouette, ``presence``) and
-the same person (near where they were, dressed the same: ``appearance``); someone else walking through the
-window is refused instead of followed. When the person is lost, after a scene cut and at the start, the whole
-frame is searched (the frame itself, then overlapping windows for small people) and the person who looks like
-the followed one is picked up again; at the start the most prominent person, or the N-th from the left.
+kept only if it is the same person (near where they were, dressed the same: ``appearance``) and still a real
+person: their bones keep their lengths (``limbs``) or lie on the person segmenter's silhouette
+(``segmentation``). Someone else walking through the window is refused instead of followed.
+
+When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
+then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
+face the face model found): that is what phantoms on walls and animals lack. The followed person found again
+elsewhere is recognised by their clothes and limb lengths. At the start the most prominent person is followed,
+or the N-th from the left.
 """
 
 from __future__ import annotations
@@ -15,21 +19,28 @@ import numpy as np
 
 from studio.motion import appearance
 from studio.motion.crops import Window, cut, search_windows, to_frame, window_around
-from studio.motion.presence import is_real_person
-from studio.motion.segmentation import body_support
+from studio.motion.head import has_face
+from studio.motion.limbs import LimbMemory
+from studio.motion.presence import MIN_SUPPORT, is_real_person
+from studio.motion.segmentation import support_in_frame
 from studio.motion.sides import keep_sides
 from studio.motion.types import PoseFrame
 
 #: Appearance similarity (Bhattacharyya, 0–1) below which a pose is someone else, and above which a lost person
-#: found elsewhere is the followed one again.
-OTHER_PERSON = 0.55
-SAME_PERSON = 0.7
+#: found elsewhere is the followed one again. The same person measures 0.85–1.0 between frames of the corpus,
+#: two differently dressed people 0.5–0.7.
+OTHER_PERSON = 0.75
+SAME_PERSON = 0.8
 #: How fast the followed person's look follows what is seen (light and pose change slowly).
 LOOK_RATE = 0.05
-#: Frames without the person before the whole frame is searched, and between searches while lost.
+#: Frames without the person before the whole frame is searched; then every ``search_every`` frames.
 SEARCH_AFTER = 2
+#: Margin of the second look at a rough find (its box may hold only part of the person).
+REFINE_MARGIN = 0.6
 #: Two search results are one person when their boxes overlap this much (intersection over the smaller box).
 SAME_BOX = 0.5
+#: Within one frame a person's box centre moves less than this share of the box's size.
+MAX_STEP = 0.6
 
 
 def box_of(pose: PoseFrame, score: float = 0.3) -> tuple[float, float, float, float] | None:
@@ -53,13 +64,20 @@ def prominence(pose: PoseFrame) -> float:
     return (box[2] - box[0] + 1) * (box[3] - box[1] + 1) * float(pose.body[:, 2].mean())
 
 
+def _near(box, last) -> bool:
+    size = max(last[2] - last[0], last[3] - last[1], 1.0)
+    step = np.hypot((box[0] + box[2] - last[0] - last[2]) / 2, (box[1] + box[3] - last[1] - last[3]) / 2)
+    return step <= MAX_STEP * size
+
+
 class PersonFollower:
     """One person's pose per frame (frame pixels) or None; see the module docstring.
 
     ``tracker``: a pose backend in video mode (fed the window around the person each frame); ``searcher``: one
-    in image mode (fed the search windows); ``segmenter``: a ``segmentation.PersonSegmenter`` or None (then
-    poses are not checked against a silhouette). ``person``: "auto" or the 1-based place from the left of the
-    person to follow among those found when someone is first found.
+    in image mode (fed the search windows; may be the tracker for backends without tracking state);
+    ``segmenter``: a ``segmentation.PersonSegmenter`` or None (then every plausible pose counts as a person).
+    ``person``: "auto" or the 1-based place from the left of the person to follow among those found when
+    someone is first found.
     """
 
     def __init__(self, tracker, searcher, segmenter=None, person: str | int = "auto", search_every: int = 4) -> None:
@@ -68,6 +86,7 @@ class PersonFollower:
         self.search_every = max(1, search_every)
         self.box: tuple[float, float, float, float] | None = None
         self.look: dict[str, np.ndarray] = {}
+        self.limbs = LimbMemory()
         self.previous: PoseFrame | None = None
         self.lost = 0
         self.after_cut = False
@@ -75,108 +94,135 @@ class PersonFollower:
         self.first_people: list[tuple[float, float, float, float]] | None = None
         #: Per frame the left/right groups that were swapped back (the bench counts them).
         self.swapped: list[list[str]] = []
-        self._looks: dict[int, dict] = {}  # this frame's appearance of each pose found, by id
+        self._frame: np.ndarray | None = None
+        self._cache: dict[tuple[int, str], object] = {}  # this frame's look and support of each pose, by id
 
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
-        """A new shot: the person's place says nothing now; their look still does."""
+        """A new shot: the person's place and size say nothing now; their look still does."""
         self.box, self.previous, self.after_cut = None, None, True
-        getattr(self.tracker, "reset", lambda: None)()
+        self.limbs.clear()
+        self._reset_tracker()
 
     def step(self, frame: np.ndarray) -> PoseFrame | None:
-        self._looks = {}
-        pose = None
-        if self.box is not None:
-            pose = self._track(frame)
+        self._frame, self._cache = frame, {}
+        pose = self._track() if self.box is not None else None
         if pose is None:
             self.lost += 1
-            if self.box is None or (self.lost - SEARCH_AFTER) % self.search_every == 0 and self.lost >= SEARCH_AFTER:
-                pose = self._reacquire(frame)
+            due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0
+            if self.box is None or due:
+                pose = self._reacquire()
         if pose is None:
             self.swapped.append([])
             return None
-        seen = self._look_of(frame, pose)
+        seen = self._look(pose)
         pose, swapped = keep_sides(pose, self.previous)
         self.swapped.append(swapped)
         self.box, self.previous, self.lost, self.after_cut = box_of(pose), pose, 0, False
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
+        self.limbs.remember(pose)
         return pose
 
-    def _look_of(self, frame: np.ndarray, pose: PoseFrame) -> dict:
-        if id(pose) not in self._looks:
-            self._looks[id(pose)] = appearance.describe(frame, pose)
-        return self._looks[id(pose)]
+    # ------------------------------------------------------------------------------------------- evidence
+    def _look(self, pose: PoseFrame) -> dict:
+        key = (id(pose), "look")
+        if key not in self._cache:
+            self._cache[key] = appearance.describe(self._frame, pose)
+        return self._cache[key]
+
+    def _likeness(self, pose: PoseFrame) -> float | None:
+        return appearance.similarity(self.look, self._look(pose))
+
+    def _on_silhouette(self, pose: PoseFrame) -> bool:
+        """The segmenter sees a person under the skeleton, or the face model a face (asked only when needed)."""
+        if self.segmenter is None or has_face(pose):
+            return True
+        key = (id(pose), "support")
+        if key not in self._cache:
+            self._cache[key] = support_in_frame(self.segmenter, self._frame, pose) or 0.0
+        return self._cache[key] >= MIN_SUPPORT
+
+    def _plausible(self, pose: PoseFrame) -> bool:
+        height, width = self._frame.shape[:2]
+        return is_real_person(pose, width, height)
+
+    def _is_followed_person(self, pose: PoseFrame, strict: bool) -> bool:
+        """Dressed like the followed person and still a real person: limbs of their length, or a silhouette.
+
+        ``strict`` (found again elsewhere, not in the tracking window): the look must match closely.
+        """
+        likeness = self._likeness(pose)
+        if likeness is not None and likeness < (SAME_PERSON if strict else OTHER_PERSON):
+            return False
+        if likeness is None and strict:
+            return False
+        return self.limbs.consistent(pose) or self._on_silhouette(pose)
 
     # ------------------------------------------------------------------------------------------- finding
-    def _people_in(self, frame: np.ndarray, window: Window, model) -> list[PoseFrame]:
-        """Real people the model finds in ``window`` of the frame, in frame pixels."""
-        height, width = frame.shape[:2]
-        image, scale = cut(frame, window)
-        found = [p for p in model.detect(image) if p.has_person]
-        mask = self.segmenter.mask(image) if (self.segmenter is not None and found) else None
-        people = []
-        for pose in found:
-            support = None if mask is None else (body_support(mask, pose) or 0.0)
-            in_frame = to_frame(pose, window, scale, width, height)
-            if is_real_person(in_frame, width, height, support):
-                people.append(in_frame)
-        return people
+    def _reset_tracker(self) -> None:
+        getattr(self.tracker, "reset", lambda: None)()
 
-    def _track(self, frame: np.ndarray) -> PoseFrame | None:
-        people = self._people_in(frame, window_around(self.box), self.tracker)
-        for pose in people:
-            if self._same_person(frame, pose, moved_from=self.box):
+    def _poses_in(self, window: Window, model) -> list[PoseFrame]:
+        """Plausible poses the model finds in ``window`` of the frame, in frame pixels."""
+        height, width = self._frame.shape[:2]
+        image, scale = cut(self._frame, window)
+        poses = [to_frame(p, window, scale, width, height) for p in model.detect(image) if p.has_person]
+        return [p for p in poses if self._plausible(p)]
+
+    def _track(self) -> PoseFrame | None:
+        for pose in self._poses_in(window_around(self.box), self.tracker):
+            box = box_of(pose)
+            if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
                 return pose
-        getattr(self.tracker, "reset", lambda: None)()  # nobody, or someone else: look afresh next frame
+        self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
-    def _same_person(self, frame: np.ndarray, pose: PoseFrame, moved_from=None) -> bool:
-        box = box_of(pose)
-        if box is None:
-            return False
-        if moved_from is not None:
-            # within one frame a person moves a fraction of their size, not across the window
-            size = max(moved_from[2] - moved_from[0], moved_from[3] - moved_from[1], 1.0)
-            centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
-            last = np.array([(moved_from[0] + moved_from[2]) / 2, (moved_from[1] + moved_from[3]) / 2])
-            if np.linalg.norm(centre - last) > 0.6 * size:
-                return False
-        likeness = appearance.similarity(self.look, self._look_of(frame, pose))
-        return likeness is None or likeness >= OTHER_PERSON
+    def search(self) -> list[PoseFrame]:
+        """Every plausible pose the searcher finds in the frame, one per person, most prominent first.
 
-    def search(self, frame: np.ndarray) -> list[PoseFrame]:
-        """Everyone the searcher finds in the frame, one pose each, most prominent first."""
-        height, width = frame.shape[:2]
-        people: list[PoseFrame] = []
+        A person small in a search window comes back with rough keypoints (often only part of them), so each
+        rough find is looked at again in a window around it.
+        """
+        height, width = self._frame.shape[:2]
+        found: list[PoseFrame] = []
         for window in search_windows(width, height):
-            people += self._people_in(frame, window, self.searcher)
+            for rough in self._poses_in(window, self.searcher):
+                box = box_of(rough)
+                if box is None or any(_overlap_of_smaller(box, box_of(p)) >= SAME_BOX for p in found):
+                    continue  # someone already found there
+                closer = self._poses_in(window_around(box, margin=REFINE_MARGIN), self.searcher)
+                found += closer or [rough]
         kept: list[PoseFrame] = []
-        for pose in sorted(people, key=prominence, reverse=True):
+        for pose in sorted(found, key=prominence, reverse=True):
             box = box_of(pose)
             if box is not None and all(_overlap_of_smaller(box, box_of(k)) < SAME_BOX for k in kept):
                 kept.append(pose)
         return kept
 
-    def _reacquire(self, frame: np.ndarray) -> PoseFrame | None:
-        people = self.search(frame)
-        if not people:
-            return None
-        if self.first_people is None:
-            self.first_people = sorted((box_of(p) for p in people), key=lambda b: b[0] + b[2])
+    def _reacquire(self) -> PoseFrame | None:
+        found = self.search()
+        if self.first_people is None or (self.after_cut and not self.look):
+            people = [p for p in found if self._on_silhouette(p)]
+            if not people:
+                return None
+            if self.first_people is None:
+                self.first_people = sorted((box_of(p) for p in people), key=lambda b: b[0] + b[2])
             pick = self._initial_choice(people)
         else:
-            scored = [(appearance.similarity(self.look, self._look_of(frame, p)), p) for p in people]
-            same = [(s, p) for s, p in scored if s is not None and s >= SAME_PERSON]
+            same = [p for p in found if self._is_followed_person(p, strict=True)]
             if same:
-                pick = max(same, key=lambda sp: sp[0])[1]
-            elif self.after_cut and len(people) and not any(s is not None and s >= OTHER_PERSON for s, _ in scored):
+                pick = max(same, key=lambda p: self._likeness(p) or 0.0)
+            elif self.after_cut and not any((self._likeness(p) or 0.0) >= OTHER_PERSON for p in found):
                 # a new shot without the followed person: follow its main person (the studio needs someone)
+                people = [p for p in found if self._on_silhouette(p)]
+                if not people:
+                    return None
                 pick, self.look = people[0], {}
             else:
                 return None
-        getattr(self.tracker, "reset", lambda: None)()
+        self._reset_tracker()
         self.box = box_of(pick)
-        refined = self._track(frame)  # the close-up window, now that we know where they are
+        refined = self._track()  # the close-up window, now that we know where they are
         return refined if refined is not None else pick
 
     def _initial_choice(self, people: list[PoseFrame]) -> PoseFrame:

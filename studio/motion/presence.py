@@ -24,8 +24,9 @@ CONFIDENT = 0.5
 #: Head and upper-body points (nose, neck, shoulders, elbows, hips, eyes, ears); a person shows several.
 UPPER_BODY = (0, 1, 2, 3, 5, 6, 8, 11, 14, 15, 16, 17)
 MIN_CONFIDENT = 4
-#: The person's head-and-shoulders span must be at least this fraction of the frame's short side.
-MIN_SPAN = 0.05
+#: The person's head-and-shoulders span must be at least this fraction of the frame's short side (a person
+#: 150 px tall in a 1768×994 wide shot spans about 60 px).
+MIN_SPAN = 0.03
 
 
 #: Mean person probability of the segmenter along the bones (``segmentation.body_support``) a person needs:
