@@ -1,9 +1,11 @@
 """What the followed person looks like: colour histograms of their torso and legs.
 
 Box continuity alone hands the track to whoever walks through the person's box; clothes tell two people apart
-where boxes cannot. Each part is a hue–saturation–value histogram of the pixels along its bones (drawn thick, so
-a few pixels of background at the edges barely count), compared by the Bhattacharyya coefficient (1 = identical
-colour distributions, 0 = no colour in common).
+where boxes cannot. Each part is a histogram of the colour (CIELAB a*, b*: chroma without lightness, so a man
+stepping from the shade into the sun keeps most of his look) of the pixels along its bones (drawn thick, so a
+few pixels of background at the edges barely count), compared by the Bhattacharyya coefficient (1 = identical
+colour distributions, 0 = no colour in common). On the corpus's wide clip the same person scored a median 0.91
+between frames and two people 0.77: the look decides between candidates, it does not name anyone on its own.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from studio.motion.types import PoseFrame
 #: Bones of each part (OpenPose-18 indices): the torso's sides and middle, the legs from hip to ankle.
 TORSO = ((2, 8), (5, 11), (1, 8), (1, 11), (2, 5), (8, 11))
 LEGS = ((8, 9), (9, 10), (11, 12), (12, 13))
-BINS = (12, 4, 4)
+BINS = (8, 8)
 #: A part needs this many pixels to count (a few pixels of a tiny figure say little about its clothes).
 MIN_PIXELS = 40
 SCORE = 0.3
@@ -45,10 +47,10 @@ def describe(frame_rgb: np.ndarray, pose: PoseFrame) -> dict[str, np.ndarray]:
     x1, y1 = min(width, x1), min(height, y1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return {}
-    hsv = cv2.cvtColor(np.ascontiguousarray(frame_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
+    lab = cv2.cvtColor(np.ascontiguousarray(frame_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
     parts = {}
     for name, bones in (("torso", TORSO), ("legs", LEGS)):
-        mask = np.zeros(hsv.shape[:2], np.uint8)
+        mask = np.zeros(lab.shape[:2], np.uint8)
         for a, b in bones:
             if body[a, 2] > SCORE and body[b, 2] > SCORE:
                 pa = (int(round(body[a, 0])) - x0, int(round(body[a, 1])) - y0)
@@ -56,7 +58,7 @@ def describe(frame_rgb: np.ndarray, pose: PoseFrame) -> dict[str, np.ndarray]:
                 cv2.line(mask, pa, pb, 255, thickness)
         if int(np.count_nonzero(mask)) < MIN_PIXELS:
             continue
-        hist = cv2.calcHist([hsv], [0, 1, 2], mask, list(BINS), [0, 180, 0, 256, 0, 256]).ravel()
+        hist = cv2.calcHist([lab], [1, 2], mask, list(BINS), [0, 256, 0, 256]).ravel()
         parts[name] = hist / max(float(hist.sum()), 1e-9)
     return parts
 

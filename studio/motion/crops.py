@@ -18,8 +18,10 @@ from studio.motion.types import PoseFrame
 #: a small person is scaled up to at least MIN_SIDE).
 MAX_SIDE = 512
 MIN_SIDE = 320
-#: Points mapped back further than this fraction outside the frame are not points of the frame.
-OUTSIDE = 0.05
+#: Points mapped back further than this fraction outside the frame are not points of the frame. None at all:
+#: what the model sees past the frame's edge is the window's black padding, where it places hidden joints
+#: with confidence (the whole-frame model, which cannot place them past the edge, left them unscored).
+OUTSIDE = 0.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Window:
     cx: float
     cy: float
     side: float
+    #: The frame itself, as it is (not squared, not scaled): what a window around a close-up amounts to.
+    full: bool = False
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -36,15 +40,29 @@ class Window:
         return (self.cx - half, self.cy - half, self.cx + half, self.cy + half)
 
 
-def window_around(box: tuple[float, float, float, float], margin: float = 0.35, min_side: float = 64.0) -> Window:
+#: A window this large a share of the frame's long side is the frame itself (cropping gains nothing there, and
+#: black padding past the edges would only give the model room to place joints the frame does not show).
+WHOLE = 0.8
+
+
+def whole_frame(width: int, height: int) -> Window:
+    return Window(width / 2, height / 2, float(max(width, height)), full=True)
+
+
+def window_around(box: tuple[float, float, float, float], width: int, height: int, margin: float = 0.35,
+                  min_side: float = 64.0) -> Window:
     """The square window holding ``box`` with ``margin`` (a fraction of its longer side) on every side."""
     x0, y0, x1, y1 = box
-    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
-    return Window((x0 + x1) / 2, (y0 + y1) / 2, max(side, min_side))
+    side = max(max(x1 - x0, y1 - y0) * (1 + 2 * margin), min_side)
+    if side >= WHOLE * max(width, height):
+        return whole_frame(width, height)
+    return Window((x0 + x1) / 2, (y0 + y1) / 2, side)
 
 
 def _pixels(window: Window) -> tuple[int, int, int]:
     """The window's top-left corner and side in whole pixels (what ``cut`` takes and ``to_frame`` undoes)."""
+    if window.full:
+        return 0, 0, int(round(window.side))
     side = max(2, int(round(window.side)))
     return int(round(window.cx - side / 2)), int(round(window.cy - side / 2)), side
 
@@ -53,6 +71,8 @@ def cut(frame: np.ndarray, window: Window) -> tuple[np.ndarray, float]:
     """The window's pixels scaled to a square image of MIN_SIDE–MAX_SIDE pixels, and that scale."""
     import cv2
 
+    if window.full:
+        return frame, 1.0
     height, width = frame.shape[:2]
     x0, y0, side = _pixels(window)
     ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side)
@@ -89,7 +109,7 @@ def to_frame(pose: PoseFrame, window: Window, scale: float, width: int, height: 
 
 def search_windows(width: int, height: int) -> list[Window]:
     """The whole frame, then overlapping squares of 60 % of the short side (small people in wide shots)."""
-    windows = [Window(width / 2, height / 2, float(max(width, height)))]
+    windows = [whole_frame(width, height)]
     side = 0.6 * min(width, height)
     step = side / 2
     for grid_y in _positions(height, side, step):

@@ -90,14 +90,14 @@ def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | 
     return create_backend(backend, video=True, model_dir=model_dir)
 
 
-def _follower(tracker, backend: str, model_dir: str | Path | None, person: str | int):
+def _follower(tracker, backend: str, model_dir: str | Path | None, person: str | int, fps: float):
     """The person follower over ``tracker`` (video mode) with an image-mode searcher and the person segmenter."""
     from studio.motion.follow import PersonFollower
     from studio.motion.segmentation import PersonSegmenter
 
     # mediapipe keeps tracking state between frames, so the search windows need their own model; DWPose does not
     searcher = create_backend(backend, video=False, model_dir=model_dir) if backend == "mediapipe" else tracker
-    return PersonFollower(tracker, searcher, PersonSegmenter(), person)
+    return PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
 
 
 def parse_person(value: str | int | None) -> str | int:
@@ -232,7 +232,7 @@ def extract_poses(
                 if getattr(model, "name", backend) != backend:
                     report(Progress("extract", 0, total, "a rendered skeleton clip: reading its poses back"))
                 else:
-                    follower = _follower(model, backend, model_dir, person)
+                    follower = _follower(model, backend, model_dir, person, info.fps / max(1, selection.stride))
             if follower is not None:
                 if new_shot:
                     # a new shot: the person's place says nothing now, so the whole frame is searched

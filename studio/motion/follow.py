@@ -26,11 +26,16 @@ from studio.motion.segmentation import support_in_frame
 from studio.motion.sides import keep_sides
 from studio.motion.types import PoseFrame
 
-#: Appearance similarity (Bhattacharyya, 0–1) below which a pose is someone else, and above which a lost person
-#: found elsewhere is the followed one again. The same person measures 0.85–1.0 between frames of the corpus,
-#: two differently dressed people 0.5–0.7.
-OTHER_PERSON = 0.75
-SAME_PERSON = 0.8
+#: Appearance similarity (Bhattacharyya, 0–1, ``appearance``): below OTHER_PERSON a pose is someone else; a
+#: lost person is found again within reach of where they were lost at OTHER_PERSON, anywhere at SAME_PERSON.
+#: On the corpus's wide clip the same person measured 0.71–1.0 between frames (median 0.91), two people
+#: 0.5–0.95 (median 0.77), so a pose also has to look more like the followed person than like anyone else seen.
+OTHER_PERSON = 0.7
+SAME_PERSON = 0.9
+#: How far a lost person may have gone: their box size per second lost (a brisk walk), on top of MAX_STEP.
+REACH_PER_SECOND = 1.5
+#: Looks of other people remembered (the most recent ones).
+MAX_OTHERS = 6
 #: How fast the followed person's look follows what is seen (light and pose change slowly).
 LOOK_RATE = 0.05
 #: Frames without the person before the whole frame is searched; then every ``search_every`` frames.
@@ -80,11 +85,16 @@ class PersonFollower:
     someone is first found.
     """
 
-    def __init__(self, tracker, searcher, segmenter=None, person: str | int = "auto", search_every: int = 4) -> None:
+    def __init__(self, tracker, searcher, segmenter=None, person: str | int = "auto", search_every: int = 4,
+                 fps: float = 30.0) -> None:
         self.tracker, self.searcher, self.segmenter = tracker, searcher, segmenter
         self.person = person
         self.search_every = max(1, search_every)
+        self.fps = max(1.0, float(fps))
+        #: Looks of the other people seen in searches: a pose more like one of them is not the followed person.
+        self.others: list[dict[str, np.ndarray]] = []
         self.box: tuple[float, float, float, float] | None = None
+        self._last_seen: tuple[float, float, float, float] | None = None  # kept through scene cuts and losses
         self.look: dict[str, np.ndarray] = {}
         self.limbs = LimbMemory()
         self.previous: PoseFrame | None = None
@@ -119,6 +129,7 @@ class PersonFollower:
         pose, swapped = keep_sides(pose, self.previous)
         self.swapped.append(swapped)
         self.box, self.previous, self.lost, self.after_cut = box_of(pose), pose, 0, False
+        self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
         return pose
@@ -146,17 +157,45 @@ class PersonFollower:
         height, width = self._frame.shape[:2]
         return is_real_person(pose, width, height)
 
+    def _more_like_someone_else(self, pose: PoseFrame, likeness: float) -> bool:
+        look = self._look(pose)
+        return any((appearance.similarity(other, look) or 0.0) > likeness for other in self.others)
+
     def _is_followed_person(self, pose: PoseFrame, strict: bool) -> bool:
         """Dressed like the followed person and still a real person: limbs of their length, or a silhouette.
 
-        ``strict`` (found again elsewhere, not in the tracking window): the look must match closely.
+        ``strict`` (found again out of reach of where they were lost): the look must match closely.
         """
         likeness = self._likeness(pose)
-        if likeness is not None and likeness < (SAME_PERSON if strict else OTHER_PERSON):
-            return False
-        if likeness is None and strict:
+        if likeness is None:
+            if strict:
+                return False
+        elif likeness < (SAME_PERSON if strict else OTHER_PERSON) or self._more_like_someone_else(pose, likeness):
             return False
         return self.limbs.consistent(pose) or self._on_silhouette(pose)
+
+    def _within_reach(self, pose: PoseFrame) -> bool:
+        """Near enough to where the person was last seen for the time they have been lost."""
+        box, last = box_of(pose), self._last_seen
+        if box is None or last is None:
+            return False
+        size = max(last[2] - last[0], last[3] - last[1], 1.0)
+        step = np.hypot((box[0] + box[2] - last[0] - last[2]) / 2, (box[1] + box[3] - last[1] - last[3]) / 2)
+        return step <= size * (MAX_STEP + REACH_PER_SECOND * self.lost / self.fps)
+
+    def _remember_others(self, people: list[PoseFrame], pick: PoseFrame | None) -> None:
+        for pose in people:
+            if pose is pick:
+                continue
+            look = self._look(pose)
+            if not look:
+                continue
+            scores = [appearance.similarity(o, look) or 0.0 for o in self.others]
+            if scores and max(scores) >= SAME_PERSON:
+                k = int(np.argmax(scores))
+                self.others[k] = appearance.blend(self.others[k], look, 0.2)
+            else:
+                self.others = (self.others + [look])[-MAX_OTHERS:]
 
     # ------------------------------------------------------------------------------------------- finding
     def _reset_tracker(self) -> None:
@@ -170,7 +209,7 @@ class PersonFollower:
         return [p for p in poses if self._plausible(p)]
 
     def _track(self) -> PoseFrame | None:
-        for pose in self._poses_in(window_around(self.box), self.tracker):
+        for pose in self._poses_in(window_around(self.box, self._frame.shape[1], self._frame.shape[0]), self.tracker):
             box = box_of(pose)
             if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
                 return pose
@@ -190,7 +229,7 @@ class PersonFollower:
                 box = box_of(rough)
                 if box is None or any(_overlap_of_smaller(box, box_of(p)) >= SAME_BOX for p in found):
                     continue  # someone already found there
-                closer = self._poses_in(window_around(box, margin=REFINE_MARGIN), self.searcher)
+                closer = self._poses_in(window_around(box, width, height, margin=REFINE_MARGIN), self.searcher)
                 found += closer or [rough]
         kept: list[PoseFrame] = []
         for pose in sorted(found, key=prominence, reverse=True):
@@ -209,7 +248,7 @@ class PersonFollower:
                 self.first_people = sorted((box_of(p) for p in people), key=lambda b: b[0] + b[2])
             pick = self._initial_choice(people)
         else:
-            same = [p for p in found if self._is_followed_person(p, strict=True)]
+            same = [p for p in found if self._is_followed_person(p, strict=not self._within_reach(p))]
             if same:
                 pick = max(same, key=lambda p: self._likeness(p) or 0.0)
             elif self.after_cut and not any((self._likeness(p) or 0.0) >= OTHER_PERSON for p in found):
@@ -218,8 +257,11 @@ class PersonFollower:
                 if not people:
                     return None
                 pick, self.look = people[0], {}
+                self.limbs.clear()
             else:
+                self._remember_others(found, None)
                 return None
+        self._remember_others(found, pick)
         self._reset_tracker()
         self.box = box_of(pick)
         refined = self._track()  # the close-up window, now that we know where they are
