@@ -89,8 +89,10 @@ def swapped_groups(body: np.ndarray, truth: np.ndarray) -> list[str]:
     out = []
     scale = max(torso(truth), 1.0)
     for name, pairs in LIMB_PAIRS.items():
-        straight = sum(np.linalg.norm(body[r, :2] - truth[r, :2]) + np.linalg.norm(body[l, :2] - truth[l, :2]) for r, l in pairs)
-        crossed = sum(np.linalg.norm(body[r, :2] - truth[l, :2]) + np.linalg.norm(body[l, :2] - truth[r, :2]) for r, l in pairs)
+        straight = crossed = 0.0
+        for right, left in pairs:
+            straight += np.linalg.norm(body[right, :2] - truth[right, :2]) + np.linalg.norm(body[left, :2] - truth[left, :2])
+            crossed += np.linalg.norm(body[right, :2] - truth[left, :2]) + np.linalg.norm(body[left, :2] - truth[right, :2])
         if crossed < 0.5 * straight and straight / (2 * len(pairs)) > 0.1 * scale:
             out.append(name)
     return out

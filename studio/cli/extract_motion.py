@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from studio.faces import face_mask, write_face_mask
     from studio.media import FrameSelection, fit_to_size, load_image
     from studio.motion import AlignmentOptions, prepare_motion
-    from studio.motion.extract import parse_person
     from studio.motion.draw import draw_pose
+    from studio.motion.extract import parse_person
     from studio.motion.motion_file import write_motion_json
 
     out = Path(args.out)

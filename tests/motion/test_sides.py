@@ -63,9 +63,9 @@ def test_a_real_turn_moves_continuously_and_is_kept():
         t = k / 20
         pose = _standing()
         for right, left in ARMS + LEGS:
-            r, l = pose.body[right, 0].copy(), pose.body[left, 0].copy()
-            pose.body[right, 0] = r + (l - r) * t
-            pose.body[left, 0] = l + (r - l) * t
+            xr, xl = pose.body[right, 0].copy(), pose.body[left, 0].copy()
+            pose.body[right, 0] = xr + (xl - xr) * t
+            pose.body[left, 0] = xl + (xr - xl) * t
         fixed, swapped = keep_sides(pose, previous)
         assert swapped == [], (k, swapped)
         previous = fixed
