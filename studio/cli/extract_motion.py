@@ -33,9 +33,8 @@ def register(subparsers) -> None:
     declared = setting_by_path(RenderRequest)
     backend, fit, align, face = (declared[p] for p in ("pose_backend", "fit", "alignment.mode", "alignment.face"))
     parser.add_argument("--backend", choices=backend.choices, default=backend.default, help=help_text(backend))
-    parser.add_argument("--person", default="auto",
-                        help="who to follow when the clip shows several people: auto (the most prominent, default) "
-                             "or N, the N-th person from the left where someone is first found")
+    person = declared["person"]
+    parser.add_argument("--person", default=person.default, help=help_text(person))
     parser.add_argument("--dwpose-dir", help="folder with yolox_l.onnx and dw-ll_ucoco_384.onnx (dwpose backend)")
     parser.add_argument("--width", type=int, help="output width (default: the reference's)")
     parser.add_argument("--height", type=int, help="output height (default: the reference's)")
@@ -91,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
                 args.video, reference, options, args.backend, selection, bars, use_cache=not args.no_cache,
                 model_dir=args.dwpose_dir, person=person,
             )
-        out = Path(args.out)
         from PIL import Image
 
         # Everything is written into a hidden folder beside OUT and renamed into place when complete: a
