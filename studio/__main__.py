@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("StableAnimator Studio %s (Python %s on %s): %s %s", __version__, sys.version.split()[0],
              sys.platform, parser.prog, " ".join(sys.argv[1:] if argv is None else argv))
     _TERMINATED.clear()
+    # a warning reaches the user as one "warning: ..." line, not Python's file:line and the source line under it
+    shown, warnings.showwarning = warnings.showwarning, _warning_line
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (a test calling main()): keep the default
@@ -148,8 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         log.info("internal error", exc_info=True)
         raise
     finally:
+        warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
 def entry() -> int:

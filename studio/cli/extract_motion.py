@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from studio.cli.options import help_text
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
     declared = setting_by_path(RenderRequest)
     backend, fit, align, face = (declared[p] for p in ("pose_backend", "fit", "alignment.mode", "alignment.face"))
     parser.add_argument("--backend", choices=backend.choices, default=backend.default, help=help_text(backend))
+    person = declared["person"]
+    parser.add_argument("--person", default=person.default, help=help_text(person))
     parser.add_argument("--dwpose-dir", help="folder with yolox_l.onnx and dw-ll_ucoco_384.onnx (dwpose backend)")
     parser.add_argument("--width", type=int, help="output width (default: the reference's)")
     parser.add_argument("--height", type=int, help="output height (default: the reference's)")
@@ -59,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.media import FrameSelection, fit_to_size, load_image
     from studio.motion import AlignmentOptions, prepare_motion
     from studio.motion.draw import draw_pose
+    from studio.motion.extract import parse_person
     from studio.motion.motion_file import write_motion_json
 
     out = Path(args.out)
@@ -73,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
         reference, _ = fit_to_size(reference, width, height, args.fit)
     selection = FrameSelection(args.start, args.end, args.stride, args.max_frames)
     options = AlignmentOptions(mode=args.align, smoothing=not args.no_smooth, face=args.face)
+    person = parse_person(args.person)
     bars = ProgressBars(not args.quiet)
     try:
-        prepared = prepare_motion(
-            args.video, reference, options, args.backend, selection, bars, use_cache=not args.no_cache,
-            model_dir=args.dwpose_dir,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            prepared = prepare_motion(
+                args.video, reference, options, args.backend, selection, bars, use_cache=not args.no_cache,
+                model_dir=args.dwpose_dir, person=person,
+            )
         from PIL import Image
 
         # Everything is written into a hidden folder beside OUT and renamed into place when complete: a
@@ -100,12 +106,15 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(work, ignore_errors=True)
     finally:
         bars.close()
+    # what the extraction warned about is in prepared.warnings already: each reaches the user once, one line
+    others = [str(w.message) for w in caught if not any(n in str(w.message) for n in prepared.warnings)]
+    notes = list(prepared.warnings) + list(dict.fromkeys(others))
     if args.json:
         print(json.dumps({"out": str(out), "frames": len(prepared.poses), "width": width, "height": height,
                           "backend": args.backend, "align": args.align, "motion_json": str(out / "motion.json"),
-                          "warnings": list(prepared.warnings)}, indent=2))
+                          "person": prepared.clip.person, "warnings": notes}, indent=2))
         return 0
-    for note in prepared.warnings:
+    for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     print(f"wrote {len(prepared.poses)} frames ({width}×{height}, {args.backend}, align {args.align}) to {out}")
     return 0

@@ -23,7 +23,6 @@ from studio.errors import InputError, StudioError
 from studio.media import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
-from studio.motion.head import has_face
 from studio.motion.presence import (
     DETECTED,
     HELD,
@@ -41,7 +40,7 @@ from studio.progress import CancelToken, Progress, ProgressCallback, ignore_prog
 from studio.settings import POSE_BACKENDS as BACKENDS
 
 DEFAULT_BACKEND = "mediapipe"
-CACHE_VERSION = 2  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets
+CACHE_VERSION = 3  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower
 
 
 def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | None]:
@@ -91,6 +90,29 @@ def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | 
     return create_backend(backend, video=True, model_dir=model_dir)
 
 
+def _follower(tracker, backend: str, model_dir: str | Path | None, person: str | int, fps: float):
+    """The person follower over ``tracker`` (video mode) with an image-mode searcher and the person segmenter."""
+    from studio.motion.follow import PersonFollower
+    from studio.motion.segmentation import PersonSegmenter
+
+    # mediapipe keeps tracking state between frames, so the search windows need their own model; DWPose does not
+    searcher = create_backend(backend, video=False, model_dir=model_dir) if backend == "mediapipe" else tracker
+    return PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
+
+
+def parse_person(value: str | int | None) -> str | int:
+    """``--person``: "auto" (the most prominent person) or N ≥ 1 (the N-th person from the left)."""
+    if value is None or str(value).strip().lower() == "auto":
+        return "auto"
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise InputError(f"--person must be auto or a number from 1 (the first person from the left), got {value!r}")
+    return number
+
+
 def detect_pose(image_rgb: np.ndarray, backend: str = DEFAULT_BACKEND, model_dir: str | Path | None = None) -> PoseFrame | None:
     """The main person's pose in one image (pixels of that image), or None when nobody is found."""
     model = create_backend(backend, video=False, model_dir=model_dir)
@@ -113,6 +135,8 @@ class MotionClip:
     held: list[bool] = field(default_factory=list)
     #: Per frame: "detected", "held" (a short gap) or "none" (a long stretch without anyone), see ``presence``.
     status: list[str] = field(default_factory=list)
+    #: Who was followed: "auto" (the most prominent person) or N (the N-th from the left), see ``follow``.
+    person: str | int = "auto"
 
     def __post_init__(self) -> None:
         if not self.status:
@@ -124,14 +148,14 @@ class MotionClip:
         return {
             "info": self.info.to_dict(), "backend": self.backend, "indices": self.indices,
             "poses": [p.to_json() for p in self.poses], "warnings": self.warnings, "held": self.held,
-            "status": self.status,
+            "status": self.status, "person": self.person,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> MotionClip:
         return cls(VideoInfo(**data["info"]), data["backend"], list(data["indices"]),
                    [PoseFrame.from_json(p) for p in data["poses"]], list(data["warnings"]), list(data["held"]),
-                   list(data.get("status") or []))
+                   list(data.get("status") or []), data.get("person", "auto"))
 
 
 def content_hash(path: str | Path) -> str:
@@ -147,14 +171,16 @@ def content_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: str | Path | None) -> Path | None:
+def _cache_file(path: Path, backend: str, selection: FrameSelection, model_dir: str | Path | None,
+                person: str | int = "auto") -> Path | None:
     model_key = None
     if backend == "dwpose" and model_dir is not None:
         from studio.motion.dwpose import find_dwpose_models
 
         model_key = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in find_dwpose_models(model_dir)]
     key = json.dumps({"v": CACHE_VERSION, "content": content_hash(path), "backend": backend,
-                      "models": model_key, "selection": selection.to_dict()}, sort_keys=True)
+                      "models": model_key, "selection": selection.to_dict(),
+                      "person": person}, sort_keys=True)
     try:
         folder = cache_dir("motion")
     except OSError as error:  # a read-only or full data folder: extract without a cache
@@ -171,8 +197,9 @@ def extract_poses(
     cancel: CancelToken | None = None,
     use_cache: bool = True,
     model_dir: str | Path | None = None,
+    person: str | int = "auto",
 ) -> MotionClip:
-    """The main person's pose in every selected frame of ``video_path`` (source pixels).
+    """The followed person's pose in every selected frame of ``video_path`` (source pixels).
 
     Frames without a real person take the nearest real pose, marked ``held`` (gaps up to half a second) or
     ``none`` (longer; a warning names the frame ranges); a clip with nobody at all raises ``InputError``. Cancelling raises ``studio.progress.Cancelled`` and caches nothing.
@@ -180,7 +207,8 @@ def extract_poses(
     path = Path(video_path)
     selection = selection or FrameSelection()
     info = probe_video(path)
-    cache_file = _cache_file(path, backend, selection, model_dir) if use_cache else None
+    person = parse_person(person)
+    cache_file = _cache_file(path, backend, selection, model_dir, person) if use_cache else None
     if cache_file is not None and cache_file.is_file():
         try:
             clip = MotionClip.from_json(json.loads(cache_file.read_text()))
@@ -193,37 +221,39 @@ def extract_poses(
     indices = selected_indices(info, selection)
     total = len(indices)
     model = None
+    follower = None
     found: list[PoseFrame | None] = []
     read: list[int] = []
     previous = None
     cuts = SceneCuts()
-    since_face = None  # frames since the followed person last showed a face in this shot
     try:
         report(Progress("extract", 0, total, f"finding poses with {backend}"))
         for index, frame in iter_frames(path, selection, info):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            if cuts(frame):
-                # A new shot: forget the tracked person so the model looks afresh instead of following a ghost.
-                getattr(model, "reset", lambda: None)()
-                previous = since_face = None
+            new_shot = cuts(frame)
             if model is None:
                 model = _backend_for(frame, backend, model_dir)
                 if getattr(model, "name", backend) != backend:
                     report(Progress("extract", 0, total, "a rendered skeleton clip: reading its poses back"))
-            height, width = frame.shape[:2]
-            # the face model losing a face it just had, or a backend without faces, is no sign of a phantom
-            recent = (since_face is not None and since_face <= 2) or not getattr(model, "reports_faces", True)
-            people = [c for c in model.detect(frame) if is_real_person(c, width, height, recent)]
-            pose = select_person(people, previous)
+                else:
+                    follower = _follower(model, backend, model_dir, person, info.fps / max(1, selection.stride))
+            if follower is not None:
+                if new_shot:
+                    # a new shot: the person's place says nothing now, so the whole frame is searched
+                    follower.scene_cut()
+                pose = follower.step(frame)
+            else:
+                height, width = frame.shape[:2]
+                pose = select_person([c for c in model.detect(frame) if is_real_person(c, width, height)], previous)
             found.append(pose)
             read.append(index)
             previous = pose or previous
-            since_face = 0 if pose is not None and has_face(pose) else None if since_face is None else since_face + 1
             report(Progress("extract", len(found), total, f"frame {index}"))
     finally:
-        if model is not None:
-            model.close()
+        parts = [model] + ([follower.searcher, follower.segmenter] if follower is not None else [])
+        for part in dict.fromkeys(p for p in parts if p is not None):  # the searcher may be the tracker itself
+            part.close()
     if not read:
         raise InputError(f"{path}: no frames could be read")
     if all(p is None for p in found):
@@ -242,7 +272,8 @@ def extract_poses(
         warnings.warn(f"{path}: {note}", stacklevel=2)
     held = [s != DETECTED for s in status]
     # Round like the cache file does, so a fresh extraction and a cached one return identical keypoints.
-    clip = MotionClip.from_json(MotionClip(info, getattr(model, "name", backend), read, poses, notes, held, status).to_json())
+    clip = MotionClip.from_json(MotionClip(info, getattr(model, "name", backend), read, poses, notes, held, status,
+                                            person).to_json())
     if cache_file is not None:
         try:
             write_text_atomic(cache_file, json.dumps(clip.to_json()))
@@ -331,13 +362,14 @@ def prepare_motion(
     use_cache: bool = True,
     model_dir: str | Path | None = None,
     reference_pose: PoseFrame | None = None,
+    person: str | int = "auto",
 ) -> PreparedMotion:
     """Extract, align (to ``reference_rgb``, already at the output size) and box the faces of a driving clip."""
     from studio.faces import face_box_from_pose
 
     options = options or AlignmentOptions()
     height, width = reference_rgb.shape[:2]
-    clip = extract_poses(video_path, backend, selection, report, cancel, use_cache, model_dir)
+    clip = extract_poses(video_path, backend, selection, report, cancel, use_cache, model_dir, person)
     aligned = align_motion(clip.poses, clip.status, (clip.info.width, clip.info.height), clip.info.fps, reference_rgb,
                            options, backend, model_dir, reference_pose)
     notes = list(clip.warnings) + [n for n in aligned.warnings if n not in " ".join(clip.warnings)]

@@ -48,6 +48,7 @@ def motion_json(prepared: PreparedMotion) -> dict:
     return {
         "version": VERSION,
         "backend": prepared.clip.backend,
+        "person": prepared.clip.person,
         "source": {"path": str(info.path), "fps": info.fps, "width": info.width, "height": info.height,
                    "frame_count": info.frame_count},
         "output": {"width": prepared.width, "height": prepared.height},

@@ -185,7 +185,8 @@ def _load_motion(request, reference, report, cancel, warnings):
         # prepare_motion extracts through the motion cache; a fresh extraction is rounded like a cached one,
         # so a sidecar re-renders the same frames whether or not the cache was warm.
         prepared = prepare_motion(path, reference, options=options, backend=request.pose_backend,
-                                  selection=selection, report=report, cancel=cancel, model_dir=model_dir)
+                                  selection=selection, report=report, cancel=cancel, model_dir=model_dir,
+                                  person=request.person)
         warnings.extend(prepared.warnings)
         poses, reference_pose = list(prepared.poses), prepared.reference_pose
         as_drawn = prepared.clip.backend == "skeleton" and options.mode == "none"

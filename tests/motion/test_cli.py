@@ -74,8 +74,8 @@ def _check_pose_json(pose: dict):
 def test_motion_json_has_exactly_the_issue_schema(extracted):
     video, out, _ = extracted
     data = json.loads((out / "motion.json").read_text())
-    assert set(data) == {"version", "backend", "source", "output", "frames"}
-    assert data["version"] == 2 and data["backend"] == "mediapipe"
+    assert set(data) == {"version", "backend", "person", "source", "output", "frames"}
+    assert data["version"] == 2 and data["backend"] == "mediapipe" and data["person"] == "auto"
     assert set(data["source"]) == {"path", "fps", "width", "height", "frame_count"}
     assert Path(data["source"]["path"]).resolve() == video.resolve()
     assert data["source"]["fps"] == pytest.approx(8.0)
@@ -209,3 +209,32 @@ def test_extracting_from_the_output_folders_own_frames_is_refused(tmp_path):
         _assert_clean_error(_cli(video, "--reference", photo, "--out", out, "--quiet", home=tmp_path / "home"),
                             where)
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_warnings_are_one_line_each_and_the_chosen_person_is_saved(tmp_path):
+    # Issue 19: a Python warning used to print its file:line and the source line under it
+    # ("clip = extract_poses(...)") before the studio's own "warning:" line said the same again.
+    from studio.media import read_frames
+    from tests.generated_media import write_video
+
+    person = read_frames(Path(__file__).resolve().parents[1] / "data" / "pose2sim_balance_cam01_270x480.mp4")[:12]
+    nobody = [np.full_like(person[0], 90)] * 40  # 40 frames at 60 fps: a gap longer than half a second
+    video = write_video(tmp_path / "gap.mp4", person + nobody, fps=60.0)
+    photo = write_astronaut_photo(tmp_path / "photo.png", size=200)
+    result = _cli(video, "--reference", photo, "--out", tmp_path / "out", "--person", "1", "--quiet",
+                  "--no-cache", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    gap_lines = [line for line in lines if "no person in frames" in line]
+    assert len(gap_lines) == 1 and gap_lines[0].startswith("warning: "), result.stderr
+    assert "extract_poses(" not in result.stderr and "UserWarning" not in result.stderr, result.stderr
+    assert json.loads((tmp_path / "out" / "motion.json").read_text())["person"] == 1
+
+
+def test_a_bad_person_choice_is_a_one_line_error(tmp_path):
+    video, _ = write_transform_video(tmp_path / "drive.mp4", num_frames=2, size=96)
+    photo = write_astronaut_photo(tmp_path / "photo.png", size=96)
+    result = _cli(video, "--reference", photo, "--out", tmp_path / "out", "--person", "zero", "--quiet",
+                  home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --person must be auto or a number")

