@@ -22,11 +22,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.farm import require_ray  # noqa: E402
-from studio.farm.cluster import connect  # noqa: E402
-from studio.farm.runner import FarmRunner, FarmSettings  # noqa: E402
-from studio.queue import JobQueue  # noqa: E402
-from studio.request import RenderRequest  # noqa: E402
+from studio.batch.farm import require_ray  # noqa: E402
+from studio.batch.farm.cluster import connect  # noqa: E402
+from studio.batch.farm.runner import FarmRunner, FarmSettings  # noqa: E402
+from studio.batch.queue import JobQueue  # noqa: E402
+from studio.request.render_request import RenderRequest  # noqa: E402
 from tests.generated_media import write_astronaut_photo, write_transform_video  # noqa: E402
 
 

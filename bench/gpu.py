@@ -66,7 +66,7 @@ def render(pipe, frames: int, width: int, height: int, tile: int, steps: int, de
 
 
 def predicted_gb(pipe, frames, width, height, tile, decode_chunk, device, dtype_name) -> float:
-    from studio.memory import MemoryModel, MemoryRequest
+    from studio.render.memory import MemoryModel, MemoryRequest
 
     model = MemoryModel.for_pipeline(pipe)
     request = MemoryRequest(width, height, frames, tile, decode_chunk, device=device, dtype=dtype_name)

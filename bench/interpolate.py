@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from studio.interpolation.flow import interpolate_pair
-from studio.media import ffmpeg_exe, probe_video
+from studio.media.video_io import ffmpeg_exe, probe_video
 
 
 def read_clip(spec: str, frames: int, max_side: int) -> tuple[str, np.ndarray]:

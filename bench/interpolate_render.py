@@ -41,7 +41,7 @@ def _medium_engine():
 
 def compare(label: str, engine, args, folder: Path) -> None:
     from studio.render.renderer import Renderer
-    from studio.request import RenderRequest
+    from studio.request.render_request import RenderRequest
     from tests.generated_media import write_astronaut_photo
 
     photo = write_astronaut_photo(folder / "photo.png", args.size)

@@ -28,7 +28,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype", category=UserWarning)
 
-from studio.media import fit_to_size  # noqa: E402
+from studio.media.video_io import fit_to_size  # noqa: E402
 from studio.motion import AlignmentOptions, align_motion, available_backends, extract_poses  # noqa: E402
 from studio.motion.retarget import mouth_opening, retargeting_scores  # noqa: E402
 from tests.generated_media import astronaut, write_talking_video, write_transform_video  # noqa: E402

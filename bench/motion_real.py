@@ -116,7 +116,7 @@ def clip_file(videos: Path, source: dict, member: str) -> Path:
 
 
 def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
-    from studio.media import FrameSelection
+    from studio.media.video_io import FrameSelection
     from studio.motion import extract_poses
 
     start = time.perf_counter()
@@ -188,7 +188,7 @@ def run_here(args) -> dict:
 
 def speed(videos: Path, manifest: dict, size: int) -> dict:
     """Frames per second on the first clip scaled to ``size`` pixels on its long side (H.264, same frames)."""
-    from studio.media import ffmpeg_exe
+    from studio.media.video_io import ffmpeg_exe
     from studio.motion import extract_poses
 
     clip = manifest["clips"][0]

@@ -7,11 +7,11 @@ Each measurement runs in a fresh process: the module(s) are built on the meta de
 (``pipelines.real_size``) and materialised with random values, a small warm-up call loads lazy kernels, the
 resident-set high-water mark is reset (``/proc/self/clear_refs`` ← 5), then the measured call runs once and
 ``VmHWM − VmRSS-before`` is its peak over the weights. Nothing is downloaded. The predicted column is
-``studio.memory``'s traced working set plus its CPU slack (what ``render --dry-run`` adds up).
+``studio.render.memory``'s traced working set plus its CPU slack (what ``render --dry-run`` adds up).
 
 With ``MALLOC_MMAP_THRESHOLD_=131072`` in the environment (inherited by every row's process) glibc returns freed
 blocks at once, so the RSS peak is the live memory the model predicts; with glibc's default it also holds freed
-heap (see ``studio.memory.ALLOCATOR_SLACK``).
+heap (see ``studio.render.memory.ALLOCATOR_SLACK``).
 
 Target (issue 11): one UNet call at 512², 2 frames, batched CFG ≤ 1.2 GB over the weights; roughly linear and
 small per added frame.
@@ -54,7 +54,7 @@ def _status(field: str) -> int:
 
 def _face_box(size: int) -> tuple[int, int, int, int]:
     """A centred face box (y0, y1, x0, x1 inclusive) of the side the memory model assumes for fast mode."""
-    from studio.memory import HJB_FACE_FRACTION
+    from studio.render.memory import HJB_FACE_FRACTION
 
     side = int(HJB_FACE_FRACTION * size)
     start = (size - side) // 2
@@ -124,8 +124,8 @@ def _timed(run, start_rss: int) -> dict:
 
 
 def predict(kind: str, params: dict, model) -> int:
-    """``studio.memory``'s prediction for the same call (traced working set + CPU slack)."""
-    from studio.memory import ALLOCATOR_SLACK, MemoryRequest
+    """``studio.render.memory``'s prediction for the same call (traced working set + CPU slack)."""
+    from studio.render.memory import ALLOCATOR_SLACK, MemoryRequest
 
     slack = 1 + ALLOCATOR_SLACK["cpu"]
     if kind == "unet":
@@ -149,7 +149,7 @@ def main() -> int:
         print(json.dumps(measure(kind, params)))
         return 0
 
-    from studio.memory import MemoryModel
+    from studio.render.memory import MemoryModel
 
     model = MemoryModel.released()
     print(f"released-size StableAnimator, random weights, fp32, CPU ({os.cpu_count()} cores), {SIZE}x{SIZE}; "

@@ -26,7 +26,7 @@ from _shared import DEFAULT_FIXTURE, REPO, peak_rss_mb  # noqa: E402  (bench/ is
 
 def _make_motion(fixture: Path, folder: Path, frames: int, size: int) -> Path:
     """A pose folder of ``frames`` skeleton images (the fixture's poses, cycled, fitted to size×size)."""
-    from studio.media import fit_to_size, load_image
+    from studio.media.video_io import fit_to_size, load_image
     from tests.generated_media import write_image
 
     sources = sorted((fixture / "inputs" / "poses").glob("frame_*.png"), key=lambda p: int(p.stem.split("_")[1]))
@@ -43,9 +43,9 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from studio.export import export_frames
+    from studio.export.exporter import export_frames
     from studio.render.renderer import Renderer
-    from studio.request import RenderRequest
+    from studio.request.render_request import RenderRequest
 
     fixture = Path(args.fixture)
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,7 +62,7 @@ def child(args: argparse.Namespace) -> None:
             prepared = renderer.prepare(request)
             engine = renderer.engine("diffusion")
             frames = [f.astype(np.float32) / 255.0 for f in engine.render(prepared.inputs, lambda p: None,
-                                                                           __import__("studio.progress").progress.CancelToken())]
+                                                                           __import__("studio.system.progress").progress.CancelToken())]
             export_frames(((f * 255).round().astype(np.uint8) for f in frames), out, 8.0)
         else:
             renderer.render(request, out)
@@ -84,8 +84,8 @@ def run_child(frames: int, size: int, fixture: str, buffered: bool) -> dict:
 def export_throughput(n: int = 120, size: int = 512) -> float:
     import numpy as np
 
-    from studio.export import VideoExporter
-    from studio.request import ExportOptions
+    from studio.export.exporter import VideoExporter
+    from studio.request.render_request import ExportOptions
 
     rng = np.random.default_rng(0)
     base = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)

@@ -113,7 +113,7 @@ def main() -> int:
     window.resize(1400, 900)
     window.show()
     fixture = Path(os.environ.get("STABLEANIMATOR_FIXTURE", DEFAULT_FIXTURE))
-    from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
+    from studio.system.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
     meter = StallMeter()
     results = []
     try:

@@ -59,7 +59,7 @@ def main() -> int:
     import numpy as np
 
     from studio.render.renderer import Renderer
-    from studio.request import RenderRequest
+    from studio.request.render_request import RenderRequest
 
     with tempfile.TemporaryDirectory() as tmp:
         after = Path(tmp) / "after.mp4"

@@ -18,9 +18,9 @@ class HJBConfig:
     """Which denoising steps are refined and how (validated by :meth:`validate`).
 
     ``decode_mode`` defaults to "exact" here, as the original decodes whole frames; the studio's render request
-    defaults to "fast" (``studio.request.DEFAULT_HJB``)."""
+    defaults to "fast" (``studio.request.render_request.DEFAULT_HJB``)."""
 
-    # Each field carries its setting declaration as plain metadata (the keys of ``studio.schema.SETTING_KEYS``;
+    # Each field carries its setting declaration as plain metadata (the keys of ``studio.request.schema.SETTING_KEYS``;
     # this package never imports ``studio``): the studio's validation, CLI and window read it from here.
     enabled: bool = field(default=False, metadata={
         "help": "Identity-preserving optimisation of the face during denoising (the paper's HJB step; needs "

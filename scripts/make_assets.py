@@ -38,7 +38,7 @@ def make_photo(image: np.ndarray) -> None:
 
 
 def make_motion() -> None:
-    from studio.media import probe_video
+    from studio.media.video_io import probe_video
     from studio.motion import draw_pose
     from studio.motion.extract import MotionClip, PreparedMotion
     from studio.motion.motion_file import motion_json

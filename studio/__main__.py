@@ -14,7 +14,7 @@ from pathlib import Path
 
 from studio import __version__
 from studio.errors import StudioError
-from studio.logs import LOG_LEVELS
+from studio.system.logs import LOG_LEVELS
 
 log = logging.getLogger("studio.cli")
 
@@ -98,7 +98,7 @@ def _on_sigterm(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studio.logs import setup_logging
+    from studio.system.logs import setup_logging
 
     # mediapipe 0.10.14 calls a protobuf API that newer protobuf deprecates; the warning means nothing to a user.
     warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype", category=UserWarning)
@@ -161,7 +161,7 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
 
 def entry() -> int:
     """The console script: native libraries' stderr chatter goes to the log folder unless asked for."""
-    from studio.logs import native_stderr_to_file
+    from studio.system.logs import native_stderr_to_file
 
     argv = sys.argv[1:]
     if not any(a.startswith(("-v", "--verbose", "--log-level")) for a in argv):

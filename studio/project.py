@@ -9,7 +9,7 @@ an edit of the request (settings, trim, alignment). Preview, queue and CLI all r
 
 The prepared results (the photo fitted to the output size, the reference pose in output pixels, the
 extracted clip, the aligned poses) are recomputed here with the functions a render uses
-(``studio.media.fit_to_size``, ``studio.motion.align_poses``), so what the alignment view shows is what
+(``studio.media.video_io.fit_to_size``, ``studio.motion.align_poses``), so what the alignment view shows is what
 the render will use.
 """
 
@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from studio.atomic import write_text_atomic
+from studio.export.atomic import write_text_atomic
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
-from studio.output_names import DEFAULT_NAME_TEMPLATE, template_problem
-from studio.request import RenderRequest, random_seed, request_schema
-from studio.schema import Problem, get_path, replace_paths
+from studio.export.output_names import DEFAULT_NAME_TEMPLATE, template_problem
+from studio.request.render_request import RenderRequest, random_seed, request_schema
+from studio.request.schema import Problem, get_path, replace_paths
 
 PROJECT_KIND = "stableanimator-studio-project"
 PROJECT_VERSION = 2
@@ -115,7 +115,7 @@ class Project:
         self.seed_locked = seed_locked
         self.output_dir = output_dir
         self.selection: int | None = None
-        #: The file name of a new render (``studio.output_names`` template; the format's extension is added).
+        #: The file name of a new render (``studio.export.output_names`` template; the format's extension is added).
         self.output_name = DEFAULT_NAME_TEMPLATE
         self.prepared = Prepared()
         self._undo: list[_Edit] = []
@@ -230,7 +230,7 @@ class Project:
         self._redo.clear()
 
     def apply_preset(self, values: dict[str, Any], name: str) -> bool:
-        """A preset (``studio.presets``: request fields, nested dicts for export/hjb) as one undo step."""
+        """A preset (``studio.request.presets``: request fields, nested dicts for export/hjb) as one undo step."""
         flat: dict[str, Any] = {}
         for key, value in values.items():
             if isinstance(value, dict):
@@ -269,7 +269,7 @@ class Project:
         self._emit({"prepared"})
 
     def _reprepare(self) -> None:
-        from studio.media import fit_to_size
+        from studio.media.video_io import fit_to_size
         from studio.motion import transform_pose
 
         p, r = self.prepared, self._request

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.batch_plan import PlannedJob, plan_batch
-from studio.output_names import DEFAULT_NAME_TEMPLATE
-from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from studio.request import RenderRequest
+from studio.batch.plan import PlannedJob, plan_batch
+from studio.export.output_names import DEFAULT_NAME_TEMPLATE
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.request.render_request import RenderRequest
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Studio:
     def queue(self):
         """The persistent batch queue (opened on first use; raises OSError/sqlite3.Error when it cannot be)."""
         if self._queue is None:
-            from studio.queue import JobQueue
+            from studio.batch.queue import JobQueue
 
             self._queue = JobQueue(self._queue_path)
         return self._queue
@@ -96,7 +96,7 @@ class Studio:
                    out_dir: str | Path, presets: Sequence[str | None] = (None,),
                    name_template: str | None = None) -> list[PlannedJob]:
         """The one batch builder (the window's Queue/Batch and ``batch add``): every photo × motion × preset of
-        ``base``, each request checked and named from the file-name template (``studio.batch_plan``)."""
+        ``base``, each request checked and named from the file-name template (``studio.batch.plan``)."""
         return plan_batch(base, references, motions, out_dir, presets, name_template or DEFAULT_NAME_TEMPLATE)
 
     def queue_batch(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
@@ -111,7 +111,7 @@ class Studio:
                   on_job: Callable[[Any], None] | None = None, device: str = "default") -> int:
         """Render queued jobs one after another until none is left or ``cancel`` is set (checked between
         jobs; a running job is stopped by cancelling it in the queue). Returns how many ran."""
-        from studio.queue import QueueRunner
+        from studio.batch.queue import QueueRunner
 
         cancel = cancel or CancelToken()
         runner = QueueRunner(self.queue, _LockedRenderer(self, cancel), device=device)
@@ -121,7 +121,7 @@ class Studio:
     @staticmethod
     def analyse_reference(image: np.ndarray, models_dir: str | None):
         """(face box or None, the person's pose or None) in the photo's pixels."""
-        from studio.faces import analyze_reference
+        from studio.faces.reference_face import analyze_reference
         from studio.motion import detect_pose
 
         try:

@@ -94,7 +94,7 @@ def test_installed_cli_help_and_warp_render_of_the_samples(installed):
     assert summary["frames"] == 4 and summary["path"].endswith("out/sample_photo_01.webm")
     assert summary["format"] == "vp9-webm"  # from the extension
     assert Path(summary["sidecar"]).is_file()
-    from studio.export import probe_video
+    from studio.export.exporter import probe_video
 
     info = probe_video(summary["path"])
     assert (info.video_codec, info.frames, info.width, info.height) == ("vp9", 4, 128, 128)

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from studio.project import Change, Project
-from studio.request import RenderRequest
-from studio.schema import setting_by_path
+from studio.request.render_request import RenderRequest
+from studio.request.schema import setting_by_path
 from ui.frame_view import FrameView
 
 INSTANT_CAPTION = "Instant preview — warp engine (moves the photo; not the model's output)"
 
 
-#: Editor → request path (``studio.settings.AlignmentOptions`` fields inside ``request.alignment``); each editor's
+#: Editor → request path (``studio.request.settings.AlignmentOptions`` fields inside ``request.alignment``); each editor's
 #: choices, range and tooltip are the declaration's own.
 _FIELDS = ("alignment.mode", "alignment.offset_x", "alignment.offset_y", "alignment.scale")
 _DECLARED = setting_by_path(RenderRequest)

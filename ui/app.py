@@ -16,8 +16,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
-from studio.assets import ICON, THEME, asset_path
-from studio.logs import LOG_LEVELS, native_stderr_to_file, setup_logging
+from studio.system.assets import ICON, THEME, asset_path
+from studio.system.logs import LOG_LEVELS, native_stderr_to_file, setup_logging
 from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)

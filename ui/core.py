@@ -1,6 +1,6 @@
 """The one place the window calls the studio's media and motion APIs.
 
-Thin adapters over ``studio.media`` and ``studio.motion``: they shape the core's results
+Thin adapters over ``studio.media.video_io`` and ``studio.motion``: they shape the core's results
 for the panels (e.g. frames scaled for the player) and hold no core logic of their own.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.media import FrameSelection, VideoInfo, iter_frames, load_image, probe_video
+from studio.media.video_io import FrameSelection, VideoInfo, iter_frames, load_image, probe_video
 from studio.motion import available_backends, draw_pose, extract_poses
-from studio.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.project import Clip
 
 #: Core functions the panels call through this module as they are.

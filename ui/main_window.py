@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.progress import Progress
+from studio.system.progress import Progress
 from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
 from studio.service import Studio
 from ui import render_bridge
@@ -319,7 +319,7 @@ class MainWindow(RenderActions, QMainWindow):
 
     def open_samples(self) -> Task | None:
         """Load the bundled sample photo and motion; returns the motion's decode task."""
-        from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
+        from studio.system.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
 
         photo, motion = asset_path(SAMPLE_PHOTO), asset_path(SAMPLE_MOTION)
         logger.info("opening the samples %s and %s", photo, motion)

@@ -1,6 +1,6 @@
 """The predicted peak memory of the current settings, shown beside the Render button.
 
-The estimate (``studio.memory``) traces the model on the meta device — milliseconds for small models, seconds for
+The estimate (``studio.render.memory``) traces the model on the meta device — milliseconds for small models, seconds for
 the released one — so it runs on a worker thread, 400 ms after the last settings change; an older estimate that
 finishes late is dropped.
 """
@@ -12,7 +12,7 @@ import threading
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from studio.request import RenderRequest
+from studio.request.render_request import RenderRequest
 
 
 class MemoryLabel(QLabel):
@@ -71,7 +71,7 @@ class MemoryLabel(QLabel):
                 import pipelines.loading  # noqa: F401
                 import pipelines.memory_trace  # noqa: F401
                 import pipelines.real_size  # noqa: F401
-                from studio.memory import settings_summary
+                from studio.render.memory import settings_summary
             frames = r.max_frames or r.tile_size
             text = settings_summary(r.models, r.width, r.height, frames, r.tile_size, r.decode_chunk,
                                     r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype,

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.models import check_models, download_models
-from studio.progress import Progress
+from studio.render.model_folder import check_models, download_models
+from studio.system.progress import Progress
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)

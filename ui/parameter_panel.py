@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.presets import PRESETS
+from studio.request.presets import PRESETS
 from studio.project import UI_FIELDS, Change, Project, get_path
-from studio.request import random_seed
+from studio.request.render_request import random_seed
 from ui.parameter_specs import SPEC_BY_NAME, SPECS, ParamSpec, from_editor, to_editor
 
 _SLIDER_STEPS = 1000

@@ -1,4 +1,4 @@
-"""The parameter panel's editors, read from the settings declarations (``studio.request``, ``studio.settings``,
+"""The parameter panel's editors, read from the settings declarations (``studio.request.render_request``, ``studio.request.settings``,
 ``pipelines.hjb_config``): every declared setting with a window ``group`` gets an editor with the declared
 range, choices, label and help. Nothing about a setting is written here.
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.export_formats import DEFAULT_FORMAT
-from studio.output_names import TEMPLATE_FIELDS
-from studio.request import RenderRequest
-from studio.schema import Setting, settings_of
+from studio.export.formats import DEFAULT_FORMAT
+from studio.export.output_names import TEMPLATE_FIELDS
+from studio.request.render_request import RenderRequest
+from studio.request.schema import Setting, settings_of
 
 #: The boxes of the parameter panel, in order; a setting declares which one it goes in (``group``).
 GROUPS = ("Output", "Sampling", "Memory", "Identity", "Device", "Export")

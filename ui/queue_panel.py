@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.progress import Progress
-from studio.queue import QueueError
-from studio.request import RenderRequest
+from studio.system.progress import Progress
+from studio.batch.queue import QueueError
+from studio.request.render_request import RenderRequest
 from studio.service import Studio
 from ui.workers import Task, TaskRunner
 
@@ -197,7 +197,7 @@ class QueuePanel(QWidget):
         address, gpus = address.strip(), 1.0 if gpus_per_job is None else gpus_per_job
 
         def work(report, _preview, cancel):
-            from studio.farm.runner import FarmRunner, FarmSettings
+            from studio.batch.farm.runner import FarmRunner, FarmSettings
 
             def on_event(event) -> None:
                 if event.kind == "progress":

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from studio.output_names import sidecar_path
-from studio.paths import studio_home
-from studio.request import RenderRequest
+from studio.export.output_names import sidecar_path
+from studio.system.paths import studio_home
+from studio.request.render_request import RenderRequest
 from ui import core, render_bridge
 from ui.parameter_specs import quick_preview_changes
 from ui.workers import Task
@@ -213,8 +213,8 @@ class RenderActions:
 
     def export_result_to(self, target: str) -> str | None:
         from studio.errors import ExportError, OutputExists
-        from studio.export import check_outputs
-        from studio.request import ExportOptions
+        from studio.export.exporter import check_outputs
+        from studio.request.render_request import ExportOptions
 
         # never over an input, never over someone's folder or JSON, and a file only when the user says so
         request = self.project.request
@@ -230,7 +230,7 @@ class RenderActions:
         except ExportError as refused:
             self.show_error(str(refused))
             return None
-        from studio.atomic import copy_atomic
+        from studio.export.atomic import copy_atomic
 
         copy_atomic(self.last_result, target)
         sidecar = sidecar_path(self.last_result)

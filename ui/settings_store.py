@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from studio.paths import studio_home
+from studio.system.paths import studio_home
 
 MAX_RECENT = 10
 

@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from studio.errors import StudioError
-from studio.progress import Cancelled, CancelToken, Progress
+from studio.system.progress import Cancelled, CancelToken, Progress
 
 logger = logging.getLogger(__name__)
 

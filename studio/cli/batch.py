@@ -8,12 +8,12 @@ import sys
 
 from studio.cli.render import ProgressBars, absolute, add_render_options, request_from_args
 from studio.errors import InputError
-from studio.farm.cli import add_cluster_options
-from studio.presets import PRESETS
+from studio.batch.farm.cli import add_cluster_options
+from studio.request.presets import PRESETS
 
 
 def _queue(args: argparse.Namespace, read_only: bool = False):
-    from studio.queue import JobQueue
+    from studio.batch.queue import JobQueue
 
     queue = JobQueue(args.db or None, read_only=read_only, say=lambda line: print(f"note: {line}", file=sys.stderr))
     if queue.notice:
@@ -24,7 +24,7 @@ def _queue(args: argparse.Namespace, read_only: bool = False):
 def _add(args: argparse.Namespace) -> int:
     base = request_from_args(args, args.reference[0], args.motion[0])
     if base.engine == "diffusion" and not args.weights_on_workers:
-        from studio.models import check_models
+        from studio.render.model_folder import check_models
 
         check_models(base.models).raise_if_bad()
     from studio.service import Studio
@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     from studio.service import Studio
 
     if args.cluster:
-        from studio.farm.cli import run_on_cluster
+        from studio.batch.farm.cli import run_on_cluster
 
         return run_on_cluster(args, _queue(args))
     studio = Studio(queue_path=args.db or None)

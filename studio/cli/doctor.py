@@ -11,9 +11,9 @@ import sys
 def _run(args: argparse.Namespace) -> int:
     from studio import __version__
     from studio.errors import StudioError
-    from studio.logs import log_file
-    from studio.models import check_models
-    from studio.paths import studio_home
+    from studio.system.logs import log_file
+    from studio.render.model_folder import check_models
+    from studio.system.paths import studio_home
 
     if args.json:
         studio = {"version": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
@@ -39,8 +39,8 @@ def _run(args: argparse.Namespace) -> int:
 def _encoders() -> dict[str, str]:
     """The encoder each export format would use here (NVENC where it works), or why it cannot be written."""
     from studio.errors import ExportError
-    from studio.export_formats import FORMATS, choose_encoder
-    from studio.media import ffmpeg_exe
+    from studio.export.formats import FORMATS, choose_encoder
+    from studio.media.video_io import ffmpeg_exe
 
     ffmpeg, found = ffmpeg_exe(), {}
     for name, fmt in FORMATS.items():

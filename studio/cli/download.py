@@ -6,7 +6,7 @@ import argparse
 
 
 def _run(args: argparse.Namespace) -> int:
-    from studio.models import check_models, download_models
+    from studio.render.model_folder import check_models, download_models
 
     folder = download_models(args.models, include_optional=not args.required_only, progress=print)
     report = check_models(folder, deep=False)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from studio.request import RenderRequest
+from studio.request.render_request import RenderRequest
 
 
 def frame_count(request: RenderRequest) -> tuple[int, str | None]:
     """How many frames the request renders, from the motion's header (no decoding); a note when it had to guess."""
     from studio.errors import StudioError
-    from studio.media import probe_video, selected_indices
+    from studio.media.video_io import probe_video, selected_indices
 
     selection = request.frame_selection()
     try:
@@ -22,7 +22,7 @@ def frame_count(request: RenderRequest) -> tuple[int, str | None]:
 
 def print_memory_prediction(request: RenderRequest, as_json: bool = False) -> int:
     """Print the prediction (words, or one JSON object on stdout with ``as_json``); renders nothing."""
-    from studio.memory import GB, MemoryModel, device_memory, memory_request
+    from studio.render.memory import GB, MemoryModel, device_memory, memory_request
     from studio.render.diffusion_engine import pick_device, pick_dtype
 
     if request.engine != "diffusion":

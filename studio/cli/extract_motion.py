@@ -14,9 +14,9 @@ from pathlib import Path
 
 from studio.cli.options import help_text
 from studio.cli.render import ProgressBars
-from studio.progress import Progress
-from studio.request import RenderRequest
-from studio.schema import setting_by_path
+from studio.system.progress import Progress
+from studio.request.render_request import RenderRequest
+from studio.request.schema import setting_by_path
 
 
 def register(subparsers) -> None:
@@ -58,8 +58,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from studio.errors import InputError
-    from studio.faces import face_mask, write_face_mask
-    from studio.media import FrameSelection, fit_to_size, load_image
+    from studio.faces.reference_face import face_mask, write_face_mask
+    from studio.media.video_io import FrameSelection, fit_to_size, load_image
     from studio.motion import AlignmentOptions, prepare_motion
     from studio.motion.draw import draw_pose
     from studio.motion.extract import parse_person
@@ -128,7 +128,7 @@ def _write_error(out: Path, error: OSError) -> str:
 
 def _work_folder(out: Path) -> Path:
     from studio.errors import InputError
-    from studio.output_names import create_partial
+    from studio.export.output_names import create_partial
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

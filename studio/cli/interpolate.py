@@ -7,8 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from studio.export_formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
-from studio.settings import X264_PRESETS, ExportOptions
+from studio.export.formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
+from studio.request.settings import X264_PRESETS, ExportOptions
 
 
 def register(subparsers) -> None:
@@ -42,7 +42,7 @@ def register(subparsers) -> None:
 
 def export_options(args: argparse.Namespace) -> ExportOptions:
     """The export settings from the flags; the format from --format, else --out's extension."""
-    from studio.schema import SettingsError, check
+    from studio.request.schema import SettingsError, check
 
     chosen = args.format or (fmt.name if (fmt := format_for_path(args.out)) else DEFAULT_FORMAT)
     values = {"format": chosen, "audio": args.audio}

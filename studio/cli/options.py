@@ -1,4 +1,4 @@
-"""Command-line options read from the settings declarations (``studio.schema``): every declared setting with a
+"""Command-line options read from the settings declarations (``studio.request.schema``): every declared setting with a
 ``cli`` flag becomes an option with the declared type, choices and help, and its default from the declaration
 (never written out by hand). Options default to None, so a value given on the command line is told apart from
 one not given and overrides a ``--request`` or ``--preset`` either way."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from studio.schema import Setting, settings_of
+from studio.request.schema import Setting, settings_of
 
 _TYPES = {"int": int, "float": float, "choice": str, "text": str}
 

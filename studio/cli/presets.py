@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from studio.presets import PRESETS
+from studio.request.presets import PRESETS
 
 
 def register(subparsers) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from studio.cli.options import add_setting_options, given_settings
 from studio.errors import InputError
-from studio.export_formats import DEFAULT_FORMAT, format_for_path
-from studio.presets import PRESETS
-from studio.progress import Progress
-from studio.request import RenderRequest
-from studio.schema import replace_paths
+from studio.export.formats import DEFAULT_FORMAT, format_for_path
+from studio.request.presets import PRESETS
+from studio.system.progress import Progress
+from studio.request.render_request import RenderRequest
+from studio.request.schema import replace_paths
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def absolute(path: str | None) -> str | None:
 
 
 def request_from_args(args: argparse.Namespace, reference: str, motion: str) -> RenderRequest:
-    from studio.presets import apply_preset
+    from studio.request.presets import apply_preset
 
     reference, motion = absolute(reference), absolute(motion)
 
@@ -80,7 +80,7 @@ class ProgressBars:
             return
         from tqdm import tqdm
 
-        from studio.progress import PHASES
+        from studio.system.progress import PHASES
 
         bar = self._bars.get(progress.phase)
         if bar is None or bar.total != max(progress.total, 1):
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
     request = request.with_resolved_seed()  # before naming: a template's {seed} is the seed rendered
     out = (output_path(args.out, request) if "{" in args.out else Path(args.out)).expanduser().absolute()
     if request.engine == "diffusion":
-        from studio.models import check_models
+        from studio.render.model_folder import check_models
 
         check_models(request.models).raise_if_bad()
     if request.face_model == "none":
@@ -159,7 +159,7 @@ def output_path(template: str, request: RenderRequest) -> Path:
     ``{counter}`` filled in (the counter takes the first free number, claimed so that two renders started
     together never share it). A folder whose name has braces but is no template ('{2026} shoots') is taken as
     it is."""
-    from studio.output_names import expand_output_template, template_fields
+    from studio.export.output_names import expand_output_template, template_fields
 
     fields = template_fields(request)
     given = Path(template)

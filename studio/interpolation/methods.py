@@ -74,7 +74,7 @@ def rife_weights(models: str | Path | None) -> Path | None:
     """``RIFE/flownet.pkl`` under the weights folder (or its ``checkpoints/``), or None."""
     if not models:
         return None
-    from studio.models import RIFE_WEIGHTS
+    from studio.render.model_folder import RIFE_WEIGHTS
 
     for folder in (Path(models).expanduser(), Path(models).expanduser() / "checkpoints"):
         if (folder / RIFE_WEIGHTS).is_file():
@@ -89,7 +89,7 @@ def make_interpolator(method: str = "auto", models: str | Path | None = None, de
     weights = rife_weights(models)
     if method == "rife":
         if weights is None:
-            from studio.models import RIFE_WEIGHTS
+            from studio.render.model_folder import RIFE_WEIGHTS
 
             where = f"{Path(models) / RIFE_WEIGHTS}" if models else f"<weights folder>/{RIFE_WEIGHTS} (--models)"
             raise ModelFolderError(f"--method rife needs the RIFE 4.25/4.26 weights at {where}: put the "

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.errors import InputError
-from studio.export import AudioSource, VideoExporter, now_iso
+from studio.export.exporter import AudioSource, VideoExporter, now_iso
 from studio.interpolation.timing import plan, target_fps
-from studio.media import ffmpeg_exe, iter_frames, probe_video
-from studio.progress import ProgressCallback, ignore_progress
-from studio.settings import ExportOptions
+from studio.media.video_io import ffmpeg_exe, iter_frames, probe_video
+from studio.system.progress import ProgressCallback, ignore_progress
+from studio.request.settings import ExportOptions
 
 #: A clip whose frame intervals differ by more than this ratio (longest / shortest) has a variable frame rate.
 VFR_RATIO = 1.5
@@ -115,6 +115,6 @@ def interpolate_video(source: str | Path, out: str | Path, *, factor: int | None
 
 
 def progress_report(progress: ProgressCallback, done: int, total: int) -> None:
-    from studio.progress import Progress
+    from studio.system.progress import Progress
 
     progress(Progress("interpolate", done, total, f"{done}/{total} frames"))

@@ -27,7 +27,7 @@ from studio.motion.presence import DETECTED
 from studio.motion.retarget import retarget_faces
 from studio.motion.smoothing import smooth_poses
 from studio.motion.types import VISIBLE, PoseFrame
-from studio.settings import AlignmentOptions
+from studio.request.settings import AlignmentOptions
 
 #: Body points the original fits on: nose, neck, shoulders and hips-to-ears (not elbows or wrists).
 FIT_POINTS: tuple[int, ...] = (0, 1, 2, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)

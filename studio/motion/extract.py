@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.atomic import write_text_atomic
+from studio.export.atomic import write_text_atomic
 from studio.errors import InputError, StudioError
-from studio.media import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
+from studio.media.video_io import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
 from studio.motion.presence import (
@@ -35,9 +35,9 @@ from studio.motion.presence import (
 )
 from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
-from studio.paths import cache_dir
-from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from studio.settings import POSE_BACKENDS as BACKENDS
+from studio.system.paths import cache_dir
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.request.settings import POSE_BACKENDS as BACKENDS
 
 DEFAULT_BACKEND = "mediapipe"
 CACHE_VERSION = 3  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower
@@ -202,7 +202,7 @@ def extract_poses(
     """The followed person's pose in every selected frame of ``video_path`` (source pixels).
 
     Frames without a real person take the nearest real pose, marked ``held`` (gaps up to half a second) or
-    ``none`` (longer; a warning names the frame ranges); a clip with nobody at all raises ``InputError``. Cancelling raises ``studio.progress.Cancelled`` and caches nothing.
+    ``none`` (longer; a warning names the frame ranges); a clip with nobody at all raises ``InputError``. Cancelling raises ``studio.system.progress.Cancelled`` and caches nothing.
     """
     path = Path(video_path)
     selection = selection or FrameSelection()
@@ -365,7 +365,7 @@ def prepare_motion(
     person: str | int = "auto",
 ) -> PreparedMotion:
     """Extract, align (to ``reference_rgb``, already at the output size) and box the faces of a driving clip."""
-    from studio.faces import face_box_from_pose
+    from studio.faces.reference_face import face_box_from_pose
 
     options = options or AlignmentOptions()
     height, width = reference_rgb.shape[:2]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.atomic import write_text_atomic
+from studio.export.atomic import write_text_atomic
 from studio.errors import InputError
 from studio.motion.extract import PreparedMotion
 from studio.motion.presence import DETECTED, STATUSES
@@ -36,7 +36,7 @@ READABLE_VERSIONS = (1, 2)
 
 
 def motion_json(prepared: PreparedMotion) -> dict:
-    from studio.faces import face_box_from_pose
+    from studio.faces.reference_face import face_box_from_pose
 
     info = prepared.clip.info
     frames = []

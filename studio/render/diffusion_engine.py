@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from studio.errors import InputError, ModelFolderError, StudioError
-from studio.progress import CancelToken, Progress, ProgressCallback
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class DiffusionEngine:
         pipeline, built from the same modules plus the face embedder: toggling HJB never loads the weights again.
         ``cpu_offload``: False/"none", True/"model" (whole models in turn) or "sequential" (layer by layer)."""
         from pipelines.loading import CheckpointError, load_stable_animator_pipeline
-        from studio.models import resolve_folder
+        from studio.render.model_folder import resolve_folder
 
         folder = resolve_folder(models)
         dev = pick_device(device)
@@ -151,7 +151,7 @@ class DiffusionEngine:
     def memory_plan(self, inputs: RenderInputs):
         """Settings that fit the memory budget (``request.max_memory`` GB, else on CUDA the free GPU memory), or
         None when no budget applies (CPU/MPS without ``max_memory``)."""
-        from studio.memory import GB, MemoryModel, device_memory, memory_request
+        from studio.render.memory import GB, MemoryModel, device_memory, memory_request
 
         req = inputs.request
         dev = pick_device(req.device)
@@ -242,7 +242,7 @@ class DiffusionEngine:
     @staticmethod
     def _say(inputs: RenderInputs, report: ProgressCallback, plan) -> None:
         """Tell the person what the memory budget made the renderer choose (log, progress line, sidecar notes)."""
-        from studio.memory import GB
+        from studio.render.memory import GB
 
         budget = f"{plan.budget / GB:.1f} GB"
         if plan.choices:

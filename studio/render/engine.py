@@ -18,8 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from studio.motion.types import PoseFrame
-from studio.progress import CancelToken, ProgressCallback
-from studio.request import RenderRequest
+from studio.system.progress import CancelToken, ProgressCallback
+from studio.request.render_request import RenderRequest
 
 #: ``preview(rgb_uint8, step, total_steps)``: a live preview image during denoising.
 PreviewCallback = Callable[[np.ndarray, int, int], None]

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from studio.motion.types import VISIBLE, PoseFrame
-from studio.progress import CancelToken, Progress, ProgressCallback
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
 
 #: A filled frame's keypoints may stray this far (fraction of the frame diagonal) from straight-line motion

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from studio.errors import InputError, ModelFolderError
-from studio.export import AudioSource
-from studio.identity import IdentityBackend
+from studio.export.exporter import AudioSource
+from studio.faces.identity import IdentityBackend
 from studio.motion.types import PoseFrame
-from studio.progress import CancelToken, Progress, ProgressCallback
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
-from studio.request import AlignmentOptions, RenderRequest
+from studio.request.render_request import AlignmentOptions, RenderRequest
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def find_face_models(request: RenderRequest) -> Path | None:
     if not request.models:
         return None
     try:
-        from studio.faces import find_antelopev2
+        from studio.faces.reference_face import find_antelopev2
     except ImportError:
         return None
     root = Path(request.models)
@@ -105,7 +105,7 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
             analysers: dict[str, object] | None = None) -> PreparedRender:
     """``analysers``: loaded face analysers by folder, kept by the caller (the renderer) between renders,
     since loading the ONNX models takes seconds; None loads them for this render only."""
-    from studio.media import fit_to_size, load_image
+    from studio.media.video_io import fit_to_size, load_image
 
     request = request.validate()
     for name in ("reference", "motion"):
@@ -198,7 +198,7 @@ def _load_motion(request, reference, report, cancel, warnings):
     cancel.raise_if_cancelled()
     images = []
     if as_drawn:
-        from studio.media import fit_to_size, iter_frames
+        from studio.media.video_io import fit_to_size, iter_frames
 
         images = [fit_to_size(frame, W, H, mode=request.fit)[0] for _index, frame in iter_frames(path, selection)]
     for i, pose in enumerate([] if as_drawn else poses):
@@ -210,7 +210,7 @@ def _load_motion(request, reference, report, cancel, warnings):
 
 
 def _from_motion_json(path: Path, reference, options, request, selection):
-    from studio.media import select_frames
+    from studio.media.video_io import select_frames
     from studio.motion import align_motion
     from studio.motion.motion_file import read_motion_json
 
@@ -229,7 +229,7 @@ def _from_motion_json(path: Path, reference, options, request, selection):
     audio = None
     source_path = Path(str(source.get("path") or ""))
     if keep and source_path.is_file() and source.get("fps"):
-        from studio.media import is_video_path
+        from studio.media.video_io import is_video_path
 
         if is_video_path(source_path):
             start = indices[keep[0]]
@@ -259,7 +259,7 @@ def _natural(path: Path) -> list:
 
 
 def _pose_image_folder(request, path: Path, warnings):
-    from studio.media import IMAGE_SUFFIXES, fit_to_size, load_image, select_frames
+    from studio.media.video_io import IMAGE_SUFFIXES, fit_to_size, load_image, select_frames
 
     folder = path / "poses" if (path / "poses").is_dir() else path
     faces_dir = folder.parent / "faces"
@@ -298,7 +298,7 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
         warnings.append("face model 'none': rendering with a zero identity embedding; identity will drift")
         return None, "none", None, "the face model is 'none'", None
     try:
-        from studio.faces import FaceAnalyzer, analyze_reference
+        from studio.faces.reference_face import FaceAnalyzer, analyze_reference
     except ImportError:
         if request.face_model == "antelopev2":
             raise ModelFolderError("the face module (studio.faces) is not available in this install") from None
@@ -350,7 +350,7 @@ def _identity_backend(request: RenderRequest, reference: np.ndarray, embedding, 
         return IdentityBackend(source, ANTELOPEV2_LABEL, embedding, embedder), None
     if request.face_model == "none":
         return None, reason
-    from studio.dlib_identity import dlib_backend
+    from studio.faces.dlib_identity import dlib_backend
 
     backend, why = dlib_backend(reference)
     return backend, (None if backend is not None else f"{reason}; {why}" if reason else why)

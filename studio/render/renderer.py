@@ -17,15 +17,15 @@ import numpy as np
 
 from studio.compose.background import finish_frames
 from studio.errors import ExportError, StudioError
-from studio.export import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
-from studio.export_formats import export_format
-from studio.identity import IdentityScorer, IdentityScores
+from studio.export.exporter import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
+from studio.export.formats import export_format
+from studio.faces.identity import IdentityScorer, IdentityScores
 from studio.interpolation.methods import FlowInterpolator
-from studio.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.render.engine import PreviewCallback, RenderEngine, engine_class
 from studio.render.interpolated import ADAPTIVE_THRESHOLD, engine_inputs, fill_in, frames_to_render
 from studio.render.prepare import PreparedRender, prepare
-from studio.request import RenderRequest
+from studio.request.render_request import RenderRequest
 
 SIDECAR_VERSION = 1
 

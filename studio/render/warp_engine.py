@@ -17,7 +17,7 @@ import numpy as np
 
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
-from studio.progress import CancelToken, Progress, ProgressCallback
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
 from studio.warp.warper import PersonWarper, WarpReference, WarpSettings
 

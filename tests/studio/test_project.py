@@ -12,7 +12,7 @@ import pytest
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
 from studio.project import Clip, Project, empty_request
-from studio.request import AlignmentOptions, RenderRequest
+from studio.request.render_request import AlignmentOptions, RenderRequest
 
 
 class Clock:
@@ -122,7 +122,7 @@ def test_seed_for_render_draws_when_unlocked(project):
 
 
 def test_preset_is_one_undo_step(project):
-    from studio.presets import PRESETS
+    from studio.request.presets import PRESETS
 
     project.apply_preset(PRESETS["quality-576x1024"], "quality-576x1024")
     r = project.request

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from studio.progress import Cancelled, CancelToken
-from studio.request import RenderRequest
+from studio.system.progress import Cancelled, CancelToken
+from studio.request.render_request import RenderRequest
 from studio.service import Studio
 
 

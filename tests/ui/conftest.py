@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
+from studio.system.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
-from studio.export import export_frames
+from studio.export.exporter import export_frames
 
 
 def test_export_asks_before_replacing_and_refuses_an_input(window, tmp_path, monkeypatch):

@@ -127,7 +127,7 @@ def test_closing_does_not_wait_for_an_import_in_flight(qtbot, monkeypatch):
 
 
 def test_queue_table_follows_the_running_job(qtbot, tmp_path):
-    from studio.request import RenderRequest
+    from studio.request.render_request import RenderRequest
     from studio.service import Studio
     from ui.queue_panel import QueuePanel
     from ui.workers import TaskRunner

@@ -184,8 +184,8 @@ def test_settings_recent_files_layout_and_the_last_project_persist(qtbot, sample
 def test_every_editor_range_is_the_validators_and_a_bad_value_marks_its_own_editor(window):
     """The window and the validator read one declaration: each number editor reaches exactly the declared
     maximum, which the validator accepts, and one past it is refused under that editor (found by its path)."""
-    from studio.request import RenderRequest
-    from studio.schema import setting_by_path
+    from studio.request.render_request import RenderRequest
+    from studio.request.schema import setting_by_path
 
     panel, project = window.parameter_panel, window.project
     declared = setting_by_path(RenderRequest)

@@ -30,7 +30,7 @@ def test_weights_folder_problems_come_from_the_core_check(tmp_path: Path, tiny_f
 
 
 def test_queue_panel_without_a_usable_database_says_so(qtbot, tmp_path: Path, monkeypatch):
-    from studio.queue import QueueError
+    from studio.batch.queue import QueueError
     from studio.service import Studio
     from ui.queue_panel import QueuePanel
     from ui.workers import TaskRunner

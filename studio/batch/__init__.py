@@ -1,0 +1,1 @@
+"""Batch work: the batch plan, the SQLite queue, its runner and the Ray farm."""

@@ -1,0 +1,1 @@
+"""Writing outputs: encoders and formats, output names, atomic writes, sidecars, export copies."""

@@ -1,0 +1,1 @@
+"""Faces: the reference face, identity embeddings and per-frame identity scores."""

@@ -1,0 +1,102 @@
+"""The nested settings of a render request (export, alignment), declared with ``studio.request.schema.setting``:
+type, default, range, choices, unit, help, CLI flag and window group, once. ``RenderRequest``
+(``studio.request.render_request``) holds one of each; HJB's settings are declared beside ``pipelines.hjb_config.HJBConfig``.
+
+To add a setting, see "Adding a render setting" in the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from studio.export.formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS
+from studio.request.schema import Problem, SettingsError, build, check, setting
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+ALIGN_MODES = ("global", "bones", "none")
+#: The face points: the photo's face shape with the driver's expression, the driver's own, or none.
+FACE_MODES = ("retargeted", "driver", "none")
+POSE_BACKENDS = ("mediapipe", "dwpose")
+#: Highest output frame rate, and highest loop count an animated GIF/WebP stores (a 16-bit field).
+MAX_FPS = 240
+MAX_LOOP = 65535
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    crf: int = setting(18, minimum=0, maximum=51, cli="--crf", group="Export", label="Quality (CRF)", slider=True,
+                       help="Constant rate factor, lower is better quality and a bigger file (18 is visually "
+                       "lossless; H.264/H.265/VP9/AV1/NVENC; WebP quality = 100-crf).")
+    preset: str = setting("medium", choices=X264_PRESETS, cli="--x264-preset", group="Export",
+                          label="Encoder speed", help="x264/x265 preset: slower presets give smaller files at the "
+                          "same quality (mapped onto NVENC p1-p7).")
+    fps: float | None = setting(None, minimum=1, maximum=MAX_FPS, unit="fps", unset="source", cli="--fps",
+                                group="Output", label="Output FPS", decimals=1,
+                                help="Frame rate of the exported video; unset keeps the driving video's timing "
+                                "(its fps divided by the stride).")
+    tune: str = setting("none", choices=("none", "animation", "grain"), cli="--x264-tune", group="Export",
+                        label="Encoder tune", help="x264/x265 tuning for the content: animation keeps flat areas "
+                        "and sharp edges cleaner, grain keeps film grain; none leaves the encoder's default.")
+    audio: bool = setting(True, cli="--audio", group="Export", label="Keep audio",
+                          help="Copy the driving video's audio, trimmed to the rendered range.")
+    side_by_side: bool = setting(False, cli="--side-by-side", group="Export", label="Side-by-side video",
+                                 help="Also export reference | pose | result as one video (OUT_side_by_side.mp4).")
+    png_sequence: bool = setting(False, cli="--png", group="Export", label="PNG frames",
+                                 help="Also export every frame as a PNG file in a folder beside the video (OUT_frames/).")
+    gif: bool = setting(False, cli="--gif", group="Export", label="GIF",
+                        help="Also export a GIF (small, lower quality; for sharing).")
+    format: str = setting(DEFAULT_FORMAT, choices=tuple(FORMATS), cli="--format", group="Export", label="Format",
+                          help="Container and codec of the render (the CLI's default: from --out's extension): "
+                          + "; ".join(f"{name}: {f.label}" for name, f in FORMATS.items()) + ".")
+    bitrate: str | None = setting(None, cli="--bitrate", unset="constant quality (crf)", pattern=r"\d+(\.\d+)?[kKM]?",
+                                  example="8M, 2500k or 800000",
+                                  help="Target bitrate such as 8M or 2500k instead of constant quality.")
+    encoder: str = setting("auto", choices=ENCODER_CHOICES, cli="--encoder",
+                           help="auto uses NVENC when an NVIDIA GPU can encode; software never does; nvenc insists.")
+    loop: int = setting(0, minimum=0, maximum=MAX_LOOP, cli="--loop",
+                        help="Animated WebP/GIF loop count stored in the file (0 loops forever).")
+    pingpong: bool = setting(False, cli="--pingpong",
+                             help="Play forward then backward (frames 1…n…2) for a seamless loop; drops the audio.")
+
+
+@dataclass(frozen=True)
+class AlignmentOptions:
+    """How the driving skeleton is fitted to the reference (``studio.motion.align``); part of the request."""
+
+    mode: str = setting("bones", choices=ALIGN_MODES, cli="--align", label="Method",
+                        help="Skeleton alignment to the photo. global: one scale and offset fitted to the whole "
+                        "body (the original's method). bones: each limb rescaled to the photo's proportions. "
+                        "none: the raw motion.")
+    smoothing: bool = setting(True, help="One-Euro smoothing of the keypoints over time.")
+    #: One-Euro filter: cut-off frequency at rest and speed coefficient.
+    min_cutoff: float = setting(1.0, minimum=0.001, maximum=100.0, unit="Hz",
+                                help="One-Euro cut-off frequency at rest; lower smooths more.")
+    beta: float = setting(0.05, minimum=0.0, maximum=100.0, help="One-Euro speed coefficient; higher lags less.")
+    #: Manual nudge, applied after the fit.
+    offset_x: float = setting(0.0, minimum=-0.5, maximum=0.5, step=0.01, label="Offset x",
+                              help="Move the skeleton left/right (fraction of the width).")
+    offset_y: float = setting(0.0, minimum=-0.5, maximum=0.5, step=0.01, label="Offset y",
+                              help="Move the skeleton up/down (fraction of the height).")
+    scale: float = setting(1.0, minimum=0.25, maximum=4.0, step=0.02,
+                           help="Scale the skeleton about its anchor (its neck in the first frame).")
+    face: str = setting("retargeted", choices=FACE_MODES, label="Face",
+                        help="The face points in the pose images. retargeted: the photo's face shape with the "
+                        "driver's expression (keeps the identity). driver: the driver's own face. none: no face "
+                        "points.")
+    fit_frame: int | None = setting(None, minimum=0, maximum=10_000_000, unset="the best frame",
+                                    help="Fit on this clip position only (a frame picked on the timeline).")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AlignmentOptions:
+        """Checked options from a mapping (unknown keys refused, every value checked, by path)."""
+        return build(cls, dict(data), path="alignment.")
+
+    def __post_init__(self) -> None:
+        # The motion code relies on valid options, so they are checked when made (by the declarations above).
+        problems = check(self)
+        if problems:
+            raise SettingsError([Problem("alignment." + p.path, "alignment." + p.message) for p in problems])

@@ -1,0 +1,1 @@
+"""The machine: data folders, platform quirks, logging, bundled assets, progress reporting."""
