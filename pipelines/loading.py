@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,23 +151,33 @@ def _expected_shapes(module: torch.nn.Module) -> dict[str, torch.Size]:
 
 
 def _meta_build(factory) -> torch.nn.Module | None:
-    """Build a module on the meta device (shapes only, no memory, fast even for the real sizes)."""
-    with torch.device("meta"):
-        return factory()
+    """Build a module with its parameters on the meta device (shapes only, no memory, fast even for the real
+    sizes); the loader fills these same modules, so each is built once."""
+    from .weights_in_place import build_empty
+
+    return build_empty(factory)
+
+
+@dataclass
+class _Inspection:
+    """What :func:`_inspect_model_folder` found: problems, the Animation state dicts it opened (memory-mapped where
+    possible, so checking reads almost nothing and loading opens each file once), the files of the mapped ones, and
+    the Animation modules it built without weights to compare shapes (the loader fills these)."""
+
+    problems: list[str]
+    states: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    mapped: dict[str, Path] = field(default_factory=dict)
+    modules: dict[str, torch.nn.Module] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------- checking
 def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
     """Every problem with ``models_dir`` as readable lines (empty list = loadable). Checks files, configs and the
     Animation state dicts' keys and shapes against modules built on the meta device (no real weights allocated)."""
-    return _inspect_model_folder(models_dir)[0]
+    return _inspect_model_folder(models_dir).problems
 
 
-def _inspect_model_folder(
-    models_dir: str | os.PathLike,
-) -> tuple[list[str], dict[str, dict[str, torch.Tensor]], dict[str, Path]]:
-    """:func:`check_model_folder`'s problems, the Animation state dicts it opened (memory-mapped where possible, so
-    checking reads almost nothing and loading opens each file once) and the files of those that are mapped."""
+def _inspect_model_folder(models_dir: str | os.PathLike) -> _Inspection:
     from .face_encoder import FusionFaceId
     from .pose_net import PoseNet
     from .unet import StableAnimatorUNet
@@ -174,7 +185,7 @@ def _inspect_model_folder(
     models_dir = Path(models_dir)
     problems: list[str] = []
     if not models_dir.is_dir():
-        return [f"model folder {models_dir} does not exist"], {}, {}
+        return _Inspection([f"model folder {models_dir} does not exist"])
     svd = find_svd_dir(models_dir)
     unet_config = None
     if svd is None:
@@ -193,8 +204,8 @@ def _inspect_model_folder(
         if fe.is_file():
             _read_json(fe, problems)
 
-    states: dict[str, dict[str, torch.Tensor]] = {}
-    mapped: dict[str, Path] = {}
+    found = _Inspection(problems)
+    states, mapped, modules = found.states, found.mapped, found.modules
     for stem in ANIMATION_FILES:
         path = find_animation_file(models_dir, stem)
         if path is None:
@@ -219,28 +230,30 @@ def _inspect_model_folder(
         try:
             cfg = face_encoder_config(states["face_encoder"])
             num_tokens = cfg["num_tokens"]
-            expected = _expected_shapes(_meta_build(lambda: FusionFaceId(**cfg)))
+            modules["face_encoder"] = _meta_build(lambda: FusionFaceId(**cfg))
+            expected = _expected_shapes(modules["face_encoder"])
             _compare_state(f"{ANIMATION_FOLDER}/face_encoder", expected, states["face_encoder"], problems)
         except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
             problems.append(f"{ANIMATION_FOLDER}/face_encoder: cannot infer sizes (missing or odd key {exc})")
     if "pose_net" in states:
         try:
             cfg = pose_net_config(states["pose_net"])
-            expected = _expected_shapes(_meta_build(lambda: PoseNet(**cfg)))
+            modules["pose_net"] = _meta_build(lambda: PoseNet(**cfg))
+            expected = _expected_shapes(modules["pose_net"])
             _compare_state(f"{ANIMATION_FOLDER}/pose_net", expected, states["pose_net"], problems)
         except (KeyError, IndexError) as exc:
             problems.append(f"{ANIMATION_FOLDER}/pose_net: cannot infer sizes (missing key {exc})")
     if "unet" in states and unet_config is not None:
         try:
-            unet = _meta_build(
+            modules["unet"] = _meta_build(
                 lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": num_tokens})
             )
-            _compare_state(f"{ANIMATION_FOLDER}/unet", _expected_shapes(unet), states["unet"], problems)
+            _compare_state(f"{ANIMATION_FOLDER}/unet", _expected_shapes(modules["unet"]), states["unet"], problems)
         except Exception as exc:  # noqa: BLE001 — a broken config can fail in many ways inside diffusers
             problems.append(
                 f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})"
             )
-    return problems, states, mapped
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -316,28 +329,17 @@ def load_stable_animator_pipeline(
     """
     from diffusers import EulerDiscreteScheduler
 
-    from .face_encoder import FusionFaceId
     from .pipeline_stable_animator import StableAnimatorPipeline
-    from .pose_net import PoseNet
-    from .unet import StableAnimatorUNet
-    from .weights_in_place import build_empty
 
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
     models_dir = Path(models_dir)
-    problems, states, mapped = _inspect_model_folder(models_dir)
+    found = _inspect_model_folder(models_dir)
+    problems, states, mapped, modules = found.problems, found.states, found.mapped, found.modules
     if problems:
         raise CheckpointError(models_dir, problems)
     svd = find_svd_dir(models_dir)
-
     face_cfg = face_encoder_config(states["face_encoder"])
-    unet_config = json.loads((svd / "unet" / "config.json").read_text())
-    modules = {
-        "face_encoder": build_empty(lambda: FusionFaceId(**face_cfg)),
-        "pose_net": build_empty(lambda: PoseNet(**pose_net_config(states["pose_net"]))),
-        "unet": build_empty(
-            lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})),
-    }
     for name, module in modules.items():
         # pop: each checkpoint's map is closed as soon as its module holds the weights
         _fill_strict(module, states.pop(name), f"{ANIMATION_FOLDER}/{name}", problems, dtype, device, mapped.get(name))
