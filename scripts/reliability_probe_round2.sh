@@ -9,7 +9,7 @@ secs() { "$PY" -c "import time; print(time.monotonic())"; }
 elapsed() { "$PY" -c "print(f'{$2 - $1:.1f}')"; }
 within5() { "$PY" -c "import sys; sys.exit(0 if ($2) - ($1) < 5 else 1)"; }  # huge − small < 5 s
 same_bytes() { "$PY" -c "import sys, hashlib; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())" "$1"; }
-frames_in() { "$PY" -c "import sys; from studio.export import count_video_frames; print(count_video_frames(sys.argv[1]))" "$1"; }
+frames_in() { "$PY" -c "import sys; from studio.media import count_video_frames; print(count_video_frames(sys.argv[1]))" "$1"; }
 sidecar() { "$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
 has_audio() { "$PY" -c "import sys; from studio.media import has_audio; sys.exit(0 if has_audio(sys.argv[1]) else 1)" "$1"; }
 FF=$("$PY" -c "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())")
