@@ -206,7 +206,7 @@ def main() -> int:
               f"   ({baseline / per_frame:.2f}x eager)", flush=True)
     if args.models:
         seconds, peak = hjb_fast_render(pipe, args.frames, size, args.tile, args.steps, args.decode_chunk)
-        from studio.memory import MemoryModel, MemoryRequest
+        from studio.render.memory import MemoryModel, MemoryRequest
 
         predicted = MemoryModel.for_folder(args.models).estimate(MemoryRequest(
             size, size, args.frames, args.tile, args.decode_chunk, hjb="fast", device="cuda" if cuda else "cpu",

@@ -39,7 +39,7 @@ from studio.export.formats import (
     export_format,
     video_args,
 )
-from studio.media.video_io import ffmpeg_exe, ffmpeg_header, has_audio
+from studio.media.video_io import count_video_frames, ffmpeg_exe, ffmpeg_header, has_audio
 from studio.export.output_names import (
     claim_is_stale,
     claim_path,
@@ -210,14 +210,6 @@ def check_writable(out: Path, min_free_bytes: int = 1 << 20) -> None:
 
 def _even(value: int) -> int:
     return value - (value % 2)
-
-
-def count_video_frames(path: Path) -> int:
-    """Video frames a file holds, counted from its packets (no decoding: fast on a long video); 0 without one."""
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-                             "-f", "null", "-"], capture_output=True, text=True, errors="replace")
-    counts = re.findall(r"frame=\s*(\d+)", result.stderr)
-    return int(counts[-1]) if result.returncode == 0 and counts else 0
 
 
 class _FfmpegPipe:
