@@ -23,6 +23,7 @@ from studio.errors import InputError, StudioError
 from studio.media.video_io import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
+from studio.motion.head import face_box_from_pose
 from studio.motion.presence import (
     DETECTED,
     HELD,
@@ -365,8 +366,6 @@ def prepare_motion(
     person: str | int = "auto",
 ) -> PreparedMotion:
     """Extract, align (to ``reference_rgb``, already at the output size) and box the faces of a driving clip."""
-    from studio.faces.reference_face import face_box_from_pose
-
     options = options or AlignmentOptions()
     height, width = reference_rgb.shape[:2]
     clip = extract_poses(video_path, backend, selection, report, cancel, use_cache, model_dir, person)
