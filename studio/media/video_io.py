@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from studio.errors import InputError
+from studio.request.render_request import IMAGE_SUFFIXES, FrameSelection
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".gif")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate assumed for a folder of frames (it carries none of its own).
 FOLDER_FPS = 30.0
 
@@ -47,41 +47,6 @@ class VideoInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class FrameSelection:
-    """Which source frames to use: a trim window in seconds, every ``stride``-th frame, at most ``max_frames``."""
-
-    start: float = 0.0
-    end: float | None = None
-    stride: int = 1
-    max_frames: int | None = None
-
-    def __post_init__(self) -> None:
-        # the same four settings as the render request's, checked against their declarations there
-        from studio.request.render_request import RenderRequest
-        from studio.request.schema import SettingsError, setting_by_path
-
-        declared = setting_by_path(RenderRequest)
-        problems = [p for name in ("start", "end", "stride", "max_frames")
-                    if (p := declared[name].problem(getattr(self, name))) is not None]
-        if problems:
-            raise SettingsError(problems, "frame selection")
-        if self.end is not None and self.end <= self.start:
-            raise InputError(f"trim end ({self.end} s) must come after trim start ({self.start} s)")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> FrameSelection:
-        return cls(
-            start=float(data.get("start", 0.0)),
-            end=None if data.get("end") is None else float(data["end"]),
-            stride=int(data.get("stride", 1)),
-            max_frames=None if data.get("max_frames") is None else int(data["max_frames"]),
-        )
 
 
 def is_video_path(path: str | Path) -> bool:

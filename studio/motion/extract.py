@@ -20,7 +20,8 @@ import numpy as np
 
 from studio.export.atomic import write_text_atomic
 from studio.errors import InputError, StudioError
-from studio.media.video_io import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
+from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_indices
+from studio.request.render_request import FrameSelection
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
 from studio.motion.head import face_box_from_pose

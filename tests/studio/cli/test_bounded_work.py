@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from studio.media import video_io as media
-from studio.media.video_io import FrameSelection, iter_frames, probe_video, selected_indices
+from studio.media.video_io import iter_frames, probe_video, selected_indices
+from studio.request.render_request import FrameSelection
 from tests.generated_media import write_video
 
 FPS = 8.0
