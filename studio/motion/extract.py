@@ -310,6 +310,9 @@ class AlignedMotion:
     warnings: list[str]
 
 
+#: Process-wide registry: the photo's detected pose per fitted image (pixels hash, shape, backend, model folder),
+#: written only by ``reference_pose_on``; at most 17 entries, handed out as copies. Per process, not per object, so
+#: the render and the window's alignment view, which hold no object in common, share one detection.
 _REFERENCE_POSES: dict[tuple, PoseFrame | None] = {}
 
 

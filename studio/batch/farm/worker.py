@@ -108,8 +108,8 @@ class _Poster:
 
 @functools.cache
 def worker_renderer():
-    """The Ray worker process's renderer: a task has no object of its own that outlives it, so the process
-    keeps one, and the next job on this worker reuses its loaded pipeline. A Ray worker process runs one task
+    """The Ray worker process's renderer, a process-wide registry written only here: a task has no object of its
+    own that outlives it, so the process keeps one, and the next job on this worker reuses its loaded pipeline. A Ray worker process runs one task
     at a time, so no render lock is needed around it (the studio's lock serves the window's threads)."""
     from studio.render.renderer import Renderer
 
