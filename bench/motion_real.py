@@ -116,8 +116,8 @@ def clip_file(videos: Path, source: dict, member: str) -> Path:
 
 
 def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
-    from studio.media.video_io import FrameSelection
     from studio.motion import extract_poses
+    from studio.request.render_request import FrameSelection
 
     start = time.perf_counter()
     try:

@@ -89,7 +89,9 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``timeout``, systemd, ``docker stop``): unwinds like Ctrl-C, so partial files are removed."""
 
 
-_TERMINATED = []
+#: Process-wide registry: the SIGTERMs this command received, written only by the signal handler ``_on_sigterm``
+#: (a handler has no object to report to) and cleared by ``main`` when a command starts.
+_TERMINATED: list[int] = []
 
 
 def _on_sigterm(signum, frame) -> None:

@@ -321,7 +321,7 @@ class VideoExporter:
     Use as a context manager or call ``abort()`` on failure; either way no partial file survives.
     ``crop`` (x0, y0, x1, y1) undoes the renderer's pad: only that region of each frame is written.
     With ``alpha`` the frames are RGBA and the main output keeps the alpha (a format that has one; see
-    ``export_formats.alpha_problem``); the side-by-side video and the GIF extra take the RGB, the PNG extra the RGBA.
+    ``studio.request.settings.alpha_problem``); the side-by-side video and the GIF extra take the RGB, the PNG extra the RGBA.
     """
 
     def __init__(self, out: str | Path, fps: float, width: int, height: int, options: ExportOptions,

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.errors import StudioError
+
 GB = 1e9
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 OFFLOADS = ("none", "model", "sequential")
@@ -441,12 +443,41 @@ def memory_request(request, frames: int, device: str, dtype: str) -> MemoryReque
     )
 
 
+# The device policy (which device and dtype "auto" means here): the engine loads on it, the estimate sizes for it.
+def pick_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested != "auto":
+        if requested == "cuda" and not torch.cuda.is_available():
+            raise StudioError("device 'cuda' was requested but no CUDA GPU is available; use --device cpu or auto")
+        if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise StudioError("device 'mps' was requested but Apple MPS is not available; use --device cpu or auto")
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(requested: str, device: str):
+    import torch
+
+    table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+    if requested != "auto":
+        return table[requested]
+    if device == "cuda":
+        major, _minor = torch.cuda.get_device_capability()
+        return torch.bfloat16 if major >= 8 else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
 def settings_summary(models: str | None, width: int, height: int, frames: int, tile_size: int, decode_chunk: int,
                      hjb_mode: str | None, device: str, dtype: str, cpu_offload: bool) -> str:
     """One line for the window: the prediction for these settings on the resolved device and dtype, and what the
     device has ("needs ≈ 9.8 GB on cuda bf16; this GPU has 24 GB")."""
-    from studio.render.diffusion_engine import pick_device, pick_dtype
-
     dev = pick_device(device)
     name = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[str(pick_dtype(dtype, dev))]
     model = MemoryModel.for_folder(models) if models and Path(models).is_dir() else MemoryModel.released()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.errors import ModelFolderError, StudioError
+from studio.interpolation.methods import RIFE_WEIGHTS
 
 HF_REPO = "FrancisRing/StableAnimator"
 
@@ -23,10 +24,8 @@ OPTIONAL: list[tuple[str, str]] = [
     ("Animation/glintr100_torch.pth", "HJB face optimisation (--hjb)"),
     ("DWPose/yolox_l.onnx", "the dwpose pose backend"),
     ("DWPose/dw-ll_ucoco_384.onnx", "the dwpose pose backend"),
-    ("RIFE/flownet.pkl", "frame interpolation with --method rife (Practical-RIFE 4.25/4.26 train_log/flownet.pkl)"),
+    (RIFE_WEIGHTS, "frame interpolation with --method rife (Practical-RIFE 4.25/4.26 train_log/flownet.pkl)"),
 ]
-#: The learned interpolator's weights inside the weights folder (optional: the flow interpolator needs none).
-RIFE_WEIGHTS = "RIFE/flownet.pkl"
 
 
 @dataclass

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import studio.motion.extract as extract
-from studio.media.video_io import FrameSelection
 from studio.motion import extract_poses
+from studio.request.render_request import FrameSelection
 from studio.system.paths import cache_dir
 from studio.system.progress import Cancelled, CancelToken
 from tests.generated_media import write_transform_video
