@@ -251,9 +251,10 @@ class Project:
         return self.set({"alignment.fit_frame": frame}, text=text, merge=False)
 
     def seed_for_render(self, rng: random.Random | None = None) -> int:
-        """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
+        """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed. Rendering
+        or queueing is not an edit: the draw adds no undo step."""
         if not self.seed_locked or self._request.seed is None:
-            self.set(seed=random_seed(rng), text="Roll seed", merge=False)
+            self.set(seed=random_seed(rng), undoable=False)
         return int(self._request.seed)
 
     # ----------------------------------------------------------------------------- prepared results

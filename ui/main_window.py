@@ -468,4 +468,5 @@ class MainWindow(RenderActions, QMainWindow):
             # log and keep waiting: the task was cancelled and stops after that call.
             logger.warning("closing: waiting for a background task to finish its current step")
             self.runner.shutdown(timeout_ms=None)
+        self.studio.close()  # the session's preview files
         self.log_panel.detach()

@@ -110,9 +110,8 @@ class RenderActions:
         if self.preview_task is not None:
             return self.preview_task
         request = self.render_request(**quick_preview_changes(self.project.request.background))
-        out = studio_home() / "previews" / f"preview_{int(time.time() * 1000)}.mp4"
-        out.parent.mkdir(parents=True, exist_ok=True)
         studio = self.studio
+        out = studio.previews.next_path()  # the studio removes it once a newer preview is shown, or at exit
 
         def work(report, preview, cancel):
             return studio.render(request, out, report, cancel,
@@ -134,6 +133,7 @@ class RenderActions:
 
     def _preview_done(self, result) -> None:
         self.open_result(0, str(result.path))
+        self.studio.previews.supersede(result.path)
         self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {result.path}")
 
     # the queue ---------------------------------------------------------------------------------------

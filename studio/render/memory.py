@@ -484,3 +484,28 @@ def settings_summary(models: str | None, width: int, height: int, frames: int, t
     request = MemoryRequest(width, height, frames, tile_size, decode_chunk, hjb=hjb_mode, device=dev, dtype=name,
                             offload="model" if cpu_offload and dev == "cuda" else "none")
     return model.estimate(request).summary(device_memory(dev))
+
+
+def request_memory_line(request) -> str:
+    """The window's one line for a ``RenderRequest``: the predicted peak of its first tile of frames (the whole
+    clip when it is shorter) and, when it interpolates, how many of them are rendered. Imports and traces the
+    model code (seconds for the released size): call it off the GUI thread."""
+    from studio.render.engine import HEAVY_IMPORT_LOCK
+
+    with HEAVY_IMPORT_LOCK:  # the model libraries are imported by one thread at a time (see engine.py)
+        import diffusers  # noqa: F401
+        import transformers  # noqa: F401
+
+        import pipelines.hjb_pipeline  # noqa: F401
+        import pipelines.loading  # noqa: F401
+        import pipelines.memory_trace  # noqa: F401
+        import pipelines.real_size  # noqa: F401
+    r = request
+    frames = r.max_frames or r.tile_size
+    text = settings_summary(r.models, r.width, r.height, frames, r.tile_size, r.decode_chunk,
+                            r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype, r.cpu_offload)
+    text += f" (for {frames} frames)"
+    if r.interpolate > 1:
+        # the engine renders every N-th frame (and the last); the adaptive rule may add a few
+        text += f"; renders about {-(-frames // r.interpolate) + 1} of them, the rest interpolated"
+    return text

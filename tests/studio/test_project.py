@@ -121,6 +121,16 @@ def test_seed_for_render_draws_when_unlocked(project):
     assert len(drawn) > 1 and project.request.seed in drawn
 
 
+def test_a_render_or_queue_adds_no_undo_step(project):
+    project.set(width=640)  # the person's last edit
+    project.set(seed_locked=False, undoable=False)
+    drawn = project.seed_for_render(random.Random(3))
+    assert project.request.seed == drawn  # the drawn seed is shown …
+    assert project.undo_text() == "Change width"  # … but queueing is not an edit
+    project.undo()
+    assert project.request.width != 640 and project.request.seed == drawn and not project.can_undo()
+
+
 def test_preset_is_one_undo_step(project):
     from studio.request.presets import PRESETS
 
