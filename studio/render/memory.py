@@ -38,6 +38,12 @@ OFFLOADS = ("none", "model", "sequential")
 #: lowers the peak that much but costs 10–16 % time per call on this CPU, so the studio leaves glibc's default.)
 #: CUDA: the caching allocator rounds blocks up (2 MiB segments for large ones) and fragments: 15 %.
 ALLOCATOR_SLACK = {"cpu": 0.12, "cuda": 0.15, "mps": 0.15}
+#: The process itself on the CPU, before any weights: Python, torch, diffusers, transformers, mediapipe, onnxruntime
+#: and the pose/face models a render loads. A render of the tiny fixture (weights and activations ~0.15 GB) peaks at
+#: 1.04 GB RSS (bench/release_run.py on the tiny checkpoints), so ~0.85 GB (0.89 measured; the rest is the tiny
+#: model's share). Without it the released-size predictions were 0.78-0.93 of the measured peaks. On a GPU the
+#: process's own memory is host memory, not the device's, so it does not count there.
+RUNTIME_BYTES = {"cpu": int(0.85 * GB)}
 #: HJB fast mode decodes a latent window around the faces; without the boxes at hand the model assumes a face box
 #: side of this fraction of the shorter frame side (a half-body shot) plus the fast margin.
 HJB_FACE_FRACTION = 0.35
@@ -76,6 +82,8 @@ class MemoryEstimate:
     #: place, a cast one through a staging buffer of the largest tensor's file bytes; never a checkpoint beside a
     #: built module).
     load: int = 0
+    #: The process before any weights (libraries and small models; :data:`RUNTIME_BYTES`).
+    runtime: int = 0
 
     @property
     def activations(self) -> int:
@@ -84,12 +92,12 @@ class MemoryEstimate:
 
     @property
     def load_peak(self) -> int:
-        return self.weights + self.load
+        return self.runtime + self.weights + self.load
 
     @property
     def total(self) -> int:
         """The render's peak: loading or rendering, whichever needs more."""
-        return self.weights + max(self.load, self.activations)
+        return self.runtime + self.weights + max(self.load, self.activations)
 
     @property
     def largest_phase(self) -> str:
@@ -104,7 +112,7 @@ class MemoryEstimate:
 
     def breakdown(self) -> str:
         parts = ", ".join(f"{name} {size / GB:.2f}" for name, size in self.phases.items())
-        return (f"weights {self.weights / GB:.2f} GB + state {self.state / GB:.2f} GB + largest phase "
+        return (f"runtime {self.runtime / GB:.2f} GB + weights {self.weights / GB:.2f} GB + state {self.state / GB:.2f} GB + largest phase "
                 f"({self.largest_phase}) + slack {self.slack / GB:.2f} GB; phases (GB): {parts}; loading peaks at "
                 f"{self.load_peak / GB:.2f} GB")
 
@@ -113,7 +121,8 @@ class MemoryEstimate:
         r = self.request
         return {
             "total_bytes": self.total, "load_peak_bytes": self.load_peak,
-            "render_peak_bytes": self.weights + self.activations, "weights_bytes": self.weights,
+            "render_peak_bytes": self.runtime + self.weights + self.activations, "runtime_bytes": self.runtime,
+            "weights_bytes": self.weights,
             "state_bytes": self.state, "slack_bytes": self.slack, "load_bytes": self.load,
             "largest_phase": self.largest_phase, "phases_bytes": dict(self.phases),
             "request": dataclasses.asdict(r),
@@ -214,7 +223,8 @@ class MemoryModel:
         if r.hjb:
             phases["hjb"] = self._hjb_peak(r)
         slack = int(ALLOCATOR_SLACK.get(r.device, 0.15) * (state + max(phases.values())))
-        return MemoryEstimate(r, self.weight_bytes(r), state, phases, slack, load=self._load_extra(r))
+        return MemoryEstimate(r, self.weight_bytes(r), state, phases, slack, load=self._load_extra(r),
+                              runtime=RUNTIME_BYTES.get(r.device, 0))
 
     def _load_extra(self, request: MemoryRequest) -> int:
         """Bytes above the weights while loading: the staging buffer a cast (or a move to the GPU) reads each tensor
