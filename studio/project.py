@@ -254,7 +254,9 @@ class Project:
         """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
         if not self.seed_locked or self._request.seed is None:
             self.set(seed=random_seed(rng), text="Roll seed", merge=False)
-        return int(self._request.seed)
+        seed = self._request.seed
+        assert seed is not None  # (drawn just above when there was none)
+        return int(seed)
 
     # ----------------------------------------------------------------------------- prepared results
     def set_photo(self, photo: np.ndarray | None, pose: PoseFrame | None = None) -> None:
