@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import io
 import logging
 import pkgutil
 import signal
@@ -89,7 +90,7 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``timeout``, systemd, ``docker stop``): unwinds like Ctrl-C, so partial files are removed."""
 
 
-_TERMINATED = []
+_TERMINATED: list[int] = []
 
 
 def _on_sigterm(signum, frame) -> None:
@@ -104,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype", category=UserWarning)
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed, never a traceback
         try:
-            stream.reconfigure(errors="backslashreplace")
+            if isinstance(stream, io.TextIOWrapper):  # (a replaced stream, e.g. a test's capture, may lack it)
+                stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError, OSError):
             pass
     parser = build_parser()

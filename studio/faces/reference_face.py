@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def face_box_from_pose(pose: PoseFrame | None, width: int, height: int, margin: 
     box = (max(0.0, x0 - mx), max(0.0, y0 - my), min(width - 1.0, x1 + mx), min(height - 1.0, y1 + my))
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
-    return tuple(float(v) for v in box)
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
 
 
 def face_mask(boxes: list[Box] | Box | None, width: int, height: int, fill_when_empty: bool = True) -> np.ndarray:
@@ -83,7 +84,7 @@ def face_mask(boxes: list[Box] | Box | None, width: int, height: int, fill_when_
     mask = np.zeros((height, width), dtype=np.uint8)
     if boxes is not None and len(boxes) and not isinstance(boxes[0], (list, tuple, np.ndarray)):
         boxes = [boxes]
-    boxes = [b for b in (boxes or []) if b is not None]
+    boxes = [b for b in cast(list[Box | None], boxes or []) if b is not None]
     if not boxes:
         if fill_when_empty:
             mask[:] = 255
@@ -219,7 +220,8 @@ class FaceAnalyzer:
             return None, None
         areas = (bboxes[:, 2] - bboxes[:, 0]) * (bboxes[:, 3] - bboxes[:, 1])
         i = int(areas.argmax())
-        box = tuple(float(v) for v in bboxes[i, :4])
+        x0, y0, x1, y1 = (float(v) for v in bboxes[i, :4])
+        box = (x0, y0, x1, y1)
         return box, embed_aligned(self.recognition, image, kpss[i])
 
 
