@@ -207,16 +207,16 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> _Inspection:
     found = _Inspection(problems)
     states, mapped, modules = found.states, found.mapped, found.modules
     for stem in ANIMATION_FILES:
-        path = find_animation_file(models_dir, stem)
-        if path is None:
+        checkpoint = find_animation_file(models_dir, stem)
+        if checkpoint is None:
             problems.append(
                 f"missing file {models_dir / ANIMATION_FOLDER / (stem + '.pth')} (or .safetensors)"
             )
             continue
         try:
-            states[stem], file_backed = read_checkpoint(path)
+            states[stem], file_backed = read_checkpoint(checkpoint)
             if file_backed:
-                mapped[stem] = path
+                mapped[stem] = checkpoint
         except CheckpointError as exc:
             problems.extend(exc.problems)
 
@@ -243,7 +243,7 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> _Inspection:
             _compare_state(f"{ANIMATION_FOLDER}/pose_net", expected, states["pose_net"], problems)
         except (KeyError, IndexError) as exc:
             problems.append(f"{ANIMATION_FOLDER}/pose_net: cannot infer sizes (missing key {exc})")
-    if "unet" in states and unet_config is not None:
+    if "unet" in states and unet_config is not None and svd is not None:
         try:
             modules["unet"] = _meta_build(
                 lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": num_tokens})
@@ -353,7 +353,7 @@ def load_stable_animator_pipeline(
     if problems:
         raise CheckpointError(models_dir, problems)
 
-    cross = unet.config.cross_attention_dim
+    cross = unet.config.cross_attention_dim  # type: ignore[union-attr]  # diffusers: .config is typed through torch's Module.__getattr__
     if (
         face_cfg["cross_attention_dim"] != cross
         or face_cfg["clip_embeddings_dim"] != image_encoder.config.projection_dim
@@ -366,11 +366,11 @@ def load_stable_animator_pipeline(
                 f"projection {image_encoder.config.projection_dim}"
             ],
         )
-    if pose_net.config.noise_latent_channels != unet.config.block_out_channels[0]:
+    if pose_net.config.noise_latent_channels != unet.config.block_out_channels[0]:  # type: ignore[union-attr, index]  # (as above)
         raise CheckpointError(
             models_dir,
-            [f"{ANIMATION_FOLDER}/pose_net: width {pose_net.config.noise_latent_channels} does not match the UNet's "
-             f"first block ({unet.config.block_out_channels[0]})"],
+            [f"{ANIMATION_FOLDER}/pose_net: width {pose_net.config.noise_latent_channels} does not match the UNet's "  # type: ignore[union-attr]  # (as above)
+             f"first block ({unet.config.block_out_channels[0]})"],  # type: ignore[union-attr, index]  # (as above)
         )  # fmt: skip
 
     cls = pipeline_class or StableAnimatorPipeline
@@ -409,5 +409,5 @@ def _load_feature_extractor(svd: Path):
     try:
         from transformers import CLIPImageProcessorPil as processor_class
     except ImportError:  # older transformers
-        from transformers import CLIPImageProcessor as processor_class
+        from transformers import CLIPImageProcessor as processor_class  # type: ignore[assignment]  # transformers renamed the class
     return processor_class.from_pretrained(path)

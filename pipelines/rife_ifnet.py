@@ -93,7 +93,7 @@ class FlowBlock(nn.Module):
             # flows are in pixels: a picture 1/s as wide moves 1/s as far
             flow = F.interpolate(flow, scale_factor=1.0 / s, mode="bilinear", align_corners=False) * 1.0 / s
             x = torch.cat((x, flow), 1)
-        y = self.lastconv(self.convblock(self.conv0(x.to(dtype)))).float()
+        y = self.lastconv(self.convblock(self.conv0(x.to(dtype)))).float()  # type: ignore[arg-type]  # torch: .weight typed via Module.__getattr__
         y = F.interpolate(y, scale_factor=s, mode="bilinear", align_corners=False)
         return y[:, :4] * s, y[:, 4:5], y[:, 5:]
 
@@ -117,7 +117,7 @@ class RifeOutput:
     mask_logits: torch.Tensor  # [N, 1, H, W], before the sigmoid
 
 
-class RifeIFNet(ModelMixin, ConfigMixin):
+class RifeIFNet(ModelMixin, ConfigMixin):  # type: ignore[misc]  # diffusers: the two bases type config_name differently
     """IFNet of RIFE 4.25/4.26 (five flow blocks and a feature head); see the module docstring."""
 
     @register_to_config
@@ -132,7 +132,7 @@ class RifeIFNet(ModelMixin, ConfigMixin):
 
     @property
     def blocks(self) -> list[FlowBlock]:
-        return [getattr(self, f"block{i}") for i in range(len(self.config.block_widths))]
+        return [getattr(self, f"block{i}") for i in range(len(self.config.block_widths))]  # type: ignore[attr-defined]  # diffusers: config reads as attributes
 
     def padding_multiple(self, scale: float = 1.0) -> int:
         """Frames are padded so the coarsest block's 1/4-size grid is whole: a multiple of 4·16/scale."""
@@ -159,6 +159,7 @@ class RifeIFNet(ModelMixin, ConfigMixin):
             if flow is None:
                 flow, mask, block_feat = block(torch.cat((img0, img1, f0, f1, time_plane), 1), None, s)
             else:
+                assert mask is not None and block_feat is not None  # (set by the first block)
                 wf0, wf1 = backward_warp(f0, flow[:, :2]), backward_warp(f1, flow[:, 2:4])
                 x = torch.cat((warped0, warped1, wf0, wf1, time_plane, mask, block_feat), 1)
                 delta, new_mask, block_feat = block(x, flow, s)
@@ -167,6 +168,7 @@ class RifeIFNet(ModelMixin, ConfigMixin):
                     mask = new_mask
             warped0, warped1 = backward_warp(img0, flow[:, :2]), backward_warp(img1, flow[:, 2:4])
             flows.append(flow)
+        assert mask is not None  # (the loop runs every block, the first one at least)
         weight = torch.sigmoid(mask)
         return RifeOutput(frame=warped0 * weight + warped1 * (1 - weight), flows=flows, mask_logits=mask)
 

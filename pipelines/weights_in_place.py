@@ -41,7 +41,7 @@ _MADV_POPULATE_READ = 22  # Linux 5.14+: map a range's (cached) file pages in on
 
 def build_empty(factory: Callable[[], torch.nn.Module]) -> torch.nn.Module:
     """``factory()`` with every parameter on the meta device (no memory, no initialisation cost); buffers real."""
-    from accelerate import init_empty_weights
+    from accelerate import init_empty_weights  # type: ignore[import-untyped]  # accelerate ships no type hints
 
     with init_empty_weights(include_buffers=False):
         return factory()
@@ -113,7 +113,7 @@ def copy_into_place(
     staging = torch.empty(0, dtype=torch.uint8)
     with contextlib.ExitStack() as stack:
         advise = stack.enter_context(_libc_madvise())
-        reader = stack.enter_context(open(source, "rb", buffering=0)) if offsets else None
+        reader = stack.enter_context(open(source, "rb", buffering=0)) if offsets and source is not None else None
         for key, target in wanted.items():
             if key not in state:
                 continue
@@ -145,7 +145,7 @@ def copy_into_place(
 
 
 def _read_exactly(reader, offset: int, landing: torch.Tensor) -> None:
-    view = memoryview(landing.numpy()).cast("B")
+    view = memoryview(landing.numpy()).cast("B")  # type: ignore[arg-type]  # numpy: ndarray is a buffer, undeclared
     reader.seek(offset)
     done = 0
     while done < len(view):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import io
 import logging
 import pkgutil
 import signal
@@ -89,8 +90,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``timeout``, systemd, ``docker stop``): unwinds like Ctrl-C, so partial files are removed."""
 
 
+<<<<<<< HEAD
 #: Process-wide registry: the SIGTERMs this command received, written only by the signal handler ``_on_sigterm``
 #: (a handler has no object to report to) and cleared by ``main`` when a command starts.
+=======
+>>>>>>> wave3/types
 _TERMINATED: list[int] = []
 
 
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype", category=UserWarning)
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed, never a traceback
         try:
-            stream.reconfigure(errors="backslashreplace")
+            if isinstance(stream, io.TextIOWrapper):  # (a replaced stream, e.g. a test's capture, may lack it)
+                stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError, OSError):
             pass
     parser = build_parser()

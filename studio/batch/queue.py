@@ -261,9 +261,14 @@ class JobQueue:
                 (batch, request.to_json(indent=None), output, preset, device, time.time()),
             )
             db.execute("COMMIT")
+<<<<<<< HEAD
             job_id = int(cursor.lastrowid)
         self._announce(job_id, "queued")
         return job_id
+=======
+            assert cursor.lastrowid is not None  # (an INSERT names its row)
+            return cursor.lastrowid
+>>>>>>> wave3/types
 
     def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
                    out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
@@ -299,7 +304,7 @@ class JobQueue:
         return self._job(row)
 
     def jobs(self, state: str | None = None, batch: str | None = None) -> list[Job]:
-        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        sql, args = "SELECT * FROM jobs WHERE 1=1", list[str]()
         if state:
             sql, args = sql + " AND state = ?", [*args, state]
         if batch:
@@ -413,10 +418,10 @@ class RunnerBusy(QueueError):
 class QueueRunner:
     """The single consumer of one device's jobs. ``run()`` works until the queue is empty."""
 
-    def __init__(self, queue: JobQueue, renderer: RendererLike, device: str = "default",
+    def __init__(self, queue: JobQueue, renderer: RendererLike | None, device: str = "default",
                  poll_seconds: float = 0.5):
         self.queue, self.renderer, self.device, self.poll_seconds = queue, renderer, device, poll_seconds
-        self._lock_file = None
+        self._lock_file: DeviceLock | None = None
 
     # ------------------------------------------------------------------------ lock + recovery
     def acquire(self) -> None:
@@ -494,6 +499,7 @@ class QueueRunner:
 
         started = time.perf_counter()
         try:
+            assert self.renderer is not None  # (only a farm's lock-holding runner has none, and it renders nothing)
             result = self.renderer.render(job.request, job.output, job_report, cancel)
         except Cancelled:
             self.queue.mark_cancelled(job.id)
@@ -557,5 +563,7 @@ def _complete_output(job: Job) -> bool:
     except (OSError, ValueError, KeyError, TypeError):
         return False
     r = job.request
+    if r is None:  # (an unreadable request matches no output)
+        return False
     return (stored.get("seed") == r.seed and stored.get("reference") == r.reference
             and stored.get("motion") == r.motion and stored.get("engine") == r.engine)

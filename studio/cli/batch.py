@@ -26,6 +26,7 @@ def _add(args: argparse.Namespace) -> int:
     if base.engine == "diffusion" and not args.weights_on_workers:
         from studio.render.model_folder import check_models
 
+        assert base.models is not None  # (validate() refuses a diffusion request without one)
         check_models(base.models).raise_if_bad()
     from studio.service import Studio
 

@@ -52,7 +52,7 @@ def print_memory_prediction(request: RenderRequest, as_json: bool = False) -> in
     print(f"{frames} frames at {request.width}x{request.height}, tile {wanted.tile}, decode chunk "
           f"{wanted.decode_chunk}{', HJB ' + wanted.hjb if wanted.hjb else ''}: {estimate.summary(available)}")
     print(f"  {estimate.breakdown()}")
-    if plan is not None:
+    if plan is not None and budget is not None:
         if plan.choices:
             print(f"to fit {budget / GB:.2f} GB the renderer would use: " + "; ".join(plan.choices))
             print(f"  then: {plan.estimate.summary()}")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import overload
 
 from studio.cli.options import add_setting_options, given_settings
 from studio.errors import InputError
@@ -27,6 +28,14 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
                         "(.sastudio.json)")
     parser.add_argument("--guidance", type=float, help="set min and max guidance to one value")
     add_setting_options(parser, RenderRequest)
+
+
+@overload
+def absolute(path: str) -> str: ...
+
+
+@overload
+def absolute(path: None) -> None: ...
 
 
 def absolute(path: str | None) -> str | None:
@@ -125,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
     if request.engine == "diffusion":
         from studio.render.model_folder import check_models
 
+        assert request.models is not None  # (validate() refuses a diffusion request without one)
         check_models(request.models).raise_if_bad()
     if request.face_model == "none":
         print("warning: --face-model none renders with a zero identity embedding; the face will not match "

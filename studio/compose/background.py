@@ -16,7 +16,7 @@ frames are interpolated; it holds a handful of frames (the matte's and the colou
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -61,7 +61,7 @@ def _pair(stage: Iterator, pending: deque) -> Iterator[tuple]:
 
 def finish_frames(frames: Iterable[np.ndarray], poses: Sequence[PoseFrame | None], *, reference: np.ndarray,
                   reference_pose: PoseFrame | None, background: str = "generated", color_match: str = "off",
-                  box: tuple[int, int, int, int] | None = None) -> Iterator[np.ndarray]:
+                  box: tuple[int, int, int, int] | None = None) -> Generator[np.ndarray, None, None]:
     """The finished frames: RGB uint8, or RGBA for ``transparent``. ``poses[i]`` is frame i's skeleton (None
     or missing for a frame without one, such as an interpolated frame); ``box`` is the photo's part of a
     padded frame (the colour statistics look only there)."""

@@ -47,9 +47,9 @@ KEEP = 0.75
 #: Where along each bone person patches are sampled.
 BONE_FRACTIONS = (0.25, 0.5, 0.75)
 #: The samples' identity: body joints, points along the bones, face points; the same list for every frame.
-_SAMPLES = ([("body", k, None) for k in range(18)]
-            + [("bone", a, (b, f)) for a, b in BONES for f in BONE_FRACTIONS]
-            + [("face", k, None) for k in range(68)])
+_SAMPLES: list[tuple[str, int, tuple[int, float] | None]] = [*[("body", k, None) for k in range(18)],
+            *[("bone", a, (b, f)) for a, b in BONES for f in BONE_FRACTIONS],
+            *[("face", k, None) for k in range(68)]]
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -81,6 +81,7 @@ def _sample_points(pose: PoseFrame | None) -> tuple[np.ndarray, np.ndarray]:
         elif kind == "face":
             points[i], ok[i] = face[k, :2], face[k, 2] > VISIBLE
         else:
+            assert extra is not None  # (a "bone" sample names its other end and the fraction along)
             b, f = extra
             points[i] = (1 - f) * body[k, :2] + f * body[b, :2]
             ok[i] = body[k, 2] > VISIBLE and body[b, 2] > VISIBLE
@@ -113,7 +114,7 @@ class ColourView:
         # the background is what lies clear of the person: the matte grown by 3 % of the frame
         grow = max(1, round(0.03 * max(size)))
         near = cv2.resize(person_area[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA) > 0.02
-        near = cv2.dilate(near.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        near = cv2.dilate(near.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
         background = near == 0 if matte is not None else np.ones(small.shape[:2], bool)
 
         points, ok = _sample_points(pose)

@@ -20,6 +20,7 @@ the edge is anti-aliased without a halo of the generated background around the p
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import cv2
 import numpy as np
@@ -78,7 +79,7 @@ def _zone(pose: PoseFrame, shape: tuple[int, int], scale: float) -> np.ndarray:
     zone = np.zeros(shape, np.uint8)
     cv2.fillConvexPoly(zone, hull, 1)
     grow = max(2, round(ZONE_GROWTH * scale))
-    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
     k = max(3, (grow // 2) * 2 + 1)
     return np.maximum(cv2.GaussianBlur(zone.astype(np.float32), (k, k), 0) * 2.0 - 1.0, 0.0)
 
@@ -116,7 +117,7 @@ class FrameMatter:
 
     def __init__(self, model_selection: int = 0) -> None:
         self.model_selection = model_selection
-        self._segmenter = None
+        self._segmenter: Any = None  # mediapipe's SelfieSegmentation, made on first use (mediapipe is untyped)
 
     def __enter__(self) -> FrameMatter:
         return self

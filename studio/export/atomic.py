@@ -15,13 +15,13 @@ from typing import IO, Any
 from studio.system.platform import usual_permissions
 
 
-def write_atomic(path: str | Path, write: Callable[[IO[Any]], None], mode: str = "wb") -> Path:
+def write_atomic(path: str | Path, write: Callable[[IO[Any]], object], mode: str = "wb") -> Path:
     """``write(handle)`` into a fresh hidden file beside ``path``, flushed to disk, then renamed onto ``path``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         usual_permissions(tmp)  # (mkstemp's file is private; the finished file is an ordinary one)
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

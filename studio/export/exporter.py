@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -235,13 +235,15 @@ class _FfmpegPipe:
         except OSError as error:
             self._stderr.close()
             raise ExportError(f"cannot start ffmpeg ({cmd[0]}): {error}") from None
+        assert self.proc.stdin is not None  # (stdin=PIPE)
+        self._stdin: IO[bytes] = self.proc.stdin
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape != (self.height, self.width, self.channels):
             raise ExportError(f"frame has shape {frame.shape}, the video expects "
                               f"{(self.height, self.width, self.channels)}")
         try:
-            self.proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+            self._stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
             self.written += 1
         except (BrokenPipeError, OSError) as error:
             self.proc.wait()
@@ -249,7 +251,7 @@ class _FfmpegPipe:
 
     def finish(self) -> None:
         try:
-            self.proc.stdin.close()
+            self._stdin.close()
         except OSError as error:
             self.proc.wait()
             raise self._error(error) from None
@@ -267,7 +269,7 @@ class _FfmpegPipe:
             self.proc.kill()
             self.proc.wait()
         try:
-            self.proc.stdin.close()
+            self._stdin.close()
         except OSError:
             pass
         self._close_log()
@@ -351,7 +353,7 @@ class VideoExporter:
         self._done = False
         self._audio_used = False
         #: Raw frames kept for the backward half of a ping-pong loop (a file, so memory stays flat).
-        self._spool = None
+        self._spool: IO[bytes] | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> VideoExporter:
@@ -462,6 +464,7 @@ class VideoExporter:
             finals: dict[str, tuple[Path, Path]] = {}
             for name, pipe in self._pipes.items():
                 finals[name] = (pipe.target, pipe.final)
+            assert self._main_partial is not None  # (``start`` names it before any frame)
             finals["mp4"] = (self._main_partial, self.out)  # (the PNG sequence's target is a pattern inside)
             if self._png_dir is not None:
                 finals["png_sequence"] = (self._png_dir, output_paths(self.out)["png_sequence"])

@@ -95,7 +95,7 @@ def video_args(fmt: ExportFormat, options: Any, encoder: str, alpha: bool = Fals
         args = ["-vf", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=sierra2_4a",
                 "-c:v", "gif"]
     else:
-        args += ["-pix_fmt", fmt.alpha_pix_fmt if alpha else fmt.pix_fmt]
+        args += ["-pix_fmt", fmt.alpha_pix_fmt if alpha and fmt.alpha_pix_fmt else fmt.pix_fmt]
     if encoder.endswith("_nvenc"):
         args += ["-preset", _NVENC_PRESETS.get(options.preset, "p4"), "-rc", "vbr"]
         args += ["-b:v", options.bitrate] if options.bitrate else ["-cq", str(options.crf), "-b:v", "0"]

@@ -10,6 +10,7 @@ import re
 import socket
 import tempfile
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def template_fields(request: RenderRequest, preset: str | None = None) -> dict[s
             "date": time.strftime("%Y%m%d-%H%M%S")}
 
 
-def expand_output_template(template: str | Path, fields: dict[str, Any], taken: set[Path] = frozenset(),
+def expand_output_template(template: str | Path, fields: dict[str, Any], taken: AbstractSet[Path] = frozenset(),
                            folder: Path | None = None, claim: bool = False) -> Path:
     """Fill ``{reference}``, ``{motion}``, ``{seed}``, ``{engine}``, ``{format}``, ``{date}`` … and a counter.
 

@@ -89,8 +89,8 @@ class IdentityScorer:
 
     def add(self, frame: np.ndarray) -> float | None:
         index, self._index = self._index, self._index + 1
-        if not self.result.available:
-            return None
+        if not self.result.available or self.embed is None or self.reference is None:
+            return None  # (no embedder or no reference leaves a reason, so ``available`` is already False)
         score = None
         if index % self.every == 0:
             embedding = self.embed(frame)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -44,6 +45,39 @@ class ReferenceFace:
 
 
 # ----------------------------------------------------------------------------------------------- boxes & masks
+<<<<<<< HEAD
+=======
+def face_box_from_pose(pose: PoseFrame | None, width: int, height: int, margin: float = 0.15) -> Box | None:
+    """A face box from the face keypoints (or, lacking them, the nose/eyes/ears), clipped to the frame.
+
+    The box spans the points plus ``margin`` of its size on every side (the forehead above the brows is
+    added too, since the 68 points stop at the eyebrows).
+    """
+    if pose is None:
+        return None
+    face = pose.face[pose.face[:, 2] > VISIBLE]
+    if len(face) >= 5:
+        x0, y0 = face[:, :2].min(0)
+        x1, y1 = face[:, :2].max(0)
+        y0 -= 0.25 * (y1 - y0)  # forehead
+    else:
+        head = pose.body[[0, 14, 15, 16, 17]]
+        head = head[head[:, 2] > VISIBLE]
+        if len(head) < 2:
+            return None
+        x0, y0 = head[:, :2].min(0)
+        x1, y1 = head[:, :2].max(0)
+        size = max(x1 - x0, 1.0)
+        cy = (y0 + y1) / 2
+        y0, y1 = cy - 0.6 * size, cy + 0.7 * size
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    box = (max(0.0, x0 - mx), max(0.0, y0 - my), min(width - 1.0, x1 + mx), min(height - 1.0, y1 + my))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+
+
+>>>>>>> wave3/types
 def face_mask(boxes: list[Box] | Box | None, width: int, height: int, fill_when_empty: bool = True) -> np.ndarray:
     """The original's face mask: uint8 [height, width], 255 inside every (int-truncated, inclusive) box.
 
@@ -52,7 +86,7 @@ def face_mask(boxes: list[Box] | Box | None, width: int, height: int, fill_when_
     mask = np.zeros((height, width), dtype=np.uint8)
     if boxes is not None and len(boxes) and not isinstance(boxes[0], (list, tuple, np.ndarray)):
         boxes = [boxes]
-    boxes = [b for b in (boxes or []) if b is not None]
+    boxes = [b for b in cast(list[Box | None], boxes or []) if b is not None]
     if not boxes:
         if fill_when_empty:
             mask[:] = 255
@@ -188,7 +222,8 @@ class FaceAnalyzer:
             return None, None
         areas = (bboxes[:, 2] - bboxes[:, 0]) * (bboxes[:, 3] - bboxes[:, 1])
         i = int(areas.argmax())
-        box = tuple(float(v) for v in bboxes[i, :4])
+        x0, y0, x1, y1 = (float(v) for v in bboxes[i, :4])
+        box = (x0, y0, x1, y1)
         return box, embed_aligned(self.recognition, image, kpss[i])
 
 

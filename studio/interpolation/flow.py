@@ -60,7 +60,7 @@ _local = threading.local()
 def _dis() -> cv2.DISOpticalFlow:
     """One DIS instance per thread (the object keeps per-call state)."""
     if getattr(_local, "preset", None) != DIS_PRESET:
-        _local.dis, _local.preset = cv2.DISOpticalFlow_create(DIS_PRESET), DIS_PRESET
+        _local.dis, _local.preset = cv2.DISOpticalFlow.create(DIS_PRESET), DIS_PRESET
     return _local.dis
 
 
@@ -82,7 +82,8 @@ def _grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def _sample(field: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``field`` at ``x + flow(x)`` (bilinear, border-replicated)."""
     h, w = flow.shape[:2]
-    return cv2.remap(field, _pixel_grid(h, w) + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(field, _pixel_grid(h, w) + flow, None, cv2.INTER_LINEAR,  # type: ignore[call-overload]  # cv2 stubs: map2 None is allowed
+                     borderMode=cv2.BORDER_REPLICATE)
 
 
 def _trust(flow: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -98,8 +99,8 @@ def estimate_flows(frame0: np.ndarray, frame1: np.ndarray, guide=None) -> FlowPa
     factor = max(MIN_DOWNSCALE, max(h, w) / FLOW_SIDE)
     size = (max(8, round(w / factor)), max(8, round(h / factor)))
     g0, g1 = _grey(frame0, size), _grey(frame1, size)
-    forward = _dis().calc(g0, g1, None)
-    backward = _dis().calc(g1, g0, None)
+    forward = _dis().calc(g0, g1, None)  # type: ignore[call-overload]  # cv2 stubs: a None flow (no initial guess) is allowed
+    backward = _dis().calc(g1, g0, None)  # type: ignore[call-overload]  # (as above)
     if guide is not None:
         guide(forward, backward, (w / size[0], h / size[1]))
     return FlowPair(forward, backward, _trust(forward, backward), _trust(backward, forward))
@@ -171,7 +172,8 @@ def _pixel_grid(h: int, w: int) -> np.ndarray:
 def warp_frame(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``frame`` sampled at ``x + flow(x)`` (bilinear, border-replicated); uint8 in, uint8 out."""
     h, w = flow.shape[:2]
-    return cv2.remap(frame, _pixel_grid(h, w) + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(frame, _pixel_grid(h, w) + flow, None, cv2.INTER_LINEAR,  # type: ignore[call-overload]  # cv2 stubs: map2 None is allowed
+                     borderMode=cv2.BORDER_REPLICATE)
 
 
 def blend_share(weight0: np.ndarray, weight1: np.ndarray, t: float) -> np.ndarray:

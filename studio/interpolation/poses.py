@@ -115,5 +115,5 @@ def check_face(result: Intermediate, t: float, poses: tuple[PoseFrame, PoseFrame
     mask = np.zeros((h, w), np.float32)
     mask[region] = 1.0
     feather = max(1.0, 0.1 * min(x1 - x0, y1 - y0))
-    mask = cv2.GaussianBlur(mask, (0, 0), feather)[..., None]
+    mask = cv2.GaussianBlur(mask, (0, 0), feather)[..., None]  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
     return mask * nearer + (1 - mask) * result.frame.astype(np.float32)

@@ -44,6 +44,7 @@ def target_fps(source_fps: float, factor: int | None = None, fps: float | None =
             raise InputError(f"the factor must be a whole number of 2 or more (2 doubles the frame rate), "
                              f"got {factor}")
         return float(_exact(source_fps) * int(factor))
+    assert fps is not None  # exactly one of the two was given (checked above)
     if not math.isfinite(fps) or fps <= 0:
         raise InputError(f"the output frame rate must be a positive number, got {fps}")
     if _exact(fps) <= _exact(source_fps):

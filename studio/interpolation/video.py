@@ -89,7 +89,7 @@ def interpolate_video(source: str | Path, out: str | Path, *, factor: int | None
                 position += 1
                 continue
             # every moment inside this pair at once: one flow estimate serves them all
-            batch = []
+            batch: list[float] = []
             while position + len(batch) < len(moments) and moments[position + len(batch)].index == index \
                     and not moments[position + len(batch)].is_source:
                 batch.append(moments[position + len(batch)].t)

@@ -312,9 +312,8 @@ def load_image(path: str | Path) -> np.ndarray:
         with warnings.catch_warnings():
             # past Pillow's warning size the image still loads (and the error below stops real bombs)
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image = ImageOps.exif_transpose(image)
-                array = _to_rgb8(image)
+            with Image.open(path) as opened:
+                array = _to_rgb8(ImageOps.exif_transpose(opened))
     except Image.DecompressionBombError as error:
         raise InputError(f"{path}: the image is too large to open safely ({error}); use a smaller photo") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:

@@ -122,7 +122,7 @@ def _fit_failure(reference: PoseFrame | None, poses: list[PoseFrame], frames: li
     if reference is None or not reference.has_person:
         return "could not fit the skeleton to the reference: no person found in the photo" + fallback
     if fit_frame is not None and not frames:
-        what = "is outside the clip" if fit_frame >= len(poses) else f"shows no detected person ({status[fit_frame]})"
+        what = "is outside the clip" if fit_frame >= len(poses) else f"shows no detected person ({status[fit_frame] if status else 'none'})"
         return f"could not fit the skeleton on the chosen frame {fit_frame}: it {what}" + fallback
     if not frames:
         return "could not fit the skeleton: no frame of the clip shows a detected person" + fallback
@@ -204,7 +204,9 @@ def align_poses(
             mode = "none"
     if mode == "none":
         fit = fit_inside(src_size, out_size)
+    assert fit is not None  # (a failed fit switched the mode to "none", which fits the frame)
     if mode == "bones":
+        assert reference is not None  # (a fit was found, so there is a reference)
         aligned = [retarget_bones(p, reference, fit) for p in poses]
     else:
         aligned = [transform_pose(p, fit.matrix()) for p in poses]

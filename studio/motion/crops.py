@@ -81,12 +81,12 @@ def cut(frame: np.ndarray, window: Window) -> tuple[np.ndarray, float]:
     else:
         part = frame[ay0:ay1, ax0:ax1]
         if (ax0, ay0, ax1, ay1) != (x0, y0, x0 + side, y0 + side):
-            part = cv2.copyMakeBorder(part, ay0 - y0, y0 + side - ay1, ax0 - x0, x0 + side - ax1,
+            part = cv2.copyMakeBorder(part, ay0 - y0, y0 + side - ay1, ax0 - x0, x0 + side - ax1,  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
                                       cv2.BORDER_CONSTANT, value=(0, 0, 0))
     out = min(MAX_SIDE, max(MIN_SIDE, side))
     scale = out / side
     if out != side:
-        part = cv2.resize(part, (out, out), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        part = cv2.resize(part, (out, out), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
     return np.ascontiguousarray(part), scale
 
 

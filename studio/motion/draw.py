@@ -37,7 +37,7 @@ HAND_EDGES: tuple[tuple[int, int], ...] = tuple(
     pair for finger in range(5) for pair in
     ((0 if k == 0 else 4 * finger + k, 4 * finger + k + 1) for k in range(4))
 )
-HAND_COLORS: tuple[tuple[float, float, float], ...] = tuple(
+HAND_COLORS: tuple[tuple[float, ...], ...] = tuple(
     tuple(255.0 * c for c in colorsys.hsv_to_rgb(e / len(HAND_EDGES), 1.0, 1.0)) for e in range(len(HAND_EDGES))
 )
 
@@ -65,7 +65,7 @@ def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) ->
         angle = math.degrees(math.atan2(ys[a] - ys[b], xs[a] - xs[b]))
         polygon = cv2.ellipse2Poly((int(mx), int(my)), (int(length / 2), LIMB_HALF_WIDTH), int(angle), 0, 360, 1)
         color = [int(float(c) * scores[a] * scores[b]) for c in COLORS[i]]
-        cv2.fillConvexPoly(canvas, polygon, color)
+        cv2.fillConvexPoly(canvas, polygon, color)  # type: ignore[call-overload]  # cv2 stubs: ellipse2Poly's own result
     canvas[:] = (canvas * LIMB_DIM).astype(np.uint8)
     for i in range(len(body)):
         if scores[i] < DRAW_THRESHOLD:

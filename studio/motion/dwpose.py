@@ -51,11 +51,11 @@ def letterbox(image: np.ndarray, size: tuple[int, int] = DETECTOR_SIZE) -> tuple
 def decode_yolox(output: np.ndarray, size: tuple[int, int] = DETECTOR_SIZE) -> np.ndarray:
     """Raw YOLOX output [A, 5 + C] (grid-relative) -> [A, 5 + C] with (cx, cy, w, h) in input pixels."""
     grids, strides = [], []
-    for stride in STRIDES:
-        gh, gw = size[0] // stride, size[1] // stride
+    for step in STRIDES:
+        gh, gw = size[0] // step, size[1] // step
         yv, xv = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
         grids.append(np.stack((xv, yv), -1).reshape(-1, 2))
-        strides.append(np.full((gh * gw, 1), stride))
+        strides.append(np.full((gh * gw, 1), step))
     grid = np.concatenate(grids).astype(np.float32)
     stride = np.concatenate(strides).astype(np.float32)
     if output.shape[0] != grid.shape[0]:

@@ -15,6 +15,8 @@ or the N-th from the left.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from studio.motion import appearance
@@ -53,6 +55,13 @@ def box_of(pose: PoseFrame, score: float = 0.3) -> tuple[float, float, float, fl
     if len(pts) < 2:
         return None
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+def _person_box(pose: PoseFrame) -> tuple[float, float, float, float]:
+    """``box_of`` a plausible person: ``is_real_person`` asks for more sure points than a box needs."""
+    box = box_of(pose)
+    assert box is not None
+    return box
 
 
 def _overlap_of_smaller(a, b) -> float:
@@ -104,8 +113,8 @@ class PersonFollower:
         self.first_people: list[tuple[float, float, float, float]] | None = None
         #: Per frame the left/right groups that were swapped back (the bench counts them).
         self.swapped: list[list[str]] = []
-        self._frame: np.ndarray | None = None
-        self._cache: dict[tuple[int, str], object] = {}  # this frame's look and support of each pose, by id
+        self._frame: np.ndarray = np.zeros((0, 0, 3), np.uint8)  # the frame of the current ``update``
+        self._cache: dict[tuple[int, str], Any] = {}  # this frame's look and support of each pose, by id
 
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
@@ -209,6 +218,8 @@ class PersonFollower:
         return [p for p in poses if self._plausible(p)]
 
     def _track(self) -> PoseFrame | None:
+        if self.box is None:  # (nobody followed yet: nothing to look around)
+            return None
         for pose in self._poses_in(window_around(self.box, self._frame.shape[1], self._frame.shape[0]), self.tracker):
             box = box_of(pose)
             if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
@@ -245,7 +256,7 @@ class PersonFollower:
             if not people:
                 return None
             if self.first_people is None:
-                self.first_people = sorted((box_of(p) for p in people), key=lambda b: b[0] + b[2])
+                self.first_people = sorted((_person_box(p) for p in people), key=lambda b: b[0] + b[2])
             pick = self._initial_choice(people)
         else:
             same = [p for p in found if self._is_followed_person(p, strict=not self._within_reach(p))]
@@ -270,7 +281,7 @@ class PersonFollower:
     def _initial_choice(self, people: list[PoseFrame]) -> PoseFrame:
         if self.person == "auto":
             return people[0]
-        ordered = sorted(people, key=lambda p: sum(box_of(p)[::2]))
+        ordered = sorted(people, key=lambda p: sum(_person_box(p)[::2]))
         index = int(self.person) - 1
         if not 0 <= index < len(ordered):
             from studio.errors import InputError

@@ -128,6 +128,7 @@ def fill_gaps(found: list[PoseFrame | None], max_hold: int) -> tuple[list[PoseFr
     for k, pose in enumerate(found):
         if pose is None:
             pose = found[int(real_arr[np.abs(real_arr - k).argmin()])]
+            assert pose is not None  # (``real`` indexes the frames that have a pose)
         poses.append(pose.copy())
     return poses, status
 

@@ -27,7 +27,7 @@ class OneEuroFilter:
         self._speed: np.ndarray | None = None
 
     def reset(self, mask: np.ndarray | None = None) -> None:
-        if mask is None or self._value is None:
+        if mask is None or self._value is None or self._speed is None:
             self._value = self._speed = None
         else:
             self._speed[mask] = np.nan
@@ -38,6 +38,7 @@ class OneEuroFilter:
         if self._value is None:
             self._value, self._speed = value.copy(), np.zeros_like(value)
             return value.copy()
+        assert self._speed is not None  # (set together with ``_value``)
         fresh = np.isnan(self._value)
         self._value[fresh] = value[fresh]
         self._speed[fresh] = 0.0

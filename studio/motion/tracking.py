@@ -46,6 +46,7 @@ def select_person(candidates: list[PoseFrame], previous: PoseFrame | None) -> Po
 
     def score(pose: PoseFrame) -> tuple[float, float]:
         box = body_box(pose)
+        assert box is not None  # every one of ``people`` has a visible body point
         centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
         return _iou(box, prev_box), -float(np.linalg.norm(centre - prev_centre))
 

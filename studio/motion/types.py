@@ -39,7 +39,7 @@ class PoseFrame:
     def copy(self) -> PoseFrame:
         return PoseFrame(
             self.body.copy(), self.face.copy(), self.left_hand.copy(), self.right_hand.copy(),
-            None if self.face_box is None else tuple(self.face_box),
+            self.face_box,  # (a tuple: immutable, shared safely)
         )
 
     @property
@@ -67,7 +67,10 @@ class PoseFrame:
             return a
 
         box = data.get("face_box")
+        if box is not None and len(box) != 4:
+            raise ValueError(f"pose field 'face_box' must hold 4 numbers (x0, y0, x1, y1), got {len(box)}")
         return cls(
             arr("body", NUM_BODY), arr("face", NUM_FACE), arr("left_hand", NUM_HAND),
-            arr("right_hand", NUM_HAND), None if box is None else tuple(float(v) for v in box),
+            arr("right_hand", NUM_HAND),
+            None if box is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
         )

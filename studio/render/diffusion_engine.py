@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from studio.errors import InputError, ModelFolderError, StudioError
 from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 from studio.render.memory import pick_device, pick_dtype
+
+if TYPE_CHECKING:  # (torch and diffusers load only when a diffusion render starts)
+    from pipelines.hjb_pipeline import StableAnimatorHJBPipeline
+    from pipelines.pipeline_stable_animator import StableAnimatorPipeline
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +54,8 @@ class DiffusionEngine:
     name = "diffusion"
 
     def __init__(self) -> None:
-        self._pipe = None
-        self._hjb_pipe = None  # built from self._pipe's modules on the first HJB render
+        self._pipe: StableAnimatorPipeline | None = None
+        self._hjb_pipe: StableAnimatorHJBPipeline | None = None  # built from self._pipe's modules on the first HJB render
         self._key: tuple | None = None
         self.loads = 0  # how many times a pipeline was built (tests check reuse)
         # One pipeline, one render at a time: a quick preview and a queue job share the loaded modules (and the
@@ -69,7 +74,7 @@ class DiffusionEngine:
         folder = resolve_folder(models)
         dev = pick_device(device)
         torch_dtype = pick_dtype(dtype, dev)
-        offload = {False: "none", True: "model"}.get(cpu_offload, cpu_offload) or "none"
+        offload = ("model" if cpu_offload else "none") if isinstance(cpu_offload, bool) else cpu_offload or "none"
         if offload != "none" and dev != "cuda":
             log.warning("CPU offload only applies to CUDA; rendering on %s without it", dev)
             offload = "none"
@@ -134,8 +139,9 @@ class DiffusionEngine:
         else:
             import torch
 
-            budget = device_memory("cuda") + torch.cuda.memory_allocated()  # our own tensors are reusable
+            budget = (device_memory("cuda") or 0) + torch.cuda.memory_allocated()  # our own tensors are reusable
         dtype = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[str(pick_dtype(req.dtype, dev))]
+        assert req.models is not None  # (a diffusion request without a weights folder fails its check)
         model = MemoryModel.for_folder(req.models)
         return model.plan(memory_request(req, inputs.num_frames, dev, dtype), budget)
 

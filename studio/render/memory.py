@@ -101,7 +101,7 @@ class MemoryEstimate:
 
     @property
     def largest_phase(self) -> str:
-        return max(self.phases, key=self.phases.get)
+        return max(self.phases, key=lambda name: self.phases[name])
 
     def summary(self, available: int | None = None) -> str:
         r = self.request
@@ -246,7 +246,7 @@ class MemoryModel:
         estimate = self.estimate(current)
         if estimate.total <= budget:
             return MemoryPlan(current, estimate, budget, choices)
-        steps = []
+        steps: list[tuple[dict[str, Any], str]] = []
         if current.batched_cfg:
             steps.append(({"batched_cfg": False}, "two UNet calls per tile for guidance instead of one batch-2 call "
                                                   "(same result, slower)"))
@@ -419,10 +419,10 @@ def _modules_from_configs(unet_json: str, vae_json: str, clip_json: str) -> dict
         "unet": unet,
         "vae": build_on_meta(lambda: AutoencoderKLTemporalDecoder.from_config(vae_cfg)),
         "image_encoder": clip,
-        "pose_net": build_on_meta(lambda: PoseNet(noise_latent_channels=unet.config.block_out_channels[0])),
+        "pose_net": build_on_meta(lambda: PoseNet(noise_latent_channels=unet.config.block_out_channels[0])),  # type: ignore[union-attr, index]  # diffusers: ConfigMixin.config is typed through Module.__getattr__
         "face_encoder": build_on_meta(lambda: FusionFaceId(
-            cross_attention_dim=unet.config.cross_attention_dim, id_embeddings_dim=512,
-            clip_embeddings_dim=clip.config.projection_dim, num_tokens=4)),
+            cross_attention_dim=unet.config.cross_attention_dim, id_embeddings_dim=512,  # type: ignore[union-attr]  # (as above)
+            clip_embeddings_dim=clip.config.projection_dim, num_tokens=4)),  # type: ignore[union-attr]  # (as above)
         "face_embedder": build_on_meta(IResNetFaceEmbedder),
     }
 

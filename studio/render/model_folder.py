@@ -138,13 +138,9 @@ def open_checkpoint_safely(path: Path) -> str | None:
 def _pipeline_check(folder: Path) -> list[str]:
     """Strict key/shape check by the model core (engineer A), when it is installed."""
     try:
-        from pipelines.loading import check_model_folder
+        from pipelines.loading import CheckpointError, check_model_folder
     except ImportError:
         return []
-    try:
-        from pipelines.loading import CheckpointError
-    except ImportError:  # pragma: no cover - older model core
-        CheckpointError = ValueError  # noqa: N806
     try:
         result = check_model_folder(folder)
     except CheckpointError as error:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +32,9 @@ from studio.motion.types import PoseFrame
 from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
 from studio.request.render_request import AlignmentOptions, RenderRequest
+
+if TYPE_CHECKING:  # (insightface loads only when a render needs a face)
+    from studio.faces.reference_face import FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +55,7 @@ class PreparedRender:
     face_embedding: np.ndarray | None
     face_source: str
     #: A function frame → embedding (same backend as the conditioning) for identity scores, or None + reason.
-    face_embedder: object | None
+    face_embedder: Callable[[np.ndarray], np.ndarray | None] | None
     face_embedder_reason: str | None
     warnings: list[str] = field(default_factory=list)
     #: The model that scores identity (antelopev2 when present, else dlib), or None (see face_embedder_reason).
@@ -102,7 +107,7 @@ def find_face_models(request: RenderRequest) -> Path | None:
 
 
 def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToken,
-            analysers: dict[str, object] | None = None) -> PreparedRender:
+            analysers: dict[str, FaceAnalyzer] | None = None) -> PreparedRender:
     """``analysers``: loaded face analysers by folder, kept by the caller (the renderer) between renders,
     since loading the ONNX models takes seconds; None loads them for this render only."""
     from studio.media.video_io import fit_to_size, load_image
@@ -114,6 +119,8 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
             what = "a symbolic link that leads nowhere (broken, or a loop)" if given.is_symlink() else "file not found"
             raise InputError(f"{given}: {what} ({name}); check the path")
     request = request.with_resolved_seed().with_hashes()
+    seed = request.seed
+    assert seed is not None  # (resolved just above)
     warnings: list[str] = []
     W, H = request.width, request.height
 
@@ -141,7 +148,7 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     export_fps = float(request.export.fps or fps)
     inputs = RenderInputs(
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
-        pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=int(request.seed),
+        pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=seed,
         fps=float(request.fps), motion_fps=fps, face_boxes=list(face_boxes or []), reference_face_box=ref_box,
         content_box=box, warnings=warnings,
     )
@@ -293,7 +300,7 @@ def _pose_image_folder(request, path: Path, warnings):
 
 # ------------------------------------------------------------------------------------------ faces
 def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: list[str],
-                    analysers: dict[str, object]):
+                    analysers: dict[str, FaceAnalyzer]):
     """(embedding or None, source, frame embedder or None, reason, reference face box)."""
     if request.face_model == "none":
         warnings.append("face model 'none': rendering with a zero identity embedding; identity will drift")
@@ -311,7 +318,7 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
             f"insightface antelopev2 was not found beside {request.models} (expected models/antelopev2 with "
             "scrfd_10g_bnkps.onnx and glintr100.onnx); get it with `python -m studio download` or use --face-model none"
         )
-    analyzer = None
+    analyzer: FaceAnalyzer | None = None
     if models_dir is not None:
         if str(models_dir) not in analysers:
             analysers[str(models_dir)] = FaceAnalyzer(models_dir)
@@ -333,6 +340,7 @@ def _reference_face(request: RenderRequest, reference: np.ndarray, warnings: lis
 
     def embed(frame: np.ndarray) -> np.ndarray | None:
         # the same input convention as the reference (analyze_reference's default channel swap)
+        assert analyzer is not None  # (the embedding came from it)
         _box, vector = analyzer.analyze(np.ascontiguousarray(frame))
         return None if vector is None else np.asarray(vector, dtype=np.float32)
 

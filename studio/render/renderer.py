@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from studio.render.engine import PreviewCallback, RenderEngine, engine_class
 from studio.render.interpolated import ADAPTIVE_THRESHOLD, engine_inputs, fill_in, frames_to_render
 from studio.render.prepare import PreparedRender, prepare
 from studio.request.render_request import RenderRequest
+
+if TYPE_CHECKING:  # (insightface loads only when a render needs a face)
+    from studio.faces.reference_face import FaceAnalyzer
 
 SIDECAR_VERSION = 1
 
@@ -90,7 +93,7 @@ class Renderer:
         self._factory = engine_factory or (lambda name: engine_class(name)())
         self._engines: dict[str, RenderEngine] = {}
         #: Loaded face analysers by folder, reused by the next render (loading takes seconds).
-        self.analysers: dict[str, object] = {}
+        self.analysers: dict[str, FaceAnalyzer] = {}
 
     def engine(self, name: str) -> RenderEngine:
         if name not in self._engines:
@@ -121,9 +124,9 @@ class Renderer:
         check_outputs(out, request.export, sources, overwrite)
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel, self.analysers)
-        inputs, req = prepared.inputs, prepared.request
+        render_inputs, req = prepared.inputs, prepared.request
         if preview is not None:
-            inputs.preview, inputs.true_decode_preview = preview, true_decode_preview
+            render_inputs.preview, render_inputs.true_decode_preview = preview, true_decode_preview
         engine = self.engine(req.engine)
         scorer = (IdentityScorer.from_backend(prepared.identity) if prepared.identity is not None else
                   IdentityScorer(prepared.face_embedding, prepared.face_embedder, backend=prepared.face_source,
@@ -133,26 +136,27 @@ class Renderer:
         exporter = VideoExporter(out, prepared.export_fps, req.width, req.height, req.export, audio=prepared.audio,
                                  metadata=key_settings(req), crop=prepared.content_box, overwrite=overwrite,
                                  inputs=sources, alpha=transparent)
-        total = inputs.num_frames
+        total = render_inputs.num_frames
         every = req.interpolate
-        keys = (frames_to_render(inputs.poses, every, req.width, req.height) if every > 1 and total > 2
+        keys = (frames_to_render(render_inputs.poses, every, req.width, req.height) if every > 1 and total > 2
                 else list(range(total)))
         cancel.raise_if_cancelled()
         with exporter:
-            frames = engine.render(inputs if len(keys) == total else engine_inputs(inputs, keys, every), timer,
-                                   cancel)
+            frames = engine.render(render_inputs if len(keys) == total
+                                   else engine_inputs(render_inputs, keys, every), timer, cancel)
             if len(keys) < total:  # the interpolator fills the frames the engine skipped
-                frames = (frame for _, frame in fill_in(frames, keys, inputs.poses, FlowInterpolator(), timer, cancel))
+                frames = (frame for _, frame in fill_in(frames, keys, render_inputs.poses, FlowInterpolator(),
+                                                        timer, cancel))
             # the background mode and the colour match after interpolation (the very frames when neither is asked for)
-            finished = finish_frames(frames, inputs.poses, reference=inputs.reference,
-                                     reference_pose=inputs.reference_pose, background=req.background,
+            finished = finish_frames(frames, render_inputs.poses, reference=render_inputs.reference,
+                                     reference_pose=render_inputs.reference_pose, background=req.background,
                                      color_match=req.color_match, box=prepared.content_box)
             try:
                 for index, frame in enumerate(finished):
                     cancel.raise_if_cancelled()
                     if index >= total:
                         raise StudioError(f"the {req.engine} engine yielded more frames than the {total} poses")
-                    exporter.write(frame, reference=inputs.reference, pose=inputs.pose_images[index])
+                    exporter.write(frame, reference=render_inputs.reference, pose=render_inputs.pose_images[index])
                     scorer.add(frame[y0:y1, x0:x1, :3])
                     timer(Progress("export", index + 1, total, "encoding"))
             finally:

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class WarpEngine:
         report(Progress("load", 1, 1, "person matte and background"))
 
         settings = self.settings
-        overrides = inputs.warp_overrides
+        overrides: dict[str, Any] = inputs.warp_overrides  # (each to its setting's own type)
         if overrides:
             try:
                 settings = replace(settings, **overrides)

@@ -83,7 +83,8 @@ class Setting:
             if not math.isfinite(value):
                 return self._bad(value, "a finite number")
             low, high = self.minimum, self.maximum
-            if (low is not None and value < low) or (high is not None and value > high):
+            number = typing.cast(float, value)  # numbers.Real declares no comparison with float; every Real has one
+            if (low is not None and number < low) or (high is not None and number > high):
                 return self._bad(value, self.range_text())
             return None
         if not isinstance(value, str):
@@ -180,7 +181,7 @@ def settings_of(cls: type, prefix: str = "", defaults: Any = None) -> tuple[Sett
         hint, optional = _field_type(cls, f)
         default = getattr(defaults, f.name) if defaults is not None else _default_of(f)
         path = prefix + f.name
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             found += settings_of(hint, path + ".", default)
             continue
         if "help" not in f.metadata:
@@ -193,10 +194,10 @@ def settings_of(cls: type, prefix: str = "", defaults: Any = None) -> tuple[Sett
 
 def nested_fields(cls: type) -> dict[str, type]:
     """The fields of ``cls`` that hold a nested settings object, with its class."""
-    out = {}
+    out: dict[str, type] = {}
     for f in dataclasses.fields(cls):
         hint, _ = _field_type(cls, f)
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             out[f.name] = hint
     return out
 
@@ -232,7 +233,8 @@ def replace_paths(obj: Any, values: dict[str, Any]) -> Any:
 def check(obj: Any) -> list[Problem]:
     """Every value of ``obj`` that does not fit its declaration (type, finite, range, choices), by path."""
     problems = []
-    for s in settings_of(type(obj)):
+    cls: type = type(obj)
+    for s in settings_of(cls):
         try:
             value = get_path(obj, s.path)
         except AttributeError:  # a nested object of the wrong kind
@@ -280,7 +282,7 @@ def json_schema(cls: type, title: str, defaults: Any = None) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         hint, optional = _field_type(cls, f)
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             inner = getattr(defaults, f.name) if defaults is not None else _default_of(f)
             properties[f.name] = json_schema(hint, f.name, inner)
             properties[f.name].pop("$schema")

@@ -64,7 +64,7 @@ def _padded(image: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarra
     alpha = np.clip(matte * 255.0 + 0.5, 0, 255).astype(np.uint8)
     pad = int(round(PAD * max(image.shape[:2])))
     rgb = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
-    alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REPLICATE)  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
     return rgb, alpha, pad
 
 

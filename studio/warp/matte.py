@@ -75,7 +75,7 @@ def fill_background(
     if not hole.any():
         return image.copy()
     g = max(1, int(round(grow * max(h, w))))
-    hole = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+    hole = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
 
     scale = min(1.0, work_size / max(h, w))
     sw, sh = max(8, int(round(w * scale))), max(8, int(round(h * scale)))
@@ -109,7 +109,7 @@ def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     colour = image.astype(np.float32) * weight[..., None]
     levels = [(colour, weight)]
     while min(colour.shape[:2]) > 2 and float(levels[-1][1].min()) < 1e-3:
-        colour, weight = cv2.pyrDown(colour), cv2.pyrDown(weight)
+        colour, weight = cv2.pyrDown(colour), cv2.pyrDown(weight)  # type: ignore[assignment]  # cv2 stubs type results as Mat | ndarray of any number
         levels.append((colour, weight))
     colour, weight = levels[-1]
     mean = colour.reshape(-1, 3).sum(0) / max(float(weight.sum()), 1e-6)

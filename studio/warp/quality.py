@@ -73,7 +73,7 @@ def moved_truth(image: np.ndarray, matte: np.ndarray, transform: np.ndarray,
 def similarity(angle_deg: float, scale: float, shift: tuple[float, float], center: tuple[float, float]) -> np.ndarray:
     """Forward 2×3 similarity: rotate by ``angle_deg`` (counter-clockwise on screen) and scale about
     ``center``, then shift."""
-    m = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle_deg, scale)
+    m = np.asarray(cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle_deg, scale), np.float64)
     m[:, 2] += shift
     return m
 

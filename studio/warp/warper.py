@@ -62,15 +62,10 @@ class WarpReference:
     matte: np.ndarray  # float32 [H, W] in [0, 1]
     background: np.ndarray  # RGB uint8 [H, W, 3]
     pose: PoseFrame
-    #: The photo with the matte as a 4th channel, remapped in one pass per frame.
-    rgba: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
     #: Things the user should know about this reference (e.g. the matte fell back to the skeleton).
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.rgba is None:
-            alpha = np.clip(self.matte * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            self.rgba = np.ascontiguousarray(np.dstack([self.image, alpha]))
         self._layers: dict[bool, list[Layer]] = {}
         self._rig: Rig | None = None
 
@@ -227,8 +222,8 @@ class PersonWarper:
             return  # the layer left the frame
         if layer.pad:  # the layer's image is padded (see ``layers._padded``)
             roi_map = roi_map + np.float32(layer.pad)
-        rgb = cv2.remap(layer.rgb, roi_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        alpha = cv2.remap(layer.alpha, roi_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        rgb = cv2.remap(layer.rgb, roi_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # type: ignore[call-overload]  # cv2 stubs: map2 None is allowed
+        alpha = cv2.remap(layer.alpha, roi_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,  # type: ignore[call-overload]  # cv2 stubs: map2 None is allowed
                           borderValue=0).astype(np.float32) * np.float32(1.0 / 255.0)
         # "over" in uint8 by OpenCV's per-pixel weighted sum (rounded): no float copies of the frame.
         region = np.ascontiguousarray(out[y0:y1, x0:x1])
@@ -240,7 +235,7 @@ class PersonWarper:
             maps = [maps] * len(self.layers)
         out = np.zeros(self.reference.matte.shape, np.float32)
         for layer, full_map in zip(self.layers, maps, strict=True):
-            moved = cv2.remap(layer.matte, full_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            moved = cv2.remap(layer.matte, full_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]  # cv2 stubs: map2 None is allowed
             out = 1.0 - (1.0 - out) * (1.0 - moved)
         return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the runner is imported when a cluster run starts, not for every command's --help
     from studio.batch.farm.runner import FarmEvent
@@ -32,7 +32,7 @@ class FarmBars:
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
-        self._bars: dict[int, object] = {}
+        self._bars: dict[int, Any] = {}  # tqdm bars by job id (tqdm is untyped)
 
     def __call__(self, event: FarmEvent) -> None:
         if event.kind != "progress":

@@ -7,6 +7,7 @@ import ipaddress
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from studio.batch.farm import FarmError, require_ray
 
@@ -115,7 +116,7 @@ def connect(address: str, num_cpus: int | None = None, num_gpus: int | None = No
     ray = require_ray()
     if ray.is_initialized():
         return _describe(ray, address, owned=False)
-    kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address == "local":
         stay_on_loopback()
         kwargs |= {"address": "local", "_node_ip_address": "127.0.0.1", "object_store_memory": LOCAL_OBJECT_STORE_BYTES,

@@ -14,6 +14,7 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -40,7 +41,7 @@ def pack(path: str | Path) -> Packed:
 class InputStore:
     """Submitter side: one object-store reference per distinct input content."""
 
-    def __init__(self, put):
+    def __init__(self, put: Callable[[Any], Any]) -> None:
         self._put = put  # ray.put (injected: this module never imports Ray)
         self._hash_by_file: dict[tuple[str, int, int], str] = {}
         self._ref_by_hash: dict[str, Any] = {}

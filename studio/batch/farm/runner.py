@@ -93,7 +93,7 @@ class FarmRunner:
         self.inputs: InputStore | None = None
         self._running: dict[Any, _Running] = {}
         self._last_cancel_poll = 0.0
-        self._task = None
+        self._task: Any = None  # the Ray remote function (Ray is untyped and optional)
         self._last_collected = 0
 
     # ------------------------------------------------------------------------ the loop
@@ -150,7 +150,7 @@ class FarmRunner:
     def _check_resources(self, cluster: Cluster) -> None:
         s = self.settings
         waiting = [j for j in self.queue.jobs("queued") if j.device == s.device]
-        if s.gpus_per_job > 0 and cluster.gpus == 0 and any(j.request.engine == "diffusion" for j in waiting):
+        if s.gpus_per_job > 0 and cluster.gpus == 0 and any(j.request is not None and j.request.engine == "diffusion" for j in waiting):
             raise FarmError(f"the queue holds diffusion jobs but the Ray cluster ({cluster.address}) has no GPUs; "
                             "start GPU workers with `ray start --address HEAD:PORT --num-gpus N`, or pass "
                             "--gpus-per-job 0 to render them on CPUs (slow)")
@@ -160,6 +160,7 @@ class FarmRunner:
 
     def _dispatch(self, ray, board, job: Job, report: FarmCallback) -> None:
         s = self.settings
+        assert job.request is not None and self.inputs is not None  # (claim_next skips unreadable jobs; run set it)
         try:
             check_writable(Path(job.output))  # as the local renderer: fail before any heavy work
             ref_hash, ref_obj = self.inputs.ref(job.request.reference)

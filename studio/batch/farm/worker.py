@@ -88,7 +88,8 @@ class _Poster:
     def __init__(self, board: Any, job_id: int, attempt: int, cancel: CancelToken):
         self.board, self.job_id, self.attempt, self.cancel = board, job_id, attempt, cancel
         self.where = {"node": node_name(), "pid": os.getpid()}
-        self._last, self._phase = 0.0, None
+        self._last = 0.0
+        self._phase: str | None = None
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
