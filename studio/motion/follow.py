@@ -23,7 +23,7 @@ from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
 from studio.motion.presence import MIN_SUPPORT, is_real_person
 from studio.motion.segmentation import support_in_frame
-from studio.motion.sides import keep_sides
+from studio.motion.sides import keep_sides, recent_reference
 from studio.motion.types import PoseFrame
 
 #: Appearance similarity (Bhattacharyya, 0–1, ``appearance``): below OTHER_PERSON a pose is someone else; a
@@ -34,6 +34,8 @@ OTHER_PERSON = 0.7
 SAME_PERSON = 0.9
 #: How far a lost person may have gone: their box size per second lost (a brisk walk), on top of MAX_STEP.
 REACH_PER_SECOND = 1.5
+#: Kept poses the left/right reference is the median of.
+RECENT = 3
 #: Looks of other people remembered (the most recent ones).
 MAX_OTHERS = 6
 #: How fast the followed person's look follows what is seen (light and pose change slowly).
@@ -97,7 +99,7 @@ class PersonFollower:
         self._last_seen: tuple[float, float, float, float] | None = None  # kept through scene cuts and losses
         self.look: dict[str, np.ndarray] = {}
         self.limbs = LimbMemory()
-        self.previous: PoseFrame | None = None
+        self._recent: list[PoseFrame] = []  # the last kept poses, for left/right (``sides.recent_reference``)
         self.lost = 0
         self.after_cut = False
         #: Boxes (frame pixels, left to right) of the people found by the first successful search.
@@ -110,7 +112,7 @@ class PersonFollower:
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
         """A new shot: the person's place and size say nothing now; their look still does."""
-        self.box, self.previous, self.after_cut = None, None, True
+        self.box, self.after_cut, self._recent = None, True, []
         self.limbs.clear()
         self._reset_tracker()
 
@@ -126,9 +128,10 @@ class PersonFollower:
             self.swapped.append([])
             return None
         seen = self._look(pose)
-        pose, swapped = keep_sides(pose, self.previous)
+        pose, swapped = keep_sides(pose, recent_reference(self._recent))
         self.swapped.append(swapped)
-        self.box, self.previous, self.lost, self.after_cut = box_of(pose), pose, 0, False
+        self.box, self.lost, self.after_cut = box_of(pose), 0, False
+        self._recent = (self._recent + [pose])[-RECENT:]
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
