@@ -34,6 +34,8 @@ OTHER_PERSON = 0.7
 SAME_PERSON = 0.9
 #: How far a lost person may have gone: their box size per second lost (a brisk walk), on top of MAX_STEP.
 REACH_PER_SECOND = 1.5
+#: A person this tall (share of the frame's short side) in the whole frame needs no search of smaller windows.
+BIG_ENOUGH = 0.25
 #: Kept poses the left/right reference is the median of.
 RECENT = 3
 #: Looks of other people remembered (the most recent ones).
@@ -69,6 +71,11 @@ def prominence(pose: PoseFrame) -> float:
     if box is None:
         return 0.0
     return (box[2] - box[0] + 1) * (box[3] - box[1] + 1) * float(pose.body[:, 2].mean())
+
+
+def _height(pose: PoseFrame) -> float:
+    box = box_of(pose)
+    return 0.0 if box is None else box[3] - box[1]
 
 
 def _near(box, last) -> bool:
@@ -219,15 +226,20 @@ class PersonFollower:
         self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
-    def search(self) -> list[PoseFrame]:
+    def search(self, everyone: bool = True) -> list[PoseFrame]:
         """Every plausible pose the searcher finds in the frame, one per person, most prominent first.
 
         A person small in a search window comes back with rough keypoints (often only part of them), so each
-        rough find is looked at again in a window around it.
+        rough find is looked at again in a window around it. ``everyone=False``: when the whole frame shows a
+        person at least BIG_ENOUGH of its short side, the smaller windows (there for small people, and a dozen
+        model runs) are skipped: the most prominent person is that one or bigger.
         """
         height, width = self._frame.shape[:2]
         found: list[PoseFrame] = []
-        for window in search_windows(width, height):
+        windows = search_windows(width, height)
+        for k, window in enumerate(windows):
+            if k == 1 and not everyone and any(_height(p) >= BIG_ENOUGH * min(width, height) for p in found):
+                break
             for rough in self._poses_in(window, self.searcher):
                 box = box_of(rough)
                 if box is None or any(_overlap_of_smaller(box, box_of(p)) >= SAME_BOX for p in found):
@@ -242,7 +254,8 @@ class PersonFollower:
         return kept
 
     def _reacquire(self) -> PoseFrame | None:
-        found = self.search()
+        # the first search for "auto" only needs the most prominent person; --person N needs everyone
+        found = self.search(everyone=self.first_people is not None or self.person != "auto")
         if self.first_people is None or (self.after_cut and not self.look):
             people = [p for p in found if self._on_silhouette(p)]
             if not people:
