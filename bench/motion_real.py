@@ -120,7 +120,7 @@ def _frame_selection():
     try:
         from studio.media.video_io import FrameSelection
     except ImportError:
-        from studio.media import FrameSelection
+        from studio.media.video_io import FrameSelection
     return FrameSelection
 
 
