@@ -254,15 +254,10 @@ class Project:
         """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed. Rendering
         or queueing is not an edit: the draw adds no undo step."""
         if not self.seed_locked or self._request.seed is None:
-<<<<<<< HEAD
             self.set(seed=random_seed(rng), undoable=False)
-        return int(self._request.seed)
-=======
-            self.set(seed=random_seed(rng), text="Roll seed", merge=False)
         seed = self._request.seed
         assert seed is not None  # (drawn just above when there was none)
         return int(seed)
->>>>>>> wave3/types
 
     # ----------------------------------------------------------------------------- prepared results
     def set_photo(self, photo: np.ndarray | None, pose: PoseFrame | None = None) -> None:

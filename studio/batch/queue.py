@@ -261,14 +261,10 @@ class JobQueue:
                 (batch, request.to_json(indent=None), output, preset, device, time.time()),
             )
             db.execute("COMMIT")
-<<<<<<< HEAD
+            assert cursor.lastrowid is not None  # (an INSERT names its row)
             job_id = int(cursor.lastrowid)
         self._announce(job_id, "queued")
         return job_id
-=======
-            assert cursor.lastrowid is not None  # (an INSERT names its row)
-            return cursor.lastrowid
->>>>>>> wave3/types
 
     def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
                    out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
