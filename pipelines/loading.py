@@ -54,23 +54,27 @@ class CheckpointError(Exception):
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Tensors of a ``.safetensors`` or ``.pth`` file, memory-mapped where the format allows (nothing is read until a
-    tensor is used); ``.pth`` is read with ``weights_only=True`` so a pickle that tries to run code is refused.
-    Raises ``CheckpointError`` for unreadable files."""
-    return read_checkpoint(path)[0]
+    """Tensors of a ``.safetensors`` or ``.pth`` file; ``.pth`` is read into memory with ``weights_only=True`` so a
+    pickle that tries to run code is refused. Raises ``CheckpointError`` for unreadable files.
+
+    The result may outlive the file (a script may write it back over the same path), so ``.pth`` tensors are never
+    views of a memory map here; the loader's own reads use :func:`read_checkpoint`."""
+    return read_checkpoint(path, mmap=False)[0]
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], bool]:
-    """:func:`load_state_dict`, plus whether the tensors are memory-mapped from the file (safetensors and the zip
-    ``.pth`` format of every torch since 1.6; a legacy ``.pth`` is read into memory)."""
+def read_checkpoint(path: str | os.PathLike, mmap: bool = True) -> tuple[dict[str, torch.Tensor], bool]:
+    """:func:`load_state_dict`, memory-mapped where the format allows (safetensors, and the zip ``.pth`` format of
+    every torch since 1.6; a legacy ``.pth`` is read into memory), plus whether it is. Mapped tensors cost nothing
+    until touched but must not outlive a change to the file (a truncated map is a crash): only for reading the
+    shapes or copying the values out at once, as :func:`check_model_folder` and the loader do."""
     path = Path(path)
     try:
         if path.suffix == ".safetensors":
             from .weights_in_place import read_safetensors
 
-            state, mapped = read_safetensors(path), True
+            state, mapped = read_safetensors(path), True  # safetensors' own load_file maps the file as well
         else:
-            mapped = zipfile.is_zipfile(path)
+            mapped = mmap and zipfile.is_zipfile(path)
             state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=mapped)
     except pickle.UnpicklingError:
         # torch's own text advises weights_only=False, i.e. running the file's code: never relay it
