@@ -42,7 +42,7 @@ from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
 from ui.settings_store import SettingsStore
 from ui.warm_up import warm_up
-from ui.workers import Task, TaskRunner
+from ui.workers import LatestOnly, Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class MainWindow(RenderActions, QMainWindow):
         self.studio = studio or Studio()
         self.runner = TaskRunner(self)
         self.project = Project(empty_request())
+        self.project.align_in_background(LatestOnly(self.runner, "re-align").submit)  # MediaPipe off the GUI thread
         self.project_path: str | None = None
         self.preview_task: Task | None = None
         self.instant_task: Task | None = None
