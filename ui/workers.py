@@ -99,7 +99,7 @@ class LatestOnly(QObject):
     ``work()`` on a worker thread and ``done(result)`` on the GUI thread; a task the runner cancelled (closing)
     reports nothing and starts nothing more."""
 
-    def __init__(self, runner: "TaskRunner", name: str) -> None:
+    def __init__(self, runner: TaskRunner, name: str) -> None:
         super().__init__(runner)
         self._runner, self._name = runner, name
         self._running: Task | None = None
