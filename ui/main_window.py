@@ -30,6 +30,7 @@ from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
 from studio.service import Studio
 from ui import render_bridge
 from ui.alignment_view import AlignmentView
+from ui.bindings import Binding, bind
 from ui.log_panel import LogPanel
 from ui.memory_label import MemoryLabel
 from ui.message_bar import MessageBar
@@ -42,7 +43,7 @@ from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
 from ui.settings_store import SettingsStore
 from ui.warm_up import warm_up
-from ui.workers import Task, TaskRunner
+from ui.workers import LatestOnly, Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class MainWindow(RenderActions, QMainWindow):
         self.studio = studio or Studio()
         self.runner = TaskRunner(self)
         self.project = Project(empty_request())
+        self.project.align_in_background(LatestOnly(self.runner, "re-align").submit)  # MediaPipe off the GUI thread
         self.project_path: str | None = None
         self.preview_task: Task | None = None
         self.instant_task: Task | None = None
@@ -203,7 +205,6 @@ class MainWindow(RenderActions, QMainWindow):
         self.motion_panel.motion_extracted.connect(self._motion_extracted)
         self.motion_panel.extraction_ended.connect(self.update_actions)
         self.motion_panel.frame_changed.connect(self.alignment_view.show_source_frame)
-        self.motion_panel.trim_changed.connect(self._trim_edited)
         self.alignment_view.instant_requested.connect(self.instant_preview)
         self.queue_panel.job_finished.connect(self._job_finished)
         self.queue_panel.open_requested.connect(self.open_result)
@@ -213,16 +214,22 @@ class MainWindow(RenderActions, QMainWindow):
             panel.failed.connect(self.show_error)
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
         self.project.subscribe(self._project_changed)
+        self.bindings = self._bind_panels()
+
+    def _bind_panels(self) -> list[Binding]:
+        """The panels' own fields, shown from and written to the project in one place (``ui.bindings``)."""
+        motion, trim = self.motion_panel, ("start", "end", "stride")
+        return [
+            bind(self.project, trim, lambda v: motion.set_trim(v["start"], v["end"], v["stride"]),
+                 edited=motion.trim_changed, read=lambda: dict(zip(trim, motion.trim(), strict=True)), text="Change trim"),
+            bind(self.project, ("max_frames",), lambda v: setattr(motion, "max_frames", v["max_frames"])),
+            bind(self.project, ("models",), lambda v: setattr(self.reference_panel, "models_dir", v["models"])),
+        ]
 
     # the project -----------------------------------------------------------------------------------
     def _project_changed(self, change: Change) -> None:
         if change.paths <= {"selection"}:
             return  # the timeline moved: nothing to render or estimate again
-        if change.touches("start", "end", "stride"):
-            r = self.project.request
-            self.motion_panel.set_trim(r.start, r.end, r.stride)
-        if change.touches("max_frames"):
-            self.motion_panel.max_frames = self.project.request.max_frames
         self.memory_label.update_for(self.project.request)
         self.update_actions()
 
@@ -239,16 +246,11 @@ class MainWindow(RenderActions, QMainWindow):
         self.project.set(motion=path, undoable=False)
         self._add_recent("video", path)
         self.project.set_clip(None)
-        self.motion_panel.max_frames = self.project.request.max_frames
 
     def _motion_extracted(self, clip) -> None:
         self.project.set_clip(clip)
         self.show_status(f"Motion extracted: {len(clip.poses)} frames.")
         self.alignment_view.schedule_instant()
-
-    def _trim_edited(self) -> None:
-        start, end, stride = self.motion_panel.trim()
-        self.project.set({"start": start, "end": end, "stride": stride}, text="Change trim")
 
     def _warm_up(self) -> None:
         """Import the core's render, motion and face modules in the background once, while the person is
@@ -292,13 +294,12 @@ class MainWindow(RenderActions, QMainWindow):
     def _open_project_files(self) -> None:
         """Load the project's photo and video into the panels (the request already holds their paths)."""
         r = self.project.request
-        self.reference_panel.models_dir = r.models
         if r.reference and Path(r.reference).is_file():
             self.reference_panel.load(r.reference)
         if r.motion and Path(r.motion).is_file():
             self.motion_panel.load(r.motion)
-        self.motion_panel.set_trim(r.start, r.end, r.stride)
-        self.motion_panel.max_frames = r.max_frames
+        for binding in self.bindings:  # the panels show the opened project's values even where nothing changed
+            binding.refresh()
         self.update_actions()
 
     def save_project(self) -> str | None:
@@ -333,7 +334,6 @@ class MainWindow(RenderActions, QMainWindow):
 
     def set_models_dir(self, folder: str | None) -> None:
         self.project.set(models=folder, undoable=False)
-        self.reference_panel.models_dir = folder
         self.settings.set_value("models_dir", folder or "")
         if folder and self.project.request.engine == "warp" and render_bridge.render_available("diffusion", folder) is None:
             # weights just added: the engine they are for (one undo step away from the warp engine)
@@ -419,7 +419,6 @@ class MainWindow(RenderActions, QMainWindow):
         if self.project.request.engine == "diffusion" and not self.project.request.models:
             # no weights at all: the engine that works here, and the message area says how to get the other
             self.project.set(engine="warp", undoable=False)
-        self.reference_panel.models_dir = self.project.request.models
         self._open_project_files()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
