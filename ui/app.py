@@ -66,7 +66,7 @@ def run(argv: list[str]) -> int:
         window.open_project(args.project)
     elif args.samples:
         window.open_samples()
-    window.show()
+    window.present()
     if args.quit_after is not None:
         QTimer.singleShot(max(0, args.quit_after), window.close)
     code = app.exec()

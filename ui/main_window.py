@@ -50,11 +50,16 @@ logger = logging.getLogger(__name__)
 #: least share (the window grew) it is given its share again; a dock dragged wider than the most share
 #: is put back before the layout is saved.
 SETTINGS_SHARE, SETTINGS_MIN_SHARE, SETTINGS_MAX_SHARE = 0.27, 0.23, 0.45
+#: The least width of the Settings dock: its form keeps a label and the widest choice (the format) side by side.
+SETTINGS_LEAST_WIDTH = 310
 #: Share of the window height the Queue / Log docks get when shown (at least what the queue needs).
 QUEUE_SHARE = 0.22
 #: How long a passing status note stays in the status bar (important messages go to the message area).
 STATUS_MS = 10000
 LAST_PROJECT_KEY = "project/last"
+#: The smallest window (the layout audit proves every state fits it): a 1280×720 screen minus its panels, or
+#: a 1366×768 laptop at 125 % scaling.
+MIN_WINDOW = (1024, 640)
 
 
 class MainWindow(RenderActions, QMainWindow):
@@ -71,6 +76,8 @@ class MainWindow(RenderActions, QMainWindow):
         self.instant_task: Task | None = None
         self.last_result: str | None = None
         self._docks_sized = False
+        #: Whether the Queue and Log docks are tabbed beside Settings (a short window) or under the panels.
+        self._compact_docks: bool | None = None
 
         self.reference_panel = ReferencePanel(self.runner, self.studio.analyse_reference)
         self.motion_panel = MotionPanel(self.runner)
@@ -110,11 +117,18 @@ class MainWindow(RenderActions, QMainWindow):
         self._build_actions()
         self._connect()
         self.memory_label.update_for(self.project.request)
-        self.resize(1440, 900)
+        # an explicit minimum: the layout's own (panels plus docks under them) is taller than a laptop screen;
+        # below that height the docks are tabbed instead (``_arrange_docks``)
+        self.setMinimumSize(*MIN_WINDOW)
         self._restore_settings()
         self.update_actions()
         self._warmup_thread: threading.Thread | None = None
         QTimer.singleShot(0, self._warm_up)
+
+    def picture_views(self) -> list[QWidget]:
+        """The pictures a person judges the work by (the layout audit keeps them from being squeezed)."""
+        return [self.reference_panel.view, self.motion_panel.view, self.alignment_view.view,
+                self.result_panel.result_view]
 
     # construction ----------------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -187,7 +201,7 @@ class MainWindow(RenderActions, QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
-        toolbar = self.addToolBar("Main")
+        toolbar = self.toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar_main")
         for a in (self.open_photo_action, self.open_video_action, self.extract_action, self.instant_action,
                   self.preview_action, self.render_action, self.cancel_action, self.models_action):
@@ -403,8 +417,11 @@ class MainWindow(RenderActions, QMainWindow):
 
     def _restore_settings(self) -> None:
         geometry, state = self.settings.layout()
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        #: No saved layout: ``present`` shows the window maximized, i.e. filling the screen's free area.
+        self.first_launch = not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry))
+        if self.first_launch:
+            self.setGeometry(self.screen().availableGeometry())  # (what showNormal returns to)
+        self._fit_on_screen()
         if isinstance(state, QByteArray):
             self._docks_sized = self.restoreState(state)
         models = str(self.settings.value("models_dir", "") or "") or None
@@ -422,23 +439,75 @@ class MainWindow(RenderActions, QMainWindow):
         self.reference_panel.models_dir = self.project.request.models
         self._open_project_files()
 
+    def present(self) -> None:
+        """Show the window: on a first launch it takes the screen's free area (never more), later it
+        reopens where it was left, shrunk to the screen it is on."""
+        if self.first_launch:
+            self.showMaximized()
+        else:
+            self.show()
+
+    def _fit_on_screen(self) -> None:
+        """Never larger than the screen's free area (a layout saved on a bigger monitor), never off it."""
+        free = self.screen().availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()  # the title bar and borders
+        width = min(self.width(), max(MIN_WINDOW[0], free.width() - frame.width()))
+        height = min(self.height(), max(MIN_WINDOW[1], free.height() - frame.height()))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        if not free.intersects(self.frameGeometry()):
+            self.move(free.topLeft())
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
+        self._arrange_docks()
         if not self._docks_sized:
             self._docks_sized = True
             self.size_docks()
 
+    def _height_with_docks_below(self) -> int:
+        """The least window height that holds the menus, toolbar, panels, status bar and the queue under them."""
+        chrome = sum(w.sizeHint().height() for w in (self.menuBar(), self.toolbar, self.statusBar()))
+        return chrome + self.centralWidget().minimumSizeHint().height() + self.queue_dock.minimumSizeHint().height()
+
+    def _arrange_docks(self) -> None:
+        """A short window tabs the Queue and Log docks beside Settings, so the pictures keep their height and
+        nothing is drawn over anything; a tall one puts them back under the panels. Floating docks stay put."""
+        compact = self.height() < self._height_with_docks_below()
+        if compact == self._compact_docks:
+            return
+        self._compact_docks = compact
+        self.queue_panel.set_narrow(compact)
+        docked = [d for d in (self.queue_dock, self.log_dock) if not d.isFloating()]
+        if compact:
+            for dock in docked:
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+                self.tabifyDockWidget(self.settings_dock, dock)
+            self.settings_dock.raise_()
+        else:
+            for dock in docked:
+                self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            if len(docked) == 2:
+                self.splitDockWidget(self.queue_dock, self.log_dock, Qt.Orientation.Horizontal)
+            if self._docks_sized:
+                QTimer.singleShot(0, self.size_docks)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
+        if self.isVisible():
+            self._arrange_docks()
         if self._docks_sized and self.settings_dock.isVisible() and not self.settings_dock.isFloating() \
-                and self.settings_dock.width() < self.width() * SETTINGS_MIN_SHARE:
+                and self.settings_dock.width() < max(SETTINGS_LEAST_WIDTH, self.width() * SETTINGS_MIN_SHARE):
             # a window made much larger: the settings grow with it instead of staying a strip
             QTimer.singleShot(0, self.size_docks)
 
     def size_docks(self) -> None:
         """Give the Settings dock and the queue their share of the window (never less than they need)."""
-        settings_width = max(self.parameter_panel.minimumSizeHint().width(), int(self.width() * SETTINGS_SHARE))
+        settings_width = max(self.parameter_panel.minimumSizeHint().width(), SETTINGS_LEAST_WIDTH,
+                             int(self.width() * SETTINGS_SHARE))
         self.resizeDocks([self.settings_dock], [settings_width], Qt.Orientation.Horizontal)
+        if self._compact_docks:
+            return  # the queue and log are tabs beside the settings
         queue_height = max(self.queue_panel.minimumSizeHint().height(), int(self.height() * QUEUE_SHARE))
         self.resizeDocks([self.queue_dock], [queue_height], Qt.Orientation.Vertical)
         self.resizeDocks([self.queue_dock, self.log_dock], [int(self.width() * 0.62), int(self.width() * 0.38)],

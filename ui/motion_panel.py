@@ -92,6 +92,7 @@ class MotionPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_extraction)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.setMinimumWidth(64)  # the text is short ("37%", "failed"); the buttons keep their room
         self.progress.setValue(0)
 
         top = QHBoxLayout()
@@ -224,7 +225,7 @@ class MotionPanel(QWidget):
             return core.extract_motion(path, start, end, stride, max_frames, report, cancel)
 
         self.progress.setValue(0)
-        self.progress.setFormat("extracting %p%")
+        self.progress.setFormat("%p%")
         task = self.runner.start("extract motion", work)
         self.extract_task = task
         task.progressed.connect(self._extract_progress)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -100,13 +100,12 @@ class QueuePanel(QWidget):
         self.cluster_button.clicked.connect(lambda: self.run_on_cluster())
         self.summary = QLabel(self.unavailable or "")
         self.summary.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
-            buttons.addWidget(b)
-        buttons.addWidget(self.summary, 1)
+        self._buttons = QGridLayout()
+        self._buttons.setContentsMargins(0, 0, 0, 0)
+        self.set_narrow(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(buttons)
+        layout.addLayout(self._buttons)
         layout.addWidget(self.table, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(400)
@@ -117,6 +116,21 @@ class QueuePanel(QWidget):
         else:
             self.timer.start()
             self.refresh()
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Under the panels the buttons and the summary share one row; in a narrow side dock (a short window
+        tabs the queue beside the settings) they take two to a row, the summary under them."""
+        buttons = (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button)
+        per_row = 2 if narrow else len(buttons)
+        for index, button in enumerate(buttons):
+            self._buttons.addWidget(button, index // per_row, index % per_row)
+        rows = (len(buttons) + per_row - 1) // per_row
+        if narrow:
+            self._buttons.addWidget(self.summary, rows, 0, 1, per_row)
+        else:
+            self._buttons.addWidget(self.summary, 0, per_row)
+        for column in range(len(buttons) + 1):
+            self._buttons.setColumnStretch(column, 1 if column == per_row and not narrow else 0)
 
     # jobs ------------------------------------------------------------------------------------------
     def add_jobs(self, requests_and_outputs: list[tuple[object, str]], batch: str | None = None) -> list[int]:
