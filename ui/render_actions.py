@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.export_formats import export_format
-from studio.output_names import expand_output_template, sidecar_path, template_fields
+from studio.output_names import expand_output_template, template_fields
 from studio.paths import studio_home
 from studio.request import RenderRequest
 from ui import core, render_bridge
@@ -209,41 +209,48 @@ class RenderActions:
                 task.cancel()
         self.show_status("Cancelling…")
 
-    def export_result(self) -> str | None:
+    def export_result(self) -> Task | None:
+        from studio.export_formats import FORMATS
+
         if not self.last_result:
             return None
-        target, _ = QFileDialog.getSaveFileName(self, "Export result", Path(self.last_result).name, "Video (*.mp4)",
-                                                options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
+        choices = [f for f in FORMATS.values() if f.extension]
+        filters = [f"{f.label} (*{f.extension})" for f in choices]
+        start = str(Path(self.project.output_dir or Path(self.last_result).parent) / Path(self.last_result).name)
+        target, chosen = QFileDialog.getSaveFileName(self, "Export result", start, ";;".join(filters),
+                                                     options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
         if not target:
             return None
+        if not Path(target).suffix and chosen in filters:  # a bare name: the chosen format's suffix
+            target += choices[filters.index(chosen)].extension
         return self.export_result_to(target)
 
-    def export_result_to(self, target: str) -> str | None:
-        from studio.errors import ExportError
-        from studio.export import check_outputs
-        from studio.request import ExportOptions
+    def export_result_to(self, target: str) -> Task | None:
+        """Convert the shown result into ``target``'s format with the studio's exporter (on a worker thread);
+        a file the studio did not make is never replaced, one it made only when the person says so."""
+        from studio.export_copy import export_problem, export_result
 
-        # never over an input, never over someone's folder or JSON, and a file only when the user says so
-        request = self.project.request
-        sources = (self.last_result, request.reference, request.motion)
-        try:
-            check_outputs(target, ExportOptions(), sources)
-        except ExportError as exc:
-            replace = "already exists" in str(exc) and QMessageBox.question(
-                self, "Replace?", f"{target} (or its .json sidecar) already exists. Replace it?",
-            ) == QMessageBox.StandardButton.Yes
-            try:
-                if not replace:
-                    raise
-                check_outputs(target, ExportOptions(), sources, overwrite=True)
-            except ExportError as refused:
-                self.show_error(str(refused))
+        source = self.last_result
+        if not source:
+            return None
+        problem = export_problem(source, target)
+        overwrite = False
+        if problem is not None:
+            kind, reason = problem
+            if kind == "refused":
+                self.show_error(f"Export refused: {reason}.")
                 return None
-        from studio.atomic import copy_atomic
+            if QMessageBox.question(self, "Replace?", f"{reason}. Replace it?") != QMessageBox.StandardButton.Yes:
+                self.show_status("Export cancelled: nothing was replaced.")
+                return None
+            overwrite = True
 
-        copy_atomic(self.last_result, target)
-        sidecar = sidecar_path(self.last_result)
-        if sidecar.is_file():
-            copy_atomic(sidecar, sidecar_path(target))
-        self.show_status(f"Exported {target}")
-        return target
+        def work(report, _preview, cancel):
+            return export_result(source, target, overwrite, report, cancel)
+
+        task = self.runner.start("export", work)
+        task.succeeded.connect(lambda result: self.show_status(f"Exported {result.path}"))
+        task.failed.connect(lambda m: self.show_error(
+            f"Export to {target} failed: {m}. Choose another folder or name (File → Export result…)."))
+        self._track(task)
+        return task
