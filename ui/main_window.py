@@ -40,6 +40,7 @@ from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
 from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
+from ui.session_actions import SessionActions
 from ui.settings_store import SettingsStore
 from ui.warm_up import warm_up
 from ui.workers import Task, TaskRunner
@@ -62,7 +63,7 @@ LAST_PROJECT_KEY = "project/last"
 MIN_WINDOW = (1024, 640)
 
 
-class MainWindow(RenderActions, QMainWindow):
+class MainWindow(SessionActions, RenderActions, QMainWindow):
     def __init__(self, settings: SettingsStore | None = None, studio: Studio | None = None) -> None:
         super().__init__()
         self.setWindowTitle("StableAnimator Studio")
@@ -74,7 +75,9 @@ class MainWindow(RenderActions, QMainWindow):
         self.project_path: str | None = None
         self.preview_task: Task | None = None
         self.instant_task: Task | None = None
+        self.export_task: Task | None = None
         self.last_result: str | None = None
+        self._init_session()
         self._docks_sized = False
         #: Whether the Queue and Log docks are tabbed beside Settings (a short window) or under the panels.
         self._compact_docks: bool | None = None
@@ -122,6 +125,7 @@ class MainWindow(RenderActions, QMainWindow):
         self.setMinimumSize(*MIN_WINDOW)
         self._restore_settings()
         self.update_actions()
+        self._begin_session()
         self._warmup_thread: threading.Thread | None = None
         QTimer.singleShot(0, self._warm_up)
 
@@ -221,8 +225,7 @@ class MainWindow(RenderActions, QMainWindow):
         self.alignment_view.instant_requested.connect(self.instant_preview)
         self.queue_panel.job_finished.connect(self._job_finished)
         self.queue_panel.open_requested.connect(self.open_result)
-        self.queue_panel.job_state_changed.connect(
-            lambda job_id, state: self.show_status(f"Job {job_id} {state}."))
+        self.queue_panel.job_state_changed.connect(self._job_state_changed)
         for panel in (self.reference_panel, self.motion_panel):
             panel.failed.connect(self.show_error)
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
@@ -230,6 +233,7 @@ class MainWindow(RenderActions, QMainWindow):
 
     # the project -----------------------------------------------------------------------------------
     def _project_changed(self, change: Change) -> None:
+        self._session_changed()
         if change.paths <= {"selection"}:
             return  # the timeline moved: nothing to render or estimate again
         if change.touches("start", "end", "stride"):
@@ -299,6 +303,7 @@ class MainWindow(RenderActions, QMainWindow):
             return False
         self.project_path = path
         self._open_project_files()
+        self.mark_clean()
         self._add_recent("project", path)
         self.show_status(f"Opened project {path}")
         return True
@@ -318,7 +323,13 @@ class MainWindow(RenderActions, QMainWindow):
     def save_project(self) -> str | None:
         if not self.project_path:
             return self.save_project_as()
-        self.project.save(self.project_path)
+        try:
+            self.project.save(self.project_path)
+        except OSError as exc:
+            self.show_error(f"Could not save the project {self.project_path}: {exc.strerror or exc}. Choose "
+                            "another folder with File → Save project as….")
+            return None
+        self.mark_clean()
         self._add_recent("project", self.project_path)
         self.show_status(f"Saved {self.project_path}")
         return self.project_path
@@ -328,7 +339,8 @@ class MainWindow(RenderActions, QMainWindow):
                                               f"Projects (*{PROJECT_SUFFIX})")
         if not path:
             return None
-        self.project_path = path
+        # always the project suffix (Open project lists only those): "mydance" and "mydance.json" alike
+        self.project_path = path.removesuffix(PROJECT_SUFFIX).removesuffix(".json") + PROJECT_SUFFIX
         return self.save_project()
 
     def open_samples(self) -> Task | None:
@@ -380,8 +392,8 @@ class MainWindow(RenderActions, QMainWindow):
 
     def refresh_guidance(self) -> None:
         """Say in plain sight what to do next: load inputs, or add weights / use the warp engine."""
-        if self.message_bar.isVisible() and self.message_bar.level == "error":
-            return  # an error stays until the person dismisses it
+        if self.message_bar.isVisible() and self.message_bar.level == "error" or self._restore_offered:
+            return  # an error (and the offer to restore a crashed session) stays until the person answers
         r = self.project.request
         no_weights = render_bridge.render_available("diffusion", r.models) is not None
         if not r.reference or not r.motion:
@@ -521,12 +533,18 @@ class MainWindow(RenderActions, QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self.may_close():
+            event.ignore()
+            return
         self.save_settings()
+        self.autosave_now()
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop every background task and join its thread (closing, and the tests' teardown)."""
+        """Stop every background task and join its thread (closing, and the tests' teardown); after it a close
+        asks nothing (there is nothing left to keep)."""
+        self._closing_for_good = True
         self.queue_panel.stop()
         self.motion_panel.player.stop()
         self.result_panel.player.stop()
@@ -538,3 +556,4 @@ class MainWindow(RenderActions, QMainWindow):
             logger.warning("closing: waiting for a background task to finish its current step")
             self.runner.shutdown(timeout_ms=None)
         self.log_panel.detach()
+        self.session.end()

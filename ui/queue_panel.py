@@ -63,6 +63,7 @@ class QueuePanel(QWidget):
         self._last_failure: str | None = None
         self._running_job: int | None = None
         self._states: dict[int, str] = {}
+        self._stopped = False  # closing: a job put back in the queue waits for the next start
         self.unavailable = None
         try:
             self.queue = studio.queue
@@ -178,7 +179,7 @@ class QueuePanel(QWidget):
 
     # the consumer ----------------------------------------------------------------------------------
     def start_consumer(self) -> Task | None:
-        if self.queue is None or self.consumer is not None:
+        if self.queue is None or self.consumer is not None or self._stopped:
             return self.consumer
         studio = self.studio
 
@@ -247,11 +248,12 @@ class QueuePanel(QWidget):
         self.cluster_button.setEnabled(self.queue is not None)
         self.refresh()
         # a cluster run that stopped (lost connection) leaves its jobs queued for the next run, not for this machine
-        if self._consumer_is_local and self.queue is not None and self.queue.jobs("queued"):
+        if self._consumer_is_local and not self._stopped and self.queue is not None and self.queue.jobs("queued"):
             QTimer.singleShot(0, self.start_consumer)
 
     def stop(self) -> None:
         """On close: stop the consumer; a job it was running goes back to the queue for next time."""
+        self._stopped = True
         self.timer.stop()
         if self.consumer is None:
             return

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from studio.export import check_writable
 from studio.export_formats import export_format
 from studio.output_names import expand_output_template, template_fields
 from studio.paths import studio_home
@@ -52,8 +53,7 @@ class RenderActions:
         self.alignment_view.instant_button.setToolTip(warp_reason or self.instant_action.statusTip())
         self.extract_action.setEnabled(self.motion_panel.extract_button.isEnabled())
         self.export_action.setEnabled(self.last_result is not None)
-        self.cancel_action.setEnabled(any(t is not None for t in (
-            self.preview_task, self.instant_task, self.motion_panel.extract_task)))
+        self.cancel_action.setEnabled(any(t is not None for t in self._cancellable_tasks()))
         self.undo_action.setEnabled(self.project.can_undo())
         self.undo_action.setText(f"&Undo {self.project.undo_text()}".rstrip())
         self.redo_action.setEnabled(self.project.can_redo())
@@ -158,10 +158,11 @@ class RenderActions:
                                                  taken, folder=out_dir)
                     taken.add(out)
                     jobs.append((job_request, str(out)))
-            out_dir.mkdir(parents=True, exist_ok=True)
+            check_writable(Path(jobs[0][1]))  # now, not as a failed job in a queue cell minutes later
             ids = self.queue_panel.add_jobs(jobs, batch=stamp)
         except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder
-            self.show_error(f"Could not queue the render: {exc}")
+            self.show_error(f"Could not queue the render: {exc}. Choose another Output folder in the Settings "
+                            "(Export).")
             return []
         self.show_status(f"Queued {len(ids)} render(s).")
         return ids
@@ -178,6 +179,14 @@ class RenderActions:
             return []
         return self.queue_render(motions=videos, references=photos)
 
+    def _job_state_changed(self, job_id: int, state: str) -> None:
+        if state != "failed":
+            self.show_status(f"Job {job_id} {state}.")
+            return
+        job = self.studio.queue.get(job_id)
+        self.show_error(f"Render job {job_id} failed: {job.error}. Fix the cause and press Retry in the Queue, or "
+                        "choose another Output folder in the Settings (Export).")
+
     def _job_finished(self, job_id: int, output: str) -> None:
         self.open_result(job_id, output)
         self.show_status(f"Job {job_id} finished: {output}")
@@ -190,6 +199,7 @@ class RenderActions:
         self.last_result = output
         task = self.result_panel.load_result(output, self._pose_source())
         self.update_actions()
+        self._session_changed()  # the autosave keeps the shown result
         return task
 
     def _pose_source(self):
@@ -203,8 +213,11 @@ class RenderActions:
 
         return draw
 
+    def _cancellable_tasks(self) -> tuple:
+        return (self.preview_task, self.instant_task, self.motion_panel.extract_task, self.export_task)
+
     def cancel_current(self) -> None:
-        for task in (self.preview_task, self.instant_task, self.motion_panel.extract_task):
+        for task in self._cancellable_tasks():
             if task is not None:
                 task.cancel()
         self.show_status("Cancelling…")
@@ -249,8 +262,15 @@ class RenderActions:
             return export_result(source, target, overwrite, report, cancel)
 
         task = self.runner.start("export", work)
+        self.export_task = task
+        task.finished.connect(lambda t=task: self._clear_export(t))
         task.succeeded.connect(lambda result: self.show_status(f"Exported {result.path}"))
         task.failed.connect(lambda m: self.show_error(
             f"Export to {target} failed: {m}. Choose another folder or name (File → Export result…)."))
         self._track(task)
         return task
+
+    def _clear_export(self, task: Task) -> None:
+        if self.export_task is task:
+            self.export_task = None
+        self.update_actions()

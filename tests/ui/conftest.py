@@ -23,7 +23,7 @@ def window(qtbot):
     from ui.main_window import MainWindow
 
     win = MainWindow()
-    qtbot.addWidget(win)
+    qtbot.addWidget(win, before_close_func=lambda w: w.ask_nothing_on_close())  # nobody answers a question here
     win.resize(1400, 900)
     win.show()
     yield win

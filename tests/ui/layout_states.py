@@ -1,8 +1,8 @@
 """Drive the real window through the states a person sees and audit its layout in each, at every screen size.
 
 States: the first-run bar shown (a fresh window without weights), a clip loaded (photo and video decoded), a
-render running (a preview whose renderer holds at step 1 until cancelled: progress bar, live step picture,
-Cancel enabled) and a result shown (a finished mp4 with its sidecar in the result panel).
+render running (a preview whose renderer holds until cancelled: progress bar, live step picture, Cancel
+enabled) and a result shown (a finished mp4 with its sidecar in the result panel).
 
 Run in a subprocess by ``tests/ui/test_layout.py`` so the screen (its size and device pixel ratio) can be set
 through the offscreen platform's config file, and the window is themed as ``main.py`` themes it::
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 
-from studio.progress import Cancelled, Progress
+from tests.ui.fake_renderers import GatedRenderer
 
 
 def wait_for(condition, timeout_s: float = 120.0, what: str = "") -> None:
@@ -37,23 +36,6 @@ def wait_for(condition, timeout_s: float = 120.0, what: str = "") -> None:
             raise TimeoutError(f"timed out waiting for {what}")
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.01)
-
-
-class HeldRenderer:
-    """A renderer that reports step 1 of 20 with a live picture and then holds until it is cancelled: the
-    window's render-running state, for as long as the audit needs it."""
-
-    def __init__(self) -> None:
-        self.started = threading.Event()
-
-    def render(self, request, out, report, cancel, preview=None, **_options):
-        report(Progress("denoise", 1, 20, "step 1/20"))
-        if preview is not None:
-            preview(np.full((request.height, request.width, 3), 90, np.uint8), 1, 20)
-        self.started.set()
-        while not cancel.cancelled:
-            time.sleep(0.02)
-        raise Cancelled()
 
 
 def make_result(folder: Path) -> Path:
@@ -66,7 +48,7 @@ def make_result(folder: Path) -> Path:
     return out
 
 
-def drive_states(window, renderer: HeldRenderer, photo: str, video: str, work: Path):
+def drive_states(window, renderer: GatedRenderer, photo: str, video: str, work: Path):
     """Yield each state's name once the window shows it."""
     yield "first-run bar shown"
     window.reference_panel.load(photo)
@@ -95,7 +77,7 @@ def main(argv: list[str]) -> int:
     sizes = [parse_size(text) for text in argv[1:]]
     app = QApplication.instance() or QApplication(argv[:1])
     apply_theme(app)
-    renderer = HeldRenderer()
+    renderer = GatedRenderer()
     window = MainWindow(studio=Studio(renderer=renderer))
     window.present()
     wait_for(lambda: window.isVisible(), what="the window to show")
