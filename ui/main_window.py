@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
@@ -42,6 +43,8 @@ from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
 from ui.session_actions import SessionActions
 from ui.settings_store import SettingsStore
+from ui.transport_keys import add_transport_actions
+from ui.undo_commit import CommitBeforeUndo
 from ui.warm_up import warm_up
 from ui.workers import Task, TaskRunner
 
@@ -126,6 +129,8 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         self._restore_settings()
         self.update_actions()
         self._begin_session()
+        self._commit_before_undo = CommitBeforeUndo(self)
+        QApplication.instance().installEventFilter(self._commit_before_undo)
         self._warmup_thread: threading.Thread | None = None
         QTimer.singleShot(0, self._warm_up)
 
@@ -202,6 +207,7 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
             render.addAction(a)
         render.addSeparator()
         render.addAction(self.models_action)
+        self.transport_actions = add_transport_actions(self, self.menuBar().addMenu("&Playback"))
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
@@ -219,6 +225,7 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         self.reference_panel.reference_analyzed.connect(self._reference_analyzed)
         self.motion_panel.video_loaded.connect(self._video_loaded)
         self.motion_panel.motion_extracted.connect(self._motion_extracted)
+        self.motion_panel.extraction_started.connect(self.update_actions)
         self.motion_panel.extraction_ended.connect(self.update_actions)
         self.motion_panel.frame_changed.connect(self.alignment_view.show_source_frame)
         self.motion_panel.trim_changed.connect(self._trim_edited)
@@ -557,3 +564,4 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
             self.runner.shutdown(timeout_ms=None)
         self.log_panel.detach()
         self.session.end()
+        QApplication.instance().removeEventFilter(self._commit_before_undo)

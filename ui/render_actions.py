@@ -37,6 +37,8 @@ class RenderActions:
         request = self.project.request
         if not request.reference or not request.motion:
             return "Load a reference photo and a driving video first."
+        if self.motion_panel.extract_error and self.motion_panel.path == request.motion:
+            return f"The motion could not be extracted ({self.motion_panel.extract_error}); open another video."
         problems = self.project.problems()
         if problems:
             return "Fix the settings first: " + "; ".join(problems) + "."
