@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1 QT_QPA_PLATFORM=xcb
 export STUDIO_HOME="${STUDIO_HOME:-$(mktemp -d)}"  # never the user's queue or settings
+export STUDIO_OUTPUT_DIR="${STUDIO_OUTPUT_DIR:-$STUDIO_HOME/renders}"  # nor their Videos folder
 exec xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m ui.screenshot "${1:-docs/screenshot.png}"

@@ -36,6 +36,7 @@ from ui.memory_label import MemoryLabel
 from ui.message_bar import MessageBar
 from ui.models_dialog import ModelsDialog
 from ui.motion_panel import MotionPanel
+from ui.output_folder import OutputFolderRow
 from ui.parameter_panel import ParameterPanel
 from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
@@ -109,7 +110,13 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         central_layout.addWidget(self.message_bar)
         central_layout.addWidget(centre, 1)
         self.setCentralWidget(central)
-        self.settings_dock = self._dock("Settings", self.parameter_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.output_folder_row = OutputFolderRow(self.project, lambda: self.project_path)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(self.parameter_panel, 1)
+        settings_layout.addWidget(self.output_folder_row)
+        self.settings_dock = self._dock("Settings", settings, Qt.DockWidgetArea.RightDockWidgetArea)
         self.queue_dock = self._dock("Queue", self.queue_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.log_dock = self._dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         # side by side, not tabbed: a tab bar would cost the height the queue table needs

@@ -147,7 +147,7 @@ class RenderActions:
             self.show_error(reason)
             return []
         request = self.project.request
-        out_dir = Path(self.project.output_dir or (studio_home() / "renders"))
+        out_dir = self.output_folder_row.folder()
         jobs, taken = [], set()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         try:
@@ -231,7 +231,7 @@ class RenderActions:
             return None
         choices = [f for f in FORMATS.values() if f.extension]
         filters = [f"{f.label} (*{f.extension})" for f in choices]
-        start = str(Path(self.project.output_dir or Path(self.last_result).parent) / Path(self.last_result).name)
+        start = str(self.output_folder_row.folder() / Path(self.last_result).name)
         target, chosen = QFileDialog.getSaveFileName(self, "Export result", start, ";;".join(filters),
                                                      options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
         if not target:

@@ -60,6 +60,7 @@ class SessionActions:
     def mark_clean(self) -> None:
         self._clean_state = self._saved_state()
         self.update_title()
+        self.output_folder_row.refresh()  # (an unset folder follows the project file)
 
     def project_name(self) -> str:
         return Path(self.project_path).name.removesuffix(PROJECT_SUFFIX) if self.project_path else "Untitled"

@@ -37,6 +37,14 @@ def window(qtbot):
 
 
 @pytest.fixture(autouse=True)
+def _renders_stay_in_the_test(tmp_path_factory, monkeypatch):
+    """The default output folder is the person's Videos folder: never in a test (subprocesses inherit it)."""
+    from ui.output_folder import OUTPUT_ENV
+
+    monkeypatch.setenv(OUTPUT_ENV, str(tmp_path_factory.mktemp("videos")))
+
+
+@pytest.fixture(autouse=True)
 def _no_dangling_threads(qapp):
     from ui.workers import LIVE_TASKS
 
