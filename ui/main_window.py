@@ -31,6 +31,7 @@ from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
 from studio.service import Studio
 from ui import render_bridge
 from ui.alignment_view import AlignmentView
+from ui.help_menu import build_help_menu
 from ui.log_panel import LogPanel
 from ui.memory_label import MemoryLabel
 from ui.message_bar import MessageBar
@@ -218,6 +219,7 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
+        build_help_menu(self)
         toolbar = self.toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar_main")
         for a in (self.open_photo_action, self.open_video_action, self.extract_action, self.instant_action,

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QApplication
 
 from studio.motion.types import PoseFrame
 from studio.project import Clip
-from tests.ui.layout_states import make_result, wait_for
+from tests.ui.layout_states import make_result
+from ui.screenshot import wait_for
 
 
 def main(argv: list[str]) -> None:
