@@ -54,14 +54,16 @@ def build_showcase(window, timeout_s: float = 240.0) -> str:
 
 
 def main(argv: list[str]) -> int:
+    """``python -m ui.screenshot OUT.png [WIDTHxHEIGHT]`` (default 1560x960)."""
     out = Path(argv[1] if len(argv) > 1 else "docs/screenshot.png")
     from ui.app import apply_theme
+    from ui.layout_audit import parse_size
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(argv[:1])
     apply_theme(app)
     window = MainWindow()
-    window.resize(1560, 960)
+    window.resize(*parse_size(argv[2] if len(argv) > 2 else "1560x960"))
     window.show()
     try:
         build_showcase(window)
