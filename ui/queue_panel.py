@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -63,6 +63,7 @@ class QueuePanel(QWidget):
         self._running_job: int | None = None
         self._refresh_pending = False
         self._unsubscribe = None
+        self._stopped = False  # closing: a job put back in the queue waits for the next start
         self.unavailable = None
         try:
             self.queue = studio.queue
@@ -100,13 +101,12 @@ class QueuePanel(QWidget):
         self.cluster_button.clicked.connect(lambda: self.run_on_cluster())
         self.summary = QLabel(self.unavailable or "")
         self.summary.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
-            buttons.addWidget(b)
-        buttons.addWidget(self.summary, 1)
+        self._buttons = QGridLayout()
+        self._buttons.setContentsMargins(0, 0, 0, 0)
+        self.set_narrow(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(buttons)
+        layout.addLayout(self._buttons)
         layout.addWidget(self.table, 1)
         self._queue_changed.connect(self._on_queue_change)
         if self.queue is None:
@@ -116,6 +116,21 @@ class QueuePanel(QWidget):
             self._unsubscribe = unsubscribe = self.queue.subscribe(self._queue_changed.emit)
             self.destroyed.connect(lambda *_: unsubscribe())  # a panel dropped without stop() stops listening
             self.refresh()
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Under the panels the buttons and the summary share one row; in a narrow side dock (a short window
+        tabs the queue beside the settings) they take two to a row, the summary under them."""
+        buttons = (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button)
+        per_row = 2 if narrow else len(buttons)
+        for index, button in enumerate(buttons):
+            self._buttons.addWidget(button, index // per_row, index % per_row)
+        rows = (len(buttons) + per_row - 1) // per_row
+        if narrow:
+            self._buttons.addWidget(self.summary, rows, 0, 1, per_row)
+        else:
+            self._buttons.addWidget(self.summary, 0, per_row)
+        for column in range(len(buttons) + 1):
+            self._buttons.setColumnStretch(column, 1 if column == per_row and not narrow else 0)
 
     # jobs ------------------------------------------------------------------------------------------
     def add_jobs(self, planned: list, batch: str | None = None) -> list[int]:
@@ -164,7 +179,7 @@ class QueuePanel(QWidget):
 
     # the consumer ----------------------------------------------------------------------------------
     def start_consumer(self) -> Task | None:
-        if self.queue is None or self.consumer is not None:
+        if self.queue is None or self.consumer is not None or self._stopped:
             return self.consumer
         studio = self.studio
 
@@ -233,11 +248,12 @@ class QueuePanel(QWidget):
         self.cluster_button.setEnabled(self.queue is not None)
         self.refresh()
         # a cluster run that stopped (lost connection) leaves its jobs queued for the next run, not for this machine
-        if self._consumer_is_local and self.queue is not None and self.queue.jobs("queued"):
+        if self._consumer_is_local and not self._stopped and self.queue is not None and self.queue.jobs("queued"):
             QTimer.singleShot(0, self.start_consumer)
 
     def stop(self) -> None:
         """On close: stop the consumer; a job it was running goes back to the queue for next time."""
+        self._stopped = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
