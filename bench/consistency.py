@@ -41,9 +41,9 @@ import numpy as np  # noqa: E402
 from studio.compose.background import finish_frames, photo_layers  # noqa: E402
 from studio.compose.colour import ColourMatcher, ColourView, delta_e  # noqa: E402
 from studio.compose.frame_matte import FrameMatter  # noqa: E402
-from studio.system.progress import CancelToken  # noqa: E402
 from studio.render.renderer import Renderer  # noqa: E402
 from studio.request.render_request import RenderRequest  # noqa: E402
+from studio.system.progress import CancelToken  # noqa: E402
 
 ASSETS = _shared.REPO / "assets"
 #: (rotation °, scale, shift x, shift y): the warp bench's ground-truth moves, visited in order.

@@ -118,15 +118,14 @@ def clip_file(videos: Path, source: dict, member: str) -> Path:
 def _frame_selection():
     """FrameSelection from whichever layout the measured code has (the baseline may predate studio/media/)."""
     try:
-        from studio.media.video_io import FrameSelection
-    except ImportError:
-        from studio.media.video_io import FrameSelection
+        from studio.request.render_request import FrameSelection
+    except ImportError:  # before the regroup: studio/media.py
+        from studio.media import FrameSelection  # type: ignore[attr-defined,no-redef]
     return FrameSelection
 
 
 def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
     from studio.motion import extract_poses
-    from studio.request.render_request import FrameSelection
 
     FrameSelection = _frame_selection()
 

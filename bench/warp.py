@@ -29,10 +29,10 @@ import _shared  # noqa: E402,F401  (puts the repository on sys.path)
 import numpy as np  # noqa: E402
 
 from studio.motion.types import PoseFrame  # noqa: E402
-from studio.system.progress import CancelToken  # noqa: E402
 from studio.render.engine import RenderInputs  # noqa: E402
 from studio.render.warp_engine import WarpEngine  # noqa: E402
 from studio.request.render_request import RenderRequest  # noqa: E402
+from studio.system.progress import CancelToken  # noqa: E402
 from studio.warp import PersonWarper, WarpReference, WarpSettings, person_matte  # noqa: E402
 from studio.warp.quality import (  # noqa: E402
     broken_share,

@@ -18,9 +18,9 @@ import numpy as np
 
 from studio.export.atomic import write_text_atomic
 from studio.motion.types import PoseFrame
+from studio.project import Clip, Project
 from studio.system.paths import studio_home
 from studio.system.platform import DeviceLock
-from studio.project import Clip, Project
 
 log = logging.getLogger(__name__)
 

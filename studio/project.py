@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.export.atomic import write_text_atomic
 from studio.errors import InputError
-from studio.motion.types import PoseFrame
+from studio.export.atomic import write_text_atomic
 from studio.export.output_names import DEFAULT_NAME_TEMPLATE, template_problem
+from studio.motion.types import PoseFrame
 from studio.request.render_request import RenderRequest, random_seed, request_schema
 from studio.request.schema import Problem, get_path, replace_paths
 

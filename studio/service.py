@@ -20,8 +20,8 @@ import numpy as np
 
 from studio.batch.plan import PlannedJob, plan_batch
 from studio.export.output_names import DEFAULT_NAME_TEMPLATE
-from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.request.render_request import RenderRequest
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from studio.media.video_io import VideoInfo, iter_frames, load_image, probe_video
-from studio.request.render_request import FrameSelection
 from studio.motion import available_backends, draw_pose, extract_poses
-from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.project import Clip
+from studio.request.render_request import FrameSelection
+from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 
 #: Core functions the panels call through this module as they are.
 __all__ = ["VideoInfo", "draw_pose", "extract_motion", "load_image", "motion_available", "probe_video",

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.system.progress import Progress
 from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
 from studio.service import Studio
+from studio.system.progress import Progress
 from ui import render_bridge
 from ui.alignment_view import AlignmentView
 from ui.bindings import Binding, bind

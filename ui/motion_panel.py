@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.system.progress import Progress
 from studio.project import Clip
 from studio.request.render_request import RenderRequest
 from studio.request.schema import setting_by_path
+from studio.system.progress import Progress
 from ui import core
 from ui.frame_view import FrameView
 from ui.gap_strip import GapStrip

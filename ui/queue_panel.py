@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 
 from studio.batch.eta import eta_text, job_eta, step_rates
 from studio.batch.queue import JobChange, QueueError
-from studio.system.progress import Progress
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
+from studio.system.progress import Progress
 from ui.workers import Task, TaskRunner
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.render.model_folder import check_models
 from studio.export.output_names import sidecar_path
+from studio.render.model_folder import check_models
 
 MISSING_WEIGHTS = (
     "The diffusion engine needs the StableAnimator weights. Choose the weights folder with Models… "

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.export.formats import export_format
-from studio.export.output_names import DEFAULT_NAME_TEMPLATE, expand_output_template, numbered, template_fields
+from studio.export.output_names import (
+    DEFAULT_NAME_TEMPLATE,
+    expand_output_template,
+    numbered,
+    template_fields,
+)
 from studio.request.render_request import RenderRequest
 
 

@@ -31,13 +31,13 @@ from typing import Any, Protocol
 from studio.batch import queue_file
 from studio.batch.eta import queue_eta
 from studio.batch.plan import PlannedJob, plan_batch
+from studio.batch.queue_file import QueueError
 from studio.errors import StudioError
 from studio.export.formats import export_format
+from studio.request.render_request import RenderRequest
 from studio.system.paths import studio_home
 from studio.system.platform import DeviceLock
 from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
-from studio.batch.queue_file import QueueError
-from studio.request.render_request import RenderRequest
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
+from studio.batch.farm.cli import add_cluster_options
 from studio.cli.render import ProgressBars, absolute, add_render_options, request_from_args
 from studio.errors import InputError
-from studio.batch.farm.cli import add_cluster_options
 from studio.request.presets import PRESETS
 
 

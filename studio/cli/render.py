@@ -11,11 +11,11 @@ from typing import overload
 from studio.cli.options import add_setting_options, given_settings
 from studio.errors import InputError
 from studio.export.formats import format_for_path
-from studio.request.settings import DEFAULT_FORMAT
 from studio.request.presets import PRESETS
-from studio.system.progress import Progress
 from studio.request.render_request import RenderRequest
 from studio.request.schema import replace_paths
+from studio.request.settings import DEFAULT_FORMAT
+from studio.system.progress import Progress
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:

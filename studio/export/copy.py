@@ -15,10 +15,10 @@ from pathlib import Path
 from studio.errors import ExportError
 from studio.export.exporter import AudioSource, ExportResult, VideoExporter, is_studio_sidecar, now_iso
 from studio.export.formats import FORMATS, format_for_path
-from studio.media.video_io import has_audio, iter_frames, probe_video
 from studio.export.output_names import sidecar_path
-from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.media.video_io import has_audio, iter_frames, probe_video
 from studio.request.render_request import ExportOptions
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 
 def _sidecar_data(path: Path) -> dict | None:

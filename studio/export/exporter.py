@@ -39,7 +39,6 @@ from studio.export.formats import (
     export_format,
     video_args,
 )
-from studio.media.video_io import count_video_frames, ffmpeg_exe, ffmpeg_header, has_audio
 from studio.export.output_names import (
     claim_is_stale,
     claim_path,
@@ -51,8 +50,9 @@ from studio.export.output_names import (
     sidecar_path,
     too_long_names,
 )
-from studio.system.platform import no_follow_flag
+from studio.media.video_io import count_video_frames, ffmpeg_exe, ffmpeg_header, has_audio
 from studio.request.render_request import ExportOptions
+from studio.system.platform import no_follow_flag
 
 log = logging.getLogger(__name__)
 

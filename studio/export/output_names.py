@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ExportError
-from studio.system.platform import no_follow_flag, process_alive, usual_permissions
 from studio.request.render_request import ExportOptions, RenderRequest
+from studio.system.platform import no_follow_flag, process_alive, usual_permissions
 
 #: Marks a temporary: ``.<stem>.partial.<random><suffix>``; hidden, and never a finished output's name.
 PARTIAL_TAG = ".partial"

@@ -20,7 +20,6 @@ import numpy as np
 from studio.errors import ModelFolderError
 from studio.motion.head import Box
 
-
 #: Files of insightface's antelopev2 pack; detection and recognition are the ones the studio needs.
 ANTELOPEV2_REQUIRED = ("scrfd_10g_bnkps.onnx", "glintr100.onnx")
 ANTELOPEV2_OPTIONAL = ("1k3d68.onnx", "2d106det.onnx", "genderage.onnx")

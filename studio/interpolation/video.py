@@ -14,8 +14,8 @@ from studio.errors import InputError
 from studio.export.exporter import AudioSource, VideoExporter, now_iso
 from studio.interpolation.timing import plan, target_fps
 from studio.media.video_io import ffmpeg_exe, iter_frames, probe_video
-from studio.system.progress import ProgressCallback, ignore_progress
 from studio.request.settings import ExportOptions
+from studio.system.progress import ProgressCallback, ignore_progress
 
 #: A clip whose frame intervals differ by more than this ratio (longest / shortest) has a variable frame rate.
 VFR_RATIO = 1.5

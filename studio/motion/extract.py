@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.export.atomic import write_text_atomic
 from studio.errors import InputError, StudioError
+from studio.export.atomic import write_text_atomic
 from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_indices
-from studio.request.render_request import FrameSelection
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
 from studio.motion.head import face_box_from_pose
@@ -37,9 +36,10 @@ from studio.motion.presence import (
 )
 from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
+from studio.request.render_request import FrameSelection
+from studio.request.settings import POSE_BACKENDS as BACKENDS
 from studio.system.paths import cache_dir
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from studio.request.settings import POSE_BACKENDS as BACKENDS
 
 DEFAULT_BACKEND = "mediapipe"
 CACHE_VERSION = 3  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower

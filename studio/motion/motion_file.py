@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.export.atomic import write_text_atomic
 from studio.errors import InputError
+from studio.export.atomic import write_text_atomic
 from studio.motion.extract import PreparedMotion
 from studio.motion.head import face_box_from_pose
 from studio.motion.presence import DETECTED, STATUSES

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio.errors import InputError, ModelFolderError, StudioError
-from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 from studio.render.memory import pick_device, pick_dtype
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # (torch and diffusers load only when a diffusion render starts)
     from pipelines.hjb_pipeline import StableAnimatorHJBPipeline

@@ -18,8 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from studio.motion.types import PoseFrame
-from studio.system.progress import CancelToken, ProgressCallback
 from studio.request.render_request import RenderRequest
+from studio.system.progress import CancelToken, ProgressCallback
 
 #: ``preview(rgb_uint8, step, total_steps)``: a live preview image during denoising.
 PreviewCallback = Callable[[np.ndarray, int, int], None]

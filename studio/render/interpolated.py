@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from studio.motion.types import VISIBLE, PoseFrame
-from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 
 #: A filled frame's keypoints may stray this far (fraction of the frame diagonal) from straight-line motion
 #: between its rendered neighbours; further, and it is rendered instead. 4 % is ~29 px on a 512×512 frame, about a

@@ -29,9 +29,9 @@ from studio.errors import InputError, ModelFolderError
 from studio.export.exporter import AudioSource
 from studio.faces.identity import IdentityBackend
 from studio.motion.types import PoseFrame
-from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
 from studio.request.render_request import AlignmentOptions, RenderRequest
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # (insightface loads only when a render needs a face)
     from studio.faces.reference_face import FaceAnalyzer

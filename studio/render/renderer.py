@@ -21,11 +21,11 @@ from studio.export.exporter import ExportResult, VideoExporter, check_outputs, c
 from studio.export.formats import export_format
 from studio.faces.identity import IdentityScorer, IdentityScores
 from studio.interpolation.methods import FlowInterpolator
-from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.render.engine import PreviewCallback, RenderEngine, engine_class
 from studio.render.interpolated import ADAPTIVE_THRESHOLD, engine_inputs, fill_in, frames_to_render
 from studio.render.prepare import PreparedRender, prepare
 from studio.request.render_request import RenderRequest
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 if TYPE_CHECKING:  # (insightface loads only when a render needs a face)
     from studio.faces.reference_face import FaceAnalyzer

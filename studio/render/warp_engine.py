@@ -18,8 +18,8 @@ import numpy as np
 
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
-from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import RenderInputs
+from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.warp.warper import PersonWarper, WarpReference, WarpSettings
 
 #: The per-frame phase: the warp's counterpart of the diffusion engine's denoising.

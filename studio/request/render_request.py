@@ -91,7 +91,7 @@ class RenderRequest:
     #: The engine renders every n-th frame (and the last, and any whose pose moves too fast to guess:
     #: ``studio.render.interpolated``); the frame interpolator fills the rest.
     interpolate: int = setting(1, minimum=1, maximum=8, cli="--interpolate", group="Output",
-                               label="Render every N-th frame", help="Render only every n-th frame (and any frame "
+                               label="Render every Nth", help="Render only every n-th frame (and any frame "
                                "whose pose moves too fast to guess) and fill the rest by frame interpolation: 2 "
                                "takes about half the time. 1 renders every frame.")
     #: The fps micro-conditioning the model sees (the original always passes 7).

@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from studio.system.progress import Cancelled, CancelToken
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
+from studio.system.progress import Cancelled, CancelToken
 
 
 class FakeRenderer:

@@ -59,8 +59,8 @@ def drive_states(window, renderer: GatedRenderer, photo: str, video: str, work: 
 
 
 def main(argv: list[str]) -> int:
-    from studio.system.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
     from studio.service import Studio
+    from studio.system.assets import SAMPLE_MOTION, SAMPLE_PHOTO, asset_path
     from ui.app import apply_theme
     from ui.layout_audit import audit_at_sizes, parse_size
     from ui.main_window import MainWindow

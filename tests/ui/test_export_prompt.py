@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from studio.export.exporter import export_frames
-from studio.media.video_io import probe_video
+from studio.export.exporter import export_frames, probe_video
 from tests.ui.conftest import wait_task
 
 

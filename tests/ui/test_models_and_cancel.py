@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio.export.exporter import probe_video
 from tests.ui.conftest import wait_task
 
 
@@ -36,15 +37,18 @@ def test_cancel_preview_leaves_no_file_and_export_copies_result(qtbot, window, t
     wait_task(qtbot, task, timeout=300000)
     assert task.outcome == "cancelled"
     previews = Path(_isolated_studio_home) / "previews"
-    assert not list(previews.glob("*.mp4")), "a cancelled preview left a video behind"
+    assert not list(previews.rglob("*.mp4")), "a cancelled preview left a video behind"
     assert window.last_result is None and not window.export_action.isEnabled()
 
     task = window.quick_preview()
     wait_task(qtbot, task, timeout=300000)
     assert task.outcome == "succeeded", task.error
     assert window.export_action.isEnabled()
-    target = window.export_result_to(str(tmp_path / "mine.mp4"))
-    assert Path(target).stat().st_size == Path(window.last_result).stat().st_size
+    export = window.export_result_to(str(tmp_path / "mine.mp4"))
+    wait_task(qtbot, export)
+    assert export.outcome == "succeeded", export.error
+    # the export goes through the studio's exporter: the same frames, with a sidecar naming its source
+    assert probe_video(tmp_path / "mine.mp4").frames == probe_video(window.last_result).frames > 0
     assert (tmp_path / "mine.json").is_file()
 
 

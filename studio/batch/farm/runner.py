@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.errors import StudioError
-from studio.export.exporter import check_writable
 from studio.batch.farm import FarmError, require_ray
 from studio.batch.farm.board import ProgressBoard
 from studio.batch.farm.cluster import Cluster, connect
 from studio.batch.farm.payload import InputStore, install
 from studio.batch.farm.worker import render_job
-from studio.system.progress import Progress
 from studio.batch.queue import Job, JobQueue, QueueError, QueueRunner, _overall_fraction
+from studio.errors import StudioError
+from studio.export.exporter import check_writable
+from studio.system.progress import Progress
 
 #: Seconds between two looks at the database for cancel requests of running jobs.
 CANCEL_POLL = 0.5

@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.errors import ModelFolderError
 from studio.batch.farm.payload import Packed, collect, unpack
-from studio.export.output_names import sidecar_path
-from studio.system.progress import Cancelled, CancelToken, Progress
 from studio.batch.queue import failure_reason
+from studio.errors import ModelFolderError
+from studio.export.output_names import sidecar_path
 from studio.request.render_request import RenderRequest
+from studio.system.progress import Cancelled, CancelToken, Progress
 
 #: Seconds between two progress posts of one job (the first post of each phase always goes out).
 POST_EVERY = 0.25

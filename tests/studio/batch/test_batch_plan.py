@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from studio.__main__ import main
-from studio.errors import InputError
 from studio.batch.queue import JobQueue, default_queue_path
+from studio.errors import InputError
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from studio.batch.queue import JobQueue, QueueError, QueueRunner, RunnerBusy
 from studio.errors import InputError
 from studio.export.exporter import VideoExporter, probe_video
-from studio.system.progress import Progress
-from studio.batch.queue import JobQueue, QueueError, QueueRunner, RunnerBusy
 from studio.request.render_request import RenderRequest
+from studio.system.progress import Progress
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from studio.__main__ import main
-from studio.system.platform import DeviceLock
 from studio.batch.queue import JobQueue, QueueRunner, default_queue_path
 from studio.request.render_request import REQUEST_VERSION
+from studio.system.platform import DeviceLock
 from tests.studio.batch.test_queue import FakeRenderer, base
 
 

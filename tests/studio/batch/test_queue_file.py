@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.batch import queue_file
 from studio.__main__ import main
+from studio.batch import queue_file
 from studio.batch.queue import JobQueue, QueueError
 from tests.studio.batch.test_queue import base
 

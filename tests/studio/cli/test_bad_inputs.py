@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.export import exporter as export_mod
 from studio.__main__ import main
 from studio.errors import ExportError, InputError
-from studio.media.video_io import load_image
+from studio.export import exporter as export_mod
 from studio.export.output_names import create_partial
+from studio.media.video_io import load_image
 from studio.request.render_request import RenderRequest, content_hash
 from tests.generated_media import write_astronaut_photo, write_transform_video
 

@@ -74,8 +74,8 @@ def test_an_8x8_video_is_read(tmp_path):
 
 
 def test_folders_are_refused_before_anything_is_hashed(tmp_path, monkeypatch):
-    from studio.request import render_request as request_mod
     from studio.errors import InputError
+    from studio.request import render_request as request_mod
     from studio.request.render_request import RenderRequest
 
     def refuse(*args):

@@ -15,10 +15,9 @@ from studio.cli.render import output_path
 from studio.errors import ExportError
 from studio.export.exporter import export_frames
 from studio.export.exporter import probe_video as probe_output
-from studio.media.video_io import iter_frames, probe_video
-from studio.request.render_request import FrameSelection
 from studio.export.output_names import claim_path, create_partial, expand_output_template
-from studio.request.render_request import ExportOptions, RenderRequest
+from studio.media.video_io import iter_frames, probe_video
+from studio.request.render_request import ExportOptions, FrameSelection, RenderRequest
 from tests.studio.cli.test_bad_inputs import media  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -23,9 +23,9 @@ from studio.__main__ import main
 from studio.compose.background import photo_layers
 from studio.compose.frame_matte import FrameMatter
 from studio.media.video_io import ffmpeg_exe
-from studio.system.progress import CancelToken
 from studio.render.renderer import Renderer
 from studio.request.render_request import RenderRequest
+from studio.system.progress import CancelToken
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
 SIZE, FRAMES = 192, 6

@@ -9,8 +9,8 @@ import os
 import numpy as np
 import pytest
 
-from studio.export import exporter as export_mod
 from studio.errors import ExportError
+from studio.export import exporter as export_mod
 from studio.export.exporter import AudioSource, VideoExporter, cleanup_partials, export_frames, probe_video
 from studio.request.render_request import ExportOptions
 from tests.generated_media import write_video

@@ -12,8 +12,8 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from studio.export import exporter as export_mod
 from studio.errors import ExportError
+from studio.export import exporter as export_mod
 from studio.export.exporter import AudioSource, export_frames, probe_video
 from studio.request.render_request import ExportOptions
 

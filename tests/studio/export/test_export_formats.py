@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.export import formats as export_formats
 from studio.errors import ExportError
+from studio.export import formats as export_formats
 from studio.export.exporter import AudioSource, export_frames, probe_video
 from studio.export.formats import PNG_PATTERN, choose_encoder, video_args
-from studio.request.settings import FORMATS
-from studio.media.video_io import ffmpeg_header
 from studio.export.output_names import expand_output_template
+from studio.media.video_io import ffmpeg_header
 from studio.request.render_request import ExportOptions, RenderRequest
+from studio.request.settings import FORMATS
 from tests.generated_media import write_video
 
 FPS = 10.0  # GIF stores delays in 1/100 s and WebP in ms: 10 fps is exact in both

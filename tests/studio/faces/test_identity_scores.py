@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.faces.reference_face import analyze_reference
 from studio.faces.identity import IdentityScorer, IdentityScores, score_frames
+from studio.faces.reference_face import analyze_reference
 from tests.studio.faces.antelope_models import background, plant_face
 
 BOX = (90, 70, 162, 150)

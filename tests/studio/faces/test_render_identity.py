@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 
-from studio.faces.reference_face import analyze_reference
 from studio.faces.identity import cosine
+from studio.faces.reference_face import analyze_reference
 from studio.render.diffusion_engine import DiffusionEngine
 from studio.render.renderer import Renderer
 from studio.request.render_request import RenderRequest
-from tests.studio.faces.antelope_models import background, plant_face, write_antelopev2
 from tests.generated_media import write_image, write_transform_video
+from tests.studio.faces.antelope_models import background, plant_face, write_antelopev2
 
 FACE = (48, 36, 120, 117)  # in the 192×192 photo; a third of it in the 64-px-wide model frame
 

@@ -13,8 +13,8 @@ from studio.faces.reference_face import (
     find_antelopev2,
     write_face_mask,
 )
-from studio.motion.head import face_box_from_pose
 from studio.motion import PoseFrame
+from studio.motion.head import face_box_from_pose
 from tests.generated_media import ASTRONAUT_FACE_BOX, astronaut
 
 ALL_FILES = ("1k3d68.onnx", "2d106det.onnx", "genderage.onnx", "glintr100.onnx", "scrfd_10g_bnkps.onnx")

@@ -7,8 +7,8 @@ import pytest
 
 from studio.errors import InputError
 from studio.media.video_io import iter_frames, load_image, probe_video, read_frames, selected_indices
-from studio.request.render_request import FrameSelection
 from studio.motion import extract_poses
+from studio.request.render_request import FrameSelection
 from tests.generated_media import (
     astronaut,
     write_corrupt_video,

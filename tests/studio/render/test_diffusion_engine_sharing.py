@@ -7,10 +7,10 @@ import threading
 import numpy as np
 import torch
 
-from studio.system.progress import CancelToken
 from studio.render.diffusion_engine import DiffusionEngine
 from studio.render.engine import RenderInputs
 from studio.request.render_request import RenderRequest
+from studio.system.progress import CancelToken
 
 
 def test_hjb_pipeline_is_built_from_the_loaded_modules(tiny_fixture_dir):

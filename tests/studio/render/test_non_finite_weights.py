@@ -12,8 +12,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from studio.errors import StudioError
-from studio.render.model_folder import check_models
 from studio.render.diffusion_engine import DiffusionEngine
+from studio.render.model_folder import check_models
 from studio.render.renderer import Renderer
 from tests.studio.render.test_render import request_for
 

@@ -11,10 +11,10 @@ import pytest
 
 from studio.errors import InputError, ModelFolderError
 from studio.export.exporter import probe_video
-from studio.system.progress import Cancelled, CancelToken
 from studio.render.diffusion_engine import DiffusionEngine
 from studio.render.renderer import Renderer
 from studio.request.render_request import RenderRequest
+from studio.system.progress import Cancelled, CancelToken
 from tests.generated_media import (
     write_astronaut_photo,
     write_corrupt_video,

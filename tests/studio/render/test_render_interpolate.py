@@ -11,10 +11,10 @@ import pytest
 from studio.errors import InputError
 from studio.export.exporter import probe_video
 from studio.motion.types import PoseFrame
-from studio.system.progress import CancelToken
 from studio.render.diffusion_engine import DiffusionEngine
 from studio.render.interpolated import fill_in, frames_to_render
 from studio.render.renderer import Renderer
+from studio.system.progress import CancelToken
 from tests.studio.render.test_render import Recording, media, request_for  # noqa: F401 (media is a fixture)
 
 

@@ -10,7 +10,13 @@ import pytest
 from pipelines.hjb_config import HJBConfig
 from studio.errors import InputError
 from studio.request.presets import PRESETS, apply_preset, preset, preset_names
-from studio.request.render_request import DEFAULT_HJB, REQUEST_VERSION, ExportOptions, RenderRequest, content_hash
+from studio.request.render_request import (
+    DEFAULT_HJB,
+    REQUEST_VERSION,
+    ExportOptions,
+    RenderRequest,
+    content_hash,
+)
 
 
 def make(**kw) -> RenderRequest:

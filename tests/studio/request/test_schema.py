@@ -13,7 +13,13 @@ import pytest
 from studio.__main__ import main
 from studio.cli.options import help_text
 from studio.project import Project, project_schema
-from studio.request.render_request import MAX_SEED, REQUEST_VERSION, RenderRequest, random_seed, request_schema
+from studio.request.render_request import (
+    MAX_SEED,
+    REQUEST_VERSION,
+    RenderRequest,
+    random_seed,
+    request_schema,
+)
 from studio.request.schema import SettingsError, settings_of
 
 BASE = {"reference": "/a.png", "motion": "/b.mp4", "engine": "warp"}

@@ -10,10 +10,10 @@ import pytest
 
 from studio.errors import InputError
 from studio.motion.types import PoseFrame
-from studio.system.progress import Cancelled, CancelToken, Progress
 from studio.render.engine import RenderInputs, engine_class
 from studio.render.warp_engine import WarpEngine
 from studio.request.render_request import RenderRequest
+from studio.system.progress import Cancelled, CancelToken, Progress
 from studio.warp import (
     ControlTracker,
     PersonWarper,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.system.progress import CancelToken
 from studio.render.engine import RenderInputs
 from studio.render.warp_engine import WarpEngine
 from studio.request.render_request import RenderRequest
+from studio.system.progress import CancelToken
 from studio.warp import WarpSettings
 from tests.studio.warp.test_warp_support import astronaut_on_canvas, translated
 

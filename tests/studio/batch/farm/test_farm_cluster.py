@@ -21,12 +21,12 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the render farm's tests need Ray (requirements-dev.txt)")
 
-from studio.export.exporter import probe_video  # noqa: E402
 from studio.batch.farm import FarmError  # noqa: E402
 from studio.batch.farm.cluster import connect, gcs_address  # noqa: E402
 from studio.batch.farm.runner import FarmEvent, FarmRunner, FarmSettings  # noqa: E402
 from studio.batch.farm.worker import sweep_dead_job_folders  # noqa: E402
 from studio.batch.queue import JobQueue  # noqa: E402
+from studio.export.exporter import probe_video  # noqa: E402
 from studio.request.render_request import RenderRequest  # noqa: E402
 from tests.generated_media import write_astronaut_photo, write_transform_video  # noqa: E402
 

@@ -9,11 +9,11 @@ import sys
 import pytest
 
 from studio.__main__ import main
-from studio.errors import ExportError
 from studio.batch.farm import FarmError
 from studio.batch.farm.cluster import connect
 from studio.batch.farm.payload import InputStore, install, pack, unpack
 from studio.batch.queue import JobQueue
+from studio.errors import ExportError
 from studio.request.render_request import RenderRequest
 
 
