@@ -2,6 +2,8 @@
 channels-last effects, and whether a 576×1024 render fits in 24 GB.
 
     python bench/gpu.py                         # cuda, bf16, 512×512, 16 frames in 16-frame tiles, 25 steps
+    python bench/gpu.py --models /data/synthetic-release   # the same from a release-shaped folder (real files):
+                                                           # load time vs reading the bytes, load peak, HJB fast
     python bench/gpu.py --tiny --device cpu --variants eager,channels_last   # CPU smoke run, tiny modules
     (torch.compile on CPU needs a C++ toolchain and minutes; the compile variant is meant for the GPU)
 
@@ -16,6 +18,84 @@ import argparse
 import time
 
 from _shared import peak_rss_mb  # noqa: F401  (puts the repository on sys.path)
+
+
+def load_from_folder(models: str, device: str, dtype):
+    """The studio's loader on a weights folder (bench/synthetic_release.py writes one with the released layout):
+    seconds to load, CPU peak RSS and GPU memory after loading, and the seconds plain reads of the same bytes take."""
+    import torch
+
+    from pipelines.hjb_pipeline import load_stable_animator_hjb_pipeline
+
+    read_seconds, read_bytes = read_baseline(models)
+    # the libraries' imports are not loading (the studio has them imported before a render)
+    from diffusers import AutoencoderKLTemporalDecoder, EulerDiscreteScheduler  # noqa: F401
+    from transformers import CLIPVisionModelWithProjection  # noqa: F401
+
+    import pipelines.pipeline_stable_animator  # noqa: F401
+    cuda = str(device).startswith("cuda")
+    started = time.perf_counter()
+    pipe = load_stable_animator_hjb_pipeline(models, device=device, dtype=dtype)
+    if cuda:
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    pipe.set_progress_bar_config(disable=True)
+    weights = sum(p.numel() * p.element_size() for m in pipe.components.values() if hasattr(m, "parameters")
+                  for p in m.parameters())
+    gpu = torch.cuda.max_memory_allocated() / 1e9 if cuda else float("nan")
+    print(f"loaded {models} in {seconds:.1f} s (plain reads of the same {read_bytes / 1e9:.2f} GB: {read_seconds:.1f} s,"
+          f" ratio {seconds / read_seconds:.2f}, target <= 1.5); weights {weights / 1e9:.2f} GB; process peak RSS "
+          f"{peak_rss_mb() / 1e3:.2f} GB; GPU peak after load {gpu:.2f} GB", flush=True)
+    return pipe
+
+
+def read_baseline(models: str) -> tuple[float, int]:
+    """torch.load / safetensors of the files the loader reads (second pass: a warm page cache), seconds and bytes."""
+    from pathlib import Path
+
+    import torch
+    from safetensors.torch import load as load_bytes
+
+    from pipelines.layout import weight_files
+
+    seconds = 0.0
+    total = 0
+    for _ in range(2):
+        started, total = time.perf_counter(), 0
+        for path in weight_files(Path(models)):
+            state = (torch.load(path, map_location="cpu", weights_only=True) if path.suffix == ".pth"
+                     else load_bytes(path.read_bytes()))
+            total += sum(t.nbytes for t in state.values())
+            del state
+        seconds = time.perf_counter() - started
+    return seconds, total
+
+
+def hjb_fast_render(pipe, frames: int, size: int, tile: int, steps: int, decode_chunk: int) -> tuple[float, float]:
+    """One HJB fast-mode render with a centred face box in every frame and the reference: seconds, peak VRAM GB."""
+    import numpy as np
+    import PIL.Image
+    import torch
+
+    from pipelines.hjb_config import HJBConfig
+
+    rng = np.random.default_rng(0)
+    reference = PIL.Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
+    poses = [PIL.Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)) for _ in range(frames)]
+    box = (size * 0.35, size * 0.2, size * 0.65, size * 0.5)
+    cuda = pipe.device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    pipe(reference, poses, rng.standard_normal(pipe.face_encoder.config.id_embeddings_dim).astype(np.float32),
+         height=size, width=size, num_frames=frames, tile_size=tile, num_inference_steps=steps,
+         decode_chunk_size=decode_chunk, generator=torch.Generator().manual_seed(0), output_type="np",
+         hjb=HJBConfig(enabled=True, decode_mode="fast", end_step=steps - 1), face_boxes_xyxy=[box] * frames,
+         reference_face_box_xyxy=box)
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - started, torch.cuda.max_memory_allocated() / 1e9 if cuda else float("nan")
 
 
 def build_pipeline(tiny: bool, device: str, dtype):
@@ -78,6 +158,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="tiny random modules (a smoke test of this script)")
+    parser.add_argument("--models", help="load a weights folder with the studio's loader (e.g. the release-shaped "
+                        "folder of bench/synthetic_release.py) instead of building random modules in memory")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtype", default="bf16", choices=["bf16", "fp16", "fp32"])
     parser.add_argument("--size", type=int, default=512)
@@ -94,8 +176,9 @@ def main() -> int:
     if cuda and not torch.cuda.is_available():
         parser.error("no CUDA GPU here; use --tiny --device cpu for a smoke run")
     size = 64 if args.tiny and args.size == 512 else args.size
-    pipe = build_pipeline(args.tiny, args.device, dtype)
-    print(f"{'tiny' if args.tiny else 'released-size'} model, random weights, {args.dtype} on "
+    pipe = load_from_folder(args.models, args.device, dtype) if args.models else build_pipeline(
+        args.tiny, args.device, dtype)
+    print(f"{'folder ' + args.models if args.models else 'tiny' if args.tiny else 'released-size'} model, random weights, {args.dtype} on "
           f"{torch.cuda.get_device_name() if cuda else args.device}; {size}x{size}, {args.frames} frames, tile "
           f"{args.tile}, {args.steps} steps, decode chunk {args.decode_chunk}")
     print(f"{'variant':<14} {'s/frame':>8} {'total s':>8} {'peak VRAM GB':>12} {'predicted GB':>12}")
@@ -121,6 +204,15 @@ def main() -> int:
         baseline = baseline or per_frame
         print(f"{variant:<14} {per_frame:>8.3f} {seconds:>8.1f} {peak:>12.2f} {predicted:>12.2f}"
               f"   ({baseline / per_frame:.2f}x eager)", flush=True)
+    if args.models:
+        seconds, peak = hjb_fast_render(pipe, args.frames, size, args.tile, args.steps, args.decode_chunk)
+        from studio.render.memory import MemoryModel, MemoryRequest
+
+        predicted = MemoryModel.for_folder(args.models).estimate(MemoryRequest(
+            size, size, args.frames, args.tile, args.decode_chunk, hjb="fast", device="cuda" if cuda else "cpu",
+            dtype=args.dtype)).total / 1e9
+        print(f"HJB fast: {seconds / args.frames:.3f} s/frame, peak VRAM {peak:.2f} GB, predicted {predicted:.2f} GB",
+              flush=True)
     if not args.skip_wide:
         width, height = (128, 72) if args.tiny else (1024, 576)
         if cuda:

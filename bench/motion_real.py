@@ -115,9 +115,20 @@ def clip_file(videos: Path, source: dict, member: str) -> Path:
     return target
 
 
+def _frame_selection():
+    """FrameSelection from whichever layout the measured code has (the baseline may predate studio/media/)."""
+    try:
+        from studio.media.video_io import FrameSelection
+    except ImportError:
+        from studio.media.video_io import FrameSelection
+    return FrameSelection
+
+
 def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
-    from studio.media.video_io import FrameSelection
     from studio.motion import extract_poses
+    from studio.request.render_request import FrameSelection
+
+    FrameSelection = _frame_selection()
 
     start = time.perf_counter()
     try:
@@ -188,7 +199,8 @@ def run_here(args) -> dict:
 
 def speed(videos: Path, manifest: dict, size: int) -> dict:
     """Frames per second on the first clip scaled to ``size`` pixels on its long side (H.264, same frames)."""
-    from studio.media.video_io import ffmpeg_exe
+    from imageio_ffmpeg import get_ffmpeg_exe as ffmpeg_exe
+
     from studio.motion import extract_poses
 
     clip = manifest["clips"][0]

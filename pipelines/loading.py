@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +54,27 @@ class CheckpointError(Exception):
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Tensors of a ``.safetensors`` or ``.pth`` file, memory-mapped where the format allows (nothing is read until a
-    tensor is used); ``.pth`` is read with ``weights_only=True`` so a pickle that tries to run code is refused.
-    Raises ``CheckpointError`` for unreadable files."""
-    return read_checkpoint(path)[0]
+    """Tensors of a ``.safetensors`` or ``.pth`` file; ``.pth`` is read into memory with ``weights_only=True`` so a
+    pickle that tries to run code is refused. Raises ``CheckpointError`` for unreadable files.
+
+    The result may outlive the file (a script may write it back over the same path), so ``.pth`` tensors are never
+    views of a memory map here; the loader's own reads use :func:`read_checkpoint`."""
+    return read_checkpoint(path, mmap=False)[0]
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], bool]:
-    """:func:`load_state_dict`, plus whether the tensors are memory-mapped from the file (safetensors and the zip
-    ``.pth`` format of every torch since 1.6; a legacy ``.pth`` is read into memory)."""
+def read_checkpoint(path: str | os.PathLike, mmap: bool = True) -> tuple[dict[str, torch.Tensor], bool]:
+    """:func:`load_state_dict`, memory-mapped where the format allows (safetensors, and the zip ``.pth`` format of
+    every torch since 1.6; a legacy ``.pth`` is read into memory), plus whether it is. Mapped tensors cost nothing
+    until touched but must not outlive a change to the file (a truncated map is a crash): only for reading the
+    shapes or copying the values out at once, as :func:`check_model_folder` and the loader do."""
     path = Path(path)
     try:
         if path.suffix == ".safetensors":
             from .weights_in_place import read_safetensors
 
-            state, mapped = read_safetensors(path), True
+            state, mapped = read_safetensors(path), True  # safetensors' own load_file maps the file as well
         else:
-            mapped = zipfile.is_zipfile(path)
+            mapped = mmap and zipfile.is_zipfile(path)
             state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=mapped)
     except pickle.UnpicklingError:
         # torch's own text advises weights_only=False, i.e. running the file's code: never relay it
@@ -149,25 +154,34 @@ def _expected_shapes(module: torch.nn.Module) -> dict[str, torch.Size]:
     return {k: v.shape for k, v in module.state_dict().items()}
 
 
-def _meta_build(factory) -> torch.nn.Module:
-    """Build a module on the meta device (shapes only, no memory, fast even for the real sizes)."""
-    with torch.device("meta"):
-        module = factory()
-    return module
+def _meta_build(factory) -> torch.nn.Module | None:
+    """Build a module with its parameters on the meta device (shapes only, no memory, fast even for the real
+    sizes); the loader fills these same modules, so each is built once."""
+    from .weights_in_place import build_empty
+
+    return build_empty(factory)
+
+
+@dataclass
+class _Inspection:
+    """What :func:`_inspect_model_folder` found: problems, the Animation state dicts it opened (memory-mapped where
+    possible, so checking reads almost nothing and loading opens each file once), the files of the mapped ones, and
+    the Animation modules it built without weights to compare shapes (the loader fills these)."""
+
+    problems: list[str]
+    states: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    mapped: dict[str, Path] = field(default_factory=dict)
+    modules: dict[str, torch.nn.Module] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------- checking
 def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
     """Every problem with ``models_dir`` as readable lines (empty list = loadable). Checks files, configs and the
     Animation state dicts' keys and shapes against modules built on the meta device (no real weights allocated)."""
-    return _inspect_model_folder(models_dir)[0]
+    return _inspect_model_folder(models_dir).problems
 
 
-def _inspect_model_folder(
-    models_dir: str | os.PathLike,
-) -> tuple[list[str], dict[str, dict[str, torch.Tensor]], dict[str, Path]]:
-    """:func:`check_model_folder`'s problems, the Animation state dicts it opened (memory-mapped where possible, so
-    checking reads almost nothing and loading opens each file once) and the files of those that are mapped."""
+def _inspect_model_folder(models_dir: str | os.PathLike) -> _Inspection:
     from .face_encoder import FusionFaceId
     from .pose_net import PoseNet
     from .unet import StableAnimatorUNet
@@ -175,7 +189,7 @@ def _inspect_model_folder(
     models_dir = Path(models_dir)
     problems: list[str] = []
     if not models_dir.is_dir():
-        return [f"model folder {models_dir} does not exist"], {}, {}
+        return _Inspection([f"model folder {models_dir} does not exist"])
     svd = find_svd_dir(models_dir)
     unet_config = None
     if svd is None:
@@ -194,8 +208,8 @@ def _inspect_model_folder(
         if fe.is_file():
             _read_json(fe, problems)
 
-    states: dict[str, dict[str, torch.Tensor]] = {}
-    mapped: dict[str, Path] = {}
+    found = _Inspection(problems)
+    states, mapped, modules = found.states, found.mapped, found.modules
     for stem in ANIMATION_FILES:
         checkpoint = find_animation_file(models_dir, stem)
         if checkpoint is None:
@@ -220,28 +234,30 @@ def _inspect_model_folder(
         try:
             cfg = face_encoder_config(states["face_encoder"])
             num_tokens = cfg["num_tokens"]
-            expected = _expected_shapes(_meta_build(lambda: FusionFaceId(**cfg)))
+            modules["face_encoder"] = _meta_build(lambda: FusionFaceId(**cfg))
+            expected = _expected_shapes(modules["face_encoder"])
             _compare_state(f"{ANIMATION_FOLDER}/face_encoder", expected, states["face_encoder"], problems)
         except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
             problems.append(f"{ANIMATION_FOLDER}/face_encoder: cannot infer sizes (missing or odd key {exc})")
     if "pose_net" in states:
         try:
             cfg = pose_net_config(states["pose_net"])
-            expected = _expected_shapes(_meta_build(lambda: PoseNet(**cfg)))
+            modules["pose_net"] = _meta_build(lambda: PoseNet(**cfg))
+            expected = _expected_shapes(modules["pose_net"])
             _compare_state(f"{ANIMATION_FOLDER}/pose_net", expected, states["pose_net"], problems)
         except (KeyError, IndexError) as exc:
             problems.append(f"{ANIMATION_FOLDER}/pose_net: cannot infer sizes (missing key {exc})")
     if "unet" in states and unet_config is not None and svd is not None:
         try:
-            unet = _meta_build(
+            modules["unet"] = _meta_build(
                 lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": num_tokens})
             )
-            _compare_state(f"{ANIMATION_FOLDER}/unet", _expected_shapes(unet), states["unet"], problems)
+            _compare_state(f"{ANIMATION_FOLDER}/unet", _expected_shapes(modules["unet"]), states["unet"], problems)
         except Exception as exc:  # noqa: BLE001 — a broken config can fail in many ways inside diffusers
             problems.append(
                 f"{svd / 'unet' / 'config.json'}: cannot build the UNet ({type(exc).__name__}: {exc})"
             )
-    return problems, states, mapped
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -317,29 +333,17 @@ def load_stable_animator_pipeline(
     """
     from diffusers import EulerDiscreteScheduler
 
-    from .face_encoder import FusionFaceId
     from .pipeline_stable_animator import StableAnimatorPipeline
-    from .pose_net import PoseNet
-    from .unet import StableAnimatorUNet
-    from .weights_in_place import build_empty
 
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
     models_dir = Path(models_dir)
-    problems, states, mapped = _inspect_model_folder(models_dir)
+    found = _inspect_model_folder(models_dir)
+    problems, states, mapped, modules = found.problems, found.states, found.mapped, found.modules
     if problems:
         raise CheckpointError(models_dir, problems)
     svd = find_svd_dir(models_dir)
-    assert svd is not None  # (a missing SVD folder is one of the problems above)
-
     face_cfg = face_encoder_config(states["face_encoder"])
-    unet_config = json.loads((svd / "unet" / "config.json").read_text())
-    modules = {
-        "face_encoder": build_empty(lambda: FusionFaceId(**face_cfg)),
-        "pose_net": build_empty(lambda: PoseNet(**pose_net_config(states["pose_net"]))),
-        "unet": build_empty(
-            lambda: StableAnimatorUNet.from_config({**unet_config, "num_face_tokens": face_cfg["num_tokens"]})),
-    }
     for name, module in modules.items():
         # pop: each checkpoint's map is closed as soon as its module holds the weights
         _fill_strict(module, states.pop(name), f"{ANIMATION_FOLDER}/{name}", problems, dtype, device, mapped.get(name))

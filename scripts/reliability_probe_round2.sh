@@ -9,9 +9,9 @@ secs() { "$PY" -c "import time; print(time.monotonic())"; }
 elapsed() { "$PY" -c "print(f'{$2 - $1:.1f}')"; }
 within5() { "$PY" -c "import sys; sys.exit(0 if ($2) - ($1) < 5 else 1)"; }  # huge − small < 5 s
 same_bytes() { "$PY" -c "import sys, hashlib; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())" "$1"; }
-frames_in() { "$PY" -c "import sys; from studio.export import count_video_frames; print(count_video_frames(sys.argv[1]))" "$1"; }
+frames_in() { "$PY" -c "import sys; from studio.media.video_io import count_video_frames; print(count_video_frames(sys.argv[1]))" "$1"; }
 sidecar() { "$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
-has_audio() { "$PY" -c "import sys; from studio.media import has_audio; sys.exit(0 if has_audio(sys.argv[1]) else 1)" "$1"; }
+has_audio() { "$PY" -c "import sys; from studio.media.video_io import has_audio; sys.exit(0 if has_audio(sys.argv[1]) else 1)" "$1"; }
 FF=$("$PY" -c "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())")
 
 # ---- R1: the queue file is moved aside only when it is the studio's own and SQLite calls it damaged
@@ -172,7 +172,7 @@ check R7b "a long name with --side-by-side: traceback" "one line naming the too-
 run r7c st render "${W[@]}" --reference ../in/a.png --motion ../in/v.mp4 --out "r7/{2026} shoots/take_{counter}.mp4"
 check R7c "braces in an --out folder: 'not a valid template'" "the folder's own name" 'rc r7c 0 && [ -f "r7/{2026} shoots/take_1.mp4" ]'
 "$PY" -c "
-from PIL import Image; from studio.media import iter_frames, FrameSelection
+from PIL import Image; from studio.media.video_io import iter_frames, FrameSelection
 frames = [Image.fromarray(f) for _, f in iter_frames('../in/v.mp4', FrameSelection(max_frames=12))]
 frames[0].save('anim.webp', save_all=True, append_images=frames[1:], duration=83, loop=0)"
 run r7d st render "${W[@]}" --reference ../in/a.png --motion anim.webp --out r7/webp.mp4

@@ -90,6 +90,8 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``timeout``, systemd, ``docker stop``): unwinds like Ctrl-C, so partial files are removed."""
 
 
+#: Process-wide registry: the SIGTERMs this command received, written only by the signal handler ``_on_sigterm``
+#: (a handler has no object to report to) and cleared by ``main`` when a command starts.
 _TERMINATED: list[int] = []
 
 

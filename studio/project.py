@@ -75,6 +75,8 @@ class Prepared:
     aligned: list[PoseFrame] = field(default_factory=list)
     #: Why the alignment could not be computed (shown, never raised).
     align_error: str | None = None
+    #: A re-alignment is running in the background (``Project.align_in_background``); ``aligned`` is the last one.
+    aligning: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ class _Edit:
 
 
 Listener = Callable[[Change], None]
+#: (aligned poses, why they could not be computed or None)
+AlignmentResult = tuple[list[PoseFrame], str | None]
+#: ``runner(work, done)``: run ``work()`` off the caller's thread, then call ``done(result)`` on the caller's.
+AlignmentRunner = Callable[[Callable[[], AlignmentResult], Callable[[AlignmentResult], None]], None]
 
 
 def empty_request(models: str | None = None) -> RenderRequest:
@@ -122,6 +128,8 @@ class Project:
         self._redo: list[_Edit] = []
         self._listeners: list[Listener] = []
         self._clock = clock
+        self._align_runner: AlignmentRunner | None = None
+        self._align_generation = 0
 
     # ----------------------------------------------------------------------------- reading
     @property
@@ -251,9 +259,10 @@ class Project:
         return self.set({"alignment.fit_frame": frame}, text=text, merge=False)
 
     def seed_for_render(self, rng: random.Random | None = None) -> int:
-        """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed."""
+        """The seed the next render uses: the locked one, or a fresh draw that becomes the shown seed. Rendering
+        or queueing is not an edit: the draw adds no undo step."""
         if not self.seed_locked or self._request.seed is None:
-            self.set(seed=random_seed(rng), text="Roll seed", merge=False)
+            self.set(seed=random_seed(rng), undoable=False)
         seed = self._request.seed
         assert seed is not None  # (drawn just above when there was none)
         return int(seed)
@@ -267,6 +276,7 @@ class Project:
 
     def set_clip(self, clip: Clip | None) -> None:
         self.prepared.clip = clip
+        self.prepared.aligned, self.prepared.align_error = [], None  # another clip's poses never stand in
         self._realign()
         self._emit({"prepared"})
 
@@ -282,20 +292,45 @@ class Project:
             p.reference_pose = None if p.photo_pose is None else transform_pose(p.photo_pose, p.matrix)
         self._realign()
 
+    def align_in_background(self, runner: AlignmentRunner | None) -> None:
+        """Re-align through ``runner`` (the window's worker threads): finding the photo's pose runs MediaPipe,
+        seconds on a slow machine. Until the result is back ``prepared.aligning`` is True and ``aligned`` keeps
+        the previous poses; the result of an older request is dropped; its arrival is a ``prepared`` change.
+        Without a runner (the CLI, tests) re-alignment happens inside the edit."""
+        self._align_runner = runner
+
     def _realign(self) -> None:
         p, r = self.prepared, self._request
-        p.aligned, p.align_error = [], None
+        self._align_generation += 1
         if p.clip is None or p.fitted is None:
+            p.aligned, p.align_error, p.aligning = [], None, False
             return
-        from studio.motion import align_motion
+        clip, fitted, options, backend = p.clip, p.fitted, r.alignment, r.pose_backend
 
-        try:
-            options = r.alignment
-            # the render's own alignment path, on the same fitted photo (it finds the photo's pose there)
-            p.aligned = align_motion(p.clip.poses, p.clip.status, p.clip.source_size, p.clip.fps, p.fitted,
-                                     options, backend=r.pose_backend).poses
-        except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, never fatal to editing
-            p.align_error = str(exc)
+        def work() -> AlignmentResult:
+            try:
+                from studio.motion import align_motion
+
+                # the render's own alignment path, on the same fitted photo (it finds the photo's pose there)
+                return align_motion(clip.poses, clip.status, clip.source_size, clip.fps, fitted, options,
+                                    backend=backend).poses, None
+            except Exception as exc:  # noqa: BLE001 - an alignment failure is shown, never fatal to editing
+                return [], str(exc)
+
+        if self._align_runner is None:
+            p.aligned, p.align_error = work()
+            return
+        generation = self._align_generation
+
+        def done(result: AlignmentResult) -> None:
+            if generation != self._align_generation:  # a newer edit asked again
+                return
+            self.prepared.aligned, self.prepared.align_error = result
+            self.prepared.aligning = False
+            self._emit({"prepared"})
+
+        p.aligning = True
+        self._align_runner(work, done)
 
     # ----------------------------------------------------------------------------- files
     def to_dict(self) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class Studio:
         self._render_lock = threading.Lock()
         self._queue_path = queue_path
         self._queue = None
+        self._previews = None
 
     # ---------------------------------------------------------------------------------- renders
     @contextmanager
@@ -116,6 +117,21 @@ class Studio:
         cancel = cancel or CancelToken()
         runner = QueueRunner(self.queue, _LockedRenderer(self, cancel), device=device)
         return runner.run(report, should_stop=lambda: cancel.cancelled, on_job=on_job)
+
+    # ---------------------------------------------------------------------------------- previews
+    @property
+    def previews(self):
+        """The quick previews' files (``studio.export.previews``): a new one supersedes the older ones."""
+        if self._previews is None:
+            from studio.export.previews import PreviewFiles
+
+            self._previews = PreviewFiles()
+        return self._previews
+
+    def close(self) -> None:
+        """The session ends: its preview files go (renders and queued jobs' outputs stay)."""
+        if self._previews is not None:
+            self._previews.clean()
 
     # ---------------------------------------------------------------------------------- analysis
     @staticmethod

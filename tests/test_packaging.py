@@ -73,7 +73,7 @@ def test_wheel_carries_assets_licences_and_entry_points(installed):
     text = zipfile.ZipFile(installed["wheel"]).read(entry_points).decode()
     assert "[console_scripts]\nstableanimator-studio = studio.__main__:entry" in text
     assert "[gui_scripts]\nstableanimator-studio-window = ui.app:main" in text
-    located = _run([installed["python"], "-c", "import studio, assets; from studio.assets import asset_path; "
+    located = _run([installed["python"], "-c", "import studio, assets; from studio.system.assets import asset_path; "
                     "print(studio.__file__); print(asset_path('theme.qss'))"], installed["cwd"], installed["env"])
     for line in located.stdout.split():
         assert Path(line).resolve().is_relative_to(installed["prefix"].resolve()), line  # not this checkout
@@ -84,7 +84,7 @@ def test_installed_cli_help_and_warp_render_of_the_samples(installed):
     cli = installed["scripts"] / "stableanimator-studio"
     help_text = _run([cli, "--help"], installed["cwd"], installed["env"]).stdout
     assert help_text.startswith("usage: stableanimator-studio") and "render" in help_text
-    photo, motion = _run([installed["python"], "-c", "from studio.assets import asset_path as a; "
+    photo, motion = _run([installed["python"], "-c", "from studio.system.assets import asset_path as a; "
                           "print(a('sample_photo.jpg')); print(a('sample_motion.mp4'))"],
                          installed["cwd"], installed["env"]).stdout.split()
     result = _run([cli, "render", "--engine", "warp", "--reference", photo, "--motion", motion, "--width", "128",

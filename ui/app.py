@@ -66,9 +66,9 @@ def run(argv: list[str]) -> int:
         window.open_project(args.project)
     elif args.samples:
         window.open_samples()
-    window.show()
+    window.present()
     if args.quit_after is not None:
-        QTimer.singleShot(max(0, args.quit_after), window.close)
+        QTimer.singleShot(max(0, args.quit_after), window.close_without_asking)
     code = app.exec()
     window.shutdown()
     return code

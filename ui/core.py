@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.media.video_io import FrameSelection, VideoInfo, iter_frames, load_image, probe_video
+from studio.media.video_io import VideoInfo, iter_frames, load_image, probe_video
+from studio.request.render_request import FrameSelection
 from studio.motion import available_backends, draw_pose, extract_poses
 from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 from studio.project import Clip

@@ -43,7 +43,7 @@ class FrameView(QWidget):
         self._box = None
         self._caption = ""
         self._placeholder = placeholder
-        self.setMinimumSize(120, 80)
+        self.setMinimumSize(110, 80)  # (ui.layout_audit.MIN_VIEW: the least a picture can be judged at)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAcceptDrops(accept_drops)
 

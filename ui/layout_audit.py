@@ -1,12 +1,14 @@
 """Find what a person would see as a broken layout: visible widgets drawn over each other, and text cut off.
 
-Used by the tests (at 1024×700 and 1600×1000) and handy by hand: ``layout_problems(window)`` lists each
-problem as a sentence naming the widgets (class, object name or text) and their geometry.
+Used by the tests (every window state at every screen size from 1024×640 to 2560×1440, see
+``tests/ui/layout_states.py``) and handy by hand: ``layout_problems(window)`` lists each problem as a sentence
+naming the widgets (class, object name or text) and their geometry; ``audit_at_sizes`` resizes the window to
+each size first and also reports a size the window refuses to take and a work panel squeezed to a sliver.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QCoreApplication, QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -50,8 +52,9 @@ def overlaps(window: QWidget) -> list[str]:
             continue
         if isinstance(parent, (QAbstractSpinBox, QComboBox)):
             continue  # their inner line edit and buttons are theirs to place
+        # a child wholly outside its parent is parked there by Qt (a dock behind a tab), not shown
         children = [c for c in parent.children() if isinstance(c, QWidget) and c.isVisible() and not c.isWindow()
-                    and c.width() > 0 and c.height() > 0]
+                    and c.width() > 0 and c.height() > 0 and c.geometry().intersects(parent.rect())]
         for i, a in enumerate(children):
             for b in children[i + 1:]:
                 shared = a.geometry().intersected(b.geometry())
@@ -101,6 +104,35 @@ def cut_text(window: QWidget) -> list[str]:
 
 def layout_problems(window: QWidget) -> list[str]:
     return overlaps(window) + cut_text(window)
+
+
+#: The least room a picture (photo, video, skeleton, result) keeps: smaller, a person cannot judge it.
+MIN_VIEW = (110, 80)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1366x768"`` → (1366, 768)."""
+    width, _, height = text.lower().replace("×", "x").partition("x")
+    return int(width), int(height)
+
+
+def audit_at_sizes(window, sizes: list[tuple[int, int]], state: str = "") -> list[str]:
+    """Resize ``window`` to each size and list what is wrong there: the size refused (the window's minimum is
+    larger), widgets over each other, cut text, a picture squeezed below ``MIN_VIEW``."""
+    problems: list[str] = []
+    for width, height in sizes:
+        window.resize(width, height)
+        for _ in range(3):  # docks and splitters settle over a few passes
+            QCoreApplication.processEvents()
+        where = f"{state} at {width}×{height}: " if state else f"at {width}×{height}: "
+        if window.size().toTuple() != (width, height):
+            problems.append(f"{where}the window refuses the size and stays {window.width()}×{window.height()}")
+            continue
+        problems += [where + p for p in layout_problems(window)]
+        for view in window.picture_views():
+            if view.isVisible() and (view.width() < MIN_VIEW[0] or view.height() < MIN_VIEW[1]):
+                problems.append(f"{where}{describe(view)} is squeezed to {view.width()}×{view.height()}")
+    return problems
 
 
 def _rect(r: QRect) -> str:

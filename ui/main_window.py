@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
@@ -30,19 +31,25 @@ from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
 from studio.service import Studio
 from ui import render_bridge
 from ui.alignment_view import AlignmentView
+from ui.bindings import Binding, bind
+from ui.help_menu import build_help_menu
 from ui.log_panel import LogPanel
 from ui.memory_label import MemoryLabel
 from ui.message_bar import MessageBar
 from ui.models_dialog import ModelsDialog
 from ui.motion_panel import MotionPanel
+from ui.output_folder import OutputFolderRow
 from ui.parameter_panel import ParameterPanel
 from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
 from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
+from ui.session_actions import SessionActions
 from ui.settings_store import SettingsStore
+from ui.transport_keys import add_transport_actions
+from ui.undo_commit import CommitBeforeUndo
 from ui.warm_up import warm_up
-from ui.workers import Task, TaskRunner
+from ui.workers import LatestOnly, Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +57,19 @@ logger = logging.getLogger(__name__)
 #: least share (the window grew) it is given its share again; a dock dragged wider than the most share
 #: is put back before the layout is saved.
 SETTINGS_SHARE, SETTINGS_MIN_SHARE, SETTINGS_MAX_SHARE = 0.27, 0.23, 0.45
+#: The least width of the Settings dock: its form keeps a label and the widest choice (the format) side by side.
+SETTINGS_LEAST_WIDTH = 310
 #: Share of the window height the Queue / Log docks get when shown (at least what the queue needs).
 QUEUE_SHARE = 0.22
 #: How long a passing status note stays in the status bar (important messages go to the message area).
 STATUS_MS = 10000
 LAST_PROJECT_KEY = "project/last"
+#: The smallest window (the layout audit proves every state fits it): a 1280×720 screen minus its panels, or
+#: a 1366×768 laptop at 125 % scaling.
+MIN_WINDOW = (1024, 640)
 
 
-class MainWindow(RenderActions, QMainWindow):
+class MainWindow(SessionActions, RenderActions, QMainWindow):
     def __init__(self, settings: SettingsStore | None = None, studio: Studio | None = None) -> None:
         super().__init__()
         self.setWindowTitle("StableAnimator Studio")
@@ -66,11 +78,16 @@ class MainWindow(RenderActions, QMainWindow):
         self.studio = studio or Studio()
         self.runner = TaskRunner(self)
         self.project = Project(empty_request())
+        self.project.align_in_background(LatestOnly(self.runner, "re-align").submit)  # MediaPipe off the GUI thread
         self.project_path: str | None = None
         self.preview_task: Task | None = None
         self.instant_task: Task | None = None
+        self.export_task: Task | None = None
         self.last_result: str | None = None
+        self._init_session()
         self._docks_sized = False
+        #: Whether the Queue and Log docks are tabbed beside Settings (a short window) or under the panels.
+        self._compact_docks: bool | None = None
 
         self.reference_panel = ReferencePanel(self.runner, self.studio.analyse_reference)
         self.motion_panel = MotionPanel(self.runner)
@@ -96,7 +113,13 @@ class MainWindow(RenderActions, QMainWindow):
         central_layout.addWidget(self.message_bar)
         central_layout.addWidget(centre, 1)
         self.setCentralWidget(central)
-        self.settings_dock = self._dock("Settings", self.parameter_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.output_folder_row = OutputFolderRow(self.project, lambda: self.project_path)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(self.parameter_panel, 1)
+        settings_layout.addWidget(self.output_folder_row)
+        self.settings_dock = self._dock("Settings", settings, Qt.DockWidgetArea.RightDockWidgetArea)
         self.queue_dock = self._dock("Queue", self.queue_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.log_dock = self._dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         # side by side, not tabbed: a tab bar would cost the height the queue table needs
@@ -110,11 +133,21 @@ class MainWindow(RenderActions, QMainWindow):
         self._build_actions()
         self._connect()
         self.memory_label.update_for(self.project.request)
-        self.resize(1440, 900)
+        # an explicit minimum: the layout's own (panels plus docks under them) is taller than a laptop screen;
+        # below that height the docks are tabbed instead (``_arrange_docks``)
+        self.setMinimumSize(*MIN_WINDOW)
         self._restore_settings()
         self.update_actions()
+        self._begin_session()
+        self._commit_before_undo = CommitBeforeUndo(self)
+        QApplication.instance().installEventFilter(self._commit_before_undo)
         self._warmup_thread: threading.Thread | None = None
         QTimer.singleShot(0, self._warm_up)
+
+    def picture_views(self) -> list[QWidget]:
+        """The pictures a person judges the work by (the layout audit keeps them from being squeezed)."""
+        return [self.reference_panel.view, self.motion_panel.view, self.alignment_view.view,
+                self.result_panel.result_view]
 
     # construction ----------------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -184,10 +217,12 @@ class MainWindow(RenderActions, QMainWindow):
             render.addAction(a)
         render.addSeparator()
         render.addAction(self.models_action)
+        self.transport_actions = add_transport_actions(self, self.menuBar().addMenu("&Playback"))
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
-        toolbar = self.addToolBar("Main")
+        build_help_menu(self)
+        toolbar = self.toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar_main")
         for a in (self.open_photo_action, self.open_video_action, self.extract_action, self.instant_action,
                   self.preview_action, self.render_action, self.cancel_action, self.models_action):
@@ -201,28 +236,34 @@ class MainWindow(RenderActions, QMainWindow):
         self.reference_panel.reference_analyzed.connect(self._reference_analyzed)
         self.motion_panel.video_loaded.connect(self._video_loaded)
         self.motion_panel.motion_extracted.connect(self._motion_extracted)
+        self.motion_panel.extraction_started.connect(self.update_actions)
         self.motion_panel.extraction_ended.connect(self.update_actions)
         self.motion_panel.frame_changed.connect(self.alignment_view.show_source_frame)
-        self.motion_panel.trim_changed.connect(self._trim_edited)
         self.alignment_view.instant_requested.connect(self.instant_preview)
         self.queue_panel.job_finished.connect(self._job_finished)
         self.queue_panel.open_requested.connect(self.open_result)
-        self.queue_panel.job_state_changed.connect(
-            lambda job_id, state: self.show_status(f"Job {job_id} {state}."))
+        self.queue_panel.job_state_changed.connect(self._job_state_changed)
         for panel in (self.reference_panel, self.motion_panel):
             panel.failed.connect(self.show_error)
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
         self.project.subscribe(self._project_changed)
+        self.bindings = self._bind_panels()
+
+    def _bind_panels(self) -> list[Binding]:
+        """The panels' own fields, shown from and written to the project in one place (``ui.bindings``)."""
+        motion, trim = self.motion_panel, ("start", "end", "stride")
+        return [
+            bind(self.project, trim, lambda v: motion.set_trim(v["start"], v["end"], v["stride"]),
+                 edited=motion.trim_changed, read=lambda: dict(zip(trim, motion.trim(), strict=True)), text="Change trim"),
+            bind(self.project, ("max_frames",), lambda v: setattr(motion, "max_frames", v["max_frames"])),
+            bind(self.project, ("models",), lambda v: setattr(self.reference_panel, "models_dir", v["models"])),
+        ]
 
     # the project -----------------------------------------------------------------------------------
     def _project_changed(self, change: Change) -> None:
+        self._session_changed()
         if change.paths <= {"selection"}:
             return  # the timeline moved: nothing to render or estimate again
-        if change.touches("start", "end", "stride"):
-            r = self.project.request
-            self.motion_panel.set_trim(r.start, r.end, r.stride)
-        if change.touches("max_frames"):
-            self.motion_panel.max_frames = self.project.request.max_frames
         self.memory_label.update_for(self.project.request)
         self.update_actions()
 
@@ -239,16 +280,11 @@ class MainWindow(RenderActions, QMainWindow):
         self.project.set(motion=path, undoable=False)
         self._add_recent("video", path)
         self.project.set_clip(None)
-        self.motion_panel.max_frames = self.project.request.max_frames
 
     def _motion_extracted(self, clip) -> None:
         self.project.set_clip(clip)
         self.show_status(f"Motion extracted: {len(clip.poses)} frames.")
         self.alignment_view.schedule_instant()
-
-    def _trim_edited(self) -> None:
-        start, end, stride = self.motion_panel.trim()
-        self.project.set({"start": start, "end": end, "stride": stride}, text="Change trim")
 
     def _warm_up(self) -> None:
         """Import the core's render, motion and face modules in the background once, while the person is
@@ -285,6 +321,7 @@ class MainWindow(RenderActions, QMainWindow):
             return False
         self.project_path = path
         self._open_project_files()
+        self.mark_clean()
         self._add_recent("project", path)
         self.show_status(f"Opened project {path}")
         return True
@@ -292,19 +329,24 @@ class MainWindow(RenderActions, QMainWindow):
     def _open_project_files(self) -> None:
         """Load the project's photo and video into the panels (the request already holds their paths)."""
         r = self.project.request
-        self.reference_panel.models_dir = r.models
         if r.reference and Path(r.reference).is_file():
             self.reference_panel.load(r.reference)
         if r.motion and Path(r.motion).is_file():
             self.motion_panel.load(r.motion)
-        self.motion_panel.set_trim(r.start, r.end, r.stride)
-        self.motion_panel.max_frames = r.max_frames
+        for binding in self.bindings:  # the panels show the opened project's values even where nothing changed
+            binding.refresh()
         self.update_actions()
 
     def save_project(self) -> str | None:
         if not self.project_path:
             return self.save_project_as()
-        self.project.save(self.project_path)
+        try:
+            self.project.save(self.project_path)
+        except OSError as exc:
+            self.show_error(f"Could not save the project {self.project_path}: {exc.strerror or exc}. Choose "
+                            "another folder with File → Save project as….")
+            return None
+        self.mark_clean()
         self._add_recent("project", self.project_path)
         self.show_status(f"Saved {self.project_path}")
         return self.project_path
@@ -314,7 +356,8 @@ class MainWindow(RenderActions, QMainWindow):
                                               f"Projects (*{PROJECT_SUFFIX})")
         if not path:
             return None
-        self.project_path = path
+        # always the project suffix (Open project lists only those): "mydance" and "mydance.json" alike
+        self.project_path = path.removesuffix(PROJECT_SUFFIX).removesuffix(".json") + PROJECT_SUFFIX
         return self.save_project()
 
     def open_samples(self) -> Task | None:
@@ -333,7 +376,6 @@ class MainWindow(RenderActions, QMainWindow):
 
     def set_models_dir(self, folder: str | None) -> None:
         self.project.set(models=folder, undoable=False)
-        self.reference_panel.models_dir = folder
         self.settings.set_value("models_dir", folder or "")
         if folder and self.project.request.engine == "warp" and render_bridge.render_available("diffusion", folder) is None:
             # weights just added: the engine they are for (one undo step away from the warp engine)
@@ -366,8 +408,8 @@ class MainWindow(RenderActions, QMainWindow):
 
     def refresh_guidance(self) -> None:
         """Say in plain sight what to do next: load inputs, or add weights / use the warp engine."""
-        if self.message_bar.isVisible() and self.message_bar.level == "error":
-            return  # an error stays until the person dismisses it
+        if self.message_bar.isVisible() and self.message_bar.level == "error" or self._restore_offered:
+            return  # an error (and the offer to restore a crashed session) stays until the person answers
         r = self.project.request
         no_weights = render_bridge.render_available("diffusion", r.models) is not None
         if not r.reference or not r.motion:
@@ -403,8 +445,11 @@ class MainWindow(RenderActions, QMainWindow):
 
     def _restore_settings(self) -> None:
         geometry, state = self.settings.layout()
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        #: No saved layout: ``present`` shows the window maximized, i.e. filling the screen's free area.
+        self.first_launch = not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry))
+        if self.first_launch:
+            self.setGeometry(self.screen().availableGeometry())  # (what showNormal returns to)
+        self._fit_on_screen()
         if isinstance(state, QByteArray):
             self._docks_sized = self.restoreState(state)
         models = str(self.settings.value("models_dir", "") or "") or None
@@ -419,26 +464,77 @@ class MainWindow(RenderActions, QMainWindow):
         if self.project.request.engine == "diffusion" and not self.project.request.models:
             # no weights at all: the engine that works here, and the message area says how to get the other
             self.project.set(engine="warp", undoable=False)
-        self.reference_panel.models_dir = self.project.request.models
         self._open_project_files()
+
+    def present(self) -> None:
+        """Show the window: on a first launch it takes the screen's free area (never more), later it
+        reopens where it was left, shrunk to the screen it is on."""
+        if self.first_launch:
+            self.showMaximized()
+        else:
+            self.show()
+
+    def _fit_on_screen(self) -> None:
+        """Never larger than the screen's free area (a layout saved on a bigger monitor), never off it."""
+        free = self.screen().availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()  # the title bar and borders
+        width = min(self.width(), max(MIN_WINDOW[0], free.width() - frame.width()))
+        height = min(self.height(), max(MIN_WINDOW[1], free.height() - frame.height()))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        if not free.intersects(self.frameGeometry()):
+            self.move(free.topLeft())
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
+        self._arrange_docks()
         if not self._docks_sized:
             self._docks_sized = True
             self.size_docks()
 
+    def _height_with_docks_below(self) -> int:
+        """The least window height that holds the menus, toolbar, panels, status bar and the queue under them."""
+        chrome = sum(w.sizeHint().height() for w in (self.menuBar(), self.toolbar, self.statusBar()))
+        return chrome + self.centralWidget().minimumSizeHint().height() + self.queue_dock.minimumSizeHint().height()
+
+    def _arrange_docks(self) -> None:
+        """A short window tabs the Queue and Log docks beside Settings, so the pictures keep their height and
+        nothing is drawn over anything; a tall one puts them back under the panels. Floating docks stay put."""
+        compact = self.height() < self._height_with_docks_below()
+        if compact == self._compact_docks:
+            return
+        self._compact_docks = compact
+        self.queue_panel.set_narrow(compact)
+        docked = [d for d in (self.queue_dock, self.log_dock) if not d.isFloating()]
+        if compact:
+            for dock in docked:
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+                self.tabifyDockWidget(self.settings_dock, dock)
+            self.settings_dock.raise_()
+        else:
+            for dock in docked:
+                self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            if len(docked) == 2:
+                self.splitDockWidget(self.queue_dock, self.log_dock, Qt.Orientation.Horizontal)
+            if self._docks_sized:
+                QTimer.singleShot(0, self.size_docks)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
+        if self.isVisible():
+            self._arrange_docks()
         if self._docks_sized and self.settings_dock.isVisible() and not self.settings_dock.isFloating() \
-                and self.settings_dock.width() < self.width() * SETTINGS_MIN_SHARE:
+                and self.settings_dock.width() < max(SETTINGS_LEAST_WIDTH, self.width() * SETTINGS_MIN_SHARE):
             # a window made much larger: the settings grow with it instead of staying a strip
             QTimer.singleShot(0, self.size_docks)
 
     def size_docks(self) -> None:
         """Give the Settings dock and the queue their share of the window (never less than they need)."""
-        settings_width = max(self.parameter_panel.minimumSizeHint().width(), int(self.width() * SETTINGS_SHARE))
+        settings_width = max(self.parameter_panel.minimumSizeHint().width(), SETTINGS_LEAST_WIDTH,
+                             int(self.width() * SETTINGS_SHARE))
         self.resizeDocks([self.settings_dock], [settings_width], Qt.Orientation.Horizontal)
+        if self._compact_docks:
+            return  # the queue and log are tabs beside the settings
         queue_height = max(self.queue_panel.minimumSizeHint().height(), int(self.height() * QUEUE_SHARE))
         self.resizeDocks([self.queue_dock], [queue_height], Qt.Orientation.Vertical)
         self.resizeDocks([self.queue_dock, self.log_dock], [int(self.width() * 0.62), int(self.width() * 0.38)],
@@ -452,12 +548,18 @@ class MainWindow(RenderActions, QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self.may_close():
+            event.ignore()
+            return
         self.save_settings()
+        self.autosave_now()
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop every background task and join its thread (closing, and the tests' teardown)."""
+        """Stop every background task and join its thread (closing, and the tests' teardown); after it a close
+        asks nothing (there is nothing left to keep)."""
+        self._closing_for_good = True
         self.queue_panel.stop()
         self.motion_panel.player.stop()
         self.result_panel.player.stop()
@@ -468,4 +570,7 @@ class MainWindow(RenderActions, QMainWindow):
             # log and keep waiting: the task was cancelled and stops after that call.
             logger.warning("closing: waiting for a background task to finish its current step")
             self.runner.shutdown(timeout_ms=None)
+        self.studio.close()  # the session's preview files
         self.log_panel.detach()
+        self.session.end()
+        QApplication.instance().removeEventFilter(self._commit_before_undo)

@@ -1,6 +1,6 @@
 """The predicted peak memory of the current settings, shown beside the Render button.
 
-The estimate (``studio.render.memory``) traces the model on the meta device — milliseconds for small models, seconds for
+The estimate (``studio.render.memory.request_memory_line``) traces the model on the meta device — milliseconds for small models, seconds for
 the released one — so it runs on a worker thread, 400 ms after the last settings change; an older estimate that
 finishes late is dropped.
 """
@@ -59,27 +59,11 @@ class MemoryLabel(QLabel):
             worker.join(timeout_s)
         self._workers = [w for w in self._workers if w.is_alive()]
 
-    def _work(self, generation: int, r: RenderRequest) -> None:
+    def _work(self, generation: int, request: RenderRequest) -> None:
         try:
-            from studio.render.engine import HEAVY_IMPORT_LOCK
+            from studio.render.memory import request_memory_line
 
-            with HEAVY_IMPORT_LOCK:  # the model libraries are imported by one thread at a time (see engine.py)
-                import diffusers  # noqa: F401
-                import transformers  # noqa: F401
-
-                import pipelines.hjb_pipeline  # noqa: F401
-                import pipelines.loading  # noqa: F401
-                import pipelines.memory_trace  # noqa: F401
-                import pipelines.real_size  # noqa: F401
-                from studio.render.memory import settings_summary
-            frames = r.max_frames or r.tile_size
-            text = settings_summary(r.models, r.width, r.height, frames, r.tile_size, r.decode_chunk,
-                                    r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype,
-                                    r.cpu_offload)
-            text += f" (for {frames} frames)"
-            if r.interpolate > 1:
-                # the engine renders every N-th frame (and the last); the adaptive rule may add a few
-                text += f"; renders about {-(-frames // r.interpolate) + 1} of them, the rest interpolated"
+            text = request_memory_line(request)
         except Exception as error:  # noqa: BLE001 — a label must never take the window down
             text = f"memory estimate unavailable: {error}"
         self._estimated.emit(generation, text)

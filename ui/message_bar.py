@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 LEVELS = ("info", "warning", "error")
 
@@ -27,10 +27,18 @@ class MessageBar(QFrame):
         self.close_button.setToolTip("Dismiss this message")
         self.close_button.clicked.connect(self.dismiss)
         self._buttons: list[QPushButton] = []
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(8, 4, 4, 4)
-        self._layout.addWidget(self.label, 1)
-        self._layout.addWidget(self.close_button)
+        # the text gets the whole width and the buttons a row of their own: side by side, on a laptop screen
+        # the buttons squeezed the text into a tall column and were cut themselves
+        text_row = QHBoxLayout()
+        text_row.addWidget(self.label, 1)
+        text_row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._button_row = QHBoxLayout()
+        self._button_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(text_row)
+        layout.addLayout(self._button_row)
         self.hide()
 
     def show_message(self, text: str, level: str = "info",
@@ -48,13 +56,13 @@ class MessageBar(QFrame):
         prefix = {"info": "", "warning": "⚠ ", "error": "⚠ Error: "}[level]
         self.label.setText(prefix + text)
         for button in self._buttons:
-            self._layout.removeWidget(button)
+            self._button_row.removeWidget(button)
             button.deleteLater()
         self._buttons = []
         for index, (label, callback) in enumerate(actions):
             button = QPushButton(label)
             button.clicked.connect(lambda _checked=False, f=callback: f())
-            self._layout.insertWidget(1 + index, button)
+            self._button_row.insertWidget(index, button)
             self._buttons.append(button)
         self.show()
 

@@ -43,6 +43,7 @@ class MotionPanel(QWidget):
     motion_extracted = Signal(object)  # studio.project.Clip
     frame_changed = Signal(int)  # index into the playback frames (source frame index)
     trim_changed = Signal()
+    extraction_started = Signal()
     extraction_ended = Signal()
     failed = Signal(str)
 
@@ -55,6 +56,8 @@ class MotionPanel(QWidget):
         self.motion: Clip | None = None
         self._pose_by_index: dict[int, object] = {}
         self.extract_task: Task | None = None
+        #: Why the last extraction of this video failed (a render of it would fail the same way).
+        self.extract_error: str | None = None
         self.max_frames: int | None = None
 
         self.view = FrameView("Drop a driving video here or press Ctrl+Shift+O", accept_drops=True)
@@ -94,6 +97,7 @@ class MotionPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_extraction)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.setMinimumWidth(64)  # the text is short ("37%", "failed"); the buttons keep their room
         self.progress.setValue(0)
 
         top = QHBoxLayout()
@@ -136,6 +140,13 @@ class MotionPanel(QWidget):
             self.info_label.setToolTip(str(exc))
             self.failed.emit(str(exc))
             return None
+        if info.kind == "image":  # a photo dropped here: it has no motion to give
+            self.failed.emit(f"{Path(path).name} is a photo, not a video: drop it on the Photo panel, and open a "
+                             "driving video here.")
+            return None
+        self.extract_error = None
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         self.path, self.info, self.motion, self._pose_by_index = str(path), info, None, {}
         self.frames = []
         self.player.stop()
@@ -226,7 +237,7 @@ class MotionPanel(QWidget):
             return core.extract_motion(path, start, end, stride, max_frames, report, cancel)
 
         self.progress.setValue(0)
-        self.progress.setFormat("extracting %p%")
+        self.progress.setFormat("%p%")
         task = self.runner.start("extract motion", work)
         self.extract_task = task
         task.progressed.connect(self._extract_progress)
@@ -235,6 +246,7 @@ class MotionPanel(QWidget):
         task.was_cancelled.connect(self._extract_cancelled)
         task.finished.connect(self._extract_finished)
         self._refresh_extract_state()
+        self.extraction_started.emit()  # (the window's Cancel and Esc follow it)
         return task
 
     def cancel_extraction(self) -> None:
@@ -248,6 +260,7 @@ class MotionPanel(QWidget):
     def _extracted(self, path: str, motion: Clip) -> None:
         if path != self.path:
             return
+        self.extract_error = None
         self.set_motion(motion)
         self.progress.setFormat(f"{len(motion.poses)} poses")
         self.progress.setValue(self.progress.maximum())
@@ -263,6 +276,8 @@ class MotionPanel(QWidget):
         self.show_frame(self.current_frame())
 
     def _extract_failed(self, message: str) -> None:
+        self.extract_error = message
+        self.progress.setValue(0)  # an empty bar: nothing was extracted
         self.progress.setFormat("failed")
         self.failed.emit(message)
 

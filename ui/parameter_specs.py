@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.export.formats import DEFAULT_FORMAT
 from studio.export.output_names import TEMPLATE_FIELDS
 from studio.request.render_request import RenderRequest
 from studio.request.schema import Setting, settings_of
+from studio.request.settings import DEFAULT_FORMAT
 
 #: The boxes of the parameter panel, in order; a setting declares which one it goes in (``group``).
 GROUPS = ("Output", "Sampling", "Memory", "Identity", "Device", "Export")

@@ -32,6 +32,8 @@ class PlayerBar(QWidget):
         layout.addWidget(self.play_button)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
+        self.direction = 1  # -1 plays backwards (J in the video-editor keys)
+        self.fps = 12.0
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.set_count(0)
@@ -49,6 +51,7 @@ class PlayerBar(QWidget):
         self._update_label()
 
     def set_fps(self, fps: float) -> None:
+        self.fps = fps
         self.timer.setInterval(max(15, int(1000 / max(1.0, fps))))
 
     def frame(self) -> int:
@@ -68,7 +71,28 @@ class PlayerBar(QWidget):
 
     def _tick(self) -> None:
         if self.count:
-            self.slider.setValue((self.slider.value() + 1) % self.count)
+            self.slider.setValue((self.slider.value() + self.direction) % self.count)
+
+    # the video-editor keys (the window's shortcuts call these on the player in use) ---------------
+    def toggle(self) -> None:
+        self.direction = 1
+        self.play_button.setChecked(not self.play_button.isChecked() and self.count > 0)
+
+    def play(self, direction: int) -> None:
+        self.direction = direction
+        self.play_button.setChecked(self.count > 0)
+
+    def step(self, frames: int) -> None:
+        """Move by ``frames`` (a paused player: the person is looking at single frames)."""
+        self.stop()
+        self.set_frame(max(0, min(self.count - 1, self.frame() + frames)))
+
+    def step_seconds(self, seconds: int) -> None:
+        self.step(seconds * max(1, round(self.fps)))
+
+    def go_to_end(self, end: bool) -> None:
+        self.stop()
+        self.set_frame(max(0, self.count - 1) if end else 0)
 
     def _update_label(self) -> None:
         self.label.setText(f"{self.slider.value() + 1 if self.count else 0} / {self.count}")

@@ -1,7 +1,10 @@
-"""Queue panel: the persistent batch queue (studio.queue, SQLite under STUDIO_HOME) as a table with state,
+"""Queue panel: the persistent batch queue (studio.batch.queue, SQLite under STUDIO_HOME) as a table with state,
 progress and ETA, plus cancel / retry / open folder. While jobs are waiting the panel runs the studio's
 queue runner (``Studio.run_queue``) on a worker thread; the table follows the running job, and a
-double-click on a finished job opens it in the result panel."""
+double-click on a finished job opens it in the result panel.
+
+Nothing here polls: the queue announces every change (``JobQueue.subscribe``, called on the runner's thread),
+a Qt signal carries it to the GUI thread, and the table is redrawn then. The ETA is ``studio.batch.eta``'s."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -26,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.batch.eta import eta_text, job_eta, step_rates
+from studio.batch.queue import JobChange, QueueError
 from studio.system.progress import Progress
-from studio.batch.queue import QueueError
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
 from ui.workers import Task, TaskRunner
@@ -35,13 +39,6 @@ from ui.workers import Task, TaskRunner
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("Job", "State", "Progress", "ETA", "Output / reason")
-
-
-def _eta_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 #: The table keeps room for this many rows (plus its header) however the dock is sized.
@@ -52,6 +49,8 @@ class QueuePanel(QWidget):
     job_finished = Signal(int, str)  # job id, output path
     job_state_changed = Signal(int, str)
     open_requested = Signal(int, str)  # a finished job double-clicked: job id, output path
+    #: a queue change, emitted on whichever thread made it and delivered on the GUI thread (queued connection)
+    _queue_changed = Signal(object)
 
     def __init__(self, runner: TaskRunner, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,11 +61,13 @@ class QueuePanel(QWidget):
         self._consumer_is_local = True
         self._last_failure: str | None = None
         self._running_job: int | None = None
-        self._states: dict[int, str] = {}
+        self._refresh_pending = False
+        self._unsubscribe = None
+        self._stopped = False  # closing: a job put back in the queue waits for the next start
         self.unavailable = None
         try:
             self.queue = studio.queue
-        except (OSError, sqlite3.Error) as exc:  # e.g. STUDIO_HOME is not writable: the window still works
+        except (OSError, sqlite3.Error, QueueError) as exc:  # e.g. STUDIO_HOME is not writable: the window works
             self.unavailable = f"The batch queue is unavailable: its database could not be opened ({exc})."
             logger.warning("%s", self.unavailable)
 
@@ -100,23 +101,36 @@ class QueuePanel(QWidget):
         self.cluster_button.clicked.connect(lambda: self.run_on_cluster())
         self.summary = QLabel(self.unavailable or "")
         self.summary.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
-            buttons.addWidget(b)
-        buttons.addWidget(self.summary, 1)
+        self._buttons = QGridLayout()
+        self._buttons.setContentsMargins(0, 0, 0, 0)
+        self.set_narrow(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(buttons)
+        layout.addLayout(self._buttons)
         layout.addWidget(self.table, 1)
-        self.timer = QTimer(self)
-        self.timer.setInterval(400)
-        self.timer.timeout.connect(self.refresh)
+        self._queue_changed.connect(self._on_queue_change)
         if self.queue is None:
             for b in (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button):
                 b.setEnabled(False)
         else:
-            self.timer.start()
+            self._unsubscribe = unsubscribe = self.queue.subscribe(self._queue_changed.emit)
+            self.destroyed.connect(lambda *_: unsubscribe())  # a panel dropped without stop() stops listening
             self.refresh()
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Under the panels the buttons and the summary share one row; in a narrow side dock (a short window
+        tabs the queue beside the settings) they take two to a row, the summary under them."""
+        buttons = (self.run_button, self.cluster_button, self.cancel_button, self.retry_button, self.open_button)
+        per_row = 2 if narrow else len(buttons)
+        for index, button in enumerate(buttons):
+            self._buttons.addWidget(button, index // per_row, index % per_row)
+        rows = (len(buttons) + per_row - 1) // per_row
+        if narrow:
+            self._buttons.addWidget(self.summary, rows, 0, 1, per_row)
+        else:
+            self._buttons.addWidget(self.summary, 0, per_row)
+        for column in range(len(buttons) + 1):
+            self._buttons.setColumnStretch(column, 1 if column == per_row and not narrow else 0)
 
     # jobs ------------------------------------------------------------------------------------------
     def add_jobs(self, planned: list, batch: str | None = None) -> list[int]:
@@ -165,7 +179,7 @@ class QueuePanel(QWidget):
 
     # the consumer ----------------------------------------------------------------------------------
     def start_consumer(self) -> Task | None:
-        if self.queue is None or self.consumer is not None:
+        if self.queue is None or self.consumer is not None or self._stopped:
             return self.consumer
         studio = self.studio
 
@@ -234,12 +248,15 @@ class QueuePanel(QWidget):
         self.cluster_button.setEnabled(self.queue is not None)
         self.refresh()
         # a cluster run that stopped (lost connection) leaves its jobs queued for the next run, not for this machine
-        if self._consumer_is_local and self.queue is not None and self.queue.jobs("queued"):
+        if self._consumer_is_local and not self._stopped and self.queue is not None and self.queue.jobs("queued"):
             QTimer.singleShot(0, self.start_consumer)
 
     def stop(self) -> None:
         """On close: stop the consumer; a job it was running goes back to the queue for next time."""
-        self.timer.stop()
+        self._stopped = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self.consumer is None:
             return
         self.consumer.cancel()  # the runner stops between jobs
@@ -261,28 +278,28 @@ class QueuePanel(QWidget):
         return self.consumer is not None
 
     # view ------------------------------------------------------------------------------------------
+    def _on_queue_change(self, change: JobChange) -> None:
+        """On the GUI thread: say what moved, and redraw the table once for a burst of changes."""
+        if change.moved and change.state != "queued":  # (queueing is announced by whoever queued)
+            self.job_state_changed.emit(change.job_id, change.state)
+            if change.state == "finished" and self.queue is not None:
+                self.job_finished.emit(change.job_id, self.queue.get(change.job_id).output)
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            QTimer.singleShot(0, self.refresh)
+
     def refresh(self) -> None:
+        self._refresh_pending = False
         if self.queue is None:
             return
         jobs = self.queue.jobs()
         self.table.setRowCount(len(jobs))
-        per_step_cache: dict[str, float | None] = {}
+        rates = step_rates(jobs)
+        now = time.time()  # the queue stores wall-clock start times
         for row, job in enumerate(jobs):
             # a row whose stored request cannot be read is still listed (it fails when run, and can be cancelled)
             request = job.request or RenderRequest(reference="(unreadable request)", motion="?", engine="?")
             engine = request.engine
-            if engine not in per_step_cache:
-                per_step_cache[engine] = self.queue.seconds_per_step(engine)
-            per_step = per_step_cache[engine]
-            eta = None
-            if job.state == "running":
-                if job.started and job.progress > 0.02:
-                    elapsed = time.time() - job.started
-                    eta = elapsed * (1 - job.progress) / job.progress
-                elif per_step:
-                    eta = per_step * request.steps * (1 - job.progress)
-            elif job.state == "queued" and per_step:
-                eta = per_step * request.steps
             name = f"#{job.id} {Path(request.reference).stem} × {Path(request.motion).stem} ({engine})"
             item = QTableWidgetItem(name)
             item.setData(Qt.ItemDataRole.UserRole, job.id)
@@ -293,19 +310,11 @@ class QueuePanel(QWidget):
                 bar = QProgressBar()
                 self.table.setCellWidget(row, 2, bar)
             bar.setValue(int(round(job.progress * 100)))
-            self.table.setItem(row, 3, QTableWidgetItem(_eta_text(eta) if job.state in ("queued", "running")
-                                                        else "—"))
+            self.table.setItem(row, 3, QTableWidgetItem(eta_text(job_eta(job, rates, now))))
             detail = job.error if job.state == "failed" else (job.message or job.output)
             detail_item = QTableWidgetItem(detail or "")
             detail_item.setToolTip(detail or "")  # the column may be too narrow for a whole path
             self.table.setItem(row, 4, detail_item)
-            previous = self._states.get(job.id)
-            if previous != job.state:
-                self._states[job.id] = job.state
-                if previous is not None:
-                    self.job_state_changed.emit(job.id, job.state)
-                    if job.state == "finished":
-                        self.job_finished.emit(job.id, job.output)
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
         self._follow_running(jobs)

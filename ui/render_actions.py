@@ -11,8 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from studio.export.output_names import sidecar_path
-from studio.system.paths import studio_home
+from studio.export.exporter import check_writable
 from studio.request.render_request import RenderRequest
 from ui import core, render_bridge
 from ui.parameter_specs import quick_preview_changes
@@ -35,6 +34,8 @@ class RenderActions:
         request = self.project.request
         if not request.reference or not request.motion:
             return "Load a reference photo and a driving video first."
+        if self.motion_panel.extract_error and self.motion_panel.path == request.motion:
+            return f"The motion could not be extracted ({self.motion_panel.extract_error}); open another video."
         problems = self.project.problems()
         if problems:
             return "Fix the settings first: " + "; ".join(problems) + "."
@@ -51,8 +52,7 @@ class RenderActions:
         self.alignment_view.instant_button.setToolTip(warp_reason or self.instant_action.statusTip())
         self.extract_action.setEnabled(self.motion_panel.extract_button.isEnabled())
         self.export_action.setEnabled(self.last_result is not None)
-        self.cancel_action.setEnabled(any(t is not None for t in (
-            self.preview_task, self.instant_task, self.motion_panel.extract_task)))
+        self.cancel_action.setEnabled(any(t is not None for t in self._cancellable_tasks()))
         self.undo_action.setEnabled(self.project.can_undo())
         self.undo_action.setText(f"&Undo {self.project.undo_text()}".rstrip())
         self.redo_action.setEnabled(self.project.can_redo())
@@ -110,9 +110,8 @@ class RenderActions:
         if self.preview_task is not None:
             return self.preview_task
         request = self.render_request(**quick_preview_changes(self.project.request.background))
-        out = studio_home() / "previews" / f"preview_{int(time.time() * 1000)}.mp4"
-        out.parent.mkdir(parents=True, exist_ok=True)
         studio = self.studio
+        out = studio.previews.next_path()  # the studio removes it once a newer preview is shown, or at exit
 
         def work(report, preview, cancel):
             return studio.render(request, out, report, cancel,
@@ -134,6 +133,7 @@ class RenderActions:
 
     def _preview_done(self, result) -> None:
         self.open_result(0, str(result.path))
+        self.studio.previews.supersede(result.path)
         self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {result.path}")
 
     # the queue ---------------------------------------------------------------------------------------
@@ -144,17 +144,18 @@ class RenderActions:
             self.show_error(reason)
             return []
         request = self.project.request
-        out_dir = Path(self.project.output_dir or (studio_home() / "renders"))
+        out_dir = self.output_folder_row.folder()
         try:
             # the studio's one batch builder names the jobs (the project's file name template); the queue numbers
             # a name a file or an earlier job holds (_2, _3 …)
             planned = self.studio.plan_batch(self.render_request(), references or [request.reference],
                                              motions or [request.motion], out_dir,
                                              name_template=self.project.output_name)
-            out_dir.mkdir(parents=True, exist_ok=True)
+            check_writable(Path(planned[0].output))  # now, not as a failed job in a queue cell minutes later
             ids = self.queue_panel.add_jobs(planned, batch=time.strftime("%Y%m%d-%H%M%S"))
         except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder
-            self.show_error(f"Could not queue the render: {exc}")
+            self.show_error(f"Could not queue the render: {exc}. Choose another Output folder in the Settings "
+                            "(Export).")
             return []
         self.show_status(f"Queued {len(ids)} render(s).")
         return ids
@@ -171,6 +172,14 @@ class RenderActions:
             return []
         return self.queue_render(motions=videos, references=photos)
 
+    def _job_state_changed(self, job_id: int, state: str) -> None:
+        if state != "failed":
+            self.show_status(f"Job {job_id} {state}.")
+            return
+        job = self.studio.queue.get(job_id)
+        self.show_error(f"Render job {job_id} failed: {job.error}. Fix the cause and press Retry in the Queue, or "
+                        "choose another Output folder in the Settings (Export).")
+
     def _job_finished(self, job_id: int, output: str) -> None:
         self.open_result(job_id, output)
         self.show_status(f"Job {job_id} finished: {output}")
@@ -183,6 +192,7 @@ class RenderActions:
         self.last_result = output
         task = self.result_panel.load_result(output, self._pose_source())
         self.update_actions()
+        self._session_changed()  # the autosave keeps the shown result
         return task
 
     def _pose_source(self):
@@ -196,45 +206,64 @@ class RenderActions:
 
         return draw
 
+    def _cancellable_tasks(self) -> tuple:
+        return (self.preview_task, self.instant_task, self.motion_panel.extract_task, self.export_task)
+
     def cancel_current(self) -> None:
-        for task in (self.preview_task, self.instant_task, self.motion_panel.extract_task):
+        for task in self._cancellable_tasks():
             if task is not None:
                 task.cancel()
         self.show_status("Cancelling…")
 
-    def export_result(self) -> str | None:
+    def export_result(self) -> Task | None:
+        from studio.request.settings import FORMATS
+
         if not self.last_result:
             return None
-        target, _ = QFileDialog.getSaveFileName(self, "Export result", Path(self.last_result).name, "Video (*.mp4)",
-                                                options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
+        choices = [f for f in FORMATS.values() if f.extension]
+        filters = [f"{f.label} (*{f.extension})" for f in choices]
+        start = str(self.output_folder_row.folder() / Path(self.last_result).name)
+        target, chosen = QFileDialog.getSaveFileName(self, "Export result", start, ";;".join(filters),
+                                                     options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
         if not target:
             return None
+        if not Path(target).suffix and chosen in filters:  # a bare name: the chosen format's suffix
+            target += choices[filters.index(chosen)].extension
         return self.export_result_to(target)
 
-    def export_result_to(self, target: str) -> str | None:
-        from studio.errors import ExportError, OutputExists
-        from studio.export.exporter import check_outputs
-        from studio.request.render_request import ExportOptions
+    def export_result_to(self, target: str) -> Task | None:
+        """Convert the shown result into ``target``'s format with the studio's exporter (on a worker thread);
+        a file the studio did not make is never replaced, one it made only when the person says so."""
+        from studio.export.copy import export_problem, export_result
 
-        # never over an input, never over someone's folder or JSON, and a file only when the user says so
-        request = self.project.request
-        sources = (self.last_result, request.reference, request.motion)
-        try:
-            try:
-                check_outputs(target, ExportOptions(), sources)
-            except OutputExists:
-                if QMessageBox.question(self, "Replace?", f"{target} (or its .json sidecar) already exists. "
-                                        "Replace it?") != QMessageBox.StandardButton.Yes:
-                    return None
-                check_outputs(target, ExportOptions(), sources, overwrite=True)
-        except ExportError as refused:
-            self.show_error(str(refused))
+        source = self.last_result
+        if not source:
             return None
-        from studio.export.atomic import copy_atomic
+        problem = export_problem(source, target)
+        overwrite = False
+        if problem is not None:
+            kind, reason = problem
+            if kind == "refused":
+                self.show_error(f"Export refused: {reason}.")
+                return None
+            if QMessageBox.question(self, "Replace?", f"{reason}. Replace it?") != QMessageBox.StandardButton.Yes:
+                self.show_status("Export cancelled: nothing was replaced.")
+                return None
+            overwrite = True
 
-        copy_atomic(self.last_result, target)
-        sidecar = sidecar_path(self.last_result)
-        if sidecar.is_file():
-            copy_atomic(sidecar, sidecar_path(target))
-        self.show_status(f"Exported {target}")
-        return target
+        def work(report, _preview, cancel):
+            return export_result(source, target, overwrite, report, cancel)
+
+        task = self.runner.start("export", work)
+        self.export_task = task
+        task.finished.connect(lambda t=task: self._clear_export(t))
+        task.succeeded.connect(lambda result: self.show_status(f"Exported {result.path}"))
+        task.failed.connect(lambda m: self.show_error(
+            f"Export to {target} failed: {m}. Choose another folder or name (File → Export result…)."))
+        self._track(task)
+        return task
+
+    def _clear_export(self, task: Task) -> None:
+        if self.export_task is task:
+            self.export_task = None
+        self.update_actions()

@@ -16,7 +16,8 @@ from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 
 
-def _wait(condition, timeout_s: float, what: str) -> None:
+def wait_for(condition, timeout_s: float = 120.0, what: str = "") -> None:
+    """Process events until ``condition()`` holds (the screenshot and the layout audit drive the window so)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
@@ -29,38 +30,40 @@ def build_showcase(window, timeout_s: float = 240.0) -> str:
     """Load the samples, extract and align, render with the warp engine via the queue; returns the mp4."""
     window.project.set({"engine": "warp", "max_frames": 24, "width": 384, "height": 384}, undoable=False)
     decode = window.open_samples()
-    _wait(lambda: decode.isFinished() and bool(window.motion_panel.frames), timeout_s, "the video to decode")
-    _wait(lambda: window.reference_panel.pose is not None or "not available" in
+    wait_for(lambda: decode.isFinished() and bool(window.motion_panel.frames), timeout_s, "the video to decode")
+    wait_for(lambda: window.reference_panel.pose is not None or "not available" in
           window.reference_panel.status.text() or "no body" in window.reference_panel.status.text(),
           timeout_s, "the face detection")
     extract = window.motion_panel.extract()
-    _wait(lambda: extract.isFinished() and window.motion_panel.motion is not None, timeout_s, "the extraction")
+    wait_for(lambda: extract.isFinished() and window.motion_panel.motion is not None, timeout_s, "the extraction")
     ids = window.queue_render()
     if not ids:
         raise RuntimeError(f"could not queue the render: {window.message_bar.text()}")
     queue = window.queue_panel.queue
-    _wait(lambda: queue.get(ids[0]).state in ("finished", "failed", "cancelled"), timeout_s, "the render")
+    wait_for(lambda: queue.get(ids[0]).state in ("finished", "failed", "cancelled"), timeout_s, "the render")
     job = queue.get(ids[0])
     if job.state != "finished":
         raise RuntimeError(f"the render {job.state}: {job.error}")
-    _wait(lambda: window.result_panel.path == job.output and window.result_panel.frames, timeout_s,
+    wait_for(lambda: window.result_panel.path == job.output and window.result_panel.frames, timeout_s,
           "the result to load")
     window.result_panel.player.set_frame(len(window.result_panel.frames) // 2)
     window.motion_panel.player.set_frame(10)
-    _wait(lambda: window.queue_panel.consumer is None, timeout_s, "the queue to idle")
+    wait_for(lambda: window.queue_panel.consumer is None, timeout_s, "the queue to idle")
     window.queue_panel.refresh()
     return job.output
 
 
 def main(argv: list[str]) -> int:
+    """``python -m ui.screenshot OUT.png [WIDTHxHEIGHT]`` (default 1560x960)."""
     out = Path(argv[1] if len(argv) > 1 else "docs/screenshot.png")
     from ui.app import apply_theme
+    from ui.layout_audit import parse_size
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(argv[:1])
     apply_theme(app)
     window = MainWindow()
-    window.resize(1560, 960)
+    window.resize(*parse_size(argv[2] if len(argv) > 2 else "1560x960"))
     window.show()
     try:
         build_showcase(window)

@@ -93,6 +93,41 @@ class Task(QThread):
             self.succeeded.emit(self.result)
 
 
+class LatestOnly(QObject):
+    """One task at a time for work where only the newest request counts (re-aligning while a slider moves): a
+    request made while one runs waits, replacing any request that waited before it. ``submit(work, done)`` runs
+    ``work()`` on a worker thread and ``done(result)`` on the GUI thread; a task the runner cancelled (closing)
+    reports nothing and starts nothing more."""
+
+    def __init__(self, runner: TaskRunner, name: str) -> None:
+        super().__init__(runner)
+        self._runner, self._name = runner, name
+        self._running: Task | None = None
+        self._waiting: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
+
+    def submit(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        self._waiting = (work, done)
+        if self._running is None:
+            self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        if self._waiting is None:
+            return
+        work, done = self._waiting
+        self._waiting = None
+        task = self._runner.start(self._name, lambda _report, _preview, _cancel: work())
+        self._running = task
+        task.succeeded.connect(lambda result, t=task: None if t.token.cancelled else done(result))
+        task.finished.connect(lambda t=task: self._finished(t))
+
+    def _finished(self, task: Task) -> None:
+        self._running = None
+        if task.token.cancelled:  # the window is closing
+            self._waiting = None
+            return
+        self._start_waiting()
+
+
 class TaskRunner(QObject):
     """Starts tasks, keeps them alive while they run, and cancels + joins them all on shutdown."""
 

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from studio.batch import queue_file
+from studio.batch.eta import queue_eta
 from studio.batch.plan import PlannedJob, plan_batch
 from studio.errors import StudioError
 from studio.export.formats import export_format
@@ -98,6 +100,19 @@ class Job:
         }
 
 
+@dataclass(frozen=True)
+class JobChange:
+    """What a queue listener is told: which job changed and the state it is in now. ``moved`` is True for a
+    state transition (queued, running, finished …) and False for progress or a cancel request on a running job."""
+
+    job_id: int
+    state: str
+    moved: bool
+
+
+JobListener = Callable[[JobChange], None]
+
+
 class RendererLike(Protocol):
     def render(self, request: RenderRequest, out: str | Path, report: ProgressCallback = ...,
                cancel: CancelToken | None = ...) -> Any: ...
@@ -114,6 +129,8 @@ class JobQueue:
                  say: Callable[[str], None] | None = None):
         self.path = Path(path) if path else default_queue_path()
         self.read_only, self.lock_wait_s = read_only, lock_wait_s
+        self._listeners: list[JobListener] = []
+        self._listeners_lock = threading.Lock()
         #: One line for the user when opening the queue had to repair something (else None).
         self.notice: str | None = None
         #: A read-only look at a queue file that does not exist yet: an empty queue, nothing created.
@@ -155,6 +172,31 @@ class JobQueue:
                 db.execute(f"PRAGMA application_id = {queue_file.APPLICATION_ID}")
                 if db.execute("PRAGMA user_version").fetchone()[0] < queue_file.SCHEMA_VERSION:
                     db.execute(f"PRAGMA user_version = {queue_file.SCHEMA_VERSION}")
+
+    # ------------------------------------------------------------------------ listeners
+    def subscribe(self, listener: JobListener) -> Callable[[], None]:
+        """Call ``listener(JobChange)`` after every change this object makes (on the thread that made it: the
+        runner's, for renders); returns the function that unsubscribes it. Changes another process makes to the
+        same file are not seen."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _announce(self, job_id: int, state: str, moved: bool = True) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        change = JobChange(int(job_id), state, moved)
+        for listener in listeners:
+            try:
+                listener(change)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the runner between two transitions
+                log.exception("queue listener %r failed on %s", listener, change)
 
     def lock_path(self, device: str) -> Path:
         """Beside the file the path resolves to: a symlinked or relative ``--db`` names the same lock, so one
@@ -220,7 +262,9 @@ class JobQueue:
             )
             db.execute("COMMIT")
             assert cursor.lastrowid is not None  # (an INSERT names its row)
-            return cursor.lastrowid
+            job_id = int(cursor.lastrowid)
+        self._announce(job_id, "queued")
+        return job_id
 
     def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
                    out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
@@ -276,11 +320,13 @@ class JobQueue:
         with self._connect() as db:
             cursor = db.execute(f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",
                                 (target, *fields.values(), job_id, *allowed))
-            if cursor.rowcount == 1:
-                log.info("job %s: %s -> %s%s", job_id, "/".join(allowed), target,
-                         f" ({fields['error']})" if fields.get("error") else "")
-                return
-            row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            moved = cursor.rowcount == 1
+            row = None if moved else db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if moved:
+            log.info("job %s: %s -> %s%s", job_id, "/".join(allowed), target,
+                     f" ({fields['error']})" if fields.get("error") else "")
+            self._announce(job_id, target)
+            return
         if row is None:
             raise QueueError(f"no job with id {job_id}")
         raise QueueError(f"job {job_id} is {row['state']}; it cannot become {target} (only from {', '.join(allowed)})")
@@ -298,6 +344,7 @@ class JobQueue:
                        "message = NULL, error = NULL, owner_pid = ? WHERE id = ?", (time.time(), os.getpid(), row["id"]))
             db.execute("COMMIT")
         log.info("job %s: queued -> running on device %s", row["id"], device)
+        self._announce(row["id"], "running")
         return self.get(row["id"])
 
     def finish(self, job_id: int, seconds: float | None = None, step_seconds: float | None = None) -> None:
@@ -322,6 +369,7 @@ class JobQueue:
         if job.state == "running":
             with self._connect() as db:
                 db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (job_id,))
+            self._announce(job_id, "running", moved=False)
             return "cancelling"
         raise QueueError(f"job {job_id} is {job.state}; only queued or running jobs can be cancelled")
 
@@ -343,40 +391,20 @@ class JobQueue:
         with self._connect() as db:
             db.execute("UPDATE jobs SET progress = ?, message = ? WHERE id = ?", (fraction, message, job_id))
             row = db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        self._announce(job_id, "running", moved=False)
         return bool(row and row["cancel_requested"])
 
     # ------------------------------------------------------------------------ ETA
     def seconds_per_step(self, engine: str | None = None) -> float | None:
         """Measured seconds per denoising step (whole job time / steps) over finished jobs."""
-        rates = self._step_rates(self.jobs("finished"))
-        values = [v for name, found in rates.items() if engine is None or name == engine for v in found]
-        return sum(values) / len(values) if values else None
-
-    @staticmethod
-    def _step_rates(finished: Sequence[Job]) -> dict[str, list[float]]:
-        rates: dict[str, list[float]] = {}
-        for job in finished:
-            if job.seconds and job.request:
-                rates.setdefault(job.request.engine, []).append(job.seconds / max(1, job.request.steps))
-        return rates
+        finished = [j for j in self.jobs("finished") if engine is None or (j.request and j.request.engine == engine)]
+        rates = [j.seconds / max(1, j.request.steps) for j in finished if j.seconds and j.request]
+        return sum(rates) / len(rates) if rates else None
 
     def eta_seconds(self, device: str | None = None) -> float | None:
-        """Seconds until the queue is empty, from measured step times; None before any job finished.
-        One pass over the jobs (the step rates are measured once, not once per waiting job)."""
-        jobs = self.jobs()
-        rates = {engine: sum(v) / len(v) for engine, v in self._step_rates(
-            [j for j in jobs if j.state == "finished"]).items()}
-        total, known = 0.0, True
-        for job in jobs:
-            if job.state not in ("queued", "running") or (device and job.device != device) or job.request is None:
-                continue
-            per_step = rates.get(job.request.engine)
-            if per_step is None:
-                known = False
-                continue
-            estimate = per_step * job.request.steps
-            total += estimate * (1.0 - job.progress) if job.state == "running" else estimate
-        return total if known else None
+        """Seconds until the queue is empty, from measured step times (``studio.batch.eta``); None before any
+        job finished."""
+        return queue_eta(self.jobs(), device)
 
 
 class RunnerBusy(QueueError):

@@ -11,8 +11,8 @@ import sys
 def _run(args: argparse.Namespace) -> int:
     from studio import __version__
     from studio.errors import StudioError
-    from studio.system.logs import log_file
     from studio.render.model_folder import check_models
+    from studio.system.logs import log_file
     from studio.system.paths import studio_home
 
     if args.json:
@@ -39,8 +39,9 @@ def _run(args: argparse.Namespace) -> int:
 def _encoders() -> dict[str, str]:
     """The encoder each export format would use here (NVENC where it works), or why it cannot be written."""
     from studio.errors import ExportError
-    from studio.export.formats import FORMATS, choose_encoder
+    from studio.export.formats import choose_encoder
     from studio.media.video_io import ffmpeg_exe
+    from studio.request.settings import FORMATS
 
     ffmpeg, found = ffmpeg_exe(), {}
     for name, fmt in FORMATS.items():

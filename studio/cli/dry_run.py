@@ -22,8 +22,7 @@ def frame_count(request: RenderRequest) -> tuple[int, str | None]:
 
 def print_memory_prediction(request: RenderRequest, as_json: bool = False) -> int:
     """Print the prediction (words, or one JSON object on stdout with ``as_json``); renders nothing."""
-    from studio.render.memory import GB, MemoryModel, device_memory, memory_request
-    from studio.render.diffusion_engine import pick_device, pick_dtype
+    from studio.render.memory import GB, MemoryModel, device_memory, memory_request, pick_device, pick_dtype
 
     if request.engine != "diffusion":
         text = "the warp engine needs no model memory beyond the frames (a few hundred MB); nothing to predict"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from studio.cli.options import help_text
 from studio.cli.render import ProgressBars
-from studio.system.progress import Progress
 from studio.request.render_request import RenderRequest
 from studio.request.schema import setting_by_path
+from studio.system.progress import Progress
 
 
 def register(subparsers) -> None:
@@ -59,11 +59,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from studio.errors import InputError
     from studio.faces.reference_face import face_mask, write_face_mask
-    from studio.media.video_io import FrameSelection, fit_to_size, load_image
+    from studio.media.video_io import fit_to_size, load_image
     from studio.motion import AlignmentOptions, prepare_motion
     from studio.motion.draw import draw_pose
     from studio.motion.extract import parse_person
     from studio.motion.motion_file import write_motion_json
+    from studio.request.render_request import FrameSelection
 
     out = Path(args.out)
     _refuse_reading_and_writing_one_folder(out, args.video, args.reference)

@@ -7,8 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from studio.export.formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, format_for_path
-from studio.request.settings import X264_PRESETS, ExportOptions
+from studio.export.formats import format_for_path
+from studio.request.settings import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS, X264_PRESETS, ExportOptions
 
 
 def register(subparsers) -> None:

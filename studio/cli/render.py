@@ -10,7 +10,8 @@ from typing import overload
 
 from studio.cli.options import add_setting_options, given_settings
 from studio.errors import InputError
-from studio.export.formats import DEFAULT_FORMAT, format_for_path
+from studio.export.formats import format_for_path
+from studio.request.settings import DEFAULT_FORMAT
 from studio.request.presets import PRESETS
 from studio.system.progress import Progress
 from studio.request.render_request import RenderRequest

@@ -22,8 +22,8 @@ import numpy as np
 
 from studio.compose.colour import ColourMatcher, ColourView
 from studio.compose.frame_matte import FrameMatter
-from studio.compose.modes import BACKGROUND_MODES, COLOR_MATCH_MODES
 from studio.motion.types import PoseFrame
+from studio.request.settings import BACKGROUND_MODES, COLOR_MATCH_MODES
 
 
 def composite(frame: np.ndarray, matte: np.ndarray, plate: np.ndarray) -> np.ndarray:

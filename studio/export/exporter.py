@@ -39,7 +39,7 @@ from studio.export.formats import (
     export_format,
     video_args,
 )
-from studio.media.video_io import ffmpeg_exe, ffmpeg_header, has_audio
+from studio.media.video_io import count_video_frames, ffmpeg_exe, ffmpeg_header, has_audio
 from studio.export.output_names import (
     claim_is_stale,
     claim_path,
@@ -212,14 +212,6 @@ def _even(value: int) -> int:
     return value - (value % 2)
 
 
-def count_video_frames(path: Path) -> int:
-    """Video frames a file holds, counted from its packets (no decoding: fast on a long video); 0 without one."""
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-                             "-f", "null", "-"], capture_output=True, text=True, errors="replace")
-    counts = re.findall(r"frame=\s*(\d+)", result.stderr)
-    return int(counts[-1]) if result.returncode == 0 and counts else 0
-
-
 class _FfmpegPipe:
     """One ffmpeg process fed raw RGB frames on stdin."""
 
@@ -331,7 +323,7 @@ class VideoExporter:
     Use as a context manager or call ``abort()`` on failure; either way no partial file survives.
     ``crop`` (x0, y0, x1, y1) undoes the renderer's pad: only that region of each frame is written.
     With ``alpha`` the frames are RGBA and the main output keeps the alpha (a format that has one; see
-    ``export_formats.alpha_problem``); the side-by-side video and the GIF extra take the RGB, the PNG extra the RGBA.
+    ``studio.request.settings.alpha_problem``); the side-by-side video and the GIF extra take the RGB, the PNG extra the RGBA.
     """
 
     def __init__(self, out: str | Path, fps: float, width: int, height: int, options: ExportOptions,

@@ -116,12 +116,14 @@ class DlibFaceEmbedder:
         return self.describe(image)[0]
 
 
+#: Process-wide registry: the one loaded dlib embedder, written only by ``shared_embedder`` under the lock.
 _EMBEDDER: DlibFaceEmbedder | None = None
 _EMBEDDER_LOCK = threading.Lock()
 
 
 def shared_embedder() -> DlibFaceEmbedder:
-    """One loaded embedder per process (loading takes a fraction of a second, but renders repeat)."""
+    """One loaded embedder per process (loading takes a fraction of a second, but renders repeat): the
+    process-wide registry ``_EMBEDDER``, written only here."""
     global _EMBEDDER
     with _EMBEDDER_LOCK:
         if _EMBEDDER is None:

@@ -18,9 +18,8 @@ from typing import cast
 import numpy as np
 
 from studio.errors import ModelFolderError
-from studio.motion.types import VISIBLE, PoseFrame
+from studio.motion.head import Box
 
-Box = tuple[float, float, float, float]
 
 #: Files of insightface's antelopev2 pack; detection and recognition are the ones the studio needs.
 ANTELOPEV2_REQUIRED = ("scrfd_10g_bnkps.onnx", "glintr100.onnx")
@@ -46,36 +45,6 @@ class ReferenceFace:
 
 
 # ----------------------------------------------------------------------------------------------- boxes & masks
-def face_box_from_pose(pose: PoseFrame | None, width: int, height: int, margin: float = 0.15) -> Box | None:
-    """A face box from the face keypoints (or, lacking them, the nose/eyes/ears), clipped to the frame.
-
-    The box spans the points plus ``margin`` of its size on every side (the forehead above the brows is
-    added too, since the 68 points stop at the eyebrows).
-    """
-    if pose is None:
-        return None
-    face = pose.face[pose.face[:, 2] > VISIBLE]
-    if len(face) >= 5:
-        x0, y0 = face[:, :2].min(0)
-        x1, y1 = face[:, :2].max(0)
-        y0 -= 0.25 * (y1 - y0)  # forehead
-    else:
-        head = pose.body[[0, 14, 15, 16, 17]]
-        head = head[head[:, 2] > VISIBLE]
-        if len(head) < 2:
-            return None
-        x0, y0 = head[:, :2].min(0)
-        x1, y1 = head[:, :2].max(0)
-        size = max(x1 - x0, 1.0)
-        cy = (y0 + y1) / 2
-        y0, y1 = cy - 0.6 * size, cy + 0.7 * size
-    mx, my = margin * (x1 - x0), margin * (y1 - y0)
-    box = (max(0.0, x0 - mx), max(0.0, y0 - my), min(width - 1.0, x1 + mx), min(height - 1.0, y1 + my))
-    if box[2] <= box[0] or box[3] <= box[1]:
-        return None
-    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
-
-
 def face_mask(boxes: list[Box] | Box | None, width: int, height: int, fill_when_empty: bool = True) -> np.ndarray:
     """The original's face mask: uint8 [height, width], 255 inside every (int-truncated, inclusive) box.
 

@@ -23,6 +23,7 @@ Known poses (optional) guide the flow around fast limbs and check the face: see 
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -52,6 +53,7 @@ WEIGHT_FLOOR = 1e-3
 #: DIS preset (MEDIUM: patch search plus variational refinement; FAST loses 0.5–1 dB on the bench's clips).
 DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 
+#: Process-wide registry, one slot per thread: each thread's DIS instance, written only by ``_dis``.
 _local = threading.local()
 
 
@@ -159,17 +161,12 @@ def intermediate_flows(pair: FlowPair, t: float) -> tuple[np.ndarray, np.ndarray
     return flow_t0, flow_t1, vis0, vis1
 
 
-_grids: dict[tuple[int, int], np.ndarray] = {}
-
-
+@functools.lru_cache(maxsize=8)
 def _pixel_grid(h: int, w: int) -> np.ndarray:
-    """``[h, w, 2]`` pixel coordinates (x, y), cached per size (remap's maps are the grid plus a flow)."""
-    if (h, w) not in _grids:
-        if len(_grids) > 8:
-            _grids.clear()
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        _grids[(h, w)] = np.dstack((gx, gy))
-    return _grids[(h, w)]
+    """``[h, w, 2]`` pixel coordinates (x, y), memoised per size (remap's maps are the grid plus a flow; callers
+    only read it)."""
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return np.dstack((gx, gy))
 
 
 def warp_frame(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:

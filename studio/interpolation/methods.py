@@ -15,6 +15,8 @@ from studio.errors import InputError, ModelFolderError
 from studio.interpolation.flow import estimate_flows, interpolate_pair, to_uint8
 
 METHODS = ("auto", "flow", "rife")
+#: The learned interpolator's weights inside the weights folder (optional: the flow interpolator needs none).
+RIFE_WEIGHTS = "RIFE/flownet.pkl"
 
 
 class FlowInterpolator:
@@ -74,8 +76,6 @@ def rife_weights(models: str | Path | None) -> Path | None:
     """``RIFE/flownet.pkl`` under the weights folder (or its ``checkpoints/``), or None."""
     if not models:
         return None
-    from studio.render.model_folder import RIFE_WEIGHTS
-
     for folder in (Path(models).expanduser(), Path(models).expanduser() / "checkpoints"):
         if (folder / RIFE_WEIGHTS).is_file():
             return folder / RIFE_WEIGHTS
@@ -89,8 +89,6 @@ def make_interpolator(method: str = "auto", models: str | Path | None = None, de
     weights = rife_weights(models)
     if method == "rife":
         if weights is None:
-            from studio.render.model_folder import RIFE_WEIGHTS
-
             where = f"{Path(models) / RIFE_WEIGHTS}" if models else f"<weights folder>/{RIFE_WEIGHTS} (--models)"
             raise ModelFolderError(f"--method rife needs the RIFE 4.25/4.26 weights at {where}: put the "
                                    "Practical-RIFE release's train_log/flownet.pkl there, or use --method flow")

@@ -8,6 +8,7 @@ names the file and says what to do.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -19,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from studio.errors import InputError
+from studio.request.render_request import IMAGE_SUFFIXES, FrameSelection
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".gif")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate assumed for a folder of frames (it carries none of its own).
 FOLDER_FPS = 30.0
 
@@ -47,41 +48,6 @@ class VideoInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class FrameSelection:
-    """Which source frames to use: a trim window in seconds, every ``stride``-th frame, at most ``max_frames``."""
-
-    start: float = 0.0
-    end: float | None = None
-    stride: int = 1
-    max_frames: int | None = None
-
-    def __post_init__(self) -> None:
-        # the same four settings as the render request's, checked against their declarations there
-        from studio.request.render_request import RenderRequest
-        from studio.request.schema import SettingsError, setting_by_path
-
-        declared = setting_by_path(RenderRequest)
-        problems = [p for name in ("start", "end", "stride", "max_frames")
-                    if (p := declared[name].problem(getattr(self, name))) is not None]
-        if problems:
-            raise SettingsError(problems, "frame selection")
-        if self.end is not None and self.end <= self.start:
-            raise InputError(f"trim end ({self.end} s) must come after trim start ({self.start} s)")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> FrameSelection:
-        return cls(
-            start=float(data.get("start", 0.0)),
-            end=None if data.get("end") is None else float(data["end"]),
-            stride=int(data.get("stride", 1)),
-            max_frames=None if data.get("max_frames") is None else int(data["max_frames"]),
-        )
 
 
 def is_video_path(path: str | Path) -> bool:
@@ -122,11 +88,16 @@ def ffmpeg_header(path: str | Path) -> str:
     return result.stderr
 
 
+def count_video_frames(path: str | Path) -> int:
+    """Video frames a file holds, counted from its packets (no decoding: fast on a long video); 0 without one."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+                             "-f", "null", "-"], capture_output=True, text=True, errors="replace")
+    counts = re.findall(r"frame=\s*(\d+)", result.stderr)
+    return int(counts[-1]) if result.returncode == 0 and counts else 0
+
+
 def _header_has_audio(header: str) -> bool:
     return any("Audio:" in line and "Stream #" in line for line in header.splitlines())
-
-
-_AUDIO_CACHE: dict[tuple[str, float], bool] = {}
 
 
 def has_audio(path: str | Path) -> bool:
@@ -134,10 +105,13 @@ def has_audio(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_file():
         return False
-    key = (str(path), path.stat().st_mtime)
-    if key not in _AUDIO_CACHE:
-        _AUDIO_CACHE[key] = _header_has_audio(ffmpeg_header(path))
-    return _AUDIO_CACHE[key]
+    return _has_audio_version(str(path), path.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=256)
+def _has_audio_version(path: str, _mtime: float) -> bool:
+    """Memoised per file version (the modification time is part of the key, so an edited file is read again)."""
+    return _header_has_audio(ffmpeg_header(Path(path)))
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -211,23 +185,23 @@ def _header_duration(header: str) -> float | None:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-_COUNT_CACHE: dict[tuple[str, int, int], tuple[int, float]] = {}
+@functools.lru_cache(maxsize=256)
+def _frames_and_seconds(path: str, _size: int, _mtime_ns: int) -> tuple[int, float]:
+    """Memoised per file version (size and modification time are part of the key); a failure is not memoised."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.count_frames_and_secs(path)
 
 
 def count_frames(info: VideoInfo) -> VideoInfo:
     """``info`` with its frames counted exactly (demuxes the whole file, no decoding; once per file version)."""
-    import imageio_ffmpeg
-
     path = Path(info.path)
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _COUNT_CACHE:
-        try:
-            _COUNT_CACHE[key] = imageio_ffmpeg.count_frames_and_secs(str(path))
-        except (RuntimeError, OSError) as error:
-            raise InputError(f"{path}: the video could not be decoded ({error}); re-export it as mp4 (H.264)") \
-                from None
-    frame_count, duration = _COUNT_CACHE[key]
+    try:
+        frame_count, duration = _frames_and_seconds(str(path), stat.st_size, stat.st_mtime_ns)
+    except (RuntimeError, OSError) as error:
+        raise InputError(f"{path}: the video could not be decoded ({error}); re-export it as mp4 (H.264)") \
+            from None
     if frame_count <= 0:
         raise InputError(f"{path}: the video holds no frames; choose another video")
     fps = info.fps if info.fps > 0 else (frame_count / duration if duration > 0 else FOLDER_FPS)

@@ -40,9 +40,9 @@ class Window:
         return (self.cx - half, self.cy - half, self.cx + half, self.cy + half)
 
 
-#: A window this large a share of the frame's long side is the frame itself (cropping gains nothing there, and
+#: A window at least as large as the frame's long side is the frame itself (cropping gains nothing there, and
 #: black padding past the edges would only give the model room to place joints the frame does not show).
-WHOLE = 0.8
+WHOLE = 1.0
 
 
 def whole_frame(width: int, height: int) -> Window:

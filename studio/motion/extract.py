@@ -20,9 +20,11 @@ import numpy as np
 
 from studio.export.atomic import write_text_atomic
 from studio.errors import InputError, StudioError
-from studio.media.video_io import FrameSelection, VideoInfo, iter_frames, probe_video, selected_indices
+from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_indices
+from studio.request.render_request import FrameSelection
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
+from studio.motion.head import face_box_from_pose
 from studio.motion.presence import (
     DETECTED,
     HELD,
@@ -308,6 +310,9 @@ class AlignedMotion:
     warnings: list[str]
 
 
+#: Process-wide registry: the photo's detected pose per fitted image (pixels hash, shape, backend, model folder),
+#: written only by ``reference_pose_on``; at most 17 entries, handed out as copies. Per process, not per object, so
+#: the render and the window's alignment view, which hold no object in common, share one detection.
 _REFERENCE_POSES: dict[tuple, PoseFrame | None] = {}
 
 
@@ -365,8 +370,6 @@ def prepare_motion(
     person: str | int = "auto",
 ) -> PreparedMotion:
     """Extract, align (to ``reference_rgb``, already at the output size) and box the faces of a driving clip."""
-    from studio.faces.reference_face import face_box_from_pose
-
     options = options or AlignmentOptions()
     height, width = reference_rgb.shape[:2]
     clip = extract_poses(video_path, backend, selection, report, cancel, use_cache, model_dir, person)

@@ -25,7 +25,7 @@ from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
 from studio.motion.presence import MIN_SUPPORT, is_real_person
 from studio.motion.segmentation import support_in_frame
-from studio.motion.sides import keep_sides
+from studio.motion.sides import keep_sides, recent_reference
 from studio.motion.types import PoseFrame
 
 #: Appearance similarity (Bhattacharyya, 0–1, ``appearance``): below OTHER_PERSON a pose is someone else; a
@@ -36,6 +36,10 @@ OTHER_PERSON = 0.7
 SAME_PERSON = 0.9
 #: How far a lost person may have gone: their box size per second lost (a brisk walk), on top of MAX_STEP.
 REACH_PER_SECOND = 1.5
+#: A person this tall (share of the frame's short side) in the whole frame needs no search of smaller windows.
+BIG_ENOUGH = 0.25
+#: Kept poses the left/right reference is the median of.
+RECENT = 3
 #: Looks of other people remembered (the most recent ones).
 MAX_OTHERS = 6
 #: How fast the followed person's look follows what is seen (light and pose change slowly).
@@ -78,6 +82,11 @@ def prominence(pose: PoseFrame) -> float:
     return (box[2] - box[0] + 1) * (box[3] - box[1] + 1) * float(pose.body[:, 2].mean())
 
 
+def _height(pose: PoseFrame) -> float:
+    box = box_of(pose)
+    return 0.0 if box is None else box[3] - box[1]
+
+
 def _near(box, last) -> bool:
     size = max(last[2] - last[0], last[3] - last[1], 1.0)
     step = np.hypot((box[0] + box[2] - last[0] - last[2]) / 2, (box[1] + box[3] - last[1] - last[3]) / 2)
@@ -106,7 +115,7 @@ class PersonFollower:
         self._last_seen: tuple[float, float, float, float] | None = None  # kept through scene cuts and losses
         self.look: dict[str, np.ndarray] = {}
         self.limbs = LimbMemory()
-        self.previous: PoseFrame | None = None
+        self._recent: list[PoseFrame] = []  # the last kept poses, for left/right (``sides.recent_reference``)
         self.lost = 0
         self.after_cut = False
         #: Boxes (frame pixels, left to right) of the people found by the first successful search.
@@ -119,7 +128,7 @@ class PersonFollower:
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
         """A new shot: the person's place and size say nothing now; their look still does."""
-        self.box, self.previous, self.after_cut = None, None, True
+        self.box, self.after_cut, self._recent = None, True, []
         self.limbs.clear()
         self._reset_tracker()
 
@@ -135,9 +144,10 @@ class PersonFollower:
             self.swapped.append([])
             return None
         seen = self._look(pose)
-        pose, swapped = keep_sides(pose, self.previous)
+        pose, swapped = keep_sides(pose, recent_reference(self._recent))
         self.swapped.append(swapped)
-        self.box, self.previous, self.lost, self.after_cut = box_of(pose), pose, 0, False
+        self.box, self.lost, self.after_cut = box_of(pose), 0, False
+        self._recent = (self._recent + [pose])[-RECENT:]
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
@@ -227,15 +237,20 @@ class PersonFollower:
         self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
-    def search(self) -> list[PoseFrame]:
+    def search(self, everyone: bool = True) -> list[PoseFrame]:
         """Every plausible pose the searcher finds in the frame, one per person, most prominent first.
 
         A person small in a search window comes back with rough keypoints (often only part of them), so each
-        rough find is looked at again in a window around it.
+        rough find is looked at again in a window around it. ``everyone=False``: when the whole frame shows a
+        person at least BIG_ENOUGH of its short side, the smaller windows (there for small people, and a dozen
+        model runs) are skipped: the most prominent person is that one or bigger.
         """
         height, width = self._frame.shape[:2]
         found: list[PoseFrame] = []
-        for window in search_windows(width, height):
+        windows = search_windows(width, height)
+        for k, window in enumerate(windows):
+            if k == 1 and not everyone and any(_height(p) >= BIG_ENOUGH * min(width, height) for p in found):
+                break
             for rough in self._poses_in(window, self.searcher):
                 box = box_of(rough)
                 if box is None or any(_overlap_of_smaller(box, box_of(p)) >= SAME_BOX for p in found):
@@ -250,7 +265,8 @@ class PersonFollower:
         return kept
 
     def _reacquire(self) -> PoseFrame | None:
-        found = self.search()
+        # the first search for "auto" only needs the most prominent person; --person N needs everyone
+        found = self.search(everyone=self.first_people is not None or self.person != "auto")
         if self.first_people is None or (self.after_cut and not self.look):
             people = [p for p in found if self._on_silhouette(p)]
             if not people:

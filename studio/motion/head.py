@@ -6,6 +6,9 @@ disagree by several pixels. When a face is present the head points are therefore
 face point 30 (the nose tip), each eye the centre of its six eye-contour points, each ear the jaw contour
 point at ear height (face points 1 and 15, the contour beside the tragus). The body model's own points stay
 as the fallback for frames without a face, and its ear scores are kept (an ear turned away stays hidden).
+
+``face_box_from_pose`` boxes the face from the same points (the motion boxes every frame's face with it; the
+face package builds masks and identity on those boxes).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ LEFT_EYE = tuple(range(42, 48))
 RIGHT_EAR_CONTOUR, LEFT_EAR_CONTOUR = 1, 15
 #: The face counts as present with at least this many visible points (a partial face keeps the body's head).
 MIN_FACE_POINTS = 60
+#: A box in pixels: x0, y0, x1, y1.
+Box = tuple[float, float, float, float]
 
 
 def has_face(pose: PoseFrame) -> bool:
@@ -37,3 +42,33 @@ def head_from_face(pose: PoseFrame) -> PoseFrame:
     for joint, contour in ((R_EAR, RIGHT_EAR_CONTOUR), (L_EAR, LEFT_EAR_CONTOUR)):
         body[joint, :2] = face[contour, :2]
     return pose
+
+
+def face_box_from_pose(pose: PoseFrame | None, width: int, height: int, margin: float = 0.15) -> Box | None:
+    """A face box from the face keypoints (or, lacking them, the nose/eyes/ears), clipped to the frame.
+
+    The box spans the points plus ``margin`` of its size on every side (the forehead above the brows is
+    added too, since the 68 points stop at the eyebrows).
+    """
+    if pose is None:
+        return None
+    face = pose.face[pose.face[:, 2] > VISIBLE]
+    if len(face) >= 5:
+        x0, y0 = face[:, :2].min(0)
+        x1, y1 = face[:, :2].max(0)
+        y0 -= 0.25 * (y1 - y0)  # forehead
+    else:
+        head = pose.body[[0, 14, 15, 16, 17]]
+        head = head[head[:, 2] > VISIBLE]
+        if len(head) < 2:
+            return None
+        x0, y0 = head[:, :2].min(0)
+        x1, y1 = head[:, :2].max(0)
+        size = max(x1 - x0, 1.0)
+        cy = (y0 + y1) / 2
+        y0, y1 = cy - 0.6 * size, cy + 0.7 * size
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    box = (max(0.0, x0 - mx), max(0.0, y0 - my), min(width - 1.0, x1 + mx), min(height - 1.0, y1 + my))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
+    return tuple(float(v) for v in box)

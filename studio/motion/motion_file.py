@@ -28,6 +28,7 @@ import numpy as np
 from studio.export.atomic import write_text_atomic
 from studio.errors import InputError
 from studio.motion.extract import PreparedMotion
+from studio.motion.head import face_box_from_pose
 from studio.motion.presence import DETECTED, STATUSES
 from studio.motion.types import PoseFrame
 
@@ -36,8 +37,6 @@ READABLE_VERSIONS = (1, 2)
 
 
 def motion_json(prepared: PreparedMotion) -> dict:
-    from studio.faces.reference_face import face_box_from_pose
-
     info = prepared.clip.info
     frames = []
     clip = prepared.clip

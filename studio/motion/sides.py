@@ -37,6 +37,22 @@ def _swap(pose: PoseFrame, pairs) -> None:
         pose.body[[right, left]] = pose.body[[left, right]]
 
 
+def recent_reference(recent: list[PoseFrame]) -> PoseFrame | None:
+    """Where each joint was lately: the per-joint median of the last few kept poses (score: the lowest).
+
+    Pose models return an occasional garbled frame (arms folded onto the chest for one frame); compared with that
+    frame alone, the next, correct frame looks flipped and the flip would stick. The median of three frames
+    ignores one such frame.
+    """
+    if not recent:
+        return None
+    out = recent[-1].copy()
+    stack = np.stack([p.body for p in recent])
+    out.body[:, :2] = np.median(stack[:, :, :2], axis=0)
+    out.body[:, 2] = stack[:, :, 2].min(axis=0)
+    return out
+
+
 def keep_sides(pose: PoseFrame, previous: PoseFrame | None) -> tuple[PoseFrame, list[str]]:
     """``pose`` with each left/right group assigned consistently with ``previous``, and the groups swapped."""
     if previous is None:

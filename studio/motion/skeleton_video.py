@@ -18,6 +18,8 @@ told from dots); the body's head points (nose, eyes, ears) are.
 
 from __future__ import annotations
 
+import colorsys
+
 import numpy as np
 
 from studio.motion.draw import COLORS, LIMBS
@@ -37,11 +39,8 @@ MIN_LIMB_PIXELS = 12
 #: Recognised as a skeleton frame with at least this many limbs.
 MIN_LIMBS = 3
 
-_PALETTE_HUES = []
-for _r, _g, _b in COLORS:
-    import colorsys
-
-    _PALETTE_HUES.append(int(round(colorsys.rgb_to_hsv(_r / 255, _g / 255, _b / 255)[0] * 180)) % 180)
+#: The OpenCV hue (0-179) of each limb colour of the palette.
+_PALETTE_HUES = tuple(int(round(colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)[0] * 180)) % 180 for r, g, b in COLORS)
 
 
 def _limb_blobs(frame_rgb: np.ndarray) -> dict[int, np.ndarray]:

@@ -21,6 +21,7 @@ import numpy as np
 from studio.errors import InputError, ModelFolderError, StudioError
 from studio.system.progress import CancelToken, Progress, ProgressCallback
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
+from studio.render.memory import pick_device, pick_dtype
 
 if TYPE_CHECKING:  # (torch and diffusers load only when a diffusion render starts)
     from pipelines.hjb_pipeline import StableAnimatorHJBPipeline
@@ -33,36 +34,6 @@ LATENT_RGB = np.array(
     [[0.298, 0.207, 0.208], [0.187, 0.286, 0.173], [-0.158, 0.189, 0.264], [-0.184, -0.271, -0.473]],
     dtype=np.float32,
 )
-
-
-def pick_device(requested: str = "auto") -> str:
-    import torch
-
-    if requested != "auto":
-        if requested == "cuda" and not torch.cuda.is_available():
-            raise StudioError("device 'cuda' was requested but no CUDA GPU is available; use --device cpu or auto")
-        if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-            raise StudioError("device 'mps' was requested but Apple MPS is not available; use --device cpu or auto")
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def pick_dtype(requested: str, device: str):
-    import torch
-
-    table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-    if requested != "auto":
-        return table[requested]
-    if device == "cuda":
-        major, _minor = torch.cuda.get_device_capability()
-        return torch.bfloat16 if major >= 8 else torch.float16
-    if device == "mps":
-        return torch.float16
-    return torch.float32
 
 
 def latent_preview(latents, frame: int) -> np.ndarray:
@@ -338,4 +309,4 @@ def _empty_cache() -> None:
         torch.cuda.empty_cache()
 
 
-__all__ = ["DiffusionEngine", "pick_device", "pick_dtype", "latent_preview"]
+__all__ = ["DiffusionEngine", "latent_preview"]

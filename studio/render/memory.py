@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.errors import StudioError
+
 GB = 1e9
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 OFFLOADS = ("none", "model", "sequential")
@@ -36,6 +38,12 @@ OFFLOADS = ("none", "model", "sequential")
 #: lowers the peak that much but costs 10–16 % time per call on this CPU, so the studio leaves glibc's default.)
 #: CUDA: the caching allocator rounds blocks up (2 MiB segments for large ones) and fragments: 15 %.
 ALLOCATOR_SLACK = {"cpu": 0.12, "cuda": 0.15, "mps": 0.15}
+#: The process itself on the CPU, before any weights: Python, torch, diffusers, transformers, mediapipe, onnxruntime
+#: and the pose/face models a render loads. A render of the tiny fixture (weights and activations ~0.15 GB) peaks at
+#: 1.04 GB RSS (bench/release_run.py on the tiny checkpoints), so ~0.85 GB (0.89 measured; the rest is the tiny
+#: model's share). Without it the released-size predictions were 0.78-0.93 of the measured peaks. On a GPU the
+#: process's own memory is host memory, not the device's, so it does not count there.
+RUNTIME_BYTES = {"cpu": int(0.85 * GB)}
 #: HJB fast mode decodes a latent window around the faces; without the boxes at hand the model assumes a face box
 #: side of this fraction of the shorter frame side (a half-body shot) plus the fast margin.
 HJB_FACE_FRACTION = 0.35
@@ -74,6 +82,8 @@ class MemoryEstimate:
     #: place, a cast one through a staging buffer of the largest tensor's file bytes; never a checkpoint beside a
     #: built module).
     load: int = 0
+    #: The process before any weights (libraries and small models; :data:`RUNTIME_BYTES`).
+    runtime: int = 0
 
     @property
     def activations(self) -> int:
@@ -82,12 +92,12 @@ class MemoryEstimate:
 
     @property
     def load_peak(self) -> int:
-        return self.weights + self.load
+        return self.runtime + self.weights + self.load
 
     @property
     def total(self) -> int:
         """The render's peak: loading or rendering, whichever needs more."""
-        return self.weights + max(self.load, self.activations)
+        return self.runtime + self.weights + max(self.load, self.activations)
 
     @property
     def largest_phase(self) -> str:
@@ -102,7 +112,7 @@ class MemoryEstimate:
 
     def breakdown(self) -> str:
         parts = ", ".join(f"{name} {size / GB:.2f}" for name, size in self.phases.items())
-        return (f"weights {self.weights / GB:.2f} GB + state {self.state / GB:.2f} GB + largest phase "
+        return (f"runtime {self.runtime / GB:.2f} GB + weights {self.weights / GB:.2f} GB + state {self.state / GB:.2f} GB + largest phase "
                 f"({self.largest_phase}) + slack {self.slack / GB:.2f} GB; phases (GB): {parts}; loading peaks at "
                 f"{self.load_peak / GB:.2f} GB")
 
@@ -111,7 +121,8 @@ class MemoryEstimate:
         r = self.request
         return {
             "total_bytes": self.total, "load_peak_bytes": self.load_peak,
-            "render_peak_bytes": self.weights + self.activations, "weights_bytes": self.weights,
+            "render_peak_bytes": self.runtime + self.weights + self.activations, "runtime_bytes": self.runtime,
+            "weights_bytes": self.weights,
             "state_bytes": self.state, "slack_bytes": self.slack, "load_bytes": self.load,
             "largest_phase": self.largest_phase, "phases_bytes": dict(self.phases),
             "request": dataclasses.asdict(r),
@@ -212,7 +223,8 @@ class MemoryModel:
         if r.hjb:
             phases["hjb"] = self._hjb_peak(r)
         slack = int(ALLOCATOR_SLACK.get(r.device, 0.15) * (state + max(phases.values())))
-        return MemoryEstimate(r, self.weight_bytes(r), state, phases, slack, load=self._load_extra(r))
+        return MemoryEstimate(r, self.weight_bytes(r), state, phases, slack, load=self._load_extra(r),
+                              runtime=RUNTIME_BYTES.get(r.device, 0))
 
     def _load_extra(self, request: MemoryRequest) -> int:
         """Bytes above the weights while loading: the staging buffer a cast (or a move to the GPU) reads each tensor
@@ -441,15 +453,69 @@ def memory_request(request, frames: int, device: str, dtype: str) -> MemoryReque
     )
 
 
+# The device policy (which device and dtype "auto" means here): the engine loads on it, the estimate sizes for it.
+def pick_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested != "auto":
+        if requested == "cuda" and not torch.cuda.is_available():
+            raise StudioError("device 'cuda' was requested but no CUDA GPU is available; use --device cpu or auto")
+        if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise StudioError("device 'mps' was requested but Apple MPS is not available; use --device cpu or auto")
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(requested: str, device: str):
+    import torch
+
+    table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+    if requested != "auto":
+        return table[requested]
+    if device == "cuda":
+        major, _minor = torch.cuda.get_device_capability()
+        return torch.bfloat16 if major >= 8 else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
 def settings_summary(models: str | None, width: int, height: int, frames: int, tile_size: int, decode_chunk: int,
                      hjb_mode: str | None, device: str, dtype: str, cpu_offload: bool) -> str:
     """One line for the window: the prediction for these settings on the resolved device and dtype, and what the
     device has ("needs ≈ 9.8 GB on cuda bf16; this GPU has 24 GB")."""
-    from studio.render.diffusion_engine import pick_device, pick_dtype
-
     dev = pick_device(device)
     name = {"torch.float32": "fp32", "torch.float16": "fp16", "torch.bfloat16": "bf16"}[str(pick_dtype(dtype, dev))]
     model = MemoryModel.for_folder(models) if models and Path(models).is_dir() else MemoryModel.released()
     request = MemoryRequest(width, height, frames, tile_size, decode_chunk, hjb=hjb_mode, device=dev, dtype=name,
                             offload="model" if cpu_offload and dev == "cuda" else "none")
     return model.estimate(request).summary(device_memory(dev))
+
+
+def request_memory_line(request) -> str:
+    """The window's one line for a ``RenderRequest``: the predicted peak of its first tile of frames (the whole
+    clip when it is shorter) and, when it interpolates, how many of them are rendered. Imports and traces the
+    model code (seconds for the released size): call it off the GUI thread."""
+    from studio.render.engine import HEAVY_IMPORT_LOCK
+
+    with HEAVY_IMPORT_LOCK:  # the model libraries are imported by one thread at a time (see engine.py)
+        import diffusers  # noqa: F401
+        import transformers  # noqa: F401
+
+        import pipelines.hjb_pipeline  # noqa: F401
+        import pipelines.loading  # noqa: F401
+        import pipelines.memory_trace  # noqa: F401
+        import pipelines.real_size  # noqa: F401
+    r = request
+    frames = r.max_frames or r.tile_size
+    text = settings_summary(r.models, r.width, r.height, frames, r.tile_size, r.decode_chunk,
+                            r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype, r.cpu_offload)
+    text += f" (for {frames} frames)"
+    if r.interpolate > 1:
+        # the engine renders every N-th frame (and the last); the adaptive rule may add a few
+        text += f"; renders about {-(-frames // r.interpolate) + 1} of them, the rest interpolated"
+    return text

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.errors import ModelFolderError, StudioError
+from studio.interpolation.methods import RIFE_WEIGHTS
 
 HF_REPO = "FrancisRing/StableAnimator"
 
@@ -23,10 +24,8 @@ OPTIONAL: list[tuple[str, str]] = [
     ("Animation/glintr100_torch.pth", "HJB face optimisation (--hjb)"),
     ("DWPose/yolox_l.onnx", "the dwpose pose backend"),
     ("DWPose/dw-ll_ucoco_384.onnx", "the dwpose pose backend"),
-    ("RIFE/flownet.pkl", "frame interpolation with --method rife (Practical-RIFE 4.25/4.26 train_log/flownet.pkl)"),
+    (RIFE_WEIGHTS, "frame interpolation with --method rife (Practical-RIFE 4.25/4.26 train_log/flownet.pkl)"),
 ]
-#: The learned interpolator's weights inside the weights folder (optional: the flow interpolator needs none).
-RIFE_WEIGHTS = "RIFE/flownet.pkl"
 
 
 @dataclass
@@ -127,10 +126,10 @@ def open_checkpoint_safely(path: Path) -> str | None:
         except Exception as error:  # safetensors raises several kinds
             return f"{path.name} is not a readable safetensors file ({error}); download it again"
         return None
-    from pipelines.loading import CheckpointError, load_state_dict
+    from pipelines.loading import CheckpointError, read_checkpoint
 
     try:
-        load_state_dict(path)
+        read_checkpoint(path)  # memory-mapped and dropped at once: reading the 6 GB UNet costs nothing here
     except CheckpointError as error:
         return "; ".join(error.problems)
     return None

@@ -266,7 +266,8 @@ def _natural(path: Path) -> list:
 
 
 def _pose_image_folder(request, path: Path, warnings):
-    from studio.media.video_io import IMAGE_SUFFIXES, fit_to_size, load_image, select_frames
+    from studio.media.video_io import fit_to_size, load_image, select_frames
+    from studio.request.render_request import IMAGE_SUFFIXES
 
     folder = path / "poses" if (path / "poses").is_dir() else path
     faces_dir = folder.parent / "faces"

@@ -15,26 +15,31 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipelines.hjb_config import HJBConfig
-from studio.compose.modes import BACKGROUND_MODES, COLOR_MATCH_MODES
 from studio.errors import InputError
-from studio.request.schema import Problem, SettingsError, build, check, json_schema, setting
-from studio.request.settings import POSE_BACKENDS, AlignmentOptions, ExportOptions
+from studio.request.schema import Problem, SettingsError, build, check, json_schema, setting, setting_by_path
+from studio.request.settings import (
+    BACKGROUND_MODES,
+    COLOR_MATCH_MODES,
+    POSE_BACKENDS,
+    AlignmentOptions,
+    ExportOptions,
+    alpha_problem,
+)
 
-if TYPE_CHECKING:
-    from studio.media.video_io import FrameSelection
-
-__all__ = ["DEFAULT_HJB", "MAX_SEED", "REQUEST_VERSION", "AlignmentOptions", "ExportOptions", "RenderRequest",
-           "content_hash", "migrate", "random_seed", "request_schema"]
+__all__ = ["DEFAULT_HJB", "IMAGE_SUFFIXES", "MAX_SEED", "REQUEST_VERSION", "AlignmentOptions", "ExportOptions",
+           "FrameSelection", "RenderRequest", "content_hash", "migrate", "random_seed", "request_schema"]
 
 #: Bump when a field changes meaning or shape, and add the step from the previous version to ``MIGRATIONS``.
 REQUEST_VERSION = 2
 #: The largest seed: what the window's seed box holds (a 32-bit spin box) and what every draw picks from.
 MAX_SEED = 2**31 - 1
+#: The image files the studio reads as photos and frames (the media readers, and the motion-folder check here).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 #: The studio's HJB defaults: off, and "fast" decoding (a window around each face; memory independent of the frame
 #: size) where the pipeline's own default is the original's "exact" whole-frame decode.
@@ -243,8 +248,6 @@ class RenderRequest:
 
     def frame_selection(self) -> FrameSelection:
         """The source frames this request renders (trim, stride, frame limit), as the media readers take them."""
-        from studio.media.video_io import FrameSelection
-
         return FrameSelection(start=self.start, end=self.end, stride=self.stride, max_frames=self.max_frames)
 
     # ----------------------------------------------------------------- validation
@@ -264,6 +267,38 @@ class RenderRequest:
         if problems:
             raise SettingsError(problems)
         return self
+
+
+@dataclass(frozen=True)
+class FrameSelection:
+    """Which source frames to use: a trim window in seconds, every ``stride``-th frame, at most ``max_frames``."""
+
+    start: float = 0.0
+    end: float | None = None
+    stride: int = 1
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        # the same four settings as the render request's, checked against their declarations there
+        declared = setting_by_path(RenderRequest)
+        problems = [p for name in ("start", "end", "stride", "max_frames")
+                    if (p := declared[name].problem(getattr(self, name))) is not None]
+        if problems:
+            raise SettingsError(problems, "frame selection")
+        if self.end is not None and self.end <= self.start:
+            raise InputError(f"trim end ({self.end} s) must come after trim start ({self.start} s)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FrameSelection:
+        return cls(
+            start=float(data.get("start", 0.0)),
+            end=None if data.get("end") is None else float(data["end"]),
+            stride=int(data.get("stride", 1)),
+            max_frames=None if data.get("max_frames") is None else int(data["max_frames"]),
+        )
 
 
 def _relations(r: RenderRequest, unfit: set[str]) -> list[Problem]:
@@ -308,8 +343,6 @@ def _relations(r: RenderRequest, unfit: set[str]) -> list[Problem]:
             bad("hjb.start_step", f"hjb start_step ({h.start_step}) must be below num_inference_steps ({r.steps}); "
                 "no step would be refined")
     if r.background == "transparent" and when("background", "export.format"):
-        from studio.export.formats import alpha_problem
-
         problem = alpha_problem(r.export.format)
         if problem:
             bad("background", problem)
@@ -356,8 +389,6 @@ def migrate(data: Any) -> dict[str, Any]:
 
 def _looks_like_motion_folder(folder: Path) -> bool:
     """motion.json, a poses/ folder, or images at the top (looks at names only, stops at the first match)."""
-    from studio.media.video_io import IMAGE_SUFFIXES
-
     if (folder / "motion.json").is_file() or (folder / "poses").is_dir() or folder.name == "poses":
         return True
     try:

@@ -1,6 +1,8 @@
 """The nested settings of a render request (export, alignment), declared with ``studio.request.schema.setting``:
 type, default, range, choices, unit, help, CLI flag and window group, once. ``RenderRequest``
-(``studio.request.render_request``) holds one of each; HJB's settings are declared beside ``pipelines.hjb_config.HJBConfig``.
+(``studio.request.render_request``) holds one of each; HJB's settings are declared beside ``pipelines.hjb_config.HJBConfig``. The choice lists those
+settings offer live here too (the export format table, the alignment, face, pose-backend, background and colour-match
+modes), so the packages that act on a choice import them from the request, never the reverse.
 
 To add a setting, see "Adding a render setting" in the README.
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from studio.export.formats import DEFAULT_FORMAT, ENCODER_CHOICES, FORMATS
 from studio.request.schema import Problem, SettingsError, build, check, setting
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -18,9 +19,82 @@ ALIGN_MODES = ("global", "bones", "none")
 #: The face points: the photo's face shape with the driver's expression, the driver's own, or none.
 FACE_MODES = ("retargeted", "driver", "none")
 POSE_BACKENDS = ("mediapipe", "dwpose")
+#: generated: the engine's frames; photo: the person over the photo's clean plate; transparent: RGBA.
+BACKGROUND_MODES = ("generated", "photo", "transparent")
+#: off; reference: matched to the reference photo; first-frame: matched to the first rendered frame.
+COLOR_MATCH_MODES = ("off", "reference", "first-frame")
 #: Highest output frame rate, and highest loop count an animated GIF/WebP stores (a 16-bit field).
 MAX_FPS = 240
 MAX_LOOP = 65535
+
+
+#: The export formats, one row each: the choices of ``ExportOptions.format``; ``studio.export.formats`` turns a row
+#: into ffmpeg arguments.
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    label: str
+    #: The output's suffix; "" for the PNG sequence, whose output is a folder.
+    extension: str
+    #: Software encoder (always available in imageio-ffmpeg's build) and its pixel format.
+    encoder: str
+    pix_fmt: str
+    #: ffmpeg muxer (``-f``).
+    muxer: str
+    #: How quality is given: "crf" (x264/x265/SVT-AV1), "crf-vpx" (crf with -b:v 0), "prores" (fixed by
+    #: profile), "webp" (quality 0-100), "none" (lossless or palette).
+    quality: str
+    #: Audio codec the container takes, None when it holds no audio.
+    audio_codec: str | None = None
+    #: The NVENC encoder used instead on an NVIDIA GPU (None: no hardware encoder for this format).
+    nvenc: str | None = None
+    #: Extra output arguments (profile, tag, container flags).
+    extra: tuple[str, ...] = ()
+    #: Animated image: honours the loop count.
+    loops: bool = False
+    #: The pixel format that carries an alpha channel (None: the format has none) and, when the alpha needs
+    #: other extras (ProRes 4444 is another profile than 422 HQ), those.
+    alpha_pix_fmt: str | None = None
+    alpha_extra: tuple[str, ...] | None = None
+
+
+FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
+    ExportFormat("h264-mp4", "H.264 MP4 (8-bit, plays everywhere)", ".mp4", "libx264", "yuv420p", "mp4", "crf",
+                 "aac", "h264_nvenc", ("-movflags", "+faststart")),
+    ExportFormat("h264-10bit-mp4", "H.264 MP4 (10-bit, less banding)", ".mp4", "libx264", "yuv420p10le", "mp4",
+                 "crf", "aac", None, ("-profile:v", "high10", "-movflags", "+faststart")),
+    ExportFormat("h265-mp4", "H.265/HEVC MP4 (smaller files)", ".mp4", "libx265", "yuv420p", "mp4", "crf",
+                 "aac", "hevc_nvenc", ("-tag:v", "hvc1", "-x265-params", "log-level=error",
+                                       "-movflags", "+faststart")),
+    ExportFormat("vp9-webm", "VP9 WebM (web)", ".webm", "libvpx-vp9", "yuv420p", "webm", "crf-vpx", "libopus",
+                 None, ("-deadline", "good", "-cpu-used", "4", "-row-mt", "1"), alpha_pix_fmt="yuva420p"),
+    ExportFormat("av1-webm", "AV1 WebM (smallest files)", ".webm", "libsvtav1", "yuv420p", "webm", "crf",
+                 "libopus", "av1_nvenc", ("-svtav1-params", "log-level=1")),
+    ExportFormat("prores-mov", "ProRes 422 HQ MOV (editing; 4444 with alpha)", ".mov", "prores_ks", "yuv422p10le",
+                 "mov", "prores", "pcm_s16le", None, ("-profile:v", "3", "-vendor", "apl0"),
+                 alpha_pix_fmt="yuva444p10le", alpha_extra=("-profile:v", "4", "-vendor", "apl0")),
+    ExportFormat("webp", "Animated WebP", ".webp", "libwebp_anim", "yuv420p", "webp", "webp", None, None,
+                 ("-compression_level", "4"), loops=True, alpha_pix_fmt="yuva420p"),
+    ExportFormat("gif", "Animated GIF", ".gif", "gif", "pal8", "gif", "none", None, None, loops=True),
+    ExportFormat("png-sequence", "PNG sequence (a folder of frames)", "", "png", "rgb24", "image2", "none",
+                 alpha_pix_fmt="rgba"),
+)}
+DEFAULT_FORMAT = "h264-mp4"
+ENCODER_CHOICES = ("auto", "software", "nvenc")
+
+
+def alpha_formats() -> list[str]:
+    """The formats whose files carry an alpha channel (``--background transparent``)."""
+    return [f.name for f in FORMATS.values() if f.alpha_pix_fmt]
+
+
+def alpha_problem(format_name: str) -> str | None:
+    """Why ``format_name`` cannot hold a transparent render, or None when it can."""
+    fmt = FORMATS.get(format_name)
+    if fmt is None or fmt.alpha_pix_fmt:
+        return None
+    return (f"the {fmt.label} format has no alpha channel, so it cannot hold a transparent background; choose "
+            f"one of {', '.join(alpha_formats())} (--format), or --background photo or generated")
 
 
 @dataclass(frozen=True)

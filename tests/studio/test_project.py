@@ -121,6 +121,16 @@ def test_seed_for_render_draws_when_unlocked(project):
     assert len(drawn) > 1 and project.request.seed in drawn
 
 
+def test_a_render_or_queue_adds_no_undo_step(project):
+    project.set(width=640)  # the person's last edit
+    project.set(seed_locked=False, undoable=False)
+    drawn = project.seed_for_render(random.Random(3))
+    assert project.request.seed == drawn  # the drawn seed is shown …
+    assert project.undo_text() == "Change width"  # … but queueing is not an edit
+    project.undo()
+    assert project.request.width != 640 and project.request.seed == drawn and not project.can_undo()
+
+
 def test_preset_is_one_undo_step(project):
     from studio.request.presets import PRESETS
 
@@ -205,3 +215,38 @@ def test_version_1_projects_still_open(tmp_path):
     assert r.alignment == AlignmentOptions(mode="global", offset_x=0.1, offset_y=0.0, scale=1.2)
     assert project.output_dir == "/out" and project.seed_locked is False
     assert isinstance(RenderRequest.from_dict(r.to_dict()), RenderRequest)
+
+
+def test_realignment_runs_through_the_background_runner_and_the_newest_result_wins(project, monkeypatch):
+    monkeypatch.setattr("studio.motion.extract.reference_pose_on", lambda *a, **k: None)
+    asked: list[tuple] = []  # (work, done, thread that asked)
+    project.align_in_background(lambda work, done: asked.append((work, done)))
+    changes: list = []
+    project.subscribe(changes.append)
+    pose = PoseFrame()
+    pose.body[1], pose.body[8] = (100, 20, 1.0), (100, 80, 1.0)
+    project.set({"width": 128, "height": 128, "alignment.mode": "none", "alignment.smoothing": False},
+                undoable=False)
+    project.set_photo(np.zeros((100, 200, 3), np.uint8), pose)
+    driving = PoseFrame()
+    driving.body[1], driving.body[8] = (50, 10, 1.0), (50, 60, 1.0)
+    project.set_clip(Clip([0, 1], [driving, driving], (100, 100), 10.0))
+    # nothing aligned inside the edit: the work waits for the runner
+    assert project.prepared.aligning and project.prepared.aligned == [] and len(asked) == 1
+    project.set({"alignment.offset_x": 0.25})  # a newer edit asks again before the first result is back
+    assert len(asked) == 2 and project.prepared.aligned == []
+    older_work, older_done = asked[0]
+    newer_work, newer_done = asked[1]
+    newer = newer_work()
+    changes.clear()
+    newer_done(newer)
+    assert not project.prepared.aligning and len(project.prepared.aligned) == 2
+    assert [c.paths for c in changes] == [frozenset({"prepared"})]
+    shifted = project.prepared.aligned[0].body[1][0]
+    older_done(older_work())  # late: dropped
+    assert project.prepared.aligned[0].body[1][0] == shifted
+    # the result is the render's own alignment: the same poses as aligning inside the edit
+    project.align_in_background(None)
+    project.set({"alignment.offset_x": 0.0}, undoable=False)
+    project.set({"alignment.offset_x": 0.25}, undoable=False)
+    assert project.prepared.aligned[0].body[1][0] == pytest.approx(shifted)

@@ -23,7 +23,7 @@ def window(qtbot):
     from ui.main_window import MainWindow
 
     win = MainWindow()
-    qtbot.addWidget(win)
+    qtbot.addWidget(win, before_close_func=lambda w: w.ask_nothing_on_close())  # nobody answers a question here
     win.resize(1400, 900)
     win.show()
     yield win
@@ -34,6 +34,14 @@ def window(qtbot):
         # closing never waits for the warm-up's imports, but the test session must not end inside one: a daemon
         # thread killed at exit inside torch's code aborts the process (exit 134 after every test passed)
         win._warmup_thread.join(120)
+
+
+@pytest.fixture(autouse=True)
+def _renders_stay_in_the_test(tmp_path_factory, monkeypatch):
+    """The default output folder is the person's Videos folder: never in a test (subprocesses inherit it)."""
+    from ui.output_folder import OUTPUT_ENV
+
+    monkeypatch.setenv(OUTPUT_ENV, str(tmp_path_factory.mktemp("videos")))
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,11 @@ def _grab_colours(widget) -> int:
     return len(np.unique(arr[: (arr.size // 3) * 3].reshape(-1, 3), axis=0))
 
 
+def _wait_aligned(qtbot, window) -> None:
+    """Re-alignment runs on a worker thread; wait for its result to reach the project."""
+    qtbot.waitUntil(lambda: not window.project.prepared.aligning, timeout=60000)
+
+
 def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sample_video):
     window.reference_panel.load(sample_photo)
     assert window.project.request.reference == sample_photo
@@ -36,6 +41,7 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     wait_task(qtbot, task)
     assert task.outcome == "succeeded", task.error
     motion = window.motion_panel.motion
+    _wait_aligned(qtbot, window)
     assert len(motion.poses) == 8 and any(p.has_person for p in motion.poses)
     assert len(window.alignment_view.aligned) == 8
     # the skeleton is drawn over the played frame
@@ -46,20 +52,24 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     window.motion_panel.player.set_frame(clip.indices[2])
     assert window.project.selection == 2 and window.alignment_view.fit_button.text() == "Fit on frame 2"
     window.alignment_view.fit_button.click()
+    _wait_aligned(qtbot, window)
     assert window.project.request.alignment.fit_frame == 2 and len(window.alignment_view.aligned) == 8
     assert window.alignment_view.fit_button.isChecked()
     assert window.alignment_view.fit_button.text() == "Fitted on frame 2"
     # (what each face option draws is tested in tests/motion; the sample dancer has no face-68 points)
     window.alignment_view.face.setCurrentText("driver")
+    _wait_aligned(qtbot, window)
     assert window.project.request.alignment.face == "driver" and len(window.alignment_view.aligned) == 8
     window.undo_action.trigger()
     window.undo_action.trigger()
+    _wait_aligned(qtbot, window)
     assert window.alignment_view.face.currentText() == "retargeted"
     assert not window.alignment_view.fit_button.isChecked()
 
     # nudging the alignment moves the aligned skeleton by the nudge
     before = window.alignment_view.aligned[0].body.copy()
     window.alignment_view.offset_x.setValue(0.1)
+    _wait_aligned(qtbot, window)
     after = window.alignment_view.aligned[0].body
     visible = (before[:, 2] > 0.3) & (after[:, 2] > 0.3)
     assert visible.any()
@@ -67,6 +77,7 @@ def test_load_extract_align_and_instant_preview(qtbot, window, sample_photo, sam
     assert shift == pytest.approx(0.1 * 512, abs=3)
     assert window.project.request.alignment.offset_x == pytest.approx(0.1)
     window.undo_action.trigger()  # alignment edits are undoable
+    _wait_aligned(qtbot, window)
     assert window.alignment_view.offset_x.value() == 0.0
     assert window.alignment_view.aligned[0].body[visible, 0] == pytest.approx(before[visible, 0])
     window.redo_action.trigger()

@@ -1,36 +1,59 @@
-"""The window a person meets: it fits from 1024×700 up (nothing drawn over anything, no text cut), says
+"""The window a person meets: it fits from 1024×640 up (nothing drawn over anything, no text cut), says
 what to do without weights, shows errors in the message area, and its transport buttons have icons."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from tests.ui.conftest import wait_task
 from ui.layout_audit import layout_problems, overlaps
 
+REPO = Path(__file__).resolve().parents[2]
 
-@pytest.mark.parametrize("size", [(1024, 700), (1600, 1000), (2560, 1440)])
-def test_nothing_overlaps_and_no_text_is_cut(qtbot, window, sample_photo, sample_video, tmp_path, size):
-    window.reference_panel.load(sample_photo)
-    wait_task(qtbot, window.motion_panel.load(sample_video))
-    window.resize(*size)
-    qtbot.waitUntil(lambda: window.size().toTuple() == size)
-    QApplication.processEvents()
-    shot = tmp_path / f"window_{size[0]}x{size[1]}.png"
-    assert window.grab().save(str(shot)) and shot.stat().st_size > 10000
-    assert window.width() == size[0] and window.height() == size[1]  # the window can be that small
-    assert layout_problems(window) == []
-    # the panels a person works in get real room, not a sliver
-    for panel in (window.reference_panel.view, window.motion_panel.view, window.alignment_view.view,
-                  window.result_panel.result_view):
-        assert panel.width() >= 110 and panel.height() >= 80, panel
-    settings = window.settings_dock.width()
-    assert window.parameter_panel.minimumSizeHint().width() <= settings <= 0.45 * size[0]
-    table = window.queue_panel.table
-    rows_shown = (table.viewport().height()) // table.verticalHeader().defaultSectionSize()
-    assert rows_shown >= 3
+
+SIZES = ["1024x640", "1280x720", "1366x768", "1920x1080", "2560x1440"]
+
+
+def _run_states(tmp_path, screen: tuple[int, int], dpr: int, sizes: list[str], home) -> tuple[int, dict, str]:
+    """Run ``tests.ui.layout_states`` in a subprocess on an offscreen screen of that size and pixel ratio."""
+    config = tmp_path / f"screen_{dpr}.json"
+    config.write_text(json.dumps({"screens": [{"name": "screen", "x": 0, "y": 0, "width": screen[0],
+                                               "height": screen[1], "logicalDpi": 96, "logicalBaseDpi": 96,
+                                               "dpr": dpr}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", STUDIO_HOME=str(home),
+               OMP_NUM_THREADS="1")
+    env.pop("QT_SCALE_FACTOR", None)
+    proc = subprocess.run([sys.executable, "-m", "tests.ui.layout_states", *sizes], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert lines, proc.stderr[-3000:]
+    return proc.returncode, json.loads(lines[-1]), proc.stderr
+
+
+@pytest.mark.parametrize("dpr", [1, 2])
+def test_every_state_fits_every_screen(tmp_path, _isolated_studio_home, dpr):
+    """The first-run bar, a loaded clip, a running render and a shown result, each at 1024×640 … 2560×1440
+    (logical pixels) on a screen of pixel ratio 1 and 2: the window takes each size, nothing is drawn over
+    anything, no text is cut and every picture keeps real room."""
+    code, report, stderr = _run_states(tmp_path, (2560, 1440), dpr, SIZES, _isolated_studio_home)
+    assert report["dpr"] == dpr
+    assert report["minimum"][0] <= 1024 and report["minimum"][1] <= 640
+    assert report["problems"] == [], "\n".join(report["problems"])
+    assert code == 0, stderr[-3000:]
+
+
+def test_first_launch_takes_the_available_screen(tmp_path, _isolated_studio_home):
+    """A first launch on a 1366×768 laptop fills the screen and is never larger than it."""
+    _code, report, _stderr = _run_states(tmp_path, (1366, 768), 1, [], _isolated_studio_home)
+    assert report["first_launch"] == report["available"] == [0, 0, 1366, 768]
 
 
 def test_the_audit_finds_overlaps_and_cut_labels(qtbot):

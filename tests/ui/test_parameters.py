@@ -148,7 +148,7 @@ def test_settings_recent_files_layout_and_the_last_project_persist(qtbot, sample
     from ui.settings_store import settings_path
 
     first = MainWindow()
-    qtbot.addWidget(first)
+    qtbot.addWidget(first, before_close_func=lambda w: w.ask_nothing_on_close())
     first.reference_panel.load(sample_photo)
     wait_task(qtbot, first.motion_panel.load(sample_video))
     first.parameter_panel.set_value("export.crf", 27)
@@ -158,11 +158,12 @@ def test_settings_recent_files_layout_and_the_last_project_persist(qtbot, sample
     first.findChild(QDockWidget, "dock_settings").hide()  # a layout change the next window must restore
     for task in first.runner.running():
         wait_task(qtbot, task)
+    first.ask_choice = lambda _title, _text, _choices: "Discard"  # closing asks about the unsaved edits
     first.close()
     assert settings_path().is_file()
     assert str(settings_path()).startswith(str(_isolated_studio_home))  # never the user's settings
     second = MainWindow()
-    qtbot.addWidget(second)
+    qtbot.addWidget(second, before_close_func=lambda w: w.ask_nothing_on_close())
     try:
         assert second.settings.recent("photo")[0] == sample_photo
         r = second.project.request

@@ -108,12 +108,13 @@ class _Poster:
 
 
 @functools.cache
-def worker_studio():
-    """The Ray worker process's studio: a task has no object of its own that outlives it, so the process
-    keeps one, and the next job on this worker reuses its loaded pipeline."""
-    from studio.service import Studio
+def worker_renderer():
+    """The Ray worker process's renderer, a process-wide registry written only here: a task has no object of its
+    own that outlives it, so the process keeps one, and the next job on this worker reuses its loaded pipeline. A Ray worker process runs one task
+    at a time, so no render lock is needed around it (the studio's lock serves the window's threads)."""
+    from studio.render.renderer import Renderer
 
-    return Studio()
+    return Renderer()
 
 
 def render_job(job: dict[str, Any], reference: Packed, motion: Packed, board: Any) -> dict[str, Any]:
@@ -136,7 +137,7 @@ def render_job(job: dict[str, Any], reference: Packed, motion: Packed, board: An
                                  motion=str(unpack(motion, job["motion_hash"], cache)))
         local = local.replace(models=resolve_models(local, job.get("models"), cache))
         started = time.perf_counter()
-        result = worker_studio().render(local, private / job["output_name"], post, cancel)
+        result = worker_renderer().render(local, private / job["output_name"], post, cancel)
         seconds = time.perf_counter() - started
         _restore_request_paths(private / job["output_name"], original, where, job["attempt"])
         return {"status": "finished", "files": collect(private), "seconds": seconds,

@@ -215,7 +215,7 @@ def test_resume_marks_complete_output_finished_instead_of_redoing(tmp_path):
     q = JobQueue(tmp_path / "q.db")
     job_id = q.add(base(), tmp_path / "out" / "a.mp4")
     job = q.claim_next()
-    FakeRenderer().render(job.request, job.output, lambda p: None, __import__("studio.system.progress").progress.CancelToken())
+    FakeRenderer().render(job.request, job.output, lambda p: None, __import__("studio.system.progress").system.progress.CancelToken())
     # the process died after the rename but before recording "finished"
     log = tmp_path / "log"
     QueueRunner(q, FakeRenderer(log=str(log))).run()

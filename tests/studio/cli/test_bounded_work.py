@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from studio.media import video_io as media
-from studio.media.video_io import FrameSelection, iter_frames, probe_video, selected_indices
+from studio.media.video_io import iter_frames, probe_video, selected_indices
+from studio.request.render_request import FrameSelection
 from tests.generated_media import write_video
 
 FPS = 8.0
@@ -40,7 +41,7 @@ def test_a_selection_reaching_the_end_is_counted_exactly_once(clip, monkeypatch)
     counted = []
     real = imageio_ffmpeg.count_frames_and_secs
     monkeypatch.setattr(imageio_ffmpeg, "count_frames_and_secs", lambda path: counted.append(path) or real(path))
-    monkeypatch.setattr(media, "_COUNT_CACHE", {})
+    media._frames_and_seconds.cache_clear()  # a fresh memo: this test counts the demuxes
     info = probe_video(clip)
     assert selected_indices(info, FrameSelection(start=10.0)) == list(range(80, 96))
     assert [i for i, _ in iter_frames(clip, FrameSelection(start=10.0), info)] == list(range(80, 96))

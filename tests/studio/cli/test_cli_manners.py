@@ -104,7 +104,7 @@ def test_verbose_shows_library_info(capsys):
 
 def test_native_stderr_goes_to_the_log_folder_not_the_terminal(tmp_path):
     """What C++ code writes to descriptor 2 (mediapipe's W0000 lines) lands in logs/native.log."""
-    code = ("import os, sys; from studio.logs import native_stderr_to_file; native_stderr_to_file(); "
+    code = ("import os, sys; from studio.system.logs import native_stderr_to_file; native_stderr_to_file(); "
             "os.write(2, b'W0000 native chatter\\n'); print('python says hi', file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env=dict(os.environ, STUDIO_HOME=str(tmp_path), PYTHONPATH=str(ROOT)))

@@ -15,7 +15,8 @@ from studio.cli.render import output_path
 from studio.errors import ExportError
 from studio.export.exporter import export_frames
 from studio.export.exporter import probe_video as probe_output
-from studio.media.video_io import FrameSelection, iter_frames, probe_video
+from studio.media.video_io import iter_frames, probe_video
+from studio.request.render_request import FrameSelection
 from studio.export.output_names import claim_path, create_partial, expand_output_template
 from studio.request.render_request import ExportOptions, RenderRequest
 from tests.studio.cli.test_bad_inputs import media  # noqa: F401 - a fixture
@@ -65,7 +66,7 @@ def _dead_process_runs(code: str) -> None:
 def test_temporaries_of_a_killed_render_are_cleaned_by_the_next_render_of_that_output(tmp_path):
     out = tmp_path / "o.mp4"
     _dead_process_runs(
-        "from pathlib import Path; from studio.output_names import create_partial;"
+        "from pathlib import Path; from studio.export.output_names import create_partial;"
         f"p = Path({str(out)!r}); create_partial(p); create_partial(p.with_suffix('.json'));"
         "create_partial(p.with_name('o_frames'), folder=True)")
     assert len(list(tmp_path.iterdir())) == 3
@@ -76,7 +77,7 @@ def test_temporaries_of_a_killed_render_are_cleaned_by_the_next_render_of_that_o
 
 
 def test_a_claim_left_by_a_killed_render_is_taken_over(tmp_path):
-    _dead_process_runs("from pathlib import Path; from studio.output_names import claim_name;"
+    _dead_process_runs("from pathlib import Path; from studio.export.output_names import claim_name;"
                        f"claim_name(Path({str(tmp_path / 'take_1.mp4')!r}))")
     assert claim_path(tmp_path / "take_1.mp4").exists()
     taken = expand_output_template("take_{counter}.mp4", {}, folder=tmp_path, claim=True)

@@ -15,9 +15,9 @@ import pytest
 
 from studio.errors import ExportError
 from studio.export.exporter import export_frames, probe_video
-from studio.export.formats import FORMATS, alpha_formats, alpha_problem
 from studio.media.video_io import ffmpeg_exe
 from studio.request.render_request import ExportOptions
+from studio.request.settings import FORMATS, alpha_formats, alpha_problem
 
 H, W, N = 48, 96, 4
 #: Alpha levels of the three bands, and the columns sampled in each (4 px clear of every edge).

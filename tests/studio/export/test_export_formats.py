@@ -12,7 +12,8 @@ from PIL import Image
 from studio.export import formats as export_formats
 from studio.errors import ExportError
 from studio.export.exporter import AudioSource, export_frames, probe_video
-from studio.export.formats import FORMATS, PNG_PATTERN, choose_encoder, video_args
+from studio.export.formats import PNG_PATTERN, choose_encoder, video_args
+from studio.request.settings import FORMATS
 from studio.media.video_io import ffmpeg_header
 from studio.export.output_names import expand_output_template
 from studio.request.render_request import ExportOptions, RenderRequest

@@ -1,4 +1,4 @@
-"""Output names come from one module (studio.output_names), and small files are written atomically (studio.atomic)."""
+"""Output names come from one module (studio.export.output_names), and small files are written atomically (studio.export.atomic)."""
 
 from __future__ import annotations
 

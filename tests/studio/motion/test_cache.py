@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import studio.motion.extract as extract
-from studio.media.video_io import FrameSelection
 from studio.motion import extract_poses
+from studio.request.render_request import FrameSelection
 from studio.system.paths import cache_dir
 from studio.system.progress import Cancelled, CancelToken
 from tests.generated_media import write_transform_video
@@ -15,13 +15,14 @@ from tests.generated_media import write_transform_video
 
 @pytest.fixture
 def counted_backend(monkeypatch):
-    """Count backend constructions and detect() calls (the real mediapipe backend still does the work)."""
+    """Count extractions that ran a model (the video-mode backend each one creates; the person follower's
+    image-mode searcher beside it is not counted) and all detect() calls (the real mediapipe backend does the work)."""
     calls = {"created": 0, "detect": 0}
     real = extract.create_backend
 
     def counting(*args, **kwargs):
         model = real(*args, **kwargs)
-        calls["created"] += 1
+        calls["created"] += int(kwargs.get("video", True))
         detect = model.detect
 
         def counted_detect(frame):
@@ -52,10 +53,11 @@ def _assert_same_clip(a, b):
 
 def test_second_extraction_hits_the_cache_with_identical_keypoints(video, counted_backend):
     first = extract_poses(video)
-    assert counted_backend == {"created": 1, "detect": 4}
+    ran = dict(counted_backend)
+    assert ran["created"] == 1 and ran["detect"] >= 4  # every frame looked at (and the first searched)
     assert len(list(cache_dir("motion").glob("*.json"))) == 1
     second = extract_poses(video)
-    assert counted_backend == {"created": 1, "detect": 4}  # nothing ran again
+    assert counted_backend == ran  # nothing ran again
     _assert_same_clip(first, second)
     assert second.poses[0].has_person
 
@@ -70,8 +72,9 @@ def test_cached_keypoints_equal_an_uncached_extraction(video, counted_backend):
 
 def test_other_parameters_or_content_miss_the_cache(video, counted_backend, tmp_path):
     extract_poses(video)
+    detected = counted_backend["detect"]
     extract_poses(video, selection=FrameSelection(stride=2))
-    assert counted_backend == {"created": 2, "detect": 6}
+    assert counted_backend["created"] == 2 and counted_backend["detect"] >= detected + 2
     copy = tmp_path / "copy.mp4"
     copy.write_bytes(video.read_bytes())
     extract_poses(copy)  # same content elsewhere: a hit (keyed by content, not path)

@@ -9,11 +9,11 @@ from studio.errors import ModelFolderError
 from studio.faces.reference_face import (
     ANTELOPEV2_REQUIRED,
     detect_face_boxes,
-    face_box_from_pose,
     face_mask,
     find_antelopev2,
     write_face_mask,
 )
+from studio.motion.head import face_box_from_pose
 from studio.motion import PoseFrame
 from tests.generated_media import ASTRONAUT_FACE_BOX, astronaut
 

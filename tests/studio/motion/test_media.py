@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from studio.errors import InputError
-from studio.media.video_io import FrameSelection, iter_frames, load_image, probe_video, read_frames, selected_indices
+from studio.media.video_io import iter_frames, load_image, probe_video, read_frames, selected_indices
+from studio.request.render_request import FrameSelection
 from studio.motion import extract_poses
 from tests.generated_media import (
     astronaut,

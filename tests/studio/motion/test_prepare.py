@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.faces.reference_face import face_box_from_pose
 from studio.media.video_io import fit_to_size
 from studio.motion import AlignmentOptions, PoseFrame, detect_pose, prepare_motion
 from studio.motion.align import BONES
+from studio.motion.head import face_box_from_pose
 from studio.motion.tracking import select_person
 from studio.motion.types import VISIBLE
 from tests.generated_media import astronaut, write_transform_video

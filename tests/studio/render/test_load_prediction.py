@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from studio.errors import StudioError
-from studio.render.memory import MemoryModel, MemoryRequest
+from studio.render.memory import RUNTIME_BYTES, MemoryModel, MemoryRequest
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -28,15 +28,23 @@ def _largest_tensor(model: MemoryModel) -> int:
 
 def test_loading_fp32_on_the_cpu_needs_the_weights_alone(fixture_model):
     estimate = fixture_model.estimate(MemoryRequest(256, 256, 2, device="cpu", dtype="fp32"))
-    assert estimate.load == 0 and estimate.load_peak == estimate.weights
-    assert estimate.total == estimate.weights + max(estimate.load, estimate.activations)
+    assert estimate.load == 0 and estimate.load_peak == estimate.runtime + estimate.weights
+    assert estimate.total == estimate.runtime + estimate.weights + max(estimate.load, estimate.activations)
+    assert estimate.runtime > 0  # the process's libraries are part of a CPU render's peak
+
+
+def test_the_process_itself_counts_on_the_cpu_not_on_a_gpu(fixture_model):
+    cpu = fixture_model.estimate(MemoryRequest(256, 256, 2, device="cpu", dtype="fp16"))
+    gpu = fixture_model.estimate(MemoryRequest(256, 256, 2, device="cuda", dtype="fp16"))
+    assert gpu.runtime == 0 and cpu.runtime == RUNTIME_BYTES["cpu"]
+    assert cpu.total - cpu.runtime == cpu.weights + max(cpu.load, cpu.activations)
 
 
 def test_a_cast_while_loading_costs_one_staging_tensor_of_file_bytes(fixture_model):
     estimate = fixture_model.estimate(MemoryRequest(256, 256, 2, device="cpu", dtype="bf16"))
     # the weights arrive in bf16, each read through a staging buffer as large as the largest fp32 tensor
     assert estimate.load == 4 * _largest_tensor(fixture_model)
-    assert estimate.load_peak == estimate.weights + estimate.load
+    assert estimate.load_peak == estimate.runtime + estimate.weights + estimate.load
     assert estimate.total >= estimate.load_peak
 
 
@@ -51,9 +59,9 @@ def test_dry_run_json_prints_one_json_object(tiny_fixture_dir, tmp_path):
     printed = json.loads(out.stdout)  # the whole of stdout, nothing else
     frames = len([p for p in poses.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg")])
     assert printed["frames"] == frames and printed["dtype"] == "bf16" and printed["device"] == "cpu"
-    assert printed["total_bytes"] == printed["weights_bytes"] + max(
-        printed["load_bytes"], printed["render_peak_bytes"] - printed["weights_bytes"])
-    assert printed["load_peak_bytes"] == printed["weights_bytes"] + printed["load_bytes"] > printed["weights_bytes"]
+    base = printed["runtime_bytes"] + printed["weights_bytes"]
+    assert printed["total_bytes"] == base + max(printed["load_bytes"], printed["render_peak_bytes"] - base)
+    assert printed["load_peak_bytes"] == base + printed["load_bytes"] > base
     assert printed["plan"]["choices"][0].startswith("two UNet calls") and printed["budget_bytes"] == 50_000_000
     assert list(tmp_path.iterdir()) == []  # nothing written
 

@@ -106,3 +106,20 @@ def test_dry_run_prints_the_prediction_and_renders_nothing(tiny_fixture_dir, tmp
     assert "to fit 0.05 GB the renderer would use: two UNet calls" in out.stdout
     assert list(tmp_path.iterdir()) == []  # nothing written
     assert 0 < float(out.stdout.split("needs ≈ ")[1].split(" GB")[0]) < 5
+
+
+def test_request_memory_line_is_the_settings_summary_of_the_first_tile(tiny_fixture_dir):
+    from studio.render.memory import request_memory_line, settings_summary
+    from studio.request.render_request import RenderRequest
+
+    models = str(tiny_fixture_dir / "checkpoints")
+    request = RenderRequest(reference="p.png", motion="m.mp4", engine="diffusion", models=models, device="cpu",
+                            dtype="fp32", width=256, height=256, tile_size=8, max_frames=None, decode_chunk=2,
+                            cpu_offload=False)
+    line = request_memory_line(request)
+    summary = settings_summary(models, 256, 256, 8, 8, 2, request.hjb.decode_mode if request.hjb.enabled else None,
+                               "cpu", "fp32", False)
+    assert line == summary + " (for 8 frames)"  # no frame limit: one tile of frames
+    # every 3rd of 9 frames and the last: ceil(9 / 3) + 1 rendered
+    assert request_memory_line(request.replace(max_frames=9, interpolate=3)).endswith(
+        "(for 9 frames); renders about 4 of them, the rest interpolated")

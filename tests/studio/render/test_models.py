@@ -133,7 +133,7 @@ def test_the_quick_layout_check_imports_no_model_library(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from studio.models import check_models; "
+    code = ("import sys; from studio.render.model_folder import check_models; "
             f"report = check_models({str(tmp_path)!r}); assert report.missing; "
             "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from studio.errors import InputError
-from studio.media.video_io import FOLDER_FPS, FrameSelection, VideoInfo, iter_frames, select_frames, selected_indices
+from studio.media.video_io import FOLDER_FPS, VideoInfo, iter_frames, select_frames, selected_indices
+from studio.request.render_request import FrameSelection
 
 
 def test_trim_stride_and_limit():

@@ -27,7 +27,7 @@ def test_device_lock_is_exclusive_until_released(tmp_path):
 
 def test_device_lock_is_freed_when_its_process_dies(tmp_path):
     lock = tmp_path / "q.lock"
-    code = ("import sys, time; from studio.platform import DeviceLock; l = DeviceLock(sys.argv[1]); "
+    code = ("import sys, time; from studio.system.platform import DeviceLock; l = DeviceLock(sys.argv[1]); "
             "assert l.try_acquire(); print('held', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code, str(lock)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))

@@ -1,0 +1,96 @@
+"""Export a finished render into another file, in the format its name asks for (``take.gif`` is a GIF, not an
+mp4 with a GIF's name), through the studio's own exporter, with a sidecar beside it.
+
+What may be replaced: a file the studio made (its sidecar beside it names it), and only when the caller says so
+(``overwrite``); never a file without such a sidecar, never someone's JSON, and never the sidecar of another
+render (``take.gif`` beside ``take.mp4`` would take ``take.json``, the record of ``take.mp4``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from studio.errors import ExportError
+from studio.export.exporter import AudioSource, ExportResult, VideoExporter, is_studio_sidecar, now_iso
+from studio.export.formats import FORMATS, format_for_path
+from studio.media.video_io import has_audio, iter_frames, probe_video
+from studio.export.output_names import sidecar_path
+from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.request.render_request import ExportOptions
+
+
+def _sidecar_data(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _described_video(sidecar: Path) -> str | None:
+    """The name of the video a studio sidecar records (its ``files`` list), None when it names none."""
+    data = _sidecar_data(sidecar) if is_studio_sidecar(sidecar) else None
+    files = (data or {}).get("files")
+    name = files.get("mp4") if isinstance(files, dict) else None
+    return str(name) if name else None
+
+
+def studio_made(path: str | Path) -> bool:
+    """True when ``path`` is a file a studio render or export wrote: its sidecar beside it names it."""
+    path = Path(path)
+    return path.is_file() and not path.is_symlink() and _described_video(sidecar_path(path)) == path.name
+
+
+def export_problem(source: str | Path, target: str | Path) -> tuple[str, str] | None:
+    """Why exporting ``source`` into ``target`` cannot simply go ahead: ("refused", why) when it never may,
+    ("exists", why) when it replaces an earlier studio export (ask first), None when nothing is in the way."""
+    source, target = Path(source), Path(target)
+    if format_for_path(target) is None or not target.suffix:
+        suffixes = ", ".join(sorted({f.extension for f in FORMATS.values() if f.extension}))
+        return "refused", f"{target.name}: the name must end in one of {suffixes} (it chooses the format)"
+    if target.resolve() == source.resolve():
+        return "refused", f"{target} is the result itself; choose another name"
+    side = sidecar_path(target)
+    owner = _described_video(side) if side.exists() else None
+    if side.exists() and owner is None:
+        return "refused", (f"{side} exists and is not a studio sidecar; it is never replaced. Choose another "
+                           "name or folder")
+    if owner is not None and owner != target.name and (target.parent / owner).exists():
+        return "refused", (f"{side.name} is the record of {owner} (another render); exporting as {target.name} "
+                           f"would replace it. Choose another name, e.g. {target.stem}_export{target.suffix}")
+    if target.exists() or target.is_symlink():
+        if not studio_made(target):
+            return "refused", (f"{target} exists and was not made by the studio; it is never replaced. Choose "
+                               "another name or folder")
+        return "exists", f"{target.name} (a studio export) already exists"
+    return None
+
+
+def export_result(source: str | Path, target: str | Path, overwrite: bool = False,
+                  report: ProgressCallback = ignore_progress, cancel: CancelToken | None = None) -> ExportResult:
+    """Re-encode the render ``source`` into ``target`` in the format of ``target``'s suffix, with a sidecar
+    (the source's, noting where it came from). Raises ``ExportError`` with the reason when it may not."""
+    source, target = Path(source), Path(target)
+    problem = export_problem(source, target)
+    if problem is not None and (problem[0] == "refused" or not overwrite):
+        raise ExportError(problem[1])
+    cancel = cancel or CancelToken()
+    info = probe_video(source)
+    fmt = format_for_path(target)
+    sidecar = _sidecar_data(sidecar_path(source)) or {}
+    request = sidecar.get("request") if isinstance(sidecar.get("request"), dict) else {}
+    options = replace(ExportOptions(**{k: v for k, v in (request.get("export") or {}).items()
+                                       if k in ExportOptions.__dataclass_fields__}),
+                      format=fmt.name, side_by_side=False, png_sequence=False, gif=False, pingpong=False)
+    audio = AudioSource(str(source), 0.0, info.duration) if has_audio(source) else None
+    exporter = VideoExporter(target, info.fps, info.width, info.height, options, audio=audio,
+                             overwrite=overwrite, inputs=(str(source),))
+    with exporter:
+        for index, frame in iter_frames(source, info=info):
+            cancel.raise_if_cancelled()
+            exporter.write(frame)
+            report(Progress("export", index + 1, info.frame_count, f"exporting {target.name}"))
+        record = {**sidecar, "exported": {"from": str(source), "format": fmt.name, "created": now_iso()}}
+        return exporter.finish(record)

@@ -1,0 +1,152 @@
+"""Nothing is lost: closing asks about unsaved changes and about a running render (finish it in the background,
+stop it and keep it queued, or keep working), and a start after a crash offers the autosaved work back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from studio.service import Studio
+from tests.ui.conftest import wait_task
+from tests.ui.fake_renderers import GatedRenderer
+from ui.session_actions import CANCEL, DISCARD, FINISH_IN_BACKGROUND, SAVE, STOP_KEEP_QUEUE
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _answer(window, monkeypatch, *answers):
+    """Answer the window's next questions in order; returns the list of questions asked."""
+    pending, asked = list(answers), []
+
+    def ask(title, text, choices):
+        asked.append((text, choices))
+        return pending.pop(0)
+
+    monkeypatch.setattr(window, "ask_choice", ask)
+    return asked
+
+
+def test_quit_with_unsaved_changes_asks_and_the_title_says_so(window, qtbot, monkeypatch, tmp_path):
+    assert not window.isWindowModified() and window.windowTitle().startswith("Untitled")
+    window.parameter_panel.set_value("steps", 13)
+    assert window.isWindowModified()
+    asked = _answer(window, monkeypatch, CANCEL, SAVE)
+    window.quit_action.trigger()
+    assert window.isVisible() and "Save the changes" in asked[0][0] and asked[0][1] == (SAVE, DISCARD, CANCEL)
+    target = tmp_path / "mydance"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.close()
+    assert not window.isVisible()
+    saved = tmp_path / "mydance.sastudio.json"  # the suffix is added, so Open project finds it
+    assert json.loads(saved.read_text())["request"]["steps"] == 13
+    assert window.windowTitle().startswith("mydance") and not window.isWindowModified()
+
+
+@pytest.fixture
+def rendering_window(qtbot, tmp_path, sample_photo, sample_video):
+    from ui.main_window import MainWindow
+
+    renderer = GatedRenderer()
+    win = MainWindow(studio=Studio(renderer=renderer, queue_path=tmp_path / "queue.db"))
+    qtbot.addWidget(win, before_close_func=lambda w: w.ask_nothing_on_close())
+    win.show()
+    # the background imports first: the queue's own imports would wait for them behind the interpreter's lock
+    qtbot.waitUntil(win.warmed_up, timeout=180000)
+    win.project.set({"reference": sample_photo, "motion": sample_video, "output_dir": str(tmp_path / "out")})
+    win.mark_clean()
+    ids = win.queue_render()
+    assert ids, win.message_bar.text()
+    qtbot.waitUntil(renderer.started.is_set, timeout=60000)
+    yield win, renderer, ids[0]
+    renderer.gate.set()
+    win.shutdown()
+
+
+def test_quit_during_a_render_can_keep_working_or_stop_and_keep_the_queue(rendering_window, monkeypatch, qtbot):
+    window, _renderer, job_id = rendering_window
+    queue = window.studio.queue
+    asked = _answer(window, monkeypatch, CANCEL, STOP_KEEP_QUEUE)
+    window.quit_action.trigger()
+    assert window.isVisible() and queue.get(job_id).state == "running"
+    assert asked[0][1] == (FINISH_IN_BACKGROUND, STOP_KEEP_QUEUE, CANCEL)
+    window.quit_action.trigger()
+    assert not window.isVisible() and queue.get(job_id).state == "queued"  # next start renders it
+    assert len(asked) == 2  # nothing was edited: no question about saving
+
+
+def test_quit_during_a_render_can_finish_it_in_the_background(rendering_window, monkeypatch, qtbot):
+    window, renderer, job_id = rendering_window
+    queue = window.studio.queue
+    _answer(window, monkeypatch, FINISH_IN_BACKGROUND)
+    window.close()
+    assert not window.isVisible() and queue.get(job_id).state == "running" and window.queue_panel.busy()
+    renderer.gate.set()
+    qtbot.waitUntil(lambda: window._closing_for_good and not window.queue_panel.busy(), timeout=30000)
+    job = queue.get(job_id)
+    assert job.state == "finished" and Path(job.output).is_file()
+
+
+def test_a_start_after_a_crash_offers_the_autosave_back(qtbot, tmp_path, _isolated_studio_home):
+    from ui.main_window import MainWindow
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_HOME=str(_isolated_studio_home), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "tests.ui.crash_session", str(tmp_path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    before = json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
+    window = MainWindow()
+    qtbot.addWidget(window, before_close_func=lambda w: w.ask_nothing_on_close())
+    window.show()
+    try:
+        bar = window.message_bar
+        assert bar.isVisible() and "did not close properly" in bar.text()
+        next(b for b in bar.buttons() if b.text() == "Restore").click()
+        for task in window.runner.running():
+            wait_task(qtbot, task)
+        request = window.project.request.to_dict()
+        assert request == before["request"] and request["alignment"]["offset_x"] == 0.12
+        clip = window.project.prepared.clip
+        assert clip is not None and [p.to_json() for p in clip.poses] == before["clip"]
+        assert window.motion_panel.motion is clip  # the skeleton is drawn over the video again
+        assert window.last_result == before["result"] and window.result_panel.path == before["result"]
+    finally:
+        window.shutdown()
+    again = MainWindow()  # the last session closed cleanly: nothing is offered
+    qtbot.addWidget(again, before_close_func=lambda w: w.ask_nothing_on_close())
+    again.show()
+    try:
+        assert again.message_bar.isVisible() and "did not close properly" not in again.message_bar.text()
+    finally:
+        again.shutdown()
+
+
+def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
+    from studio.errors import ExportError
+    from ui.main_window import MainWindow
+
+    renderer = GatedRenderer(error=ExportError("the disk holding /videos is full"))
+    window = MainWindow(studio=Studio(renderer=renderer, queue_path=tmp_path / "queue.db"))
+    qtbot.addWidget(window, before_close_func=lambda w: w.ask_nothing_on_close())
+    window.show()
+    try:
+        blocker = tmp_path / "a_file"
+        blocker.write_bytes(b"not a folder")
+        window.project.set({"reference": sample_photo, "motion": sample_video, "output_dir": str(blocker / "out")})
+        assert window.queue_render() == []  # an output folder that cannot be made: said at once
+        assert window.message_bar.level == "error" and "Output folder" in window.message_bar.text()
+        window.message_bar.dismiss()
+        window.project.set(output_dir=str(tmp_path / "out"))
+        ids = window.queue_render()
+        renderer.gate.set()
+        qtbot.waitUntil(lambda: window.studio.queue.get(ids[0]).state == "failed", timeout=60000)
+        qtbot.waitUntil(lambda: window.message_bar.level == "error" and window.message_bar.isVisible(),
+                        timeout=10000)
+        assert "disk holding /videos is full" in window.message_bar.text() and "Retry" in window.message_bar.text()
+    finally:
+        window.shutdown()

@@ -1,0 +1,187 @@
+"""Nothing lost (a mixin of ``ui.main_window.MainWindow``): closing asks about unsaved changes and a running
+render, the project autosaves into the data folder, a start after a crash offers the autosave back (photo, video,
+settings, skeleton, alignment and the last result), and the title names the project and marks it modified."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from studio.autosave import Session, clip_from_json, snapshot
+from studio.project import PROJECT_SUFFIX
+
+logger = logging.getLogger(__name__)
+
+#: An autosave follows the last change after this long (a slider drag writes once).
+AUTOSAVE_DELAY_MS = 2000
+#: While a render finishes in the background (the window hidden), how often the window checks whether it is done.
+BACKGROUND_POLL_MS = 500
+FINISH_IN_BACKGROUND, STOP_KEEP_QUEUE, CANCEL = ("Finish in the background", "Stop and keep the queue", "Cancel")
+SAVE, DISCARD = "Save", "Discard"
+
+
+class SessionActions:
+    # the attributes below are MainWindow's
+    def _init_session(self) -> None:
+        """The session's state, before the panels exist (their first changes already reach it)."""
+        self.session = Session()
+        self._closing_for_good = False
+        self._restore_offered = False
+        self._clean_state = ""
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setSingleShot(True)
+        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave_timer.timeout.connect(self.autosave_now)
+        self._background_timer = QTimer(self)
+        self._background_timer.setInterval(BACKGROUND_POLL_MS)
+        self._background_timer.timeout.connect(self._check_background_done)
+
+    def _begin_session(self) -> None:
+        """Once the window holds the last project: that is the unmodified state; offer a crashed session's work."""
+        self._clean_state = self._saved_state()
+        if self.session.begin():
+            self._offer_restore()
+        self.update_title()
+
+    # modified state and title ------------------------------------------------------------------------
+    def _saved_state(self) -> str:
+        """The project as a file would hold it, without where the timeline stands (moving it is no edit)."""
+        data = self.project.to_dict()
+        data.pop("selection", None)
+        return json.dumps(data, sort_keys=True)
+
+    def is_modified(self) -> bool:
+        return self._saved_state() != self._clean_state
+
+    def mark_clean(self) -> None:
+        self._clean_state = self._saved_state()
+        self.update_title()
+        self.output_folder_row.refresh()  # (an unset folder follows the project file)
+
+    def project_name(self) -> str:
+        return Path(self.project_path).name.removesuffix(PROJECT_SUFFIX) if self.project_path else "Untitled"
+
+    def update_title(self) -> None:
+        self.setWindowTitle(f"{self.project_name()}[*] — StableAnimator Studio")
+        self.setWindowModified(self.is_modified())
+
+    def _session_changed(self) -> None:
+        """After any change: the title's mark, and an autosave shortly."""
+        if not self._clean_state:
+            return  # still starting
+        self.update_title()
+        self._autosave_timer.start()
+
+    # autosave and restore ----------------------------------------------------------------------------
+    def autosave_now(self) -> None:
+        try:
+            self.session.write(snapshot(self.project, self.last_result))
+        except OSError as exc:  # a full disk must not stop the editing; say it once in the log
+            logger.warning("the autosave failed: %s", exc)
+
+    def _offer_restore(self) -> None:
+        self._restore_offered = True
+        self.message_bar.show_message(
+            "StableAnimator Studio did not close properly last time. Restore the autosaved project (photo, video, "
+            "settings, skeleton, alignment and the last result)?", "warning",
+            (("Restore", self.restore_autosave), ("Discard", self._discard_restore)))
+
+    def _discard_restore(self) -> None:
+        self._restore_offered = False
+        self.message_bar.dismiss()
+        self.refresh_guidance()
+
+    def restore_autosave(self) -> bool:
+        self._restore_offered = False
+        self.message_bar.dismiss()
+        data = self.session.read()
+        if data is None:
+            self.show_error("The autosave could not be read; nothing was restored.")
+            return False
+        extra = data.get("autosave") or {}
+        try:
+            self.project.load_dict(data, source="the autosave")
+            clip = clip_from_json(extra["clip"]) if extra.get("clip") else None
+        except Exception as exc:  # noqa: BLE001 - shown to the person
+            self.show_error(f"The autosave could not be restored: {exc}")
+            return False
+        self.project_path = None
+        self._open_project_files()  # the photo and the video (loading a video forgets the skeleton) …
+        if clip is not None and self.motion_panel.path == self.project.request.motion:
+            self.motion_panel.set_motion(clip)  # … so the skeleton is set after them
+            self.project.set_clip(clip)
+        result = extra.get("last_result")
+        if result and Path(result).is_file():
+            self.open_result(0, result)
+        self.show_status("Restored the autosaved project.")
+        self.update_actions()
+        return True
+
+    # closing -----------------------------------------------------------------------------------------
+    def ask_choice(self, title: str, text: str, choices: tuple[str, ...]) -> str:
+        """A question with one button per choice (the last one is Escape's); returns the chosen text."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        buttons = [box.addButton(choice, QMessageBox.ButtonRole.AcceptRole) for choice in choices]
+        box.setEscapeButton(buttons[-1])
+        box.setDefaultButton(buttons[0])
+        box.exec()
+        clicked = box.clickedButton()
+        return choices[buttons.index(clicked)] if clicked in buttons else choices[-1]
+
+    def render_running(self) -> bool:
+        return self.preview_task is not None or self.queue_panel.busy() or self.export_task is not None
+
+    def may_close(self) -> bool:
+        """Ask what to do with a running render and with unsaved changes; False keeps the window open."""
+        if self._closing_for_good:
+            return True
+        if self.render_running():
+            choice = self.ask_choice(
+                "A render is running", "A render is running. Let it finish in the background (the window closes "
+                "and the studio quits when it is done), stop it and keep it queued for next time, or keep working?",
+                (FINISH_IN_BACKGROUND, STOP_KEEP_QUEUE, CANCEL))
+            if choice == CANCEL:
+                return False
+            if choice == FINISH_IN_BACKGROUND:
+                if not self._ask_save():
+                    return False
+                self.finish_in_background()
+                return False
+        return self._ask_save()
+
+    def close_without_asking(self) -> None:
+        """Close now, keeping nothing running (``--quit-after``: a smoke test has nobody to answer)."""
+        self.ask_nothing_on_close()
+        self.close()
+
+    def ask_nothing_on_close(self) -> None:
+        """The next close stops whatever runs and keeps no edit (a headless test's teardown)."""
+        self._closing_for_good = True
+
+    def _ask_save(self) -> bool:
+        if not self.is_modified():
+            return True
+        choice = self.ask_choice("Unsaved changes", f"Save the changes to {self.project_name()} before closing?",
+                                 (SAVE, DISCARD, CANCEL))
+        if choice == SAVE:
+            return self.save_project() is not None
+        return choice == DISCARD
+
+    def finish_in_background(self) -> None:
+        """Hide the window; the running render (and the queue) go on, and the studio quits when they are done."""
+        self.save_settings()
+        self.autosave_now()
+        self.hide()
+        self._background_timer.start()
+        logger.info("the window is hidden while the render finishes; the studio quits when it is done")
+
+    def _check_background_done(self) -> None:
+        if not self.render_running():
+            self._background_timer.stop()
+            self._closing_for_good = True
+            self.close()
+            QApplication.quit()  # (closing a hidden window is not "the last window closed")
