@@ -154,7 +154,7 @@ def _expected_shapes(module: torch.nn.Module) -> dict[str, torch.Size]:
     return {k: v.shape for k, v in module.state_dict().items()}
 
 
-def _meta_build(factory) -> torch.nn.Module | None:
+def _meta_build(factory) -> torch.nn.Module:
     """Build a module with its parameters on the meta device (shapes only, no memory, fast even for the real
     sizes); the loader fills these same modules, so each is built once."""
     from .weights_in_place import build_empty
@@ -343,6 +343,7 @@ def load_stable_animator_pipeline(
     if problems:
         raise CheckpointError(models_dir, problems)
     svd = find_svd_dir(models_dir)
+    assert svd is not None  # (a missing SVD folder is one of the problems above)
     face_cfg = face_encoder_config(states["face_encoder"])
     for name, module in modules.items():
         # pop: each checkpoint's map is closed as soon as its module holds the weights

@@ -79,8 +79,9 @@ def export_result(source: str | Path, target: str | Path, overwrite: bool = Fals
     cancel = cancel or CancelToken()
     info = probe_video(source)
     fmt = format_for_path(target)
+    assert fmt is not None  # (export_problem refused a suffix of no format)
     sidecar = _sidecar_data(sidecar_path(source)) or {}
-    request = sidecar.get("request") if isinstance(sidecar.get("request"), dict) else {}
+    request = found if isinstance(found := sidecar.get("request"), dict) else {}
     options = replace(ExportOptions(**{k: v for k, v in (request.get("export") or {}).items()
                                        if k in ExportOptions.__dataclass_fields__}),
                       format=fmt.name, side_by_side=False, png_sequence=False, gif=False, pingpong=False)

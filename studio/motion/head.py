@@ -71,4 +71,4 @@ def face_box_from_pose(pose: PoseFrame | None, width: int, height: int, margin: 
     box = (max(0.0, x0 - mx), max(0.0, y0 - my), min(width - 1.0, x1 + mx), min(height - 1.0, y1 + my))
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
-    return tuple(float(v) for v in box)
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
