@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from studio.motion import appearance
-from studio.motion.crops import Window, cut, search_windows, to_frame, window_around
+from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
 from studio.motion.presence import MIN_SUPPORT, is_real_person
@@ -46,6 +46,8 @@ MAX_OTHERS = 6
 LOOK_RATE = 0.05
 #: Frames without the person before the whole frame is searched; then every ``search_every`` frames.
 SEARCH_AFTER = 2
+#: A tracking window at least this share of the frame's short side: the whole frame is tracked instead.
+CLOSE_UP = 0.6
 #: Margin of the second look at a rough find (its box may hold only part of the person).
 REFINE_MARGIN = 0.6
 #: Two search results are one person when their boxes overlap this much (intersection over the smaller box).
@@ -230,11 +232,17 @@ class PersonFollower:
     def _track(self) -> PoseFrame | None:
         if self.box is None:  # (nobody followed yet: nothing to look around)
             return None
-        for pose in self._poses_in(window_around(self.box, self._frame.shape[1], self._frame.shape[0]), self.tracker):
-            box = box_of(pose)
-            if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
-                return pose
-        self._reset_tracker()  # nobody, or someone else: look afresh next frame
+        height, width = self._frame.shape[:2]
+        around = window_around(self.box, width, height)
+        # a close-up (a talking head) cut out of the frame shows the pose model a head without its shoulders, which
+        # it often misses or places worse: where the window is most of the frame anyway, the model sees the frame
+        windows = [whole_frame(width, height) if around.side >= CLOSE_UP * min(width, height) else around]
+        for window in windows:
+            for pose in self._poses_in(window, self.tracker):
+                box = box_of(pose)
+                if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
+                    return pose
+            self._reset_tracker()  # nobody, or someone else: look afresh
         return None
 
     def search(self, everyone: bool = True) -> list[PoseFrame]:
