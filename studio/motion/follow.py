@@ -46,8 +46,9 @@ MAX_OTHERS = 6
 LOOK_RATE = 0.05
 #: Frames without the person before the whole frame is searched; then every ``search_every`` frames.
 SEARCH_AFTER = 2
-#: A tracking window at least this share of the frame's short side: the whole frame is tracked instead.
-CLOSE_UP = 0.6
+#: A tracking window at least this share of the frame's short side is the frame cut at scale ~1: cropping gains
+#: no resolution there and only takes the shoulders away, so the whole frame is tracked instead.
+CLOSE_UP = 0.9
 #: Margin of the second look at a rough find (its box may hold only part of the person).
 REFINE_MARGIN = 0.6
 #: Two search results are one person when their boxes overlap this much (intersection over the smaller box).
@@ -235,14 +236,13 @@ class PersonFollower:
         height, width = self._frame.shape[:2]
         around = window_around(self.box, width, height)
         # a close-up (a talking head) cut out of the frame shows the pose model a head without its shoulders, which
-        # it often misses or places worse: where the window is most of the frame anyway, the model sees the frame
-        windows = [whole_frame(width, height) if around.side >= CLOSE_UP * min(width, height) else around]
-        for window in windows:
-            for pose in self._poses_in(window, self.tracker):
-                box = box_of(pose)
-                if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
-                    return pose
-            self._reset_tracker()  # nobody, or someone else: look afresh
+        # it often misses: where the window is nearly the frame anyway, the model sees the frame
+        window = whole_frame(width, height) if around.side >= CLOSE_UP * min(width, height) else around
+        for pose in self._poses_in(window, self.tracker):
+            box = box_of(pose)
+            if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
+                return pose
+        self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
     def search(self, everyone: bool = True) -> list[PoseFrame]:
