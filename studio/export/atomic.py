@@ -6,7 +6,6 @@ is never followed (``mkstemp`` opens with ``O_CREAT | O_EXCL``). Every small fil
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -34,9 +33,3 @@ def write_atomic(path: str | Path, write: Callable[[IO[Any]], object], mode: str
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_atomic(path, lambda handle: handle.write(text), mode="w")
-
-
-def copy_atomic(source: str | Path, target: str | Path) -> Path:
-    """Copy ``source`` onto ``target`` so that ``target`` is either the old file or the whole copy."""
-    with open(source, "rb") as src:
-        return write_atomic(target, lambda handle: shutil.copyfileobj(src, handle, 1 << 20))
