@@ -104,7 +104,9 @@ class ParameterPanel(QWidget):
             self._add_row(groups[spec.group], spec)
         body_layout.addStretch(1)
         self.scroll.setWidget(body)
-        self._fit_scroll_width()
+        # the dock may not get narrower than the settings need (no clipped number boxes)
+        self.scroll.setMinimumWidth(body.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+                                    + 2 * self.scroll.frameWidth())
         outer.addWidget(self.scroll, 1)
         self.validation_label = QLabel()
         self.validation_label.setObjectName("validation")
@@ -115,22 +117,6 @@ class ParameterPanel(QWidget):
         self._refresh_validation()
 
     # building --------------------------------------------------------------------------------------
-    def _fit_scroll_width(self) -> None:
-        """The dock may not get narrower than the settings need (no clipped number boxes or choices); measured
-        again when the theme changes the editors' sizes."""
-        body = self.scroll.widget()
-        self.scroll.setMinimumWidth(body.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
-                                    + 2 * self.scroll.frameWidth())
-
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
-            self._fit_scroll_width()
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        self._fit_scroll_width()  # a style sheet set on the application polishes the editors only now
-
     def _add_row(self, form: QFormLayout, spec: ParamSpec) -> None:
         row = QWidget()
         layout = QHBoxLayout(row)
