@@ -42,6 +42,7 @@ from ui.output_folder import OutputFolderRow
 from ui.parameter_panel import ParameterPanel
 from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
+from ui.render_action_texts import DRAFT_NAME, INSTANT_NAME, RENDER_NAME
 from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
 from ui.session_actions import SessionActions
@@ -181,12 +182,10 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         self.quit_action = self._action("&Quit", self.close, key.Quit)
         self.extract_action = self._action("&Extract motion", self.motion_panel.extract, "Ctrl+E",
                                            "Extract and align the motion")
-        self.instant_action = self._action("&Instant preview", self.instant_preview, "Ctrl+I",
-                                           "Animate the photo with the warp engine (not the model's output)")
-        self.preview_action = self._action("&Preview", self.quick_preview, "Ctrl+P",
-                                           "A quick render: low resolution, few steps, few frames")
-        self.render_action = self._action("&Render", self.queue_render, "Ctrl+R",
-                                          "Queue the full render")
+        # (their tooltips and status tips follow the engine and the output folder: ``describe_render_actions``)
+        self.instant_action = self._action(INSTANT_NAME, self.instant_preview, "Ctrl+I")
+        self.preview_action = self._action(DRAFT_NAME, self.quick_preview, "Ctrl+P")
+        self.render_action = self._action(RENDER_NAME, self.queue_render, "Ctrl+R")
         self.batch_action = self._action("Queue &batch…", self.choose_batch, "Ctrl+Shift+R",
                                          "Queue every chosen photo × every chosen video with these settings")
         self.cancel_action = self._action("&Cancel", self.cancel_current, "Esc",

@@ -15,11 +15,8 @@ from studio.export.exporter import check_writable
 from studio.request.render_request import RenderRequest
 from ui import core, render_bridge
 from ui.parameter_specs import quick_preview_changes
+from ui.render_action_texts import INSTANT_FRAMES, INSTANT_SIZE, draft_text, instant_text, render_text
 from ui.workers import Task
-
-#: Frames the instant preview renders (small and quick: it refreshes as the nudge changes).
-INSTANT_FRAMES = 12
-INSTANT_SIZE = 256
 
 
 class RenderActions:
@@ -41,15 +38,28 @@ class RenderActions:
             return "Fix the settings first: " + "; ".join(problems) + "."
         return render_bridge.render_available(engine or request.engine, request.models)
 
+    def describe_render_actions(self) -> None:
+        """Each render action's tooltip and status tip say what it renders, with which engine, how long and
+        where the result goes (they follow the engine, the size and the output folder)."""
+        request = self.project.request
+        for action, text in ((self.instant_action, instant_text()), (self.preview_action, draft_text(request)),
+                             (self.render_action, render_text(request, self.output_folder_row.folder()))):
+            action.setStatusTip(text.status)
+            action.setData(text.tip)  # the full tooltip while the action can run (a block reason replaces it)
+
     def update_actions(self) -> None:
+        self.describe_render_actions()
         reason = self.render_block_reason()
         for action in (self.preview_action, self.render_action, self.batch_action):
             action.setEnabled(reason is None)
-            action.setToolTip(reason or action.statusTip())
+            action.setToolTip(f"{reason} ({action.data() or action.statusTip()})" if reason
+                              else action.data() or action.statusTip())
         warp_reason = self.render_block_reason("warp")
         self.instant_action.setEnabled(warp_reason is None)
+        self.instant_action.setToolTip(f"{warp_reason} ({self.instant_action.data()})" if warp_reason
+                                       else self.instant_action.data())
         self.alignment_view.instant_button.setEnabled(warp_reason is None)
-        self.alignment_view.instant_button.setToolTip(warp_reason or self.instant_action.statusTip())
+        self.alignment_view.instant_button.setToolTip(self.instant_action.toolTip())
         self.extract_action.setEnabled(self.motion_panel.extract_button.isEnabled())
         self.export_action.setEnabled(self.last_result is not None)
         self.cancel_action.setEnabled(any(t is not None for t in self._cancellable_tasks()))
