@@ -40,9 +40,16 @@ def _program_name() -> str:
     return name.removesuffix(".exe") if name.startswith("stableanimator") else "main.py"
 
 
+def theme_stylesheet() -> str:
+    """The theme with its ``@ICONS`` placeholder made the icons folder's path (a stylesheet's relative ``url()``
+    would be resolved against the working directory, not the theme's folder)."""
+    icons = asset_path(ICON).parent.as_posix()
+    return asset_path(THEME).read_text(encoding="utf-8").replace("@ICONS", icons)
+
+
 def apply_theme(app: QApplication) -> None:
     theme, icon = asset_path(THEME), asset_path(ICON)
-    app.setStyleSheet(theme.read_text(encoding="utf-8"))
+    app.setStyleSheet(theme_stylesheet())
     app.setWindowIcon(QIcon(str(icon)))
     log.info("theme %s and icon %s applied", theme, icon)
 
