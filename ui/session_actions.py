@@ -1,6 +1,8 @@
 """Nothing lost (a mixin of ``ui.main_window.MainWindow``): closing asks about unsaved changes and a running
 render, the project autosaves into the data folder, a start after a crash offers the autosave back (photo, video,
-settings, skeleton, alignment and the last result), and the title names the project and marks it modified."""
+settings, skeleton, alignment and the last result), a normal start takes the last session's skeleton and result
+back without asking (its photo, video and settings come from the window's settings), and the title names the
+project and marks it modified."""
 
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ class SessionActions:
         self._clean_state = self._saved_state()
         if self.session.begin():
             self._offer_restore()
+        elif self.session.owner:
+            self._resume_last_session()
         self.update_title()
 
     # modified state and title ------------------------------------------------------------------------
@@ -111,15 +115,34 @@ class SessionActions:
             return False
         self.project_path = None
         self._open_project_files()  # the photo and the video (loading a video forgets the skeleton) …
-        if clip is not None and self.motion_panel.path == self.project.request.motion:
-            self.motion_panel.set_motion(clip)  # … so the skeleton is set after them
-            self.project.set_clip(clip)
-        result = extra.get("last_result")
-        if result and Path(result).is_file():
-            self.open_result(0, result)
+        self._restore_work(clip, extra.get("last_result"))  # … so the skeleton is set after them
         self.show_status("Restored the autosaved project.")
         self.update_actions()
         return True
+
+    def _restore_work(self, clip, result: str | None) -> None:
+        """The skeleton (with it the alignment, which follows from it and the photo) and the last result, once
+        the photo and the video are open."""
+        if clip is not None and self.motion_panel.path == self.project.request.motion:
+            self.motion_panel.set_motion(clip)
+            self.project.set_clip(clip)
+        if result and Path(result).is_file():
+            self.open_result(0, result)
+
+    def _resume_last_session(self) -> None:
+        """A normal start: the last session closed cleanly, writing its autosave on the way out; when that holds
+        the project the window just reopened (the same driving video), its skeleton and result come back too."""
+        data = self.session.read()
+        extra = (data or {}).get("autosave") or {}
+        if not extra or (data.get("request") or {}).get("motion") != self.project.request.motion:
+            return
+        try:
+            clip = clip_from_json(extra["clip"]) if extra.get("clip") else None
+        except Exception as exc:  # noqa: BLE001 - a stale autosave never stops the window
+            logger.info("ignored the last session's unreadable skeleton: %s", exc)
+            clip = None
+        self._restore_work(clip, extra.get("last_result"))
+        self.update_actions()
 
     # closing -----------------------------------------------------------------------------------------
     def ask_choice(self, title: str, text: str, choices: tuple[str, ...]) -> str:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
@@ -150,3 +151,59 @@ def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
         assert "disk holding /videos is full" in window.message_bar.text() and "Retry" in window.message_bar.text()
     finally:
         window.shutdown()
+
+
+def _synthetic_clip():
+    """A skeleton without extracting one (the test is about keeping it): three frames of one body, in whole
+    pixels so that the autosave (which keeps 0.001 px) holds it exactly and the alignment comes back identical."""
+    from studio.motion.types import PoseFrame
+    from studio.project import Clip
+
+    body = np.zeros((18, 3), np.float32)
+    body[:, 0], body[:, 1], body[:, 2] = 100 + 11 * np.arange(18), 50 + 20 * np.arange(18), 0.5
+    return Clip([0, 1, 2], [PoseFrame(body=body + [i, i, 0]) for i in range(3)], (640, 480), 25.0, [],
+                ["detected"] * 3)
+
+
+def _settled(qtbot, window) -> None:
+    """Every background task (decoding, the photo's analysis, re-alignment, the result's load) has finished."""
+    qtbot.waitUntil(lambda: not window.runner.running() and not window.project.prepared.aligning, timeout=120000)
+    qtbot.wait(50)
+
+
+def test_a_normal_relaunch_brings_back_the_skeleton_alignment_and_result(qtbot, tmp_path):
+    from tests.ui.layout_states import make_result
+    from ui.main_window import MainWindow
+
+    first = MainWindow()
+    qtbot.addWidget(first, before_close_func=lambda w: w.ask_nothing_on_close())
+    first.show()
+    wait_task(qtbot, first.open_samples())
+    clip = _synthetic_clip()
+    first.motion_panel.set_motion(clip)
+    first.project.set_clip(clip)
+    first.project.set({"alignment.offset_x": 0.12, "steps": 17})
+    result = str(make_result(tmp_path))
+    wait_task(qtbot, first.open_result(0, result))
+    _settled(qtbot, first)
+    aligned_before = [p.to_json() for p in first.project.prepared.aligned]
+    assert aligned_before  # the photo's pose was found: there is an alignment to keep
+    first.ask_nothing_on_close()  # a normal quit (nothing to ask: the answer is not what is tested)
+    first.close()
+    assert not first.session.owner  # it ended cleanly: the next start is no crash restore
+
+    second = MainWindow()
+    qtbot.addWidget(second, before_close_func=lambda w: w.ask_nothing_on_close())
+    second.show()
+    try:
+        _settled(qtbot, second)
+        assert "did not close properly" not in second.message_bar.text()  # nothing to ask: it just comes back
+        assert second.project.request.alignment.offset_x == 0.12 and second.project.request.steps == 17
+        restored = second.project.prepared.clip
+        assert restored is not None and [p.to_json() for p in restored.poses] == [p.to_json() for p in clip.poses]
+        assert second.motion_panel.motion is restored  # the skeleton is drawn over the video again
+        assert [p.to_json() for p in second.project.prepared.aligned] == aligned_before
+        assert second.last_result == result and second.result_panel.path == result
+        assert second.export_action.isEnabled() and not second.isWindowModified()
+    finally:
+        second.shutdown()
