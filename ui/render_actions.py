@@ -230,26 +230,31 @@ class RenderActions:
 
         if not self.last_result:
             return None
-        choices = [f for f in FORMATS.values() if f.extension]
-        filters = [f"{f.label} (*{f.extension})" for f in choices]
+        choices = list(FORMATS.values())
+        # a PNG sequence is a folder: its filter shows every name (the folder to create is typed, not picked)
+        filters = [f"{f.label} (*{f.extension})" if f.extension else f"{f.label} (*)" for f in choices]
         start = str(self.output_folder_row.folder() / Path(self.last_result).name)
         target, chosen = QFileDialog.getSaveFileName(self, "Export result", start, ";;".join(filters),
                                                      options=QFileDialog.Option.DontConfirmOverwrite)  # asked below
         if not target:
             return None
-        if not Path(target).suffix and chosen in filters:  # a bare name: the chosen format's suffix
-            target += choices[filters.index(chosen)].extension
-        return self.export_result_to(target)
+        fmt = choices[filters.index(chosen)] if chosen in filters else None
+        if fmt is not None and fmt.extension and not Path(target).suffix:  # a bare name: the format's suffix
+            target += fmt.extension
+        if fmt is not None and fmt.extension and Path(target).suffix.lower() != fmt.extension:
+            fmt = None  # a name typed with another suffix: that suffix chooses
+        return self.export_result_to(target, fmt.name if fmt is not None else None)
 
-    def export_result_to(self, target: str) -> Task | None:
-        """Convert the shown result into ``target``'s format with the studio's exporter (on a worker thread);
-        a file the studio did not make is never replaced, one it made only when the person says so."""
+    def export_result_to(self, target: str, format_name: str | None = None) -> Task | None:
+        """Convert the shown result into ``target`` as ``format_name`` (default: the format its suffix names)
+        with the studio's exporter (on a worker thread); a file the studio did not make is never replaced, one it
+        made only when the person says so. A failure (an encoder this ffmpeg lacks, a full disk) is shown."""
         from studio.export.copy import export_problem, export_result
 
         source = self.last_result
         if not source:
             return None
-        problem = export_problem(source, target)
+        problem = export_problem(source, target, format_name)
         overwrite = False
         if problem is not None:
             kind, reason = problem
@@ -262,14 +267,14 @@ class RenderActions:
             overwrite = True
 
         def work(report, _preview, cancel):
-            return export_result(source, target, overwrite, report, cancel)
+            return export_result(source, target, overwrite, report, cancel, format_name)
 
         task = self.runner.start("export", work)
         self.export_task = task
         task.finished.connect(lambda t=task: self._clear_export(t))
         task.succeeded.connect(lambda result: self.show_status(f"Exported {result.path}"))
         task.failed.connect(lambda m: self.show_error(
-            f"Export to {target} failed: {m}. Choose another folder or name (File → Export result…)."))
+            f"Export to {target} failed: {m}. Choose another folder, name or format (File → Export result…)."))
         self._track(task)
         return task
 

@@ -1,5 +1,6 @@
 """Export a finished render into another file, in the format its name asks for (``take.gif`` is a GIF, not an
-mp4 with a GIF's name), through the studio's own exporter, with a sidecar beside it.
+mp4 with a GIF's name) or the one named where a suffix has several (``.mp4``: H.264 or H.265; ``.webm``: VP9 or
+AV1; a PNG sequence is a folder without a suffix), through the studio's own exporter, with a sidecar beside it.
 
 What may be replaced: a file the studio made (its sidecar beside it names it), and only when the caller says so
 (``overwrite``); never a file without such a sidecar, never someone's JSON, and never the sidecar of another
@@ -13,8 +14,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from studio.errors import ExportError
-from studio.export.exporter import AudioSource, ExportResult, VideoExporter, is_studio_sidecar, now_iso
-from studio.export.formats import FORMATS, format_for_path
+from studio.export.exporter import (
+    AudioSource,
+    ExportResult,
+    VideoExporter,
+    is_studio_frames,
+    is_studio_sidecar,
+    now_iso,
+)
+from studio.export.formats import FORMATS, ExportFormat, export_format, format_for_path
 from studio.export.output_names import sidecar_path
 from studio.media.video_io import has_audio, iter_frames, probe_video
 from studio.request.render_request import ExportOptions
@@ -38,18 +46,42 @@ def _described_video(sidecar: Path) -> str | None:
 
 
 def studio_made(path: str | Path) -> bool:
-    """True when ``path`` is a file a studio render or export wrote: its sidecar beside it names it."""
+    """True when ``path`` is a file (or a PNG sequence's folder of frames) a studio render or export wrote: its
+    sidecar beside it names it."""
     path = Path(path)
-    return path.is_file() and not path.is_symlink() and _described_video(sidecar_path(path)) == path.name
+    if path.is_symlink() or not (path.is_file() or path.is_dir() and is_studio_frames(path)):
+        return False
+    return _described_video(sidecar_path(path)) == path.name
 
 
-def export_problem(source: str | Path, target: str | Path) -> tuple[str, str] | None:
-    """Why exporting ``source`` into ``target`` cannot simply go ahead: ("refused", why) when it never may,
-    ("exists", why) when it replaces an earlier studio export (ask first), None when nothing is in the way."""
-    source, target = Path(source), Path(target)
-    if format_for_path(target) is None or not target.suffix:
+def target_format(target: str | Path, format_name: str | None = None) -> ExportFormat | None:
+    """The format an export into ``target`` writes: ``format_name`` when given, else the one its suffix names (a
+    name without a suffix names none: a PNG-sequence folder is written only when asked for)."""
+    if format_name:
+        return export_format(format_name)
+    return format_for_path(target) if Path(target).suffix else None
+
+
+def _name_problem(target: Path, fmt: ExportFormat | None) -> str | None:
+    if fmt is None or fmt.extension and not target.suffix:
         suffixes = ", ".join(sorted({f.extension for f in FORMATS.values() if f.extension}))
-        return "refused", f"{target.name}: the name must end in one of {suffixes} (it chooses the format)"
+        return f"{target.name}: the name must end in one of {suffixes} (it chooses the format)"
+    if not fmt.extension and target.suffix:
+        return f"{target.name}: a PNG sequence is a folder of frames; give a name without an extension"
+    if target.suffix.lower() != fmt.extension:
+        return f"{target.name}: a {fmt.label} file ends in {fmt.extension}"
+    return None
+
+
+def export_problem(source: str | Path, target: str | Path,
+                   format_name: str | None = None) -> tuple[str, str] | None:
+    """Why exporting ``source`` into ``target`` (as ``format_name``, or the format its suffix names) cannot simply
+    go ahead: ("refused", why) when it never may, ("exists", why) when it replaces an earlier studio export (ask
+    first), None when nothing is in the way."""
+    source, target = Path(source), Path(target)
+    bad_name = _name_problem(target, target_format(target, format_name))
+    if bad_name is not None:
+        return "refused", bad_name
     if target.resolve() == source.resolve():
         return "refused", f"{target} is the result itself; choose another name"
     side = sidecar_path(target)
@@ -69,17 +101,20 @@ def export_problem(source: str | Path, target: str | Path) -> tuple[str, str] | 
 
 
 def export_result(source: str | Path, target: str | Path, overwrite: bool = False,
-                  report: ProgressCallback = ignore_progress, cancel: CancelToken | None = None) -> ExportResult:
-    """Re-encode the render ``source`` into ``target`` in the format of ``target``'s suffix, with a sidecar
-    (the source's, noting where it came from). Raises ``ExportError`` with the reason when it may not."""
+                  report: ProgressCallback = ignore_progress, cancel: CancelToken | None = None,
+                  format_name: str | None = None) -> ExportResult:
+    """Re-encode the render ``source`` into ``target`` as ``format_name`` (default: the format of ``target``'s
+    suffix), with a sidecar (the source's, noting where it came from). Raises ``ExportError`` with the reason when
+    it may not (a name that does not fit the format, a file the studio did not make, an encoder this ffmpeg
+    lacks)."""
     source, target = Path(source), Path(target)
-    problem = export_problem(source, target)
+    problem = export_problem(source, target, format_name)
     if problem is not None and (problem[0] == "refused" or not overwrite):
         raise ExportError(problem[1])
     cancel = cancel or CancelToken()
     info = probe_video(source)
-    fmt = format_for_path(target)
-    assert fmt is not None  # (export_problem refused a suffix of no format)
+    fmt = target_format(target, format_name)
+    assert fmt is not None  # (export_problem refused a name of no format)
     sidecar = _sidecar_data(sidecar_path(source)) or {}
     request = found if isinstance(found := sidecar.get("request"), dict) else {}
     options = replace(ExportOptions(**{k: v for k, v in (request.get("export") or {}).items()
