@@ -20,6 +20,7 @@ import numpy as np
 
 from studio.batch.plan import PlannedJob, plan_batch
 from studio.export.output_names import DEFAULT_NAME_TEMPLATE
+from studio.preferences import Preferences
 from studio.request.render_request import RenderRequest
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
@@ -47,6 +48,8 @@ class Studio:
         self._queue_path = queue_path
         self._queue = None
         self._previews = None
+        #: This machine's preferences (device, precision, threads for new renders; the default output folder).
+        self.preferences = Preferences()
 
     # ---------------------------------------------------------------------------------- renders
     @contextmanager
@@ -67,13 +70,14 @@ class Studio:
         ``Renderer.render`` as they are (``overwrite``, ``inputs``)."""
         cancel = cancel or CancelToken()
         with self._turn(report, cancel):
-            return self.renderer.render(request, out, report, cancel, preview=preview, **options)
+            return self.renderer.render(self.preferences.apply(request), out, report, cancel, preview=preview,
+                                        **options)
 
     def instant_frames(self, request: RenderRequest, frame_limit: int, report: ProgressCallback = ignore_progress,
                        cancel: CancelToken | None = None) -> InstantFrames:
         """The warp engine's first ``frame_limit`` frames in memory: the instant preview (no weights, no file)."""
         cancel = cancel or CancelToken()
-        request = request.replace(engine="warp", max_frames=frame_limit)
+        request = self.preferences.apply(request.replace(engine="warp", max_frames=frame_limit))
         prepared = self.renderer.prepare(request, report, cancel)  # no pipeline: no lock needed
         frames = []
         for frame in self.renderer.engine("warp").render(prepared.inputs, report, cancel):
@@ -156,4 +160,5 @@ class _LockedRenderer:
     def render(self, request, out, report=ignore_progress, cancel=None, **kwargs):
         cancel = cancel or CancelToken()
         with self._studio._turn(report, cancel):
+            request = self._studio.preferences.apply(request)  # the preferences when the job runs
             return self._studio.renderer.render(request, out, report, cancel, **kwargs)

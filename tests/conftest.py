@@ -30,6 +30,7 @@ def _isolated_studio_home(tmp_path_factory, monkeypatch):
     """Keep every test away from the user's real settings, caches and queue."""
     home = tmp_path_factory.mktemp("studio_home")
     monkeypatch.setenv("STUDIO_HOME", str(home))
+    monkeypatch.delenv("STUDIO_DATA", raising=False)  # (a data folder chosen in a test's preferences ends with it)
     yield home
 
 

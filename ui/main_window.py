@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.preferences import Preferences, use_preferred_data_folder
 from studio.project import PROJECT_SUFFIX, Change, Project, empty_request
 from studio.service import Studio
 from studio.system.progress import Progress
@@ -40,6 +41,7 @@ from ui.models_dialog import ModelsDialog
 from ui.motion_panel import MotionPanel
 from ui.output_folder import OutputFolderRow
 from ui.parameter_panel import ParameterPanel
+from ui.preferences_dialog import PreferencesActions
 from ui.queue_panel import QueuePanel
 from ui.reference_panel import ReferencePanel
 from ui.render_action_texts import DRAFT_NAME, INSTANT_NAME, RENDER_NAME
@@ -70,13 +72,17 @@ LAST_PROJECT_KEY = "project/last"
 MIN_WINDOW = (1024, 640)
 
 
-class MainWindow(SessionActions, RenderActions, QMainWindow):
+class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow):
     def __init__(self, settings: SettingsStore | None = None, studio: Studio | None = None) -> None:
         super().__init__()
         self.setWindowTitle("StableAnimator Studio")
         self.setObjectName("MainWindow")
         self.settings = settings or SettingsStore()
+        preferences = Preferences.from_dict(self.settings.preferences())
+        #: A preferred data folder that cannot be used now (a drive not mounted): said once the window is up.
+        self._data_folder_problem = use_preferred_data_folder(preferences)  # before the queue and autosave open
         self.studio = studio or Studio()
+        self.studio.preferences = preferences
         self.runner = TaskRunner(self)
         self.project = Project(empty_request())
         self.project.align_in_background(LatestOnly(self.runner, "re-align").submit)  # MediaPipe off the GUI thread
@@ -114,7 +120,8 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         central_layout.addWidget(self.message_bar)
         central_layout.addWidget(centre, 1)
         self.setCentralWidget(central)
-        self.output_folder_row = OutputFolderRow(self.project, lambda: self.project_path)
+        self.output_folder_row = OutputFolderRow(self.project, lambda: self.project_path,
+                                                 lambda: self.studio.preferences)
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
         settings_layout.setContentsMargins(0, 0, 0, 0)
@@ -140,6 +147,8 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         self._restore_settings()
         self.update_actions()
         self._begin_session()
+        if self._data_folder_problem:
+            self.show_error(self._data_folder_problem)
         self._commit_before_undo = CommitBeforeUndo(self)
         QApplication.instance().installEventFilter(self._commit_before_undo)
         self._warmup_thread: threading.Thread | None = None
@@ -210,6 +219,8 @@ class MainWindow(SessionActions, RenderActions, QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         edit.addAction(self.undo_action)
         edit.addAction(self.redo_action)
+        edit.addSeparator()
+        self.build_preferences_action(edit)
         render = self.menuBar().addMenu("&Render")
         for a in (self.extract_action, self.instant_action, self.preview_action, self.render_action,
                   self.batch_action, self.cancel_action):

@@ -1,6 +1,7 @@
 """Where renders go: the Output folder row of the Settings dock (path, Browse…, Open), bound to the project's
-``output_dir`` (saved with the project, used by Render and the queue). Unset, renders go to the project's folder
-when the project is saved, else to the person's Videos folder."""
+``output_dir`` (saved with the project, used by Render and the queue). Unset, renders go to the default output
+folder of the preferences, else the project's folder when the project is saved, else the person's Videos folder
+(the order is the studio's: ``studio.preferences.Preferences.output_folder_for``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import QStandardPaths, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from studio.preferences import Preferences
 from studio.project import Change, Project
 
 #: Overrides the Videos folder as the default (the tests: they never write into a person's Videos folder).
@@ -25,10 +27,12 @@ def videos_folder() -> Path:
 
 
 class OutputFolderRow(QWidget):
-    def __init__(self, project: Project, project_path=lambda: None, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, project_path=lambda: None, preferences=Preferences,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.project = project
         self._project_path = project_path
+        self._preferences = preferences
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("output_folder")
         self.path_edit.setToolTip("The folder new renders are written to (saved with the project).")
@@ -52,10 +56,7 @@ class OutputFolderRow(QWidget):
 
     def folder(self) -> Path:
         """Where the next render goes."""
-        if self.project.output_dir:
-            return Path(self.project.output_dir)
-        saved = self._project_path()
-        return Path(saved).parent if saved else videos_folder()
+        return self._preferences().output_folder_for(self.project.output_dir, self._project_path(), videos_folder())
 
     def refresh(self) -> None:
         self.path_edit.setText(str(self.folder()))

@@ -1,4 +1,5 @@
-"""Persistent window settings (QSettings in INI format under ``STUDIO_HOME``/ui), recent files, layout.
+"""Persistent window settings (QSettings in INI format under ``STUDIO_HOME``/ui), recent files, layout, and the
+preferences (``studio.system.preferences``, stored under ``preferences/``).
 
 The file lives in the studio's data folder, which tests point at a temporary folder, so a test never
 reads or writes a person's real settings.
@@ -10,13 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from studio.system.paths import studio_home
+from studio.system.paths import settings_home
 
 MAX_RECENT = 10
 
 
 def settings_path() -> Path:
-    folder = studio_home() / "ui"
+    folder = settings_home() / "ui"  # (not in the data folder: the data folder is one of the settings)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / "settings.ini"
 
@@ -52,4 +53,18 @@ class SettingsStore:
         return self.qsettings.value("window/geometry"), self.qsettings.value("window/state")
 
     def sync(self) -> None:
+        self.qsettings.sync()
+
+    def preferences(self) -> dict:
+        """The stored preferences as plain values (``studio.system.preferences.Preferences.from_dict`` reads them)."""
+        self.qsettings.beginGroup("preferences")
+        try:
+            return {key: self.qsettings.value(key) for key in self.qsettings.childKeys()}
+        finally:
+            self.qsettings.endGroup()
+
+    def set_preferences(self, values: dict) -> None:
+        self.qsettings.remove("preferences")
+        for key, value in values.items():
+            self.qsettings.setValue(f"preferences/{key}", "" if value is None else value)
         self.qsettings.sync()
