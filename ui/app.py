@@ -16,9 +16,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+from studio.preferences import Preferences, use_preferred_data_folder
 from studio.system.assets import ICON, THEME, asset_path
 from studio.system.logs import LOG_LEVELS, native_stderr_to_file, setup_logging
 from ui.main_window import MainWindow
+from ui.settings_store import SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ def apply_theme(app: QApplication) -> None:
 
 def run(argv: list[str]) -> int:
     args = parse_args(argv[1:])
+    # the preferred data folder before the log opens in it (the window checks it again and says when it is unusable)
+    use_preferred_data_folder(Preferences.from_dict(SettingsStore().preferences()))
     if not (args.verbose or args.log_level):
         native_stderr_to_file()  # mediapipe's and Qt's native chatter goes to the log folder
     setup_logging(args.verbose, args.log_level)
