@@ -6,12 +6,15 @@ screenshots and tests see exactly what a person sees.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.motion.types import PoseFrame
+from ui.painted_text import PaintedText, draw_text
 from ui.skeleton_painter import paint_box, paint_pose
 
 
@@ -25,6 +28,10 @@ def to_qimage(frame: np.ndarray) -> QImage:
     if frame.shape[2] == 4:
         return QImage(frame.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
     return QImage(frame.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+#: The most lines a caption wraps onto before it is shortened with "…" (more would hide the picture).
+CAPTION_LINES = 3
 
 
 class FrameView(QWidget):
@@ -43,6 +50,8 @@ class FrameView(QWidget):
         self._box = None
         self._caption = ""
         self._placeholder = placeholder
+        #: The text drawn by the last paint (``ui.painted_text``: the layout audit checks it fits).
+        self.painted_texts: list[PaintedText] = []
         self.setMinimumSize(110, 80)  # (ui.layout_audit.MIN_VIEW: the least a picture can be judged at)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAcceptDrops(accept_drops)
@@ -63,6 +72,7 @@ class FrameView(QWidget):
 
     def set_caption(self, text: str) -> None:
         self._caption = text
+        self.setToolTip("")  # (the next paint gives it the caption again if the caption must be shortened)
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -84,13 +94,16 @@ class FrameView(QWidget):
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
+        self.painted_texts = []
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(24, 26, 30))
         if self._image is None:
             painter.setPen(QColor(150, 155, 165))
             margin_top = 24 if self.tag else 8  # below the tag
-            painter.drawText(self.rect().adjusted(8, margin_top, -8, -8),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+            if self._placeholder:
+                draw_text(painter, QRectF(self.rect().adjusted(8, margin_top, -8, -8)),
+                          Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder,
+                          self.painted_texts)
             self._paint_tag(painter)
             painter.end()
             return
@@ -110,20 +123,33 @@ class FrameView(QWidget):
                 box_transform.scale(target.width() / self._image.width(), target.height() / self._image.height())
                 paint_box(painter, self._box, box_transform, QColor(80, 220, 120), "face")
         if self._caption:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 170))
-            # across the whole view, not just the picture: a tall picture in a wide view must not cut it
-            bar = QRectF(0, target.bottom() - 22, self.width(), 22)
-            painter.drawRect(bar)
-            painter.setPen(QColor(255, 214, 102))
-            painter.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, self._caption)
+            self._paint_caption(painter, target)
         self._paint_tag(painter)
         painter.end()
+
+    def _paint_caption(self, painter: QPainter, target: QRectF) -> None:
+        """The caption in a bar at the picture's foot, across the whole view (a tall picture in a wide view must
+        not cut it); a caption longer than the view is wide wraps onto up to ``CAPTION_LINES`` lines (it says what
+        the picture is, e.g. that it is not the model's output), and only beyond that ends in "…"."""
+        flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        metrics = painter.fontMetrics()
+        width = max(1, self.width() - 12)
+        wrapped = metrics.boundingRect(0, 0, width, 10_000, int(flags), self._caption).height()
+        lines = min(CAPTION_LINES, max(1, math.ceil(wrapped / metrics.lineSpacing())))
+        height = min(target.height(), max(22.0, lines * metrics.lineSpacing() + 6))
+        bar = QRectF(0, target.bottom() - height, self.width(), height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRect(bar)
+        painter.setPen(QColor(255, 214, 102))
+        painted = draw_text(painter, bar.adjusted(6, 0, -6, 0), flags, self._caption, self.painted_texts)
+        self.setToolTip(self._caption if painted.shortened else "")  # the whole caption, where it was cut
 
     def _paint_tag(self, painter: QPainter) -> None:
         if self.tag:
             painter.setPen(QColor(170, 176, 188))
-            painter.drawText(QRectF(6, 4, self.width() - 12, 18), Qt.AlignmentFlag.AlignLeft, self.tag)
+            draw_text(painter, QRectF(6, 4, self.width() - 12, 18), Qt.AlignmentFlag.AlignLeft, self.tag,
+                      self.painted_texts)
 
     # drag and drop ---------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API

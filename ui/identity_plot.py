@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ui.painted_text import PaintedText, draw_text
 
 #: A frame whose similarity is this far below the clip's median counts as a dip.
 DIP_MARGIN = 0.15
@@ -20,6 +24,8 @@ class IdentityPlot(QWidget):
         self.message = "Identity similarity appears here after a render."
         #: Which model scored the curve (the studio's ``IdentityScores.label``), drawn under it.
         self.caption = "identity"
+        #: The text drawn by the last paint (``ui.painted_text``: the layout audit checks it fits).
+        self.painted_texts: list[PaintedText] = []
         self.setMinimumHeight(48)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Cosine similarity between the photo's face and each output frame's face. "
@@ -46,17 +52,21 @@ class IdentityPlot(QWidget):
         return area.left() + area.width() * i / n
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
+        self.painted_texts = []
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor(30, 32, 38))
-        area = QRectF(self.rect()).adjusted(34, 6, -8, -14)
+        line = math.ceil(painter.fontMetrics().height())  # each label gets a whole line of the font in use
+        area = QRectF(self.rect()).adjusted(34, 6, -8, -line)
         painter.setPen(QColor(110, 115, 125))
-        painter.drawText(QRectF(0, area.top() - 6, 32, 14), Qt.AlignmentFlag.AlignRight, "1.0")
-        painter.drawText(QRectF(0, area.bottom() - 8, 32, 14), Qt.AlignmentFlag.AlignRight, "0.0")
-        painter.drawText(QRectF(area.left(), area.bottom(), area.width(), 14), Qt.AlignmentFlag.AlignLeft,
-                         self.caption)
+        texts = self.painted_texts
+        centre = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        draw_text(painter, QRectF(0, max(0.0, area.top() - line / 2), 32, line), centre, "1.0", texts)
+        draw_text(painter, QRectF(0, area.bottom() - line / 2, 32, line), centre, "0.0", texts)
+        draw_text(painter, QRectF(area.left(), area.bottom(), area.width(), line), Qt.AlignmentFlag.AlignLeft,
+                  self.caption, texts)
         if not self.scores:
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.message)
+            draw_text(painter, area, Qt.AlignmentFlag.AlignCenter, self.message, texts)
             painter.end()
             return
         dips = set(self.dips())

@@ -1,4 +1,6 @@
-"""Find what a person would see as a broken layout: visible widgets drawn over each other, and text cut off.
+"""Find what a person would see as a broken layout: visible widgets drawn over each other, and text cut off (in
+labels, buttons and editors, and the text widgets paint themselves: captions over pictures, placeholders, plot
+labels, which they report through ``ui.painted_text``).
 
 Used by the tests (every window state at every screen size from 1024×640 to 2560×1440, see
 ``tests/ui/layout_states.py``) and handy by hand: ``layout_problems(window)`` lists each problem as a sentence
@@ -8,7 +10,7 @@ each size first and also reports a size the window refuses to take and a work pa
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QRect, Qt
+from PySide6.QtCore import QCoreApplication, QRect, QRectF, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -102,8 +104,27 @@ def cut_text(window: QWidget) -> list[str]:
     return problems
 
 
+def cut_painted_text(window: QWidget) -> list[str]:
+    """Text a visible widget painted (``painted_texts``, see ``ui.painted_text``) that leaves the room it was given
+    or the widget itself: the painter clips it there, so a person sees it cut."""
+    problems: list[str] = []
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or not hasattr(widget, "painted_texts"):
+            continue
+        widget.grab()  # paint now, at this size (the records are the last paint's)
+        bounds = QRectF(widget.rect()).adjusted(-1, -1, 1, 1)
+        for painted in widget.painted_texts:
+            room = painted.room.adjusted(-1, -1, 1, 1)  # (a pixel of rounding)
+            if not (room.contains(painted.covers) and bounds.contains(painted.covers)):
+                c, r = painted.covers, painted.room
+                problems.append(f"{describe(widget)} {_rect(widget.geometry())} paints {painted.shown[:40]!r} over "
+                                f"{c.width():.0f}×{c.height():.0f} px at ({c.x():.0f},{c.y():.0f}), its room is "
+                                f"{r.width():.0f}×{r.height():.0f} at ({r.x():.0f},{r.y():.0f})")
+    return problems
+
+
 def layout_problems(window: QWidget) -> list[str]:
-    return overlaps(window) + cut_text(window)
+    return overlaps(window) + cut_text(window) + cut_painted_text(window)
 
 
 #: The least room a picture (photo, video, skeleton, result) keeps: smaller, a person cannot judge it.

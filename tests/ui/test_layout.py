@@ -175,3 +175,48 @@ def test_queue_table_follows_the_running_job(qtbot, tmp_path):
     rect = panel.table.visualItemRect(panel.table.item(row, 0))
     assert panel.table.viewport().rect().intersects(rect), "the running job is scrolled out of view"
     panel.stop()
+
+
+def test_the_audit_finds_painted_text_that_leaves_its_room(qtbot):
+    from PySide6.QtCore import QRectF
+
+    from ui.layout_audit import cut_painted_text
+    from ui.painted_text import PaintedText
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(200, 100)
+    painter_widget = QWidget(host)
+    painter_widget.setGeometry(0, 0, 120, 40)
+    painter_widget.painted_texts = [PaintedText("a caption", "a caption", QRectF(0, 0, 60, 20),
+                                                QRectF(0, 2, 75, 15))]
+    host.show()
+    assert any("paints 'a caption'" in p and "75×15" in p for p in cut_painted_text(host))
+    painter_widget.painted_texts = [PaintedText("fits", "fits", QRectF(0, 0, 60, 20), QRectF(0, 2, 30, 15))]
+    assert cut_painted_text(host) == []
+
+
+def test_a_long_caption_wraps_inside_the_picture_and_only_then_is_shortened(qtbot):
+    import numpy as np
+
+    from ui.frame_view import FrameView
+    from ui.layout_audit import cut_painted_text
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    view = FrameView(parent=host, tag="result")
+    view.setGeometry(0, 0, 230, 166)  # the result view at 1024×640
+    view.set_frame(np.zeros((256, 256, 3), np.uint8))
+    view.set_caption("live preview — step 1/20 (latent approximation)")
+    host.resize(240, 170)
+    host.show()
+    view.grab()
+    caption = next(p for p in view.painted_texts if p.text.startswith("live preview"))
+    assert caption.shown == caption.text and caption.covers.height() > view.fontMetrics().lineSpacing()  # wrapped
+    assert cut_painted_text(host) == [] and view.toolTip() == ""
+    long = "warp preview — not model output. " * 8
+    view.set_caption(long)
+    view.grab()
+    caption = next(p for p in view.painted_texts if p.text == long)
+    assert caption.shortened and caption.shown.endswith("…") and view.toolTip() == long  # the whole text on hover
+    assert cut_painted_text(host) == []
