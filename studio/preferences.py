@@ -76,16 +76,20 @@ class Preferences:
                          f"{self.threads}.")
         return found
 
-    def apply(self, request: RenderRequest) -> RenderRequest:
-        """The request a render runs: "auto" device and precision become the preferred ones; the thread count is
-        set for the render about to run (``use_threads``)."""
+    def resolve(self, request: RenderRequest) -> RenderRequest:
+        """``request`` with an "auto" device and precision made the preferred ones (what a render, and an estimate
+        of its memory, should use)."""
         changes = {}
         if request.device == "auto" and self.device != "auto":
             changes["device"] = self.device
         if request.dtype == "auto" and self.precision != "auto":
             changes["dtype"] = self.precision
-        use_threads(self.threads)
         return request.replace(**changes) if changes else request
+
+    def apply(self, request: RenderRequest) -> RenderRequest:
+        """For the render about to run: its request (``resolve``), with the preferred thread count set."""
+        use_threads(self.threads)
+        return self.resolve(request)
 
     def output_folder_for(self, project_output: str | None, project_file: str | None, fallback: Path) -> Path:
         """Where a render goes: the project's own output folder, else the preferred default, else the saved

@@ -140,7 +140,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
 
         self._build_actions()
         self._connect()
-        self.memory_label.update_for(self.project.request)
+        self.memory_label.update_for(self.studio.preferences.resolve(self.project.request))  # as it will render
         # an explicit minimum: the layout's own (panels plus docks under them) is taller than a laptop screen;
         # below that height the docks are tabbed instead (``_arrange_docks``)
         self.setMinimumSize(*MIN_WINDOW)
@@ -274,7 +274,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
         self._session_changed()
         if change.paths <= {"selection"}:
             return  # the timeline moved: nothing to render or estimate again
-        self.memory_label.update_for(self.project.request)
+        self.memory_label.update_for(self.studio.preferences.resolve(self.project.request))  # as it will render
         self.update_actions()
 
     def _reference_loaded(self, path: str, image) -> None:

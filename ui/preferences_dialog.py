@@ -148,5 +148,6 @@ class PreferencesActions:
         self.settings.set_preferences(preferences.to_dict())
         self.studio.preferences = preferences
         self.output_folder_row.refresh()
+        self.memory_label.update_for(preferences.resolve(self.project.request))  # (the device may have changed)
         self.update_actions()  # (the render actions name the output folder)
         self.show_status("Preferences saved." + (" The new data folder is used from the next start." if moved else ""))

@@ -7,6 +7,8 @@ from pathlib import Path
 from studio.preferences import Preferences, max_threads
 from studio.request.render_request import RenderRequest
 
+REQUEST = RenderRequest("photo.jpg", "dance.mp4")
+
 
 def test_stored_strings_read_back_and_bad_values_are_said():
     prefs = Preferences.from_dict({"device": "cpu", "precision": "fp16", "threads": "2", "data_folder": "",
@@ -21,10 +23,11 @@ def test_stored_strings_read_back_and_bad_values_are_said():
 
 def test_auto_takes_the_preferred_device_and_precision_a_projects_own_choice_stays():
     prefs = Preferences(device="cpu", precision="fp32")
-    assert (lambda r: (r.device, r.dtype))(prefs.apply(RenderRequest())) == ("cpu", "fp32")
-    own = RenderRequest().replace(device="cuda", dtype="bf16")
+    assert (lambda r: (r.device, r.dtype))(prefs.apply(REQUEST)) == ("cpu", "fp32")
+    own = REQUEST.replace(device="cuda", dtype="bf16")
     assert prefs.apply(own) == own
-    assert Preferences().apply(RenderRequest()) == RenderRequest()
+    assert Preferences().apply(REQUEST) == REQUEST
+    assert prefs.resolve(REQUEST) == prefs.apply(REQUEST)  # (resolve: the same, without threads)
 
 
 def test_where_a_render_goes():
