@@ -147,9 +147,12 @@ class FrameView(QWidget):
 
     def _paint_tag(self, painter: QPainter) -> None:
         if self.tag:
+            room = QRectF(6, 4, self.width() - 12, 18)
+            # on a dark backing: the light tag vanished into a light picture ("reference" read "referer")
+            width = painter.fontMetrics().horizontalAdvance(self.tag)
+            painter.fillRect(QRectF(2, 3, min(room.width(), width) + 8, 20), QColor(0, 0, 0, 150))
             painter.setPen(QColor(170, 176, 188))
-            draw_text(painter, QRectF(6, 4, self.width() - 12, 18), Qt.AlignmentFlag.AlignLeft, self.tag,
-                      self.painted_texts)
+            draw_text(painter, room, Qt.AlignmentFlag.AlignLeft, self.tag, self.painted_texts)
 
     # drag and drop ---------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
