@@ -19,8 +19,11 @@ INSTANT_NAME, DRAFT_NAME, RENDER_NAME = "&Instant preview", "&Draft render", "&R
 
 _ENGINE_NAMES = {"diffusion": "diffusion engine (StableAnimator, needs the weights)",
                  "warp": "warp engine (moves the photo along the skeleton; not the model's output)"}
-#: How long a render takes, in words: the warp engine is CPU seconds per frame, diffusion minutes per clip on a GPU.
+#: How long a render takes, in words: the warp engine is CPU seconds per frame, diffusion minutes per clip on a GPU
+#: (a draft's few small frames and steps take seconds there once the model is loaded, which the first one does).
 _ENGINE_TIMES = {"diffusion": "minutes on a GPU, far longer on a CPU", "warp": "seconds on a CPU"}
+_DRAFT_TIMES = {"diffusion": "seconds on a GPU once the model is loaded (the first draft loads it), minutes on a CPU",
+                "warp": "seconds on a CPU"}
 
 
 def _steps(engine: str, steps: int) -> str:
@@ -52,7 +55,7 @@ def draft_text(request: RenderRequest) -> ActionText:
     return ActionText(
         DRAFT_NAME,
         f"Draft render: {frames} frames at {size} px{_steps(engine, steps)}, no face refinement, with the "
-        f"{_ENGINE_NAMES[engine]} — the engine a full render uses; {_ENGINE_TIMES[engine]}. Shown in the Result "
+        f"{_ENGINE_NAMES[engine]} — the engine a full render uses; {_DRAFT_TIMES[engine]}. Shown in the Result "
         "panel as a temporary mp4 that the next draft replaces (File → Export result… keeps it).",
         f"Draft render: {frames} frames at {size} with the {engine} engine, shown, temporary")
 

@@ -30,8 +30,9 @@ def test_the_three_render_actions_say_what_which_engine_how_long_and_where(windo
 
     window.project.set(engine="diffusion")  # the tooltips follow the engine (no weights here: said first)
     for action in (draft, render):
-        assert "diffusion engine" in action.toolTip() and "minutes on a GPU" in action.toolTip()
+        assert "diffusion engine" in action.toolTip() and "on a GPU" in action.toolTip()
         assert "weights" in action.toolTip() and not action.isEnabled()
+    assert "minutes on a GPU" in render.toolTip() and "model is loaded" in draft.toolTip()
     assert "warp engine" in instant.toolTip() and instant.isEnabled()  # the instant preview is always warp
 
 
