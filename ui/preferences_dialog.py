@@ -36,14 +36,16 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self.setObjectName("preferences_dialog")
         self.devices = devices
+        #: The check of this machine's devices (``PreferencesActions.show_preferences`` runs it off the GUI thread).
+        self.devices_task = None
         self.data_edit = self._folder_edit(preferences.data_folder, f"the default: {home}",
                                            "Where the queue, caches, autosave, previews and logs are kept (used "
                                            "from the next start).")
         self.output_edit = self._folder_edit(preferences.output_folder, output_fallback,
                                              "Where renders go when the project names no output folder of its own.")
         self.device_box = QComboBox()
-        self.device_box.addItems(list(devices))
-        self.device_box.setCurrentText(preferences.device if preferences.device in devices else "auto")
+        self._preferred_device = preferences.device
+        self.set_devices(devices)
         self.device_box.setToolTip("The device of a render whose Device setting is auto. auto picks CUDA, then "
                                    "Apple MPS, then the CPU; only the devices this machine has are listed.")
         self.precision_box = QComboBox()
@@ -80,6 +82,14 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
         self.setMinimumWidth(520)
+
+    def set_devices(self, devices: tuple[str, ...]) -> None:
+        """The devices to offer (this machine's, once checked), keeping the chosen one where it is offered."""
+        chosen = self.device_box.currentText() or self._preferred_device
+        self.devices = tuple(devices)
+        self.device_box.clear()
+        self.device_box.addItems(list(self.devices))
+        self.device_box.setCurrentText(chosen if chosen in self.devices else "auto")
 
     @staticmethod
     def _folder_edit(value: str | None, placeholder: str, tip: str) -> QLineEdit:
@@ -136,8 +146,14 @@ class PreferencesActions:
         """Open the dialog (window-modal, not blocking: returns it); OK stores and applies what it holds."""
         from ui.output_folder import videos_folder
 
-        dialog = PreferencesDialog(self.studio.preferences, device_choices(), settings_home(),
-                                   f"the project's folder, else {videos_folder()}", self)
+        preferences = self.studio.preferences
+        # until the check below says which devices this machine has: the always-present ones and the saved choice
+        known = tuple(dict.fromkeys(("auto", "cpu", preferences.device)))
+        dialog = PreferencesDialog(preferences, known, settings_home(), f"the project's folder, else {videos_folder()}",
+                                   self)
+        # asking torch for GPUs imports it and may start the GPU driver: seconds, so not on the GUI thread
+        dialog.devices_task = self.runner.start("devices", lambda _report, _preview, _cancel: device_choices())
+        dialog.devices_task.succeeded.connect(dialog.set_devices)
         dialog.accepted.connect(lambda: self.set_preferences(dialog.values()))
         dialog.open()
         return dialog

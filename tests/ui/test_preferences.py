@@ -43,10 +43,11 @@ def recording_window(qtbot, tmp_path):
     use_threads(0)  # the libraries' own thread counts again for the tests after this one
 
 
-def _open(window) -> PreferencesDialog:
+def _open(window, qtbot) -> PreferencesDialog:
     window.preferences_action.trigger()
     dialogs = [d for d in window.findChildren(PreferencesDialog) if d.isVisible()]
     assert len(dialogs) == 1
+    wait_task(qtbot, dialogs[0].devices_task)  # this machine's devices, checked off the GUI thread
     return dialogs[0]
 
 
@@ -64,7 +65,7 @@ def test_the_dialog_stores_and_the_studio_applies_the_preferences(recording_wind
 
     window, renderer = recording_window
     window.project.set({"reference": sample_photo, "motion": sample_video, "engine": "warp"})
-    dialog = _open(window)
+    dialog = _open(window, qtbot)
     devices = [dialog.device_box.itemText(i) for i in range(dialog.device_box.count())]
     assert devices[:2] == ["auto", "cpu"] and ("cuda" in devices) == torch.cuda.is_available()
     renders = tmp_path / "renders"
@@ -89,7 +90,7 @@ def test_the_dialog_stores_and_the_studio_applies_the_preferences(recording_wind
 def test_an_unwritable_folder_is_refused_with_the_reason(window, qtbot, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_bytes(b"a file where a folder should be")
-    dialog = _open(window)
+    dialog = _open(window, qtbot)
     dialog.data_edit.setText(str(blocker / "data"))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.error_label.isVisible()  # it stays open, saying why
@@ -108,7 +109,7 @@ def test_a_new_data_folder_is_used_from_the_next_start(window, qtbot, tmp_path, 
     from ui.main_window import MainWindow
 
     data = tmp_path / "studio data"
-    dialog = _open(window)
+    dialog = _open(window, qtbot)
     dialog.data_edit.setText(str(data))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert "next start" in window.statusBar().currentMessage()
