@@ -24,6 +24,7 @@ from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.draw import draw_pose
 from studio.motion.head import face_box_from_pose
+from studio.motion.people import PickedPerson, missed_pick, parse_pick, resolve_pick
 from studio.motion.presence import (
     DETECTED,
     HELD,
@@ -92,26 +93,44 @@ def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | 
     return create_backend(backend, video=True, model_dir=model_dir)
 
 
-def _follower(tracker, backend: str, model_dir: str | Path | None, person: str | int, fps: float):
-    """The person follower over ``tracker`` (video mode) with an image-mode searcher and the person segmenter."""
+def _follower(tracker, backend: str, model_dir: str | Path | None, person, fps: float):
+    """The person follower over ``tracker`` (video mode) with an image-mode searcher and the person segmenter.
+
+    ``person``: "auto", N, or a ``people.PickedPerson`` (the others seen beside them are remembered as others)."""
     from studio.motion.follow import PersonFollower
     from studio.motion.segmentation import PersonSegmenter
 
     # mediapipe keeps tracking state between frames, so the search windows need their own model; DWPose does not
     searcher = create_backend(backend, video=False, model_dir=model_dir) if backend == "mediapipe" else tracker
-    return PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
+    follower = PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
+    if isinstance(person, PickedPerson):
+        follower.others = list(person.others)
+    return follower
+
+
+def _whom_to_follow(path: Path, person: str | int, info: VideoInfo, backend: str,
+                    model_dir: str | Path | None) -> str | int | PickedPerson:
+    """What the follower is given for ``person``: "auto" and N as they are, a pick ``@F:X,Y`` resolved on its
+    frame (``people.resolve_pick``: InputError for a frame or point off the clip, or nobody there)."""
+    pick = parse_pick(person)
+    return person if pick is None else resolve_pick(path, pick, info, backend, model_dir)
 
 
 def parse_person(value: str | int | None) -> str | int:
-    """``--person``: "auto" (the most prominent person) or N ≥ 1 (the N-th person from the left)."""
+    """``--person``: "auto" (the most prominent person), N ≥ 1 (the N-th person from the left) or "@F:X,Y" (the
+    person at source pixel X,Y of source frame F, ``people``)."""
     if value is None or str(value).strip().lower() == "auto":
         return "auto"
+    pick = parse_pick(value)
+    if pick is not None:
+        return pick.text
     try:
         number = int(str(value).strip())
     except ValueError:
         number = 0
     if number < 1:
-        raise InputError(f"--person must be auto or a number from 1 (the first person from the left), got {value!r}")
+        raise InputError(f"--person must be auto, a number from 1 (the first person from the left) or @F:X,Y (the "
+                         f"person at pixel X,Y of frame F), got {value!r}")
     return number
 
 
@@ -224,6 +243,7 @@ def extract_poses(
     total = len(indices)
     model = None
     follower = None
+    whom: str | int | PickedPerson = person  # who the follower looks for (``_whom_to_follow``)
     found: list[PoseFrame | None] = []
     read: list[int] = []
     previous = None
@@ -239,11 +259,14 @@ def extract_poses(
                 if getattr(model, "name", backend) != backend:
                     report(Progress("extract", 0, total, "a rendered skeleton clip: reading its poses back"))
                 else:
-                    follower = _follower(model, backend, model_dir, person, info.fps / max(1, selection.stride))
+                    whom = _whom_to_follow(path, person, info, backend, model_dir)
+                    follower = _follower(model, backend, model_dir, whom, info.fps / max(1, selection.stride))
             if follower is not None:
                 if new_shot:
                     # a new shot: the person's place says nothing now, so the whole frame is searched
                     follower.scene_cut()
+                if isinstance(whom, PickedPerson):
+                    whom.now = index  # a picked person is chosen by place on their own frame (``people``)
                 pose = follower.step(frame)
             else:
                 height, width = frame.shape[:2]
@@ -264,6 +287,9 @@ def extract_poses(
     max_hold = hold_frames(info.fps, selection.stride)
     poses, status = fill_gaps(drop_flickers(found, max_hold), max_hold)
     notes = []
+    missed = missed_pick(whom, read, found) if isinstance(whom, PickedPerson) else None
+    if missed:
+        notes.append(missed)
     long_gaps = gap_report(read, status)
     if long_gaps:
         notes.append(long_gaps)
