@@ -22,6 +22,7 @@ from studio.errors import InputError, StudioError
 from studio.export.atomic import write_text_atomic
 from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
+from studio.motion.backends import DEFAULT_BACKEND, create_backend
 from studio.motion.draw import draw_pose
 from studio.motion.head import face_box_from_pose
 from studio.motion.people import PickedPerson, missed_pick, parse_pick, resolve_pick
@@ -38,11 +39,10 @@ from studio.motion.presence import (
 from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
 from studio.request.render_request import FrameSelection
-from studio.request.settings import POSE_BACKENDS as BACKENDS
+from studio.request.settings import POSE_BACKENDS as BACKENDS  # noqa: F401 - studio.motion exports it
 from studio.system.paths import cache_dir
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
-DEFAULT_BACKEND = "mediapipe"
 CACHE_VERSION = 3  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower
 
 
@@ -66,21 +66,6 @@ def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | 
         except StudioError as error:
             status["dwpose"] = str(error)
     return status
-
-
-def create_backend(name: str = DEFAULT_BACKEND, *, video: bool = True, model_dir: str | Path | None = None):
-    """A pose backend: ``detect(frame_rgb) -> list[PoseFrame]`` (pixels), ``parameters()``, ``close()``."""
-    if name == "mediapipe":
-        from studio.motion.mediapipe_pose import MediapipeBackend
-
-        return MediapipeBackend(video=video)
-    if name == "dwpose":
-        from studio.motion.dwpose import DWPoseBackend
-
-        if model_dir is None:
-            raise InputError("the dwpose backend needs the folder holding yolox_l.onnx and dw-ll_ucoco_384.onnx")
-        return DWPoseBackend(model_dir)
-    raise InputError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 
 def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | None):

@@ -117,7 +117,7 @@ def read_frame(video: str | Path, frame_index: int, info=None) -> np.ndarray:
 
 def people_on(frame: np.ndarray, backend: str = "mediapipe", model_dir: str | Path | None = None) -> list[Person]:
     """Every person the follower's search finds on ``frame``, most prominent first."""
-    from studio.motion.extract import create_backend
+    from studio.motion.backends import create_backend
     from studio.motion.follow import PersonFollower
     from studio.motion.segmentation import PersonSegmenter
 
