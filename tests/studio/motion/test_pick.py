@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from studio.__main__ import main
 from studio.errors import InputError
 from studio.motion import extract_poses
 from studio.motion.motion_file import read_motion_json
-from studio.motion.people import find_people, person_at
+from studio.motion.people import PickedPerson, PickSpec, find_people, missed_pick, person_at
+from studio.motion.types import PoseFrame
 from tests.generated_media import write_astronaut_photo
 from tests.studio.motion.test_follow import MAN_HIPS_Y, WIDE, WOMAN_HIPS_Y
 
@@ -81,6 +83,36 @@ def test_a_pick_on_the_first_frame_is_chosen_by_place():
     hips = [float(p.body[[8, 11], 1].mean()) for p, s in zip(clip.poses, clip.status, strict=True) if s == "detected"]
     assert hips and all(h < MIDWAY for h in hips), [round(h) for h in hips]
     assert not clip.warnings, clip.warnings
+
+
+def _standing(x: float) -> PoseFrame:
+    """A pose whose sure points span x..x+20, 10..70."""
+    pose = PoseFrame()
+    pose.body[1] = (x, 10, 0.9)
+    pose.body[8] = (x + 20, 70, 0.9)
+    return pose
+
+
+def test_a_picked_person_is_chosen_by_place_on_its_frame_by_look_elsewhere_and_else_by_nearness():
+    a, b = _standing(10), _standing(100)
+    red, blue = {"torso": np.array([1.0, 0.0])}, {"torso": np.array([0.0, 1.0])}
+    looks = {id(a): red, id(b): blue}
+    # clicked at (20, 40) on frame 7, where the one under the point was dressed in blue
+    picked = PickedPerson(PickSpec(7, 20, 40), (8.0, 8.0, 32.0, 72.0), look=blue, others=[red])
+    picked.now = 7  # the follower first finds people on the picked frame itself: the one under the point
+    assert picked.choose([a, b], lambda p: looks[id(p)]) is a
+    picked.now = 0  # elsewhere: the one dressed like the picked person
+    assert picked.choose([a, b], lambda p: looks[id(p)]) is b
+    assert picked.choose([b, a], lambda p: {}) is a  # no look to compare: the nearest to the picked box
+
+
+def test_a_note_says_when_the_person_followed_on_the_picked_frame_is_not_the_one_clicked():
+    picked = PickedPerson(PickSpec(7, 20, 40), (8.0, 8.0, 32.0, 72.0), look={}, others=[])
+    assert missed_pick(picked, [5, 7], [None, _standing(10)]) is None  # followed there: the one clicked
+    assert missed_pick(picked, [5, 6], [None, _standing(100)]) is None  # frame 7 not extracted: nothing to say
+    for other in (_standing(100), None):  # someone else, or nobody, followed on frame 7
+        note = missed_pick(picked, [5, 7], [None, other])
+        assert note is not None and note.startswith("--person @7:20,40: the person followed on frame 7 is not")
 
 
 @pytest.mark.parametrize("pick, message", [
