@@ -36,13 +36,19 @@ def autosave_folder() -> Path:
 def clip_to_json(clip: Clip) -> dict[str, Any]:
     return {"indices": [int(i) for i in clip.indices], "poses": [p.to_json() for p in clip.poses],
             "source_size": list(clip.source_size), "fps": float(clip.fps), "warnings": list(clip.warnings),
-            "status": None if clip.status is None else list(clip.status)}
+            "status": None if clip.status is None else list(clip.status), "person": clip.person,
+            "person_boxes": None if clip.person_boxes is None
+            else [None if b is None else [float(v) for v in b] for b in clip.person_boxes]}
 
 
 def clip_from_json(data: dict[str, Any]) -> Clip:
     return Clip([int(i) for i in data["indices"]], [PoseFrame.from_json(p) for p in data["poses"]],
                 (int(data["source_size"][0]), int(data["source_size"][1])), float(data["fps"]),
-                list(data.get("warnings") or []), data.get("status"))
+                list(data.get("warnings") or []), data.get("status"),
+                None if data.get("person_boxes") is None
+                else [None if b is None else (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+                      for b in data["person_boxes"]],
+                str(data.get("person", "auto")))
 
 
 def snapshot(project: Project, last_result: str | None) -> dict[str, Any]:

@@ -58,6 +58,11 @@ class Clip:
     warnings: list[str] = field(default_factory=list)
     #: Per frame: "detected", "held" or "none" (``studio.motion.presence``); None when not known.
     status: list[str] | None = None
+    #: Per frame the followed person's box (source pixels, x0, y0, x1, y1) or None where they were not seen
+    #: (``studio.motion.people.followed_boxes``); None when not known.
+    person_boxes: list[tuple[float, float, float, float] | None] | None = None
+    #: Who was followed: "auto", N or "@F:X,Y" (the request's ``person``).
+    person: str = "auto"
 
 
 @dataclass

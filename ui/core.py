@@ -18,8 +18,8 @@ from studio.request.render_request import FrameSelection
 from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 
 #: Core functions the panels call through this module as they are.
-__all__ = ["VideoInfo", "draw_pose", "extract_motion", "load_image", "motion_available", "probe_video",
-           "read_preview_frames"]
+__all__ = ["VideoInfo", "draw_pose", "extract_motion", "find_people", "load_image", "motion_available",
+           "person_at", "probe_video", "read_preview_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +78,27 @@ def motion_available() -> str | None:
 
 def extract_motion(
     video: str, start: float, end: float | None, stride: int, max_frames: int | None,
-    report: ProgressCallback, cancel: CancelToken,
+    report: ProgressCallback, cancel: CancelToken, person: str = "auto",
 ) -> Clip:
+    from studio.motion.people import followed_boxes
+
     selection = FrameSelection(start=start, end=end, stride=stride, max_frames=max_frames)
-    clip = extract_poses(video, backend="mediapipe", selection=selection, report=report, cancel=cancel)
-    return Clip(list(clip.indices), list(clip.poses), (clip.info.width, clip.info.height),
-                float(clip.info.fps), list(clip.warnings), list(clip.status))
+    clip = extract_poses(video, backend="mediapipe", selection=selection, report=report, cancel=cancel,
+                         person=person)
+    size = (clip.info.width, clip.info.height)
+    return Clip(list(clip.indices), list(clip.poses), size, float(clip.info.fps), list(clip.warnings),
+                list(clip.status), followed_boxes(clip.poses, clip.status, *size), str(clip.person))
+
+
+def find_people(video: str, frame_index: int) -> list:
+    """The people on one source frame (``studio.motion.people.Person``: box in source pixels, score)."""
+    from studio.motion.people import find_people as find
+
+    return find(video, frame_index)
+
+
+def person_at(people: list, x: float, y: float):
+    """The person a click at source pixel (x, y) means, or None (``studio.motion.people.person_at``)."""
+    from studio.motion.people import person_at as at
+
+    return at(people, x, y)

@@ -32,12 +32,17 @@ def to_qimage(frame: np.ndarray) -> QImage:
 
 #: The most lines a caption wraps onto before it is shortened with "…" (more would hide the picture).
 CAPTION_LINES = 3
+#: The followed person's box, and the boxes of the people one can pick instead.
+FOLLOWED_COLOUR = QColor(90, 200, 255)
+CANDIDATE_COLOUR = QColor(255, 214, 102)
 
 
 class FrameView(QWidget):
     """Shows a picture scaled to fit, plus overlays drawn in the picture's pixel coordinates."""
 
     files_dropped = Signal(list)
+    #: A click on the picture while picking (``set_picking``): x, y in the pixels the boxes are in.
+    picked = Signal(float, float)
 
     def __init__(self, placeholder: str = "", parent: QWidget | None = None, accept_drops: bool = False,
                  tag: str = "") -> None:
@@ -48,6 +53,11 @@ class FrameView(QWidget):
         self._pose: PoseFrame | None = None
         self._pose_size: tuple[int, int] | None = None
         self._box = None
+        #: The followed person's box, the candidates' boxes, and the (w, h) of the pixels they are in.
+        self._person_box = None
+        self._candidates: list = []
+        self._boxes_size: tuple[int, int] | None = None
+        self._picking = False
         self._caption = ""
         self._placeholder = placeholder
         #: The text drawn by the last paint (``ui.painted_text``: the layout audit checks it fits).
@@ -69,6 +79,16 @@ class FrameView(QWidget):
     def set_face_box(self, box) -> None:
         self._box = box
         self.update()
+
+    def set_person_boxes(self, followed, candidates: list, size: tuple[int, int] | None) -> None:
+        """The followed person's box (or None) and the boxes one may pick from, in pixels of (w, h) ``size``."""
+        self._person_box, self._candidates, self._boxes_size = followed, list(candidates), size
+        self.update()
+
+    def set_picking(self, on: bool) -> None:
+        """While on, a click on the picture emits ``picked`` (a cross cursor says so)."""
+        self._picking = on
+        self.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
 
     def set_caption(self, text: str) -> None:
         self._caption = text
@@ -110,18 +130,17 @@ class FrameView(QWidget):
         target = self._target_rect()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.drawImage(target, self._image)
-        if self._pose is not None or self._box is not None:
-            pw, ph = self._pose_size or (self._image.width(), self._image.height())
-            transform = QTransform()
-            transform.translate(target.x(), target.y())
-            transform.scale(target.width() / pw, target.height() / ph)
-            if self._pose is not None:
-                paint_pose(painter, self._pose, transform, width=max(2.0, target.width() / 160))
-            if self._box is not None:
-                box_transform = QTransform()
-                box_transform.translate(target.x(), target.y())
-                box_transform.scale(target.width() / self._image.width(), target.height() / self._image.height())
-                paint_box(painter, self._box, box_transform, QColor(80, 220, 120), "face")
+        if self._pose is not None:
+            paint_pose(painter, self._pose, self._to_widget(target, self._pose_size), width=max(2.0, target.width() / 160))
+        if self._box is not None:  # (in the shown image's pixels)
+            paint_box(painter, self._box, self._to_widget(target, None), QColor(80, 220, 120), "face")
+        if self._person_box is not None or self._candidates:
+            to_widget = self._to_widget(target, self._boxes_size)
+            for k, box in enumerate(self._candidates):
+                paint_box(painter, box, to_widget, CANDIDATE_COLOUR, str(k + 1), dashed=True)
+            if self._person_box is not None:  # (unlabelled among numbered candidates: the labels would overlap)
+                paint_box(painter, self._person_box, to_widget, FOLLOWED_COLOUR,
+                          "" if self._candidates else "followed")
         if self._caption:
             self._paint_caption(painter, target)
         self._paint_tag(painter)
@@ -144,6 +163,26 @@ class FrameView(QWidget):
         painter.setPen(QColor(255, 214, 102))
         painted = draw_text(painter, bar.adjusted(6, 0, -6, 0), flags, self._caption, self.painted_texts)
         self.setToolTip(self._caption if painted.shortened else "")  # the whole caption, where it was cut
+    def _to_widget(self, target: QRectF, size: tuple[int, int] | None) -> QTransform:
+        """Pixels of a picture of ``size`` (default: the shown image's) → widget coordinates."""
+        assert self._image is not None
+        width, height = size or (self._image.width(), self._image.height())
+        transform = QTransform()
+        transform.translate(target.x(), target.y())
+        transform.scale(target.width() / width, target.height() / height)
+        return transform
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not (self._picking and self._image is not None and event.button() == Qt.MouseButton.LeftButton):
+            super().mousePressEvent(event)
+            return
+        target = self._target_rect()
+        if not target.contains(event.position()):
+            return  # the dark margin around the picture: no pixel of it
+        to_picture, _invertible = self._to_widget(target, self._boxes_size).inverted()  # (a scale: always)
+        point = to_picture.map(event.position())
+        self.picked.emit(point.x(), point.y())
+        event.accept()
 
     def _paint_tag(self, painter: QPainter) -> None:
         if self.tag:

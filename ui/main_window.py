@@ -266,6 +266,8 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
             bind(self.project, trim, lambda v: motion.set_trim(v["start"], v["end"], v["stride"]),
                  edited=motion.trim_changed, read=lambda: dict(zip(trim, motion.trim(), strict=True)), text="Change trim"),
             bind(self.project, ("max_frames",), lambda v: setattr(motion, "max_frames", v["max_frames"])),
+            bind(self.project, ("person",), lambda v: motion.set_person(v["person"]), edited=motion.person_changed,
+                 read=lambda: {"person": motion.person}, text="Pick person"),
             bind(self.project, ("models",), lambda v: setattr(self.reference_panel, "models_dir", v["models"])),
         ]
 

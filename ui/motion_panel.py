@@ -1,5 +1,8 @@
 """Motion panel: open or drop a driving video, play it (frames painted by the window), scrub, trim,
-and extract the skeleton, which is then drawn over the playing frames."""
+and extract the skeleton, which is then drawn over the playing frames with the followed person's box.
+
+"Pick person" (issue 19) finds the people on the shown frame off the GUI thread, draws their boxes, and a click
+on one sets the request's ``person`` to ``@F:X,Y`` (frame F, source pixel X,Y) and extracts again with it."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.errors import StudioError
 from studio.project import Clip
 from studio.request.render_request import RenderRequest
 from studio.request.schema import setting_by_path
@@ -28,7 +32,7 @@ from ui import core
 from ui.frame_view import FrameView
 from ui.gap_strip import GapStrip
 from ui.player_bar import PlayerBar
-from ui.workers import Task, TaskRunner
+from ui.workers import LatestOnly, Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class MotionPanel(QWidget):
     extraction_started = Signal()
     extraction_ended = Signal()
     failed = Signal(str)
+    person_changed = Signal()  # the user picked someone (``person``)
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,9 +64,18 @@ class MotionPanel(QWidget):
         #: Why the last extraction of this video failed (a render of it would fail the same way).
         self.extract_error: str | None = None
         self.max_frames: int | None = None
+        #: Who to follow (the request's ``person``: "auto", "N" or "@F:X,Y").
+        self.person = "auto"
+        self._box_by_index: dict[int, object] = {}
+        #: While picking: (frame, the people found on it) once they are known.
+        self._picking = False
+        self._people: tuple[int, list] | None = None
+        self._people_asked: int | None = None
+        self._people_finder = LatestOnly(runner, "find people")
 
         self.view = FrameView("Drop a driving video here or press Ctrl+Shift+O", accept_drops=True)
         self.view.files_dropped.connect(lambda paths: self.load(paths[0]))
+        self.view.picked.connect(self._clicked)
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open the driving video (Ctrl+Shift+O). You can also drop it on the player.")
         self.open_button.clicked.connect(self.choose)
@@ -99,6 +113,18 @@ class MotionPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setMinimumWidth(64)  # the text is short ("37%", "failed"); the buttons keep their room
         self.progress.setValue(0)
+        self.pick_button = QPushButton("Pick person…")
+        self.pick_button.setCheckable(True)
+        self.pick_button.setToolTip("Choose who to follow when the clip shows several people: boxes mark the "
+                                    "people on the shown frame; click one and the motion is extracted again "
+                                    "following them. Click the button again to stop picking.")
+        self.pick_button.toggled.connect(self.set_picking)
+        self.person_label = QLabel("")
+        self.person_label.setObjectName("followed_person")
+        self.person_label.setWordWrap(True)
+        self.person_label.setToolTip("Who the extraction follows. While picking: the people found on the shown "
+                                     "frame have numbered boxes; someone without a box may be found on another "
+                                     "frame.")
 
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Motion</b>"))
@@ -116,6 +142,9 @@ class MotionPanel(QWidget):
         actions.addWidget(self.extract_button)
         actions.addWidget(self.cancel_button)
         actions.addWidget(self.progress, 1)
+        person_row = QHBoxLayout()
+        person_row.addWidget(self.pick_button)
+        person_row.addWidget(self.person_label, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -124,7 +153,9 @@ class MotionPanel(QWidget):
         layout.addWidget(self.gaps)
         layout.addLayout(trim_row)
         layout.addLayout(actions)
+        layout.addLayout(person_row)
         self._refresh_extract_state()
+        self._show_person()
 
     # loading ---------------------------------------------------------------------------------------
     def choose(self) -> None:
@@ -145,9 +176,11 @@ class MotionPanel(QWidget):
                              "driving video here.")
             return None
         self.extract_error = None
+        self.set_picking(False)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
         self.path, self.info, self.motion, self._pose_by_index = str(path), info, None, {}
+        self._box_by_index = {}
         self.frames = []
         self.player.stop()
         self.player.set_count(0)
@@ -191,6 +224,11 @@ class MotionPanel(QWidget):
         self.view.set_frame(self.frames[index])
         pose = self._pose_by_index.get(index)
         self.view.set_pose(pose, self.motion.source_size if (pose is not None and self.motion) else None)
+        candidates = [p.box for p in self._people[1]] if self._people and self._people[0] == index else []
+        size = (self.info.width, self.info.height) if self.info is not None else None
+        self.view.set_person_boxes(self._box_by_index.get(index), candidates, size)
+        if self._picking and self._people_asked != index:
+            self._find_people_on(index)
         self.frame_changed.emit(index)
 
     def current_frame(self) -> int:
@@ -218,6 +256,7 @@ class MotionPanel(QWidget):
         reason = core.motion_available() if self.path is not None else None
         running = self.extract_task is not None
         self.extract_button.setEnabled(reason is None and self.path is not None and not running)
+        self.pick_button.setEnabled(reason is None and self.path is not None and not running)
         self.cancel_button.setEnabled(running)
         self.extract_button.setToolTip(reason or "Find the skeleton in every selected frame (embedded mediapipe "
                                                  "backend; no download). Results are cached.")
@@ -232,9 +271,10 @@ class MotionPanel(QWidget):
         path = self.path
         start, end, stride = self.trim()
         max_frames = self.max_frames
+        person = self.person
 
         def work(report, _preview, cancel):
-            return core.extract_motion(path, start, end, stride, max_frames, report, cancel)
+            return core.extract_motion(path, start, end, stride, max_frames, report, cancel, person)
 
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
@@ -271,6 +311,9 @@ class MotionPanel(QWidget):
     def set_motion(self, motion: Clip | None) -> None:
         self.motion = motion
         self._pose_by_index = {} if motion is None else dict(zip(motion.indices, motion.poses, strict=True))
+        self._box_by_index = {} if motion is None or motion.person_boxes is None else dict(
+            zip(motion.indices, motion.person_boxes, strict=True))
+        self._show_person()
         notes = [] if motion is None else [w for w in motion.warnings if "no person" in w]
         self.gaps.set_status(getattr(motion, "status", None), notes[0] if notes else "")
         self.show_frame(self.current_frame())
@@ -289,3 +332,84 @@ class MotionPanel(QWidget):
         self.extract_task = None
         self._refresh_extract_state()
         self.extraction_ended.emit()
+
+    # who is followed ---------------------------------------------------------------------------------
+    def set_person(self, person: str) -> None:
+        """Show the project's ``person`` (the next extraction follows them)."""
+        self.person = str(person)
+        self._show_person()
+
+    def _show_person(self) -> None:
+        if self._picking:
+            return  # the label holds the picking hint
+        text = f"Following: {describe_person(self.person)}"
+        if self.motion is not None and self.motion.person != self.person:
+            text += " (extract again to apply)"
+        self.person_label.setText(text)
+
+    def set_picking(self, on: bool) -> None:
+        """Start or stop picking the person to follow on the shown frame."""
+        on = bool(on and self.frames and self.path is not None and self.extract_task is None)
+        self._picking, self._people, self._people_asked = on, None, None
+        self.pick_button.blockSignals(True)
+        self.pick_button.setChecked(on)
+        self.pick_button.blockSignals(False)
+        self.view.set_picking(on)
+        if on:
+            self.player.stop()
+        self._show_person()
+        self.show_frame(self.current_frame())  # (asks for the people on it when picking)
+
+    def picking(self) -> bool:
+        return self._picking
+
+    def _find_people_on(self, frame: int) -> None:
+        """Find the people on source frame ``frame`` on a worker thread (only the newest request counts)."""
+        self._people_asked = frame
+        self.person_label.setText(f"Finding the people on frame {frame}…")
+        path = self.path
+
+        def work():
+            try:
+                return path, frame, core.find_people(path, frame), None
+            except StudioError as error:
+                return path, frame, [], str(error)
+
+        self._people_finder.submit(work, self._people_found)
+
+    def _people_found(self, result) -> None:
+        path, frame, people, error = result
+        if not self._picking or path != self.path or frame != self.current_frame():
+            return  # picking stopped, another video, or another frame shown meanwhile
+        if error:
+            self.failed.emit(error)
+        self._people = (frame, people)
+        self.person_label.setText(f"Click a person to follow (frame {frame}: {len(people)} found)" if people
+                                  else f"Nobody found on frame {frame}: try another frame")
+        self.show_frame(frame)
+
+    def _clicked(self, x: float, y: float) -> None:
+        frame = self.current_frame()
+        if self._people is None or self._people[0] != frame:
+            self.failed.emit(f"Still finding the people on frame {frame}; click when their boxes show.")
+            return
+        if core.person_at(self._people[1], x, y) is None:
+            self.failed.emit(f"No person at that point on frame {frame}: click inside one of the numbered boxes "
+                             "(someone without a box was not found on this frame: try another frame).")
+            return
+        assert self.info is not None  # (a frame is shown)
+        x = min(max(round(x), 0), self.info.width - 1)
+        y = min(max(round(y), 0), self.info.height - 1)
+        self.person = f"@{frame}:{x},{y}"
+        self.set_picking(False)
+        self.person_changed.emit()  # (saved in the project: the request's ``person``)
+        self.extract()
+
+
+def describe_person(person: str) -> str:
+    """The request's ``person`` in words."""
+    if person == "auto":
+        return "the most prominent person"
+    if person.startswith("@"):
+        return f"the person picked on frame {person[1:].split(':')[0]}"
+    return f"person {person} from the left"

@@ -61,11 +61,12 @@ def paint_pose(painter: QPainter, pose: PoseFrame, to_widget: QTransform, width:
     painter.restore()
 
 
-def paint_box(painter: QPainter, box, to_widget: QTransform, colour: QColor, label: str = "") -> None:
+def paint_box(painter: QPainter, box, to_widget: QTransform, colour: QColor, label: str = "",
+              dashed: bool = False) -> None:
     x0, y0, x1, y1 = (float(v) for v in box)
     rect = to_widget.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0))
     painter.save()
-    painter.setPen(QPen(colour, 2.0))
+    painter.setPen(QPen(colour, 2.0, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(rect)
     if label:

@@ -22,8 +22,10 @@ from studio.errors import InputError, StudioError
 from studio.export.atomic import write_text_atomic
 from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
+from studio.motion.backends import DEFAULT_BACKEND, create_backend
 from studio.motion.draw import draw_pose
 from studio.motion.head import face_box_from_pose
+from studio.motion.people import PickedPerson, missed_pick, parse_pick, resolve_pick
 from studio.motion.presence import (
     DETECTED,
     HELD,
@@ -37,11 +39,10 @@ from studio.motion.presence import (
 from studio.motion.tracking import select_person
 from studio.motion.types import PoseFrame
 from studio.request.render_request import FrameSelection
-from studio.request.settings import POSE_BACKENDS as BACKENDS
+from studio.request.settings import POSE_BACKENDS as BACKENDS  # noqa: F401 - studio.motion exports it
 from studio.system.paths import cache_dir
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
-DEFAULT_BACKEND = "mediapipe"
 CACHE_VERSION = 3  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower
 
 
@@ -67,21 +68,6 @@ def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | 
     return status
 
 
-def create_backend(name: str = DEFAULT_BACKEND, *, video: bool = True, model_dir: str | Path | None = None):
-    """A pose backend: ``detect(frame_rgb) -> list[PoseFrame]`` (pixels), ``parameters()``, ``close()``."""
-    if name == "mediapipe":
-        from studio.motion.mediapipe_pose import MediapipeBackend
-
-        return MediapipeBackend(video=video)
-    if name == "dwpose":
-        from studio.motion.dwpose import DWPoseBackend
-
-        if model_dir is None:
-            raise InputError("the dwpose backend needs the folder holding yolox_l.onnx and dw-ll_ucoco_384.onnx")
-        return DWPoseBackend(model_dir)
-    raise InputError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}")
-
-
 def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | None):
     """The pose backend for a clip: a rendered skeleton clip (DWPose/OpenPose colours on black) is read back
     instead of being searched for people (the person detector finds nobody in it)."""
@@ -92,26 +78,44 @@ def _backend_for(first_frame: np.ndarray, backend: str, model_dir: str | Path | 
     return create_backend(backend, video=True, model_dir=model_dir)
 
 
-def _follower(tracker, backend: str, model_dir: str | Path | None, person: str | int, fps: float):
-    """The person follower over ``tracker`` (video mode) with an image-mode searcher and the person segmenter."""
+def _follower(tracker, backend: str, model_dir: str | Path | None, person, fps: float):
+    """The person follower over ``tracker`` (video mode) with an image-mode searcher and the person segmenter.
+
+    ``person``: "auto", N, or a ``people.PickedPerson`` (the others seen beside them are remembered as others)."""
     from studio.motion.follow import PersonFollower
     from studio.motion.segmentation import PersonSegmenter
 
     # mediapipe keeps tracking state between frames, so the search windows need their own model; DWPose does not
     searcher = create_backend(backend, video=False, model_dir=model_dir) if backend == "mediapipe" else tracker
-    return PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
+    follower = PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
+    if isinstance(person, PickedPerson):
+        follower.others = list(person.others)
+    return follower
+
+
+def _whom_to_follow(path: Path, person: str | int, info: VideoInfo, backend: str,
+                    model_dir: str | Path | None) -> str | int | PickedPerson:
+    """What the follower is given for ``person``: "auto" and N as they are, a pick ``@F:X,Y`` resolved on its
+    frame (``people.resolve_pick``: InputError for a frame or point off the clip, or nobody there)."""
+    pick = parse_pick(person)
+    return person if pick is None else resolve_pick(path, pick, info, backend, model_dir)
 
 
 def parse_person(value: str | int | None) -> str | int:
-    """``--person``: "auto" (the most prominent person) or N ≥ 1 (the N-th person from the left)."""
+    """``--person``: "auto" (the most prominent person), N ≥ 1 (the N-th person from the left) or "@F:X,Y" (the
+    person at source pixel X,Y of source frame F, ``people``)."""
     if value is None or str(value).strip().lower() == "auto":
         return "auto"
+    pick = parse_pick(value)
+    if pick is not None:
+        return pick.text
     try:
         number = int(str(value).strip())
     except ValueError:
         number = 0
     if number < 1:
-        raise InputError(f"--person must be auto or a number from 1 (the first person from the left), got {value!r}")
+        raise InputError(f"--person must be auto, a number from 1 (the first person from the left) or @F:X,Y (the "
+                         f"person at pixel X,Y of frame F), got {value!r}")
     return number
 
 
@@ -224,6 +228,7 @@ def extract_poses(
     total = len(indices)
     model = None
     follower = None
+    whom: str | int | PickedPerson = person  # who the follower looks for (``_whom_to_follow``)
     found: list[PoseFrame | None] = []
     read: list[int] = []
     previous = None
@@ -239,11 +244,14 @@ def extract_poses(
                 if getattr(model, "name", backend) != backend:
                     report(Progress("extract", 0, total, "a rendered skeleton clip: reading its poses back"))
                 else:
-                    follower = _follower(model, backend, model_dir, person, info.fps / max(1, selection.stride))
+                    whom = _whom_to_follow(path, person, info, backend, model_dir)
+                    follower = _follower(model, backend, model_dir, whom, info.fps / max(1, selection.stride))
             if follower is not None:
                 if new_shot:
                     # a new shot: the person's place says nothing now, so the whole frame is searched
                     follower.scene_cut()
+                if isinstance(whom, PickedPerson):
+                    whom.now = index  # a picked person is chosen by place on their own frame (``people``)
                 pose = follower.step(frame)
             else:
                 height, width = frame.shape[:2]
@@ -264,6 +272,9 @@ def extract_poses(
     max_hold = hold_frames(info.fps, selection.stride)
     poses, status = fill_gaps(drop_flickers(found, max_hold), max_hold)
     notes = []
+    missed = missed_pick(whom, read, found) if isinstance(whom, PickedPerson) else None
+    if missed:
+        notes.append(missed)
     long_gaps = gap_report(read, status)
     if long_gaps:
         notes.append(long_gaps)

@@ -102,8 +102,8 @@ class PersonFollower:
     ``tracker``: a pose backend in video mode (fed the window around the person each frame); ``searcher``: one
     in image mode (fed the search windows; may be the tracker for backends without tracking state);
     ``segmenter``: a ``segmentation.PersonSegmenter`` or None (then every plausible pose counts as a person).
-    ``person``: "auto" or the 1-based place from the left of the person to follow among those found when
-    someone is first found.
+    ``person``: "auto", the 1-based place from the left of the person to follow among those found when
+    someone is first found, or a ``people.PickedPerson`` (someone picked on a frame) that chooses among them.
     """
 
     def __init__(self, tracker, searcher, segmenter=None, person: str | int = "auto", search_every: int = 4,
@@ -272,6 +272,11 @@ class PersonFollower:
                 kept.append(pose)
         return kept
 
+    def people_on(self, frame: np.ndarray) -> list[PoseFrame]:
+        """Every person the search finds on ``frame`` alone, most prominent first (``people.find_people``)."""
+        self._frame, self._cache = frame, {}
+        return [p for p in self.search() if self._on_silhouette(p)]
+
     def _reacquire(self) -> PoseFrame | None:
         # the first search for "auto" only needs the most prominent person; --person N needs everyone
         found = self.search(everyone=self.first_people is not None or self.person != "auto")
@@ -303,6 +308,9 @@ class PersonFollower:
         return refined if refined is not None else pick
 
     def _initial_choice(self, people: list[PoseFrame]) -> PoseFrame:
+        choose = getattr(self.person, "choose", None)
+        if choose is not None:  # a person picked on a frame (``people.PickedPerson``): the one dressed like them
+            return choose(people, self._look)
         if self.person == "auto":
             return people[0]
         ordered = sorted(people, key=lambda p: sum(_person_box(p)[::2]))

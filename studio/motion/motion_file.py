@@ -1,14 +1,17 @@
-"""``motion.json``: extracted and aligned motion on disk (version 2; version 1 files still read).
+"""``motion.json``: extracted and aligned motion on disk (version 3; versions 1 and 2 still read).
 
-    {"version": 2, "backend": "...",
+    {"version": 3, "backend": "...", "person": "auto" | N | "@F:X,Y",
      "source": {"path", "fps", "width", "height", "frame_count"},
      "output": {"width", "height"},
      "frames": [{"index": i, "status": "detected" | "held" | "none",
+                 "person_box": [x0, y0, x1, y1] (source pixels) | null,
                  "source": PoseFrame JSON (source pixels), "aligned": PoseFrame JSON (output pixels)}]}
 
 Version 2 added each frame's ``status`` (issue 12): ``held`` frames fill a short gap with the nearest real pose,
 ``none`` frames lie in a long stretch without anyone (the nearest pose is kept so the clip stays renderable).
-A version-1 frame has no status and reads as ``detected``.
+A version-1 frame has no status and reads as ``detected``. Version 3 added each frame's ``person_box`` (issue 19):
+the followed person's box (``people.person_box``), null where they were not seen; ``person`` says who was
+followed. An older file's boxes are worked out from its poses and statuses by the same rule when it is read.
 
 ``index`` is the frame's number in the source video (after trim and stride the entries can be several source
 frames apart), so a render from this folder recovers the clip's timing and audio range; the pose and face
@@ -29,21 +32,26 @@ from studio.errors import InputError
 from studio.export.atomic import write_text_atomic
 from studio.motion.extract import PreparedMotion
 from studio.motion.head import face_box_from_pose
+from studio.motion.people import followed_boxes
 from studio.motion.presence import DETECTED, STATUSES
 from studio.motion.types import PoseFrame
 
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 def motion_json(prepared: PreparedMotion) -> dict:
     info = prepared.clip.info
     frames = []
     clip = prepared.clip
-    for index, state, source, aligned in zip(clip.indices, clip.status, clip.poses, prepared.poses, strict=True):
+    boxes = followed_boxes(clip.poses, clip.status, info.width, info.height)
+    for index, state, box, source, aligned in zip(clip.indices, clip.status, boxes, clip.poses, prepared.poses,
+                                                   strict=True):
         source = source.copy()
         source.face_box = face_box_from_pose(source, info.width, info.height)
-        frames.append({"index": int(index), "status": state, "source": source.to_json(), "aligned": aligned.to_json()})
+        frames.append({"index": int(index), "status": state,
+                       "person_box": None if box is None else [round(v, 1) for v in box],
+                       "source": source.to_json(), "aligned": aligned.to_json()})
     return {
         "version": VERSION,
         "backend": prepared.clip.backend,
@@ -73,6 +81,10 @@ class MotionFile:
     status: list[str]
     #: Each frame's number in the source video.
     indices: list[int]
+    #: Per frame the followed person's box (source pixels, x0, y0, x1, y1) or None where they were not seen.
+    person_boxes: list[tuple[float, float, float, float] | None]
+    #: Who was followed: "auto", N or "@F:X,Y" (``studio.motion.extract.parse_person``).
+    person: str | int = "auto"
     #: False when only the first entries were read (``read_motion_json``'s ``stop``).
     complete: bool = True
 
@@ -109,6 +121,23 @@ def _check_points(pose: PoseFrame, where: str, size: int) -> None:
         raise ValueError(f"{where} face_box {list(box)} is not a box inside the frame")
 
 
+def _person_boxes(frames: list, poses: list[PoseFrame], status: list[str], source: dict) -> list:
+    """Each frame's ``person_box`` (checked), or for a file older than version 3 the boxes its poses give."""
+    if not any("person_box" in f for f in frames):
+        return followed_boxes(poses, status, source["width"], source["height"])
+    boxes = []
+    limit = FAR_OUTSIDE * max(source["width"], source["height"])
+    for i, frame in enumerate(frames):
+        box = frame.get("person_box")
+        if box is not None and (not isinstance(box, list) or len(box) != 4 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= limit
+                for v in box)):
+            raise ValueError(f"frame {i} person_box must be 4 numbers (x0, y0, x1, y1) inside the frame or null, "
+                             f"got {box!r}")
+        boxes.append(None if box is None else tuple(float(v) for v in box))
+    return boxes
+
+
 def read_motion_json(path: str | Path, stop: Callable[[dict], int | None] | None = None) -> MotionFile:
     """Load a ``motion.json`` (InputError with the reason when it is not one). ``stop(header)`` may say how many
     frame entries are needed at most (a render of 4 frames reads 4 of a million); ``MotionFile.complete`` then
@@ -137,8 +166,10 @@ def read_motion_json(path: str | Path, stop: Callable[[dict], int | None] | None
             poses.append(PoseFrame.from_json(frame["aligned"]))
             _check_points(source_poses[-1], f"frame {i} source", source_size)
             _check_points(poses[-1], f"frame {i} aligned", max(width, height))
+        boxes = _person_boxes(frames, source_poses, status, data["source"])
         return MotionFile(data["backend"], data["source"], width, height, source_poses, poses, status,
-                          [int(f.get("index", i)) for i, f in enumerate(frames)], complete)
+                          [int(f.get("index", i)) for i, f in enumerate(frames)], boxes, data.get("person", "auto"),
+                          complete)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except UnicodeDecodeError:

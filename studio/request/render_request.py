@@ -66,10 +66,13 @@ class RenderRequest:
     alignment: AlignmentOptions = dataclasses.field(default_factory=AlignmentOptions)
     pose_backend: str = setting("mediapipe", choices=POSE_BACKENDS, cli="--pose-backend",
                                 help="Pose extraction (mediapipe needs no download; dwpose needs its ONNX files).")
-    #: Who to follow in a clip with several people (issue 19): "auto" or the N-th person from the left.
-    person: str = setting("auto", pattern=r"auto|[1-9][0-9]{0,3}", example="auto or 2", cli="--person",
+    #: Who to follow in a clip with several people (issue 19): "auto", the N-th person from the left, or the
+    #: person at a pixel of a frame (``studio.motion.people``; the window's "Pick person" writes that).
+    person: str = setting("auto", pattern=r"auto|[1-9][0-9]{0,3}|@[0-9]{1,7}:[0-9]{1,5},[0-9]{1,5}",
+                          example="auto, 2 or @120:640,360", cli="--person",
                           help="Who to follow when the driving clip shows several people: auto (the most "
-                          "prominent) or N, the N-th person from the left where someone is first found.")
+                          "prominent), N (the N-th person from the left where someone is first found) or @F:X,Y "
+                          "(the person at pixel X,Y of frame F of the video).")
     width: int = setting(512, minimum=64, maximum=4096, step=64, unit="px", cli="--width", group="Output",
                          help="Output width in pixels (a multiple of 8 for diffusion; the arrows step by 64). The "
                          "photo is fitted to this size with the same transform as the poses.")

@@ -1,7 +1,7 @@
 """Drive the real window through the states a person sees and audit its layout in each, at every screen size.
 
-States: the first-run bar shown (a fresh window without weights), a clip loaded (photo and video decoded), a
-render running (a preview whose renderer holds until cancelled: progress bar, live step picture, Cancel
+States: the first-run bar shown (a fresh window without weights), a clip loaded (photo and video decoded),
+picking a person (the boxes of the people on the shown frame and the hint), a render running (a preview whose renderer holds until cancelled: progress bar, live step picture, Cancel
 enabled) and a result shown (a finished mp4 with its sidecar in the result panel).
 
 Run in a subprocess by ``tests/ui/test_layout.py`` so the screen (its size and device pixel ratio) can be set
@@ -46,6 +46,11 @@ def drive_states(window, renderer: GatedRenderer, photo: str, video: str, work: 
     decode = window.motion_panel.load(video)
     wait_for(lambda: decode.isFinished() and bool(window.motion_panel.frames), what="the video to decode")
     yield "a clip loaded"
+    panel = window.motion_panel
+    panel.pick_button.click()
+    wait_for(lambda: panel.person_label.text().startswith(("Click a person", "Nobody")), what="the people found")
+    yield "picking a person"
+    panel.pick_button.click()
     task = window.quick_preview()
     assert task is not None, window.message_bar.text()
     wait_for(renderer.started.is_set, what="the render to start")

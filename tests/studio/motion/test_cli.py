@@ -75,7 +75,7 @@ def test_motion_json_has_exactly_the_issue_schema(extracted):
     video, out, _ = extracted
     data = json.loads((out / "motion.json").read_text())
     assert set(data) == {"version", "backend", "person", "source", "output", "frames"}
-    assert data["version"] == 2 and data["backend"] == "mediapipe" and data["person"] == "auto"
+    assert data["version"] == 3 and data["backend"] == "mediapipe" and data["person"] == "auto"
     assert set(data["source"]) == {"path", "fps", "width", "height", "frame_count"}
     assert Path(data["source"]["path"]).resolve() == video.resolve()
     assert data["source"]["fps"] == pytest.approx(8.0)
@@ -83,8 +83,10 @@ def test_motion_json_has_exactly_the_issue_schema(extracted):
     assert data["output"] == {"width": WIDTH, "height": HEIGHT}
     assert [f["index"] for f in data["frames"]] == [0, 1, 2]
     for frame in data["frames"]:
-        assert set(frame) == {"index", "status", "source", "aligned"}
+        assert set(frame) == {"index", "status", "person_box", "source", "aligned"}
         assert frame["status"] == "detected"  # the astronaut is in every frame
+        x0, y0, x1, y1 = frame["person_box"]  # the followed person's box (issue 19), in source pixels
+        assert 0 <= x0 < x1 <= 128 and 0 <= y0 < y1 <= 128
         _check_pose_json(frame["source"])
         _check_pose_json(frame["aligned"])
         # Source points in source pixels, aligned points in output pixels; the person is found in both.
@@ -237,4 +239,4 @@ def test_a_bad_person_choice_is_a_one_line_error(tmp_path):
     result = _cli(video, "--reference", photo, "--out", tmp_path / "out", "--person", "zero", "--quiet",
                   home=tmp_path / "home")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1].startswith("error: --person must be auto or a number")
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --person must be auto, a number from 1 (the first person from the left) or @F:X,Y")

@@ -149,3 +149,16 @@ def test_the_followed_person_is_a_declared_request_setting():
     assert person.default == "auto" and person.cli == "--person"
     assert person.problem("auto") is None and person.problem("2") is None
     assert person.problem("0") is not None and person.problem("two") is not None
+
+
+def test_a_person_picked_on_a_frame_is_a_valid_person_and_bad_picks_are_refused():
+    # issue 19: the window's "Pick person" and `--person @F:X,Y` save the click as frame F, source pixel X,Y
+    from studio.request.schema import setting_by_path
+
+    person = setting_by_path(RenderRequest)["person"]
+    assert person.problem("@120:640,360") is None and person.problem("@0:0,0") is None
+    for bad in ("@120:640", "@-1:2,3", "@1:2,3,4", "@x:1,2", "@1:2.5,3", "120:640,360", "@1: 2,3", "@"):
+        problem = person.problem(bad)
+        assert problem is not None and "person must look like" in problem.message, bad
+    with pytest.raises(InputError, match="person"):
+        RenderRequest(reference="a.png", motion="b.mp4", person="@1:2").validate()
