@@ -163,6 +163,7 @@ class FrameView(QWidget):
         painter.setPen(QColor(255, 214, 102))
         painted = draw_text(painter, bar.adjusted(6, 0, -6, 0), flags, self._caption, self.painted_texts)
         self.setToolTip(self._caption if painted.shortened else "")  # the whole caption, where it was cut
+
     def _to_widget(self, target: QRectF, size: tuple[int, int] | None) -> QTransform:
         """Pixels of a picture of ``size`` (default: the shown image's) → widget coordinates."""
         assert self._image is not None
