@@ -291,7 +291,11 @@ def main() -> int:
 def run_baseline(args) -> dict:
     """The same measurements with ``--baseline``'s studio package, in a child process."""
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, "studio"],
+        # studio imports pipelines (the request's HJB settings): both packages of that commit, where it has them
+        present = subprocess.run(["git", "-C", str(BENCH.parent), "ls-tree", "--name-only", args.baseline],
+                                 check=True, capture_output=True, text=True).stdout.split()
+        packages = [p for p in ("studio", "pipelines") if p in present]
+        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, *packages],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
         out = Path(folder) / "result.json"
