@@ -68,8 +68,10 @@ def dim_limbs(canvas: np.ndarray, polygons: list[np.ndarray]) -> None:
     x0, y0 = np.maximum(points.min(0) - 1, 0)
     x1, y1 = np.minimum(points.max(0) + 2, (width, height))
     if x1 > x0 and y1 > y0:
+        import cv2
+
         region = canvas[y0:y1, x0:x1]
-        region[:] = _DIMMED[region]
+        region[:] = cv2.LUT(region, _DIMMED)
 
 
 def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) -> None:
