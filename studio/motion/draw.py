@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import colorsys
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from studio.motion.types import PoseFrame
 
@@ -54,7 +56,7 @@ _EPS = 0.01
 _DIMMED = (np.arange(256) * LIMB_DIM).astype(np.uint8)
 
 
-def dim_limbs(canvas: np.ndarray, polygons: list[np.ndarray]) -> None:
+def dim_limbs(canvas: np.ndarray, polygons: Sequence[ArrayLike]) -> None:
     """DWPose's dimming of the limbs just drawn (``polygons``, canvas pixels), pixel for pixel.
 
     Done on the whole 2160-px canvas in floating point it took longer than the pose model's run on the frame
