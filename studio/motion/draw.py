@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import colorsys
 import math
-from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from studio.motion.types import PoseFrame
 
@@ -52,28 +50,10 @@ LIMB_DIM = 0.6
 _EPS = 0.01
 
 
-#: DWPose dims the limbs it drew to LIMB_DIM with ``(canvas * 0.6).astype(uint8)``: the same value per level.
+#: DWPose dims the limbs it drew with ``(canvas * 0.6).astype(uint8)`` over its whole 2160-px canvas, which took
+#: longer than the pose model's run on a frame. Each limb pixel holds the colour of the last limb drawn over it
+#: (no blending) and black stays black, so drawing each limb in its dimmed colour gives the same pixels.
 _DIMMED = (np.arange(256) * LIMB_DIM).astype(np.uint8)
-
-
-def dim_limbs(canvas: np.ndarray, polygons: Sequence[ArrayLike]) -> None:
-    """DWPose's dimming of the limbs just drawn (``polygons``, canvas pixels), pixel for pixel.
-
-    Done on the whole 2160-px canvas in floating point it took longer than the pose model's run on the frame
-    (0.1–0.4 s a frame): the canvas is black outside the limbs (and black stays black), so only their box is
-    dimmed, by table.
-    """
-    if not polygons:
-        return
-    points = np.concatenate(polygons).reshape(-1, 2)
-    height, width = canvas.shape[:2]
-    x0, y0 = np.maximum(points.min(0) - 1, 0)
-    x1, y1 = np.minimum(points.max(0) + 2, (width, height))
-    if x1 > x0 and y1 > y0:
-        import cv2
-
-        region = canvas[y0:y1, x0:x1]
-        region[:] = cv2.LUT(region, _DIMMED)
 
 
 def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) -> None:
@@ -83,7 +63,6 @@ def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) ->
     xs = body[:, 0] / width * cw
     ys = body[:, 1] / height * ch
     scores = body[:, 2]
-    polygons = []
     for i, (a, b) in enumerate(LIMBS):
         if scores[a] < DRAW_THRESHOLD or scores[b] < DRAW_THRESHOLD:
             continue
@@ -91,10 +70,9 @@ def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) ->
         length = math.hypot(xs[a] - xs[b], ys[a] - ys[b])
         angle = math.degrees(math.atan2(ys[a] - ys[b], xs[a] - xs[b]))
         polygon = cv2.ellipse2Poly((int(mx), int(my)), (int(length / 2), LIMB_HALF_WIDTH), int(angle), 0, 360, 1)
-        color = [int(float(c) * scores[a] * scores[b]) for c in COLORS[i]]
+        # (a score above 1 saturated the canvas at 255 before the dimming)
+        color = [int(_DIMMED[min(255, int(float(c) * scores[a] * scores[b]))]) for c in COLORS[i]]
         cv2.fillConvexPoly(canvas, polygon, color)  # type: ignore[call-overload]  # cv2 stubs: ellipse2Poly's own result
-        polygons.append(polygon)
-    dim_limbs(canvas, polygons)
     for i in range(len(body)):
         if scores[i] < DRAW_THRESHOLD:
             continue
