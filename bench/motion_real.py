@@ -13,8 +13,10 @@ Per clip: the share of frames with the person detected; the median error of 12 b
 wrists, hips, knees, ankles) as % of the reference torso height (mid-shoulders to mid-hips), on frames where the
 followed person is the reference person; frames with an arm or leg swapped left/right against the reference;
 person switches (the followed person changes identity: by reference keypoints, or by the manifest's hand label);
-frames per second of the whole extraction at the clip's own size. Then the speed on one clip scaled to
-``--speed-size`` pixels (long side).
+frames per second of the whole extraction at the clip's own size, and the CPU time it took per frame (this
+process and the decoder it started: on a shared machine the wall-clock rate says more about the other users than
+about the extractor). Then the speed on one clip scaled to ``--speed-size`` pixels (long side), with the load
+average at the time.
 """
 
 from __future__ import annotations
@@ -124,20 +126,28 @@ def _frame_selection():
     return FrameSelection
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all its threads) and of its finished children (the ffmpeg decoder)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
     from studio.motion import extract_poses
 
     FrameSelection = _frame_selection()
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     try:
         motion = extract_poses(path, use_cache=False, selection=FrameSelection(max_frames=frames))
     except Exception as error:  # noqa: BLE001 - a failing extractor is a result here
         return {"error": str(error).split(": ", 1)[-1][:60]}
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     n = len(motion.poses)
     detected = [s == "detected" for s in motion.status]
-    row = {"frames": n, "found": sum(detected) / n, "fps": n / seconds}
+    row = {"frames": n, "found": sum(detected) / n, "fps": n / seconds, "cpu_ms": 1000 * cpu / n}
     truth = clip.get("truth", {})
     identity: list[int | None] = []
     errors, swaps = [], 0
@@ -209,18 +219,19 @@ def speed(videos: Path, manifest: dict, size: int) -> dict:
         subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(source), "-vf",
                         f"scale='if(gt(iw,ih),{size},-2)':'if(gt(iw,ih),-2,{size})'", "-c:v", "libx264",
                         "-crf", "18", str(small)], check=True)
-    best = 0.0
+    best, least_cpu = 0.0, float("inf")
     for _ in range(2):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         motion = extract_poses(small, use_cache=False)
         best = max(best, len(motion.poses) / (time.perf_counter() - start))
-    return {"fps": best, "clip": clip["name"]}
+        least_cpu = min(least_cpu, 1000 * (cpu_seconds() - cpu) / len(motion.poses))
+    return {"fps": best, "cpu_ms": least_cpu, "clip": clip["name"], "load": os.getloadavg()[0]}
 
 
 def table(results: dict, baseline: dict | None, manifest: dict) -> str:
     held = {c["name"]: c["held_out"] for c in manifest["clips"]}
     lines = ["| clip | set | frames | found | joint error % torso | L/R swapped | switches | fps | fps ratio | "
-             "before: found / error / swapped / switches |", "|" + "---|" * 10]
+             "CPU ms/frame (before) | before: found / error / swapped / switches |", "|" + "---|" * 11]
 
     def pct(v, digits=0):
         return "–" if v is None else f"{100 * v:.{digits}f} %"
@@ -235,13 +246,16 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
             lines.append(f"| {name} | {'held-out' if held[name] else 'tuned'} | fails: {row['error']} |")
             continue
         ratio = "–" if old is None or "fps" not in old else f"{row['fps'] / old['fps']:.2f}"
+        cpu = f"{_num(row.get('cpu_ms'), 0)} ({_num((old or {}).get('cpu_ms'), 0)})"
         lines.append(f"| {name} | {'held-out' if held[name] else 'tuned'} | {row['frames']} | {pct(row['found'])} | "
                      f"{_num(row.get('error'))} | {pct(row.get('swaps'), 1)} | {_num(row.get('switches'), 0)} | "
-                     f"{row['fps']:.1f} | {ratio} | {before} |")
+                     f"{row['fps']:.1f} | {ratio} | {cpu} | {before} |")
     if "speed" in results:
-        old = (baseline or {}).get("speed")
-        extra = "" if old is None else f" (before {old['fps']:.1f}, ratio {results['speed']['fps'] / old['fps']:.2f})"
-        lines.append(f"\nspeed at the --speed-size on {results['speed']['clip']}: {results['speed']['fps']:.1f} frames/s{extra}")
+        new, old = results["speed"], (baseline or {}).get("speed")
+        extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "
+                                        f"{_num(old.get('cpu_ms'), 0)} ms/frame before, load {_num(old.get('load'), 2)})")
+        lines.append(f"\nspeed at the --speed-size on {new['clip']}: {new['fps']:.1f} frames/s, CPU "
+                     f"{_num(new.get('cpu_ms'), 0)} ms/frame, load average {_num(new.get('load'), 2)}{extra}")
     return "\n".join(lines)
 
 
@@ -277,7 +291,11 @@ def main() -> int:
 def run_baseline(args) -> dict:
     """The same measurements with ``--baseline``'s studio package, in a child process."""
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, "studio"],
+        # studio imports pipelines (the request's HJB settings): both packages of that commit, where it has them
+        present = subprocess.run(["git", "-C", str(BENCH.parent), "ls-tree", "--name-only", args.baseline],
+                                 check=True, capture_output=True, text=True).stdout.split()
+        packages = [p for p in ("studio", "pipelines") if p in present]
+        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, *packages],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
         out = Path(folder) / "result.json"

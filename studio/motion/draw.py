@@ -50,6 +50,12 @@ LIMB_DIM = 0.6
 _EPS = 0.01
 
 
+#: DWPose dims the limbs it drew with ``(canvas * 0.6).astype(uint8)`` over its whole 2160-px canvas, which took
+#: longer than the pose model's run on a frame. Each limb pixel holds the colour of the last limb drawn over it
+#: (no blending) and black stays black, so drawing each limb in its dimmed colour gives the same pixels.
+_DIMMED = (np.arange(256) * LIMB_DIM).astype(np.uint8)
+
+
 def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) -> None:
     import cv2
 
@@ -64,9 +70,9 @@ def _draw_body(canvas: np.ndarray, body: np.ndarray, width: int, height: int) ->
         length = math.hypot(xs[a] - xs[b], ys[a] - ys[b])
         angle = math.degrees(math.atan2(ys[a] - ys[b], xs[a] - xs[b]))
         polygon = cv2.ellipse2Poly((int(mx), int(my)), (int(length / 2), LIMB_HALF_WIDTH), int(angle), 0, 360, 1)
-        color = [int(float(c) * scores[a] * scores[b]) for c in COLORS[i]]
+        # (a score above 1 saturated the canvas at 255 before the dimming)
+        color = [int(_DIMMED[min(255, int(float(c) * scores[a] * scores[b]))]) for c in COLORS[i]]
         cv2.fillConvexPoly(canvas, polygon, color)  # type: ignore[call-overload]  # cv2 stubs: ellipse2Poly's own result
-    canvas[:] = (canvas * LIMB_DIM).astype(np.uint8)
     for i in range(len(body)):
         if scores[i] < DRAW_THRESHOLD:
             continue

@@ -7,7 +7,6 @@ foreshortening). The followed person's recent lengths are remembered and a new p
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
 
 import numpy as np
@@ -34,6 +33,16 @@ def bone_lengths(pose: PoseFrame) -> np.ndarray:
     return out
 
 
+def median_of_seen(lengths: np.ndarray) -> np.ndarray:
+    """Per bone (column) the median of its non-NaN lengths, NaN where it was never seen: ``np.nanmedian``'s
+    values without its masked-array machinery (a millisecond a frame, more than the rest of this module)."""
+    ordered = np.sort(lengths, axis=0)  # NaN sorts last
+    seen = np.count_nonzero(~np.isnan(lengths), axis=0)
+    columns = np.arange(lengths.shape[1])
+    low, high = ordered[np.maximum(seen - 1, 0) // 2, columns], ordered[seen // 2, columns]
+    return np.where(seen > 0, (low + high) / 2, np.nan)
+
+
 class LimbMemory:
     """The followed person's bone lengths over their last ``MEMORY`` accepted frames."""
 
@@ -50,9 +59,7 @@ class LimbMemory:
         """The pose's bones have the person's lengths (False with nothing remembered or too little seen)."""
         if not self._recent:
             return False
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # a bone never seen: its median is NaN, skipped below
-            reference = np.nanmedian(np.stack(self._recent), axis=0)
-            ratio = bone_lengths(pose) / reference
+        with np.errstate(all="ignore"):  # a bone never seen: its median is NaN, skipped below
+            ratio = bone_lengths(pose) / median_of_seen(np.stack(self._recent))
         ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
         return len(ratio) >= MIN_BONES and abs(float(np.median(ratio)) - 1.0) <= TOLERANCE
