@@ -21,8 +21,15 @@ from studio.export.exporter import ExportResult, VideoExporter, check_outputs, c
 from studio.export.formats import export_format
 from studio.faces.identity import IdentityScorer, IdentityScores
 from studio.interpolation.methods import FlowInterpolator
+from studio.interpolation.timing import Moment
 from studio.render.engine import PreviewCallback, RenderEngine, engine_class
-from studio.render.interpolated import ADAPTIVE_THRESHOLD, engine_inputs, fill_in, frames_to_render
+from studio.render.interpolated import (
+    ADAPTIVE_THRESHOLD,
+    engine_inputs,
+    fill_in,
+    frames_to_render,
+    nearest_frames,
+)
 from studio.render.prepare import PreparedRender, prepare
 from studio.request.render_request import RenderRequest
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -68,6 +75,25 @@ class _StepTimer:
     @property
     def mean(self) -> float | None:
         return float(np.mean(self.durations)) if self.durations else None
+
+
+class _Counted:
+    """Counts the frames an engine yields (to say how many when they do not match the poses)."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def count(self, frames):
+        for frame in frames:
+            self.seen += 1
+            yield frame
+
+
+def _is_rendered(moments: list[Moment] | None, index: int, keys: set[int]) -> bool:
+    """Whether output frame ``index`` is a frame the engine rendered (not one the interpolator made)."""
+    if moments is None:
+        return index in keys
+    return moments[index].is_source and moments[index].index in keys
 
 
 def key_settings(request: RenderRequest) -> dict[str, Any]:
@@ -140,48 +166,62 @@ class Renderer:
         every = req.interpolate
         keys = (frames_to_render(render_inputs.poses, every, req.width, req.height) if every > 1 and total > 2
                 else list(range(total)))
+        moments = prepared.moments  # (an output rate above the motion's: more output frames than driving frames)
+        outputs = len(moments) if moments is not None else total
+        # the driving frame whose pose (and pose image) stands for each output frame
+        nearest = nearest_frames(moments) if moments is not None else list(range(total))
+        fills = len(keys) < total or moments is not None
+        engine_frames = _Counted()
         cancel.raise_if_cancelled()
         with exporter:
-            frames = engine.render(render_inputs if len(keys) == total
-                                   else engine_inputs(render_inputs, keys, every), timer, cancel)
-            if len(keys) < total:  # the interpolator fills the frames the engine skipped
+            frames = engine_frames.count(engine.render(render_inputs if len(keys) == total
+                                                       else engine_inputs(render_inputs, keys, every), timer, cancel))
+            if fills:  # the interpolator fills the frames the engine skipped and the moments between frames
                 frames = (frame for _, frame in fill_in(frames, keys, render_inputs.poses, FlowInterpolator(),
-                                                        timer, cancel))
+                                                        timer, cancel, moments))
             # the background mode and the colour match after interpolation (the very frames when neither is asked for)
-            finished = finish_frames(frames, render_inputs.poses, reference=render_inputs.reference,
-                                     reference_pose=render_inputs.reference_pose, background=req.background,
-                                     color_match=req.color_match, box=prepared.content_box)
+            finished = finish_frames(frames, [render_inputs.poses[i] for i in nearest],
+                                     reference=render_inputs.reference, reference_pose=render_inputs.reference_pose,
+                                     background=req.background, color_match=req.color_match,
+                                     box=prepared.content_box)
             try:
                 for index, frame in enumerate(finished):
                     cancel.raise_if_cancelled()
-                    if index >= total:
+                    if index >= outputs:
                         raise StudioError(f"the {req.engine} engine yielded more frames than the {total} poses")
-                    exporter.write(frame, reference=render_inputs.reference, pose=render_inputs.pose_images[index])
+                    exporter.write(frame, reference=render_inputs.reference,
+                                   pose=render_inputs.pose_images[nearest[index]])
                     scorer.add(frame[y0:y1, x0:x1, :3])
-                    timer(Progress("export", index + 1, total, "encoding"))
+                    timer(Progress("export", index + 1, outputs, "encoding"))
             finally:
                 finished.close()
                 close = getattr(frames, "close", None)
                 if close is not None:
                     close()
             cancel.raise_if_cancelled()
-            if exporter.frames != total:
-                raise StudioError(f"the {req.engine} engine yielded {exporter.frames - total + len(keys)} frames "
-                                  f"for {len(keys)} poses")
+            if exporter.frames != outputs:
+                raise StudioError(f"the {req.engine} engine yielded {engine_frames.seen} frames for {len(keys)} poses")
             seconds = time.perf_counter() - started
+            key_set = set(keys)
+            interpolated = outputs - sum(1 for i in range(outputs) if _is_rendered(moments, i, key_set))
             sidecar = {
                 "version": SIDECAR_VERSION, "created": now_iso(), "engine": req.engine, "seed": req.seed,
                 "request": req.to_dict(), "identity": scorer.result.to_dict(),
                 "output": {"frames": exporter.frames, "fps": exporter.fps, "width": exporter.width,
                            "height": exporter.height, "content_box": list(prepared.content_box),
-                           "audio": exporter.audio_muxed,
+                           "audio": exporter.audio_muxed, "source_frames": total,
+                           "source_fps": render_inputs.motion_fps,
                            "background": req.background, "color_match": req.color_match, "alpha": transparent},
                 "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
                 "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
-                # which frames the engine rendered; the rest were filled in by the flow interpolator
-                "interpolation": None if len(keys) == total else {
+                # which driving frames the engine rendered; the flow interpolator made the other output frames
+                # (``moments``: the moment each output frame shows, [driving frame, time to the next], when the
+                # output rate is above the motion's)
+                "interpolation": None if not fills else {
                     "every": every, "method": "flow", "adaptive_threshold": ADAPTIVE_THRESHOLD,
-                    "rendered_frames": keys, "interpolated_frames": total - len(keys)},
+                    "rendered_frames": keys, "interpolated_frames": interpolated,
+                    "source_fps": render_inputs.motion_fps, "output_fps": prepared.output_fps or exporter.fps,
+                    "moments": None if moments is None else [[m.index, round(m.t, 6)] for m in moments]},
             }
             result = exporter.finish(sidecar)
         return RenderResult(request=req, export=result, identity=scorer.result, engine=req.engine,

@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_HJB", "IMAGE_SUFFIXES", "MAX_SEED", "REQUEST_VERSION", "Alig
            "FrameSelection", "RenderRequest", "content_hash", "migrate", "random_seed", "request_schema"]
 
 #: Bump when a field changes meaning or shape, and add the step from the previous version to ``MIGRATIONS``.
-REQUEST_VERSION = 2
+REQUEST_VERSION = 3
 #: The largest seed: what the window's seed box holds (a 32-bit spin box) and what every draw picks from.
 MAX_SEED = 2**31 - 1
 #: The image files the studio reads as photos and frames (the media readers, and the motion-folder check here).
@@ -346,6 +346,9 @@ def _relations(r: RenderRequest, unfit: set[str]) -> list[Problem]:
         problem = alpha_problem(r.export.format)
         if problem:
             bad("background", problem)
+    if r.export.fps is not None and r.export.playback_fps is not None and when("export.fps", "export.playback_fps"):
+        bad("export.fps", f"export.fps ({r.export.fps:g}: interpolate up to that rate) and export.playback_fps "
+            f"({r.export.playback_fps:g}: play the frames at that rate) cannot both be set; clear one")
     if when("tile_size", "tile_overlap") and r.tile_overlap >= r.tile_size:
         bad("tile_overlap", f"tile_overlap must be between 0 and tile_size-1 ({r.tile_size - 1}), got {r.tile_overlap}")
     return p
@@ -367,8 +370,18 @@ def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "alignment": {k: v for k, v in alignment.items() if k in known}}
 
 
+def _from_version_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2's ``export.fps`` played the rendered frames at that rate (a speed change, or the frame rate of a
+    folder of skeleton images); version 3's interpolates up to it. The old meaning moves to ``export.playback_fps``,
+    so an old sidecar or project renders the same video as before."""
+    export = data.get("export")
+    if not isinstance(export, dict) or export.get("fps") is None:
+        return data  # (left as it is: reading it says what is wrong)
+    return {**data, "export": {**export, "fps": None, "playback_fps": export["fps"]}}
+
+
 #: version → the step that turns a request of that version into the next one.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1, 2: _from_version_2}
 
 
 def migrate(data: Any) -> dict[str, Any]:
