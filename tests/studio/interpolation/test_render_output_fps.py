@@ -130,3 +130,24 @@ def test_the_motions_own_rate_interpolates_nothing(media, source_rate, tmp_path,
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["interpolation"] is None and sidecar["output"]["fps"] == SOURCE_FPS
     assert [_mad(a, b) for a, b in zip(_png_frames(out), source_rate, strict=True)] == [0] * 5
+
+
+def test_the_queue_renders_at_the_output_rate_and_counts_the_interpolate_phase(media, tmp_path, capsys):
+    from studio.batch.queue import _overall_fraction
+    from studio.system.progress import Progress
+
+    out_dir = tmp_path / "renders"
+    assert main(["batch", "add", "--engine", "warp", "--reference", str(media["photo"]), "--motion",
+                 str(media["video"]), "--out-dir", str(out_dir), "--width", "96", "--height", "96", "--face-model",
+                 "none", "--fps", "25", "--interpolate", "2"]) == 0
+    assert main(["batch", "run", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["batch", "status", "--json"]) == 0
+    job = json.loads(capsys.readouterr().out)["jobs"][-1]
+    assert job["state"] == "finished", job
+    info = probe_video(job["output"])
+    assert (info.fps, info.frames) == (25, 12)
+    record = json.loads(Path(job["output"]).with_suffix(".json").read_text())["interpolation"]
+    assert record["every"] == 2 and record["output_fps"] == 25
+    # filling frames streams with the export (k of n filled ≈ k of n encoded): the same span of the job, the last
+    assert 0.9 < _overall_fraction(Progress("interpolate", 1, 2)) == _overall_fraction(Progress("export", 1, 2)) < 1
