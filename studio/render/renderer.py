@@ -20,7 +20,7 @@ from studio.errors import ExportError, StudioError
 from studio.export.exporter import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
 from studio.export.formats import export_format
 from studio.faces.identity import IdentityScorer, IdentityScores
-from studio.interpolation.methods import FlowInterpolator
+from studio.interpolation.methods import make_interpolator
 from studio.interpolation.timing import Moment
 from studio.render.engine import PreviewCallback, RenderEngine, engine_class
 from studio.render.interpolated import (
@@ -120,11 +120,20 @@ class Renderer:
         self._engines: dict[str, RenderEngine] = {}
         #: Loaded face analysers by folder, reused by the next render (loading takes seconds).
         self.analysers: dict[str, FaceAnalyzer] = {}
+        self._interpolators: dict[tuple, Any] = {}
 
     def engine(self, name: str) -> RenderEngine:
         if name not in self._engines:
             self._engines[name] = self._factory(name)
         return self._engines[name]
+
+    def interpolator(self, request: RenderRequest):
+        """The request's frame interpolator, kept for the next render (RIFE's weights load once)."""
+        device = None if request.device == "auto" else request.device
+        key = (request.interpolate_method, request.models, device)
+        if key not in self._interpolators:
+            self._interpolators[key] = make_interpolator(request.interpolate_method, request.models, device)
+        return self._interpolators[key]
 
     def prepare(self, request: RenderRequest, report: ProgressCallback = ignore_progress,
                 cancel: CancelToken | None = None) -> PreparedRender:
@@ -148,6 +157,9 @@ class Renderer:
         check_writable(out)  # fail before any heavy work
         sources = (request.reference, request.motion, Path(request.motion) / "motion.json", *inputs)
         check_outputs(out, request.export, sources, overwrite)
+        # the interpolator before any heavy work: RIFE without its weights is refused now, not after the render
+        interpolator = (self.interpolator(request) if request.interpolate > 1 or request.export.fps is not None
+                        else None)
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel, self.analysers)
         render_inputs, req = prepared.inputs, prepared.request
@@ -177,8 +189,9 @@ class Renderer:
             frames = engine_frames.count(engine.render(render_inputs if len(keys) == total
                                                        else engine_inputs(render_inputs, keys, every), timer, cancel))
             if fills:  # the interpolator fills the frames the engine skipped and the moments between frames
-                frames = (frame for _, frame in fill_in(frames, keys, render_inputs.poses, FlowInterpolator(),
-                                                        timer, cancel, moments))
+                assert interpolator is not None  # (made above: only --interpolate and --fps fill frames)
+                frames = (frame for _, frame in fill_in(frames, keys, render_inputs.poses, interpolator, timer,
+                                                        cancel, moments))
             # the background mode and the colour match after interpolation (the very frames when neither is asked for)
             finished = finish_frames(frames, [render_inputs.poses[i] for i in nearest],
                                      reference=render_inputs.reference, reference_pose=render_inputs.reference_pose,
@@ -214,11 +227,12 @@ class Renderer:
                            "background": req.background, "color_match": req.color_match, "alpha": transparent},
                 "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
                 "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
-                # which driving frames the engine rendered; the flow interpolator made the other output frames
+                # which driving frames the engine rendered; the interpolator made the other output frames
                 # (``moments``: the moment each output frame shows, [driving frame, time to the next], when the
                 # output rate is above the motion's)
                 "interpolation": None if not fills else {
-                    "every": every, "method": "flow", "adaptive_threshold": ADAPTIVE_THRESHOLD,
+                    "every": every, "method": interpolator.name, "device": interpolator.device,
+                    "adaptive_threshold": ADAPTIVE_THRESHOLD,
                     "rendered_frames": keys, "interpolated_frames": interpolated,
                     "source_fps": render_inputs.motion_fps, "output_fps": prepared.output_fps or exporter.fps,
                     "moments": None if moments is None else [[m.index, round(m.t, 6)] for m in moments]},

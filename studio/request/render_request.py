@@ -94,6 +94,12 @@ class RenderRequest:
                                label="Render every Nth", help="Render only every n-th frame (and any frame "
                                "whose pose moves too fast to guess) and fill the rest by frame interpolation: 2 "
                                "takes about half the time. 1 renders every frame.")
+    #: Which interpolator fills the frames (``studio.interpolation.methods``); the window always uses flow.
+    interpolate_method: str = setting("flow", choices=("flow", "rife", "auto"), cli="--method",
+                                      help="The frame interpolator of --interpolate and --fps: flow (optical flow "
+                                      "on the CPU, no weights), rife (RIFE 4.25/4.26 from RIFE/flownet.pkl in the "
+                                      "weights folder; the GPU when there is one) or auto (rife when its weights "
+                                      "are there and a GPU can run it, else flow).")
     #: The fps micro-conditioning the model sees (the original always passes 7).
     fps: int = setting(7, minimum=1, maximum=60, unit="fps", cli="--fps-cond", group="Sampling",
                        label="FPS conditioning", help="The frame rate the model is told (micro-conditioning; the "

@@ -151,3 +151,37 @@ def test_the_queue_renders_at_the_output_rate_and_counts_the_interpolate_phase(m
     assert record["every"] == 2 and record["output_fps"] == 25
     # filling frames streams with the export (k of n filled ≈ k of n encoded): the same span of the job, the last
     assert 0.9 < _overall_fraction(Progress("interpolate", 1, 2)) == _overall_fraction(Progress("export", 1, 2)) < 1
+
+
+@pytest.fixture(scope="module")
+def rife_models(tmp_path_factory) -> Path:
+    """A weights folder holding only RIFE/flownet.pkl: the rife-tiny fixture's file (released layout, random
+    weights), unpacked from tests/data."""
+    import lzma
+    import shutil
+
+    models = tmp_path_factory.mktemp("models")
+    (models / "RIFE").mkdir()
+    packed = Path(__file__).resolve().parents[2] / "data" / "rife-tiny" / "train_log" / "flownet.pkl.xz"
+    with lzma.open(packed) as source, (models / "RIFE" / "flownet.pkl").open("wb") as out:
+        shutil.copyfileobj(source, out)
+    return models
+
+
+def test_rife_fills_the_frames_when_its_weights_are_in_the_models_folder(media, rife_models, tmp_path, capsys):
+    out = tmp_path / "rife.mp4"
+    code, err = _render(capsys, media, out, "--interpolate", 2, "--fps", 20, "--method", "rife", "--models",
+                        rife_models, "--device", "cpu")
+    assert code == 0, err
+    assert probe_video(out).frames == 10
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    record = sidecar["interpolation"]
+    assert record["method"] == "rife" and record["device"] == "cpu (float32)" and record["output_fps"] == 20
+    assert sidecar["request"]["interpolate_method"] == "rife"
+
+
+def test_rife_without_its_weights_is_refused_before_the_render(media, tmp_path, capsys):
+    out = tmp_path / "rife.mp4"
+    code, err = _render(capsys, media, out, "--interpolate", 2, "--method", "rife", "--models", tmp_path)
+    assert code == 1 and "--method rife needs the RIFE 4.25/4.26 weights at" in err and "RIFE/flownet.pkl" in err
+    assert "Traceback" not in err and not out.exists()
