@@ -166,7 +166,7 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
                              f"{output_fps:g} fps (--fps) needs at least 2 (widen the trim or lower the stride, "
                              "or leave the output rate unset)")
         moments = plan(len(pose_images), fps, output_fps)
-    export_fps = float(request.export.playback_fps or output_fps or fps)
+    export_fps = float(request.export.fps or request.export.playback_fps or fps)  # (the output FPS wins)
     inputs = RenderInputs(
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
         pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=seed,

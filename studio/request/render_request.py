@@ -352,9 +352,6 @@ def _relations(r: RenderRequest, unfit: set[str]) -> list[Problem]:
         problem = alpha_problem(r.export.format)
         if problem:
             bad("background", problem)
-    if r.export.fps is not None and r.export.playback_fps is not None and when("export.fps", "export.playback_fps"):
-        bad("export.fps", f"export.fps ({r.export.fps:g}: interpolate up to that rate) and export.playback_fps "
-            f"({r.export.playback_fps:g}: play the frames at that rate) cannot both be set; clear one")
     if when("tile_size", "tile_overlap") and r.tile_overlap >= r.tile_size:
         bad("tile_overlap", f"tile_overlap must be between 0 and tile_size-1 ({r.tile_size - 1}), got {r.tile_overlap}")
     return p

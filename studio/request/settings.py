@@ -137,10 +137,12 @@ class ExportOptions:
                         help="Animated WebP/GIF loop count stored in the file (0 loops forever).")
     #: Not in the CLI or the window: what a version-2 request's ``fps`` meant (see ``render_request._from_version_2``),
     #: kept so that such a request still renders the very video it made.
+    #: The window has no editor for it, so an output FPS set there wins (a dead end otherwise).
     playback_fps: float | None = setting(None, minimum=1, maximum=MAX_FPS, unit="fps", unset="the output rate",
                                          help="Play the rendered frames at this rate, changing the clip's speed "
-                                         "(no frames are added; the audio no longer fits). What the output FPS "
-                                         "meant in requests of version 2; not with the output FPS.")
+                                         "(no frames are added; the audio no longer fits), and the rate of a "
+                                         "folder of skeleton images: what the output FPS meant in requests of "
+                                         "version 2. Ignored for playback when the output FPS is set.")
     pingpong: bool = setting(False, cli="--pingpong",
                              help="Play forward then backward (frames 1…n…2) for a seamless loop; drops the audio.")
 

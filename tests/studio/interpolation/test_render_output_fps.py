@@ -185,3 +185,21 @@ def test_rife_without_its_weights_is_refused_before_the_render(media, tmp_path, 
     code, err = _render(capsys, media, out, "--interpolate", 2, "--method", "rife", "--models", tmp_path)
     assert code == 1 and "--method rife needs the RIFE 4.25/4.26 weights at" in err and "RIFE/flownet.pkl" in err
     assert "Traceback" not in err and not out.exists()
+
+
+def test_a_version_2_request_still_plays_its_frames_at_its_rate(media, tmp_path, capsys):
+    """Version 2's export.fps played the driving frames at that rate (5 frames at 5 fps: twice as long); such a
+    sidecar renders that video again. An output rate given now wins (the window has no editor for the old one)."""
+    old = {"version": 2, "reference": str(media["photo"]), "motion": str(media["video"]), "engine": "warp",
+           "width": 96, "height": 96, "face_model": "none", "seed": 1, "export": {"fps": 5.0}}
+    saved = tmp_path / "request.json"
+    saved.write_text(json.dumps(old))
+    out = tmp_path / "old.mp4"
+    assert main(["render", "--request", str(saved), "--out", str(out), "--quiet"]) == 0
+    info = probe_video(out)
+    assert (info.frames, info.fps) == (5, 5)
+    request = json.loads(out.with_suffix(".json").read_text())["request"]
+    assert (request["version"], request["export"]["fps"], request["export"]["playback_fps"]) == (3, None, 5.0)
+    now = tmp_path / "now.mp4"
+    assert main(["render", "--request", str(saved), "--out", str(now), "--fps", "25", "--quiet"]) == 0
+    assert (probe_video(now).frames, probe_video(now).fps) == (12, 25)
