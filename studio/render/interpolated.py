@@ -101,7 +101,7 @@ def fill_in(rendered: Iterator[np.ndarray], keys: list[int], poses: list[PoseFra
             continue
         # every moment before the next rendered frame at once: one flow estimate serves them all
         start, end = previous[0], current[0]
-        times = []
+        times: list[float] = []
         while position + len(times) < len(moments) and moments[position + len(times)].index < end:
             later = moments[position + len(times)]
             times.append((later.index - start + later.t) / (end - start))
