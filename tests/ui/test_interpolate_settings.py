@@ -10,7 +10,7 @@ import numpy as np
 
 from studio.export.exporter import probe_video
 from tests.ui.conftest import wait_task
-from ui.result_panel import frame_kinds
+from ui.result_panel import driving_frame_of, frame_kinds
 
 
 def test_render_every_nth_frame_is_a_setting_saved_with_the_project(window, tmp_path):
@@ -74,6 +74,8 @@ def test_the_output_frame_rate_is_rendered_saved_and_restored(window, qtbot, sam
     assert frame_kinds(sidecar, 10) == (["rendered"] + ["interpolated"] * 4 + ["rendered"] + ["interpolated"] * 2
                                         + ["rendered"] * 2)
     assert not window.result_panel.interpolated.isHidden()
+    # the pose view shows the nearest driving frame's skeleton beside each output frame
+    assert driving_frame_of(sidecar, 10) == [0, 0, 1, 1, 2, 2, 2, 3, 3, 3]
 
     window.project_path = str(tmp_path / "p.sastudio.json")
     window.save_project()
