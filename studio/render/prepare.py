@@ -68,11 +68,6 @@ class PreparedRender:
     #: With ``output_fps``: the moment of the driving clip each output frame shows (``interpolation.timing.plan``).
     moments: list[Moment] | None = None
 
-    @property
-    def frames_fps(self) -> float:
-        """The rate of one frame per driving frame (what an engine's frames play at before any resampling)."""
-        return self.export_fps if self.output_fps is None else float(self.inputs.motion_fps or self.export_fps)
-
 
 @dataclass
 class MotionInputs:

@@ -84,9 +84,14 @@ class _Counted:
         self.seen = 0
 
     def count(self, frames):
-        for frame in frames:
-            self.seen += 1
-            yield frame
+        try:
+            for frame in frames:
+                self.seen += 1
+                yield frame
+        finally:  # closing the count closes the engine's generator (its own clean-up runs now, not at collection)
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
 
 
 def _is_rendered(moments: list[Moment] | None, index: int, keys: set[int]) -> bool:
