@@ -438,5 +438,7 @@ def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
     known = {f.name for f in dataclasses.fields(RenderRequest)}
     values = {k: v for k, v in values.items() if k.partition(".")[0] in known}
     request = replace_paths(RenderRequest(reference="", motion=""), values)
-    return {"request": request.to_dict(), "seed_locked": data.get("seed_locked", True),
+    # the settings as version-2 requests held them (their export.fps still the playback rate): the request's own
+    # migrations bring them up to date
+    return {"request": {**request.to_dict(), "version": 2}, "seed_locked": data.get("seed_locked", True),
             "output_dir": data.get("output_dir")}

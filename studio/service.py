@@ -77,7 +77,8 @@ class Studio:
                        cancel: CancelToken | None = None) -> InstantFrames:
         """The warp engine's first ``frame_limit`` frames in memory: the instant preview (no weights, no file)."""
         cancel = cancel or CancelToken()
-        request = self.preferences.apply(request.replace(engine="warp", max_frames=frame_limit))
+        # (one frame per driving frame: the preview shows the poses' own frames, never an interpolated rate)
+        request = self.preferences.apply(request.replace(engine="warp", max_frames=frame_limit, export={"fps": None}))
         prepared = self.renderer.prepare(request, report, cancel)  # no pipeline: no lock needed
         frames = []
         for frame in self.renderer.engine("warp").render(prepared.inputs, report, cancel):

@@ -106,7 +106,9 @@ class ResultPanel(QWidget):
         scores = identity.get("scores") or []
         self.identity.caption = f"identity: {identity['label']}" if identity.get("label") else "identity"
         fps = float((sidecar.get("output") or {}).get("fps") or 8.0)
-        poses = self.pose_frames[: len(frames)] if len(self.pose_frames) >= len(frames) else []
+        nearest = driving_frame_of(sidecar, len(frames))
+        poses = ([self.pose_frames[i] for i in nearest]
+                 if len(nearest) == len(frames) and max(nearest, default=-1) < len(self.pose_frames) else [])
         self.show_frames(frames, poses, caption, fps=fps, scores=scores)
         self.interpolated.set_status(frame_kinds(sidecar, len(frames)))
         if not scores:
@@ -129,7 +131,20 @@ class ResultPanel(QWidget):
 
 def frame_kinds(sidecar: dict, count: int) -> list[str]:
     """"rendered" / "interpolated" per frame from a render sidecar (all rendered when it records no
-    interpolation)."""
+    interpolation). With an output rate above the motion's, the record's ``moments`` say which driving frame (or
+    moment between two) each output frame shows: only a whole driving frame the engine rendered is "rendered"."""
     record = sidecar.get("interpolation") or {}
     rendered = set(record.get("rendered_frames") or range(count))
+    moments = record.get("moments")
+    if moments:
+        return ["rendered" if i < len(moments) and moments[i][1] == 0 and moments[i][0] in rendered
+                else "interpolated" for i in range(count)]
     return ["rendered" if i in rendered else "interpolated" for i in range(count)]
+
+
+def driving_frame_of(sidecar: dict, count: int) -> list[int]:
+    """The driving frame nearest to each of ``count`` output frames (whose skeleton the pose view shows)."""
+    moments = (sidecar.get("interpolation") or {}).get("moments")
+    if not moments:
+        return list(range(count))
+    return [index + (1 if t >= 0.5 else 0) for index, t in moments[:count]]

@@ -483,12 +483,13 @@ class QueueRunner:
             return "failed"
         cancel = CancelToken()
         last_poll = [0.0]
+        furthest = [0.0]  # interleaved phases (decode, interpolate, export) never move the job's fraction back
 
         def job_report(progress: Progress) -> None:
             now = time.monotonic()
+            furthest[0] = fraction = max(furthest[0], _overall_fraction(progress))
             if now - last_poll[0] >= self.poll_seconds or progress.current == progress.total:
                 last_poll[0] = now
-                fraction = _overall_fraction(progress)
                 if self.queue.set_progress(job.id, fraction, f"{progress.phase} {progress.current}/{progress.total}"):
                     cancel.cancel()
             report(progress)
@@ -517,8 +518,11 @@ def failure_reason(error: Exception) -> str:
     return f"internal error ({type(error).__name__}): {error}"
 
 
+#: Where each phase's progress lies in the job's. The frames stream: each output frame is interpolated (where it
+#: is not rendered) just before it is encoded, so "interpolate" shares export's span (k of n frames filled is about
+#: k of n exported); the job's fraction is the furthest any phase has reached.
 _PHASE_WEIGHTS = {"load": (0.0, 0.05), "extract": (0.05, 0.15), "encode": (0.15, 0.2), "denoise": (0.2, 0.85),
-                  "decode": (0.85, 0.9), "export": (0.9, 1.0)}
+                  "decode": (0.85, 0.9), "interpolate": (0.9, 1.0), "export": (0.9, 1.0)}
 
 
 def _overall_fraction(progress: Progress) -> float:

@@ -34,6 +34,11 @@ def _exact(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(_FPS_DENOMINATOR)
 
 
+def same_rate(a: float, b: float) -> bool:
+    """Whether two frame rates are the same rate (29.97 and 30000/1001 are)."""
+    return _exact(a) == _exact(b)
+
+
 def target_fps(source_fps: float, factor: int | None = None, fps: float | None = None) -> float:
     """The output rate for ``--factor N`` (N × the source's) or ``--fps F``; raises ``InputError`` for a rate that
     adds no frames."""

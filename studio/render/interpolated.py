@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from studio.interpolation.timing import Moment
 from studio.motion.types import VISIBLE, PoseFrame
 from studio.render.engine import RenderInputs
 from studio.system.progress import CancelToken, Progress, ProgressCallback
@@ -70,20 +71,48 @@ def engine_inputs(inputs: RenderInputs, keys: list[int], every: int) -> RenderIn
 
 
 def fill_in(rendered: Iterator[np.ndarray], keys: list[int], poses: list[PoseFrame], interpolator,
-            report: ProgressCallback, cancel: CancelToken) -> Iterator[tuple[int, np.ndarray]]:
-    """``(index, frame)`` for every output frame in order: the engine's frames at ``keys``, the interpolator's
-    between them (guided by the poses of the two rendered frames around each gap)."""
-    total = keys[-1] + 1 - len(keys)
+            report: ProgressCallback, cancel: CancelToken,
+            moments: list[Moment] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, frame)`` for every output frame in order. ``moments``: the moment of the driving clip each output
+    frame shows (``studio.interpolation.timing.plan``, for an output rate above the motion's); None: one per
+    driving frame. A moment on a rendered frame (``keys``) is that frame; any other is interpolated straight from
+    the two rendered frames around it (guided by their poses), so a frame is never interpolated from an
+    interpolated one. Stops early when the engine yields fewer frames than ``keys`` (the caller counts)."""
+    if moments is None:
+        moments = [Moment(i, 0.0) for i in range(keys[-1] + 1)]
+    key_set = set(keys)
+    total = sum(1 for m in moments if not (m.is_source and m.index in key_set))
     filled = 0
-    previous: tuple[int, np.ndarray] | None = None
-    for key, frame in zip(keys, rendered, strict=False):
-        if previous is not None and key - previous[0] > 1:
-            start = previous[0]
-            times = [(j - start) / (key - start) for j in range(start + 1, key)]
-            cancel.raise_if_cancelled()
-            between = interpolator.between(previous[1], frame, times, poses=(poses[start], poses[key]))
-            yield from zip(range(start + 1, key), between, strict=True)
-            filled += len(times)
-            report(Progress("interpolate", filled, total, f"{filled}/{total} frames filled"))
-        yield key, frame
-        previous = (key, frame)
+    pairs = zip(keys, rendered, strict=False)
+    previous = next(pairs, None)
+    current = next(pairs, None)
+    taken = (previous is not None) + (current is not None)
+    position = 0
+    while previous is not None and position < len(moments):
+        moment = moments[position]
+        while current is not None and moment.index >= current[0]:  # the rendered pair this moment lies in
+            previous, current = current, next(pairs, None)
+            taken += current is not None
+        if current is None and taken < len(keys):
+            return  # the engine stopped short
+        if current is None or (moment.is_source and moment.index == previous[0]):
+            yield position, previous[1]
+            position += 1
+            continue
+        # every moment before the next rendered frame at once: one flow estimate serves them all
+        start, end = previous[0], current[0]
+        times: list[float] = []
+        while position + len(times) < len(moments) and moments[position + len(times)].index < end:
+            later = moments[position + len(times)]
+            times.append((later.index - start + later.t) / (end - start))
+        cancel.raise_if_cancelled()
+        between = interpolator.between(previous[1], current[1], times, poses=(poses[start], poses[end]))
+        yield from zip(range(position, position + len(times)), between, strict=True)
+        position += len(times)
+        filled += len(times)
+        report(Progress("interpolate", filled, total, f"{filled}/{total} frames filled"))
+
+
+def nearest_frames(moments: list[Moment]) -> list[int]:
+    """The driving frame nearest to each moment (whose pose and pose image stand for an interpolated frame)."""
+    return [m.index + (1 if m.t >= 0.5 else 0) for m in moments]

@@ -500,6 +500,7 @@ def request_memory_line(request) -> str:
     """The window's one line for a ``RenderRequest``: the predicted peak of its first tile of frames (the whole
     clip when it is shorter) and, when it interpolates, how many of them are rendered. Imports and traces the
     model code (seconds for the released size): call it off the GUI thread."""
+    from studio.interpolation.cost import request_fill
     from studio.render.engine import HEAVY_IMPORT_LOCK
 
     with HEAVY_IMPORT_LOCK:  # the model libraries are imported by one thread at a time (see engine.py)
@@ -515,7 +516,9 @@ def request_memory_line(request) -> str:
     text = settings_summary(r.models, r.width, r.height, frames, r.tile_size, r.decode_chunk,
                             r.hjb.decode_mode if r.hjb.enabled else None, r.device, r.dtype, r.cpu_offload)
     text += f" (for {frames} frames)"
-    if r.interpolate > 1:
-        # the engine renders every N-th frame (and the last); the adaptive rule may add a few
-        text += f"; renders about {-(-frames // r.interpolate) + 1} of them, the rest interpolated"
+    # the engine renders every N-th driving frame (and the last; the adaptive rule may add a few), the interpolator
+    # fills the rest and any output frames between them (an output rate above the motion's)
+    fill = request_fill(r)
+    if fill is not None:
+        text += f"; of {fill.driving_frames} driving frames it {fill.text()}"
     return text

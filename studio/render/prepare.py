@@ -28,6 +28,7 @@ import numpy as np
 from studio.errors import InputError, ModelFolderError
 from studio.export.exporter import AudioSource
 from studio.faces.identity import IdentityBackend
+from studio.interpolation.timing import Moment, plan
 from studio.motion.types import PoseFrame
 from studio.render.engine import RenderInputs
 from studio.request.render_request import AlignmentOptions, RenderRequest
@@ -49,6 +50,7 @@ class PreparedRender:
     request: RenderRequest
     #: (x0, y0, x1, y1) of the frame that holds the photo; the exporter keeps only this (undoes the pad).
     content_box: tuple[int, int, int, int]
+    #: The rate the output file plays at: the output rate, or a version-2 request's playback rate.
     export_fps: float
     audio: AudioSource | None
     #: The reference face embedding used for conditioning (None = zero embedding) and how it was obtained.
@@ -60,6 +62,11 @@ class PreparedRender:
     warnings: list[str] = field(default_factory=list)
     #: The model that scores identity (antelopev2 when present, else dlib), or None (see face_embedder_reason).
     identity: IdentityBackend | None = None
+    #: The rate the motion's frames are resampled to by interpolation (``export.fps`` above the motion's rate);
+    #: None: one output frame per driving frame.
+    output_fps: float | None = None
+    #: With ``output_fps``: the moment of the driving clip each output frame shows (``interpolation.timing.plan``).
+    moments: list[Moment] | None = None
 
 
 @dataclass
@@ -124,6 +131,7 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     warnings: list[str] = []
     W, H = request.width, request.height
 
+    check_output_rate(request)
     report(Progress("load", 0, 1, "loading the reference photo"))
     photo = load_image(request.reference)
     reference, matrix = fit_to_size(photo, W, H, mode=request.fit)
@@ -145,7 +153,15 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
         request, reference, warnings, {} if analysers is None else analysers)
     identity, embedder_reason = _identity_backend(request, reference, embedding, face_source, embedder,
                                                  embedder_reason)
-    export_fps = float(request.export.fps or fps)
+    output_fps = output_rate(request, fps)
+    moments = None
+    if output_fps is not None:
+        if len(pose_images) < 2:
+            raise InputError(f"{request.motion}: {len(pose_images)} driving frame selected; interpolating to "
+                             f"{output_fps:g} fps (--fps) needs at least 2 (widen the trim or lower the stride, "
+                             "or leave the output rate unset)")
+        moments = plan(len(pose_images), fps, output_fps)
+    export_fps = float(request.export.fps or request.export.playback_fps or fps)  # (the output FPS wins)
     inputs = RenderInputs(
         request=request, width=W, height=H, reference=reference, reference_pose=reference_pose, poses=poses,
         pose_images=pose_images, face_embedding=embedding, reference_original=photo, seed=seed,
@@ -155,8 +171,40 @@ def prepare(request: RenderRequest, report: ProgressCallback, cancel: CancelToke
     return PreparedRender(
         inputs=inputs, request=request, content_box=box, export_fps=export_fps, audio=audio,
         face_embedding=embedding, face_source=face_source, face_embedder=embedder,
-        face_embedder_reason=embedder_reason, warnings=warnings, identity=identity,
+        face_embedder_reason=embedder_reason, warnings=warnings, identity=identity, output_fps=output_fps,
+        moments=moments,
     )
+
+
+def check_output_rate(request: RenderRequest) -> None:
+    """Before the poses are extracted (minutes for a long clip): refuse an output rate below a driving video's
+    rate, and a video with a variable frame rate when frames are to be interpolated to a rate."""
+    from studio.media.video_io import VIDEO_SUFFIXES, probe_video
+
+    motion = Path(request.motion)
+    if request.export.fps is None or not motion.is_file() or motion.suffix.lower() not in VIDEO_SUFFIXES:
+        return
+    info = probe_video(motion)
+    if info.kind in ("video", "animation") and output_rate(request, info.fps / request.stride) is not None:
+        from studio.interpolation.video import check_constant_frame_rate
+
+        check_constant_frame_rate(motion)  # (the plan assumes evenly spaced frames)
+
+
+def output_rate(request: RenderRequest, motion_fps: float) -> float | None:
+    """The rate ``export.fps`` asks the frames to be interpolated up to, or None when it asks for none (unset, or
+    the motion's own rate). A rate below the motion's is refused: interpolation only adds frames."""
+    from studio.interpolation.timing import same_rate
+
+    wanted = request.export.fps
+    if wanted is None or same_rate(wanted, motion_fps):
+        return None
+    if wanted < motion_fps:
+        strided = f" with stride {request.stride}" if request.stride > 1 else ""
+        raise InputError(f"the output frame rate {wanted:g} fps (--fps) is below the driving motion's {motion_fps:g} "
+                         f"fps ({request.motion}{strided}); interpolation only adds frames: leave the output rate "
+                         "unset, or raise the stride to render fewer frames")
+    return float(wanted)
 
 
 # ------------------------------------------------------------------------------------------ motion
@@ -274,7 +322,8 @@ def _pose_image_folder(request, path: Path, warnings):
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural)
     if not files:
         raise InputError(f"{folder}: the pose folder holds no images")
-    fps = float(request.export.fps or POSE_FOLDER_FPS)
+    # (a version-2 request's output FPS was also this folder's rate: export.playback_fps now)
+    fps = float(request.export.playback_fps or POSE_FOLDER_FPS)
     selection = request.frame_selection()
     files = [files[i] for i in select_frames(len(files), fps, selection)]
     W, H = request.width, request.height

@@ -20,9 +20,16 @@ from studio.errors import ExportError, StudioError
 from studio.export.exporter import ExportResult, VideoExporter, check_outputs, check_writable, now_iso
 from studio.export.formats import export_format
 from studio.faces.identity import IdentityScorer, IdentityScores
-from studio.interpolation.methods import FlowInterpolator
+from studio.interpolation.methods import make_interpolator
+from studio.interpolation.timing import Moment
 from studio.render.engine import PreviewCallback, RenderEngine, engine_class
-from studio.render.interpolated import ADAPTIVE_THRESHOLD, engine_inputs, fill_in, frames_to_render
+from studio.render.interpolated import (
+    ADAPTIVE_THRESHOLD,
+    engine_inputs,
+    fill_in,
+    frames_to_render,
+    nearest_frames,
+)
 from studio.render.prepare import PreparedRender, prepare
 from studio.request.render_request import RenderRequest
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -70,6 +77,30 @@ class _StepTimer:
         return float(np.mean(self.durations)) if self.durations else None
 
 
+class _Counted:
+    """Counts the frames an engine yields (to say how many when they do not match the poses)."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def count(self, frames):
+        try:
+            for frame in frames:
+                self.seen += 1
+                yield frame
+        finally:  # closing the count closes the engine's generator (its own clean-up runs now, not at collection)
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+
+def _is_rendered(moments: list[Moment] | None, index: int, keys: set[int]) -> bool:
+    """Whether output frame ``index`` is a frame the engine rendered (not one the interpolator made)."""
+    if moments is None:
+        return index in keys
+    return moments[index].is_source and moments[index].index in keys
+
+
 def key_settings(request: RenderRequest) -> dict[str, Any]:
     """What goes into the mp4's comment metadata (the sidecar has everything)."""
     settings = {
@@ -94,11 +125,20 @@ class Renderer:
         self._engines: dict[str, RenderEngine] = {}
         #: Loaded face analysers by folder, reused by the next render (loading takes seconds).
         self.analysers: dict[str, FaceAnalyzer] = {}
+        self._interpolators: dict[tuple, Any] = {}
 
     def engine(self, name: str) -> RenderEngine:
         if name not in self._engines:
             self._engines[name] = self._factory(name)
         return self._engines[name]
+
+    def interpolator(self, request: RenderRequest):
+        """The request's frame interpolator, kept for the next render (RIFE's weights load once)."""
+        device = None if request.device == "auto" else request.device
+        key = (request.interpolate_method, request.models, device)
+        if key not in self._interpolators:
+            self._interpolators[key] = make_interpolator(request.interpolate_method, request.models, device)
+        return self._interpolators[key]
 
     def prepare(self, request: RenderRequest, report: ProgressCallback = ignore_progress,
                 cancel: CancelToken | None = None) -> PreparedRender:
@@ -122,6 +162,9 @@ class Renderer:
         check_writable(out)  # fail before any heavy work
         sources = (request.reference, request.motion, Path(request.motion) / "motion.json", *inputs)
         check_outputs(out, request.export, sources, overwrite)
+        # the interpolator before any heavy work: RIFE without its weights is refused now, not after the render
+        interpolator: Any = (self.interpolator(request) if request.interpolate > 1 or request.export.fps is not None
+                             else None)
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel, self.analysers)
         render_inputs, req = prepared.inputs, prepared.request
@@ -140,48 +183,64 @@ class Renderer:
         every = req.interpolate
         keys = (frames_to_render(render_inputs.poses, every, req.width, req.height) if every > 1 and total > 2
                 else list(range(total)))
+        moments = prepared.moments  # (an output rate above the motion's: more output frames than driving frames)
+        outputs = len(moments) if moments is not None else total
+        # the driving frame whose pose (and pose image) stands for each output frame
+        nearest = nearest_frames(moments) if moments is not None else list(range(total))
+        fills = len(keys) < total or moments is not None
+        engine_frames = _Counted()
         cancel.raise_if_cancelled()
         with exporter:
-            frames = engine.render(render_inputs if len(keys) == total
-                                   else engine_inputs(render_inputs, keys, every), timer, cancel)
-            if len(keys) < total:  # the interpolator fills the frames the engine skipped
-                frames = (frame for _, frame in fill_in(frames, keys, render_inputs.poses, FlowInterpolator(),
-                                                        timer, cancel))
+            frames = engine_frames.count(engine.render(render_inputs if len(keys) == total
+                                                       else engine_inputs(render_inputs, keys, every), timer, cancel))
+            if fills:  # the interpolator fills the frames the engine skipped and the moments between frames
+                assert interpolator is not None  # (made above: only --interpolate and --fps fill frames)
+                frames = (frame for _, frame in fill_in(frames, keys, render_inputs.poses, interpolator, timer,
+                                                        cancel, moments))
             # the background mode and the colour match after interpolation (the very frames when neither is asked for)
-            finished = finish_frames(frames, render_inputs.poses, reference=render_inputs.reference,
-                                     reference_pose=render_inputs.reference_pose, background=req.background,
-                                     color_match=req.color_match, box=prepared.content_box)
+            finished = finish_frames(frames, [render_inputs.poses[i] for i in nearest],
+                                     reference=render_inputs.reference, reference_pose=render_inputs.reference_pose,
+                                     background=req.background, color_match=req.color_match,
+                                     box=prepared.content_box)
             try:
                 for index, frame in enumerate(finished):
                     cancel.raise_if_cancelled()
-                    if index >= total:
+                    if index >= outputs:
                         raise StudioError(f"the {req.engine} engine yielded more frames than the {total} poses")
-                    exporter.write(frame, reference=render_inputs.reference, pose=render_inputs.pose_images[index])
+                    exporter.write(frame, reference=render_inputs.reference,
+                                   pose=render_inputs.pose_images[nearest[index]])
                     scorer.add(frame[y0:y1, x0:x1, :3])
-                    timer(Progress("export", index + 1, total, "encoding"))
+                    timer(Progress("export", index + 1, outputs, "encoding"))
             finally:
                 finished.close()
                 close = getattr(frames, "close", None)
                 if close is not None:
                     close()
             cancel.raise_if_cancelled()
-            if exporter.frames != total:
-                raise StudioError(f"the {req.engine} engine yielded {exporter.frames - total + len(keys)} frames "
-                                  f"for {len(keys)} poses")
+            if exporter.frames != outputs:
+                raise StudioError(f"the {req.engine} engine yielded {engine_frames.seen} frames for {len(keys)} poses")
             seconds = time.perf_counter() - started
+            key_set = set(keys)
+            interpolated = outputs - sum(1 for i in range(outputs) if _is_rendered(moments, i, key_set))
             sidecar = {
                 "version": SIDECAR_VERSION, "created": now_iso(), "engine": req.engine, "seed": req.seed,
                 "request": req.to_dict(), "identity": scorer.result.to_dict(),
                 "output": {"frames": exporter.frames, "fps": exporter.fps, "width": exporter.width,
                            "height": exporter.height, "content_box": list(prepared.content_box),
-                           "audio": exporter.audio_muxed,
+                           "audio": exporter.audio_muxed, "source_frames": total,
+                           "source_fps": render_inputs.motion_fps,
                            "background": req.background, "color_match": req.color_match, "alpha": transparent},
                 "face": {"source": prepared.face_source, "zero_embedding": prepared.face_embedding is None},
                 "warnings": prepared.warnings, "seconds": round(seconds, 3), "step_seconds": timer.mean,
-                # which frames the engine rendered; the rest were filled in by the flow interpolator
-                "interpolation": None if len(keys) == total else {
-                    "every": every, "method": "flow", "adaptive_threshold": ADAPTIVE_THRESHOLD,
-                    "rendered_frames": keys, "interpolated_frames": total - len(keys)},
+                # which driving frames the engine rendered; the interpolator made the other output frames
+                # (``moments``: the moment each output frame shows, [driving frame, time to the next], when the
+                # output rate is above the motion's)
+                "interpolation": None if not fills else {
+                    "every": every, "method": interpolator.name, "device": interpolator.device,
+                    "adaptive_threshold": ADAPTIVE_THRESHOLD,
+                    "rendered_frames": keys, "interpolated_frames": interpolated,
+                    "source_fps": render_inputs.motion_fps, "output_fps": prepared.output_fps or exporter.fps,
+                    "moments": None if moments is None else [[m.index, round(m.t, 6)] for m in moments]},
             }
             result = exporter.finish(sidecar)
         return RenderResult(request=req, export=result, identity=scorer.result, engine=req.engine,

@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_HJB", "IMAGE_SUFFIXES", "MAX_SEED", "REQUEST_VERSION", "Alig
            "FrameSelection", "RenderRequest", "content_hash", "migrate", "random_seed", "request_schema"]
 
 #: Bump when a field changes meaning or shape, and add the step from the previous version to ``MIGRATIONS``.
-REQUEST_VERSION = 2
+REQUEST_VERSION = 3
 #: The largest seed: what the window's seed box holds (a 32-bit spin box) and what every draw picks from.
 MAX_SEED = 2**31 - 1
 #: The image files the studio reads as photos and frames (the media readers, and the motion-folder check here).
@@ -97,6 +97,12 @@ class RenderRequest:
                                label="Render every Nth", help="Render only every n-th frame (and any frame "
                                "whose pose moves too fast to guess) and fill the rest by frame interpolation: 2 "
                                "takes about half the time. 1 renders every frame.")
+    #: Which interpolator fills the frames (``studio.interpolation.methods``); the window always uses flow.
+    interpolate_method: str = setting("flow", choices=("flow", "rife", "auto"), cli="--method",
+                                      help="The frame interpolator of --interpolate and --fps: flow (optical flow "
+                                      "on the CPU, no weights), rife (RIFE 4.25/4.26 from RIFE/flownet.pkl in the "
+                                      "weights folder; the GPU when there is one) or auto (rife when its weights "
+                                      "are there and a GPU can run it, else flow).")
     #: The fps micro-conditioning the model sees (the original always passes 7).
     fps: int = setting(7, minimum=1, maximum=60, unit="fps", cli="--fps-cond", group="Sampling",
                        label="FPS conditioning", help="The frame rate the model is told (micro-conditioning; the "
@@ -370,8 +376,18 @@ def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "alignment": {k: v for k, v in alignment.items() if k in known}}
 
 
+def _from_version_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2's ``export.fps`` played the rendered frames at that rate (a speed change, or the frame rate of a
+    folder of skeleton images); version 3's interpolates up to it. The old meaning moves to ``export.playback_fps``,
+    so an old sidecar or project renders the same video as before."""
+    export = data.get("export")
+    if not isinstance(export, dict) or export.get("fps") is None:
+        return data  # (left as it is: reading it says what is wrong)
+    return {**data, "export": {**export, "fps": None, "playback_fps": export["fps"]}}
+
+
 #: version → the step that turns a request of that version into the next one.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1, 2: _from_version_2}
 
 
 def migrate(data: Any) -> dict[str, Any]:

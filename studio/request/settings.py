@@ -105,10 +105,15 @@ class ExportOptions:
     preset: str = setting("medium", choices=X264_PRESETS, cli="--x264-preset", group="Export",
                           label="Encoder speed", help="x264/x265 preset: slower presets give smaller files at the "
                           "same quality (mapped onto NVENC p1-p7).")
+    #: The output frame rate (request version 3): frames are interpolated up to it and the clip keeps its duration.
+    #: Version 2 played the rendered frames at this rate instead (a speed change): ``playback_fps`` below.
     fps: float | None = setting(None, minimum=1, maximum=MAX_FPS, unit="fps", unset="source", cli="--fps",
                                 group="Output", label="Output FPS", decimals=1,
-                                help="Frame rate of the exported video; unset keeps the driving video's timing "
-                                "(its fps divided by the stride).")
+                                help="Frame rate of the exported video. Above the driving video's rate (its fps "
+                                "divided by the stride) the frames in between are interpolated and the clip keeps "
+                                "its duration (12 fps to 30 fps: 2.5 times the frames). Unset keeps the driving "
+                                "video's rate; a rate below it is refused (raise the stride to render fewer "
+                                "frames).")
     tune: str = setting("none", choices=("none", "animation", "grain"), cli="--x264-tune", group="Export",
                         label="Encoder tune", help="x264/x265 tuning for the content: animation keeps flat areas "
                         "and sharp edges cleaner, grain keeps film grain; none leaves the encoder's default.")
@@ -130,6 +135,14 @@ class ExportOptions:
                            help="auto uses NVENC when an NVIDIA GPU can encode; software never does; nvenc insists.")
     loop: int = setting(0, minimum=0, maximum=MAX_LOOP, cli="--loop",
                         help="Animated WebP/GIF loop count stored in the file (0 loops forever).")
+    #: Not in the CLI or the window: what a version-2 request's ``fps`` meant (see ``render_request._from_version_2``),
+    #: kept so that such a request still renders the very video it made.
+    #: The window has no editor for it, so an output FPS set there wins (a dead end otherwise).
+    playback_fps: float | None = setting(None, minimum=1, maximum=MAX_FPS, unit="fps", unset="the output rate",
+                                         help="Play the rendered frames at this rate, changing the clip's speed "
+                                         "(no frames are added; the audio no longer fits), and the rate of a "
+                                         "folder of skeleton images: what the output FPS meant in requests of "
+                                         "version 2. Ignored for playback when the output FPS is set.")
     pingpong: bool = setting(False, cli="--pingpong",
                              help="Play forward then backward (frames 1…n…2) for a seamless loop; drops the audio.")
 

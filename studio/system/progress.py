@@ -11,8 +11,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-#: The phases a render goes through, in order. Motion extraction uses "extract".
-PHASES = ("load", "extract", "encode", "denoise", "decode", "export")
+#: The phases a render goes through, in order. Motion extraction uses "extract"; "interpolate" fills frames the
+#: engine did not render (``render --interpolate N``, an output rate above the motion's), between decode and export.
+PHASES = ("load", "extract", "encode", "denoise", "decode", "interpolate", "export")
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,11 @@ def test_version_1_projects_still_open(tmp_path):
     assert (r.export.crf, r.export.preset, r.hjb.enabled, r.hjb.iterations, r.hjb.decode_mode) == (
         20, "fast", True, 4, "exact")
     assert r.alignment == AlignmentOptions(mode="global", offset_x=0.1, offset_y=0.0, scale=1.2)
+    # a version-1 frame rate played the frames at that rate (see test_schema's version-2 migration)
+    old["params"]["export_fps"] = 12.0
+    (tmp_path / "v1.json").write_text(json.dumps(old))
+    project.load(tmp_path / "v1.json")
+    assert (project.request.export.fps, project.request.export.playback_fps) == (None, 12.0)
     assert project.output_dir == "/out" and project.seed_locked is False
     assert isinstance(RenderRequest.from_dict(r.to_dict()), RenderRequest)
 

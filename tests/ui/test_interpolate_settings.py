@@ -1,13 +1,16 @@
-"""The window's "Render every N-th frame" setting (saved with the project, in the memory estimate) and the result
-timeline's marks for interpolated frames (issue 20)."""
+"""The window's "Render every N-th frame" and "Output FPS" settings (saved with the project, in the estimate, used
+by the render) and the result timeline's marks for interpolated frames (issue 20)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
-from ui.result_panel import frame_kinds
+from studio.export.exporter import probe_video
+from tests.ui.conftest import wait_task
+from ui.result_panel import driving_frame_of, frame_kinds
 
 
 def test_render_every_nth_frame_is_a_setting_saved_with_the_project(window, tmp_path):
@@ -29,7 +32,7 @@ def test_the_memory_estimate_says_how_many_frames_are_rendered(window, qtbot, ti
                         "dtype": "fp32", "width": 256, "height": 256, "tile_size": 8, "max_frames": 16,
                         "decode_chunk": 2, "hjb.enabled": False, "interpolate": 2}, undoable=False)
     qtbot.waitUntil(lambda: "needs ≈" in label.text(), timeout=120000)
-    assert "renders about 9 of them, the rest interpolated" in label.text()
+    assert "renders about 9 of them and interpolates 7 frames" in label.text()  # (16 frames: no motion to probe)
 
 
 def test_the_result_timeline_marks_interpolated_frames(window):
@@ -46,3 +49,40 @@ def test_the_result_timeline_marks_interpolated_frames(window):
     assert second.blue() > 200 and second.red() < 150
     panel._decoded("clip.mp4", frames, {"engine": "warp"})
     assert panel.interpolated.isHidden()
+
+
+def test_the_output_frame_rate_is_rendered_saved_and_restored(window, qtbot, sample_photo, sample_video, tmp_path):
+    """The sample dance is 12 fps; at 30 fps the preview's 4 driving frames (a third of a second) become 10 output
+    frames, driving time k · 0.4: frames 0, 5 and 8 are the engine's (driving frames 0, 2 and 3), 9 holds the last
+    (3.6 is past it), the other 6 are interpolated."""
+    window.reference_panel.load(sample_photo)
+    wait_task(qtbot, window.motion_panel.load(sample_video))
+    assert window.project.request.engine == "warp"
+    editor = window.parameter_panel.editors["export.fps"]
+    assert "interpolated" in editor.toolTip()
+    window.parameter_panel.set_value("export.fps", 30.0)
+    assert window.project.request.export.fps == 30.0
+    task = window.quick_preview()
+    wait_task(qtbot, task, timeout=300000)
+    assert task.outcome == "succeeded", task.error
+    out = window.last_result
+    info = probe_video(out)
+    assert (info.fps, info.frames) == (30.0, 10)
+    sidecar = json.loads(Path(out).with_suffix(".json").read_text())
+    assert (sidecar["output"]["source_fps"], sidecar["interpolation"]["output_fps"]) == (12.0, 30.0)
+    qtbot.waitUntil(lambda: window.result_panel.path == out and len(window.result_panel.frames) == 10, timeout=60000)
+    assert frame_kinds(sidecar, 10) == (["rendered"] + ["interpolated"] * 4 + ["rendered"] + ["interpolated"] * 2
+                                        + ["rendered"] * 2)
+    assert not window.result_panel.interpolated.isHidden()
+    # the pose view shows the nearest driving frame's skeleton beside each output frame
+    assert driving_frame_of(sidecar, 10) == [0, 0, 1, 1, 2, 2, 2, 3, 3, 3]
+
+    window.project_path = str(tmp_path / "p.sastudio.json")
+    window.save_project()
+    saved = json.loads((tmp_path / "p.sastudio.json").read_text())["request"]
+    assert saved["export"]["fps"] == 30.0 and saved["version"] == 3
+    window.parameter_panel.set_value("export.fps", 0.0)  # 0: the driving video's rate
+    assert window.project.request.export.fps is None
+    assert window.open_project(str(tmp_path / "p.sastudio.json"))
+    assert window.parameter_panel.editors["export.fps"].value() == 30.0
+    assert window.project.request.export.fps == 30.0

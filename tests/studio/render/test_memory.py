@@ -120,6 +120,8 @@ def test_request_memory_line_is_the_settings_summary_of_the_first_tile(tiny_fixt
     summary = settings_summary(models, 256, 256, 8, 8, 2, request.hjb.decode_mode if request.hjb.enabled else None,
                                "cpu", "fp32", False)
     assert line == summary + " (for 8 frames)"  # no frame limit: one tile of frames
-    # every 3rd of 9 frames and the last: ceil(9 / 3) + 1 rendered
+    # every 3rd of 9 frames and the last: frames 0, 3, 6 and 8 rendered, 5 filled from 3 pairs (the flow's time
+    # at 256²: 0.0655 MP · (3 · 0.18 + 5 · 0.22) s/MP = 0.1 s; studio.interpolation.cost)
     assert request_memory_line(request.replace(max_frames=9, interpolate=3)).endswith(
-        "(for 9 frames); renders about 4 of them, the rest interpolated")
+        "(for 9 frames); of 9 driving frames it renders about 4 of them and interpolates 5 frames (≈ 0.1 s on the "
+        "CPU)")

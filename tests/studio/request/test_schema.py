@@ -114,10 +114,22 @@ def test_a_version_1_sidecar_still_loads_and_a_future_one_is_refused():
     # version 1 read only the alignment keys it knew; a partial or {} alignment meant the defaults
     old = {**BASE, "version": 1, "alignment": {"mode": "global", "old_key": 3}}
     request = RenderRequest.from_dict(old)
-    assert request.version == REQUEST_VERSION == 2
+    assert request.version == REQUEST_VERSION == 3
     assert request.alignment.mode == "global" and request.alignment.scale == 1.0
     assert RenderRequest.from_dict({**BASE, "version": 1, "alignment": {}}).alignment.mode == "bones"
-    with pytest.raises(SettingsError.__mro__[1], match="version 3 is not supported"):
-        RenderRequest.from_dict({**BASE, "version": 3})
+    with pytest.raises(SettingsError.__mro__[1], match="version 4 is not supported"):
+        RenderRequest.from_dict({**BASE, "version": 4})
     with pytest.raises(SettingsError):
         RenderRequest.from_dict({**BASE, "version": 2, "alignment": {"old_key": 3}})  # not in version 2
+
+
+def test_a_version_2_output_fps_keeps_its_meaning_of_a_playback_rate():
+    """Version 2's export.fps played the frames at that rate; version 3's interpolates up to it. An old sidecar
+    (or project) still renders the video it made: its rate becomes export.playback_fps."""
+    old = RenderRequest.from_dict({**BASE, "version": 2, "export": {"fps": 12.0, "crf": 20}})
+    assert (old.export.fps, old.export.playback_fps, old.export.crf) == (None, 12.0, 20)
+    unset = RenderRequest.from_dict({**BASE, "version": 2, "export": {"crf": 20}})
+    assert (unset.export.fps, unset.export.playback_fps) == (None, None)
+    new = RenderRequest.from_dict({**BASE, "version": 3, "export": {"fps": 12.0}})
+    assert (new.export.fps, new.export.playback_fps) == (12.0, None)
+    assert new.replace(export={"playback_fps": 24.0}).field_problems() == []  # (the output rate wins: prepare)
