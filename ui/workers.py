@@ -110,6 +110,15 @@ class LatestOnly(QObject):
         if self._running is None:
             self._start_waiting()
 
+    def stop(self, timeout_ms: int = 30000) -> None:
+        """Drop the waiting request and wait for the running one, whose result is then not delivered (a panel
+        closing: nothing of it may run after)."""
+        self._waiting = None
+        task = self._running
+        if task is not None:
+            task.cancel()
+            task.wait(timeout_ms)
+
     def _start_waiting(self) -> None:
         if self._waiting is None:
             return
