@@ -1,0 +1,62 @@
+"""Slow work never runs on the GUI thread: while a fake slow step lasts, the GUI thread's event loop keeps
+running. Each fake step waits for an event that only a timer on the GUI thread sets, so the test does not time
+anything: on the GUI thread the step would wait in vain (and fail), off it the loop fires the timer."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QTimer
+
+from tests.ui.conftest import wait_task
+from ui import core
+from ui.motion_panel import MotionPanel
+from ui.workers import TaskRunner
+
+
+#: Set by a timer on the GUI thread's event loop (so only once that loop runs).
+GUI_LOOP_RAN = threading.Event()
+
+
+def _needs_the_event_loop(real, threads: list[bool]):
+    """``real`` wrapped: it first waits until the GUI thread's event loop has run a timer."""
+
+    def slow(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        assert GUI_LOOP_RAN.wait(10), "the GUI event loop did not run while the step ran"
+        return real(*args, **kwargs)
+
+    return slow
+
+
+def test_opening_a_video_probes_and_decodes_off_the_gui_thread(qtbot, monkeypatch, sample_video):
+    runner = TaskRunner()
+    panel = MotionPanel(runner)
+    qtbot.addWidget(panel)
+    threads: list[bool] = []
+    GUI_LOOP_RAN.clear()
+    monkeypatch.setattr(core, "probe_video", _needs_the_event_loop(core.probe_video, threads))
+    opened: list[str] = []
+    panel.video_loaded.connect(lambda path, _info: opened.append(path))
+    task = panel.load(sample_video)
+    QTimer.singleShot(0, GUI_LOOP_RAN.set)  # fires only if load() returned and the loop runs
+    wait_task(qtbot, task)
+    assert task.outcome == "succeeded", task.error
+    assert threads == [False], "the video was probed on the GUI thread"
+    assert opened == [sample_video] and len(panel.frames) == 48
+    runner.shutdown()
+
+
+def test_a_file_that_is_not_a_video_leaves_the_open_video_in_place(qtbot, tmp_path, sample_video):
+    runner = TaskRunner()
+    panel = MotionPanel(runner)
+    qtbot.addWidget(panel)
+    wait_task(qtbot, panel.load(sample_video))
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    errors: list[str] = []
+    panel.failed.connect(errors.append)
+    wait_task(qtbot, panel.load(str(bad)))
+    assert errors and panel.path == sample_video and len(panel.frames) == 48
+    assert "not a video" in panel.info_label.text()
+    runner.shutdown()
