@@ -1,0 +1,198 @@
+"""A heartbeat on the GUI thread and a watchdog that says what the GUI thread was doing when it missed a beat.
+
+``Heartbeat``: a QTimer ticking every ``interval_ms`` on the GUI thread; a stall is the gap between two ticks
+minus the interval. ``Watchdog``: a plain thread that, while the heartbeat is late by more than ``late_ms``,
+samples the GUI thread's Python stack (``sys._current_frames``) every few ms; each stall is then blamed on the
+place its samples name most often (the innermost frame in the studio's own code, else the innermost frame).
+When the GUI thread's stack shows it idle in the event loop during a stall, it was not running Python code of
+its own: it waited for the interpreter lock or a core (a worker holding the lock, or the machine busy), and the
+workers' innermost studio frames are named instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
+
+#: A stall over this long counts toward the "share of time in long stalls".
+LONG_STALL_MS = 50.0
+
+
+@dataclass
+class Stall:
+    start: float  # perf_counter of the tick before the gap
+    ms: float
+    blame: str = ""
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    seconds: float
+    ticks: int
+    stalls: list[Stall] = field(default_factory=list)
+
+    @property
+    def longest_ms(self) -> float:
+        return max((s.ms for s in self.stalls), default=0.0)
+
+    def long_share(self, threshold_ms: float = LONG_STALL_MS) -> float:
+        """The share of the phase's wall time spent in stalls longer than ``threshold_ms``."""
+        spent = sum(s.ms for s in self.stalls if s.ms > threshold_ms) / 1000.0
+        return spent / self.seconds if self.seconds > 0 else 0.0
+
+    def culprits(self, threshold_ms: float = LONG_STALL_MS, top: int = 6) -> list[tuple[str, float, int]]:
+        """(place, total stall ms, count) of the long stalls, largest first."""
+        total: Counter = Counter()
+        count: Counter = Counter()
+        for s in self.stalls:
+            if s.ms > threshold_ms:
+                total[s.blame or "?"] += s.ms
+                count[s.blame or "?"] += 1
+        return [(place, ms, count[place]) for place, ms in total.most_common(top)]
+
+    def between(self, name: str, begin: float, end: float) -> PhaseResult:
+        """The stalls that began between two ``perf_counter`` times (e.g. while the weights loaded)."""
+        inside = [s for s in self.stalls if begin <= s.start < end]
+        return PhaseResult(name, end - begin, 0, inside)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "seconds": self.seconds, "ticks": self.ticks, "longest_ms": self.longest_ms,
+                "long_share": self.long_share(), "culprits": self.culprits(),
+                "stalls_over_50": sum(1 for s in self.stalls if s.ms > LONG_STALL_MS)}
+
+
+class Watchdog:
+    def __init__(self, code_root: Path, late_ms: float, sample_ms: float = 5.0) -> None:
+        self.code_root = str(code_root.resolve())
+        self.late_s, self.sample_s = late_ms / 1000.0, sample_ms / 1000.0
+        self.gui_id = threading.get_ident()
+        self.beat = time.perf_counter()  # written by the heartbeat on the GUI thread
+        self.samples: dict[float, Counter] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="latency watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.sample_s):
+            beat = self.beat
+            if time.perf_counter() - beat > self.late_s:
+                self.samples.setdefault(beat, Counter())[self._place()] += 1
+
+    def _own(self, filename: str) -> str | None:
+        if filename.startswith(self.code_root) and "/bench/" not in filename:
+            return filename[len(self.code_root) + 1:]
+        return None
+
+    def _describe(self, frame) -> tuple[str, bool]:
+        """(the innermost studio frame, or the innermost frame; whether the thread is only in the event loop)."""
+        innermost = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+        own_frame = None
+        idle = True
+        while frame is not None:
+            own = self._own(frame.f_code.co_filename)
+            if own is not None:
+                idle = False
+                if own_frame is None:
+                    own_frame = f"{own}:{frame.f_code.co_name}:{frame.f_lineno}"
+            frame = frame.f_back
+        return (own_frame + (f" [{innermost}]" if not own_frame.endswith(innermost) else "")
+                if own_frame else innermost), idle
+
+    def _place(self) -> str:
+        frames = sys._current_frames()
+        gui = frames.get(self.gui_id)
+        if gui is None:
+            return "?"
+        place, idle = self._describe(gui)
+        if not idle:
+            return "GUI " + place
+        busy = []
+        for ident, frame in frames.items():
+            if ident in (self.gui_id, threading.get_ident()):
+                continue
+            where, worker_idle = self._describe(frame)
+            if not worker_idle:
+                busy.append(where)
+        return "GUI waits (lock/CPU); workers at: " + ("; ".join(sorted(busy)[:2]) or "none of the studio's code")
+
+
+class Heartbeat(QObject):
+    def __init__(self, interval_ms: int = 10, watchdog: Watchdog | None = None) -> None:
+        super().__init__()
+        self.interval_ms = interval_ms
+        self.watchdog = watchdog
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self._ticks: list[float] = []
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self._ticks.append(now)
+        if self.watchdog is not None:
+            self.watchdog.beat = now
+
+    def measure(self, name: str, start, done, timeout_s: float) -> PhaseResult:
+        """Run ``start()``, then the event loop until ``done()`` holds; the heartbeat's stalls meanwhile."""
+        self._ticks = [time.perf_counter()]
+        if self.watchdog is not None:
+            self.watchdog.beat = self._ticks[0]
+            self.watchdog.samples.clear()
+        self.timer.start()
+        begun = self._ticks[0]
+        start()
+        run_until(done, timeout_s)
+        self.timer.stop()
+        ended = time.perf_counter()
+        self._ticks.append(ended)
+        stalls = []
+        for before, after in zip(self._ticks, self._ticks[1:], strict=False):
+            stall_ms = (after - before) * 1000.0 - self.interval_ms
+            if stall_ms > 0:
+                stalls.append(Stall(before, stall_ms, self._blame(before)))
+        return PhaseResult(name, ended - begun, len(self._ticks) - 2, stalls)
+
+    def _blame(self, beat: float) -> str:
+        if self.watchdog is None:
+            return ""
+        samples = self.watchdog.samples.get(beat)
+        return samples.most_common(1)[0][0] if samples else ""
+
+
+def run_until(done, timeout_s: float) -> None:
+    """The GUI thread's event loop (as in the application) until ``done()`` holds, checked every 20 ms."""
+    if done():
+        return
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout_s
+    failed: list[str] = []
+
+    def check() -> None:
+        if done():
+            loop.quit()
+        elif time.monotonic() > deadline:
+            failed.append("timeout")
+            loop.quit()
+
+    checker = QTimer()
+    checker.setInterval(20)
+    checker.timeout.connect(check)
+    checker.start()
+    loop.exec()
+    checker.stop()
+    if failed:
+        raise TimeoutError(f"not done after {timeout_s:.0f} s")
