@@ -51,8 +51,8 @@ class MotionPanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.path: str | None = None
-        #: the video being opened (a newer one wins over an older one still probing)
-        self._opening: str | None = None
+        #: the video being opened, until it is probed (a newer one wins over an older one still probing)
+        self.opening: str | None = None
         self.info: core.VideoInfo | None = None
         self.frames: list[np.ndarray] = []
         self.motion: Clip | None = None
@@ -143,7 +143,7 @@ class MotionPanel(QWidget):
                              "driving video here.")
             return None
         path = str(path)
-        self._opening = path
+        self.opening = path
 
         def work(report, probed, cancel):
             info = core.probe_video(path)
@@ -157,8 +157,9 @@ class MotionPanel(QWidget):
         return task
 
     def _probed(self, path: str, info: core.VideoInfo) -> None:
-        if path != self._opening:
+        if path != self.opening:
             return  # another video was opened meanwhile
+        self.opening = None
         self.extract_error = None
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
@@ -180,14 +181,13 @@ class MotionPanel(QWidget):
         self._refresh_extract_state()
 
     def _open_failed(self, path: str, message: str) -> None:
-        if path != self._opening:
-            return
-        if self.path != path:  # not even probed: the video shown before stays
+        if path == self.opening:  # not even probed: the video shown before stays
+            self.opening = None
             self.info_label.setText("<span style='color:#ff7b72'>not a video</span>")
             self.info_label.setToolTip(message)
             self.failed.emit(message)
-            return
-        self._decode_failed(message)
+        elif path == self.path:
+            self._decode_failed(message)
 
     def _decoded(self, path: str, frames: list[np.ndarray]) -> None:
         if path != self.path:

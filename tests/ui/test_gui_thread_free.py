@@ -13,7 +13,6 @@ from ui import core
 from ui.motion_panel import MotionPanel
 from ui.workers import TaskRunner
 
-
 #: Set by a timer on the GUI thread's event loop (so only once that loop runs).
 GUI_LOOP_RAN = threading.Event()
 
@@ -60,3 +59,28 @@ def test_a_file_that_is_not_a_video_leaves_the_open_video_in_place(qtbot, tmp_pa
     assert errors and panel.path == sample_video and len(panel.frames) == 48
     assert "not a video" in panel.info_label.text()
     runner.shutdown()
+
+
+def test_the_autosave_after_an_edit_is_written_off_the_gui_thread(qtbot, window, monkeypatch):
+    """The autosave serialises the whole skeleton (hundreds of ms for a long clip): after an edit it is
+    written by a worker, and a later autosave on closing is never replaced by an older one still in flight."""
+    session = window.session
+    threads: list[bool] = []
+    written: list[str] = []
+    GUI_LOOP_RAN.clear()
+    real_write = session.write
+    monkeypatch.setattr(session, "write", _needs_the_event_loop(
+        lambda data: (written.append(data["autosave"]["last_result"]), real_write(data)), threads))
+    window.last_result = "older.mp4"
+    window._autosave_in_background()
+    QTimer.singleShot(0, GUI_LOOP_RAN.set)
+    qtbot.waitUntil(lambda: written == ["older.mp4"], timeout=20000)
+    assert threads == [False], "the autosave was written on the GUI thread"
+    assert session.read()["autosave"]["last_result"] == "older.mp4"
+
+    # an older autosave taken before the closing one is dropped when it comes late
+    older = window._take_autosave()
+    window.last_result = "newer.mp4"
+    window.autosave_now()
+    window._write_autosave(*older)
+    assert session.read()["autosave"]["last_result"] == "newer.mp4"
