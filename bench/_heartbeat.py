@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
 
+#: A thread whose innermost frame is in these modules is waiting (a lock, a queue, a timer), not running.
+WAITING_IN = {"threading.py", "queue.py", "selectors.py"}
 #: A stall over this long counts toward the "share of time in long stalls".
 LONG_STALL_MS = 50.0
 
@@ -99,6 +101,8 @@ class Watchdog:
     def _describe(self, frame) -> tuple[str, bool]:
         """(the innermost studio frame, or the innermost frame; whether the thread is only in the event loop)."""
         innermost = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+        if Path(frame.f_code.co_filename).name in WAITING_IN:
+            return innermost, True  # blocked on a lock, a queue or a timer: not running
         own_frame = None
         idle = True
         while frame is not None:
