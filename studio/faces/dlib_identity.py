@@ -118,8 +118,10 @@ class DlibFaceEmbedder:
 
 
 #: Process-wide registry: the one loaded dlib embedder, written only by ``shared_embedder`` and
-#: ``describe_in_helper_process`` under the lock; and whether it runs in a helper process.
+#: ``describe_in_helper_process`` under the lock.
 _EMBEDDER: DlibFaceEmbedder | HelperEmbedder | None = None
+#: Process-wide registry: whether that embedder runs in a helper process, written only by
+#: ``describe_in_helper_process`` under the lock.
 _IN_HELPER_PROCESS = False
 _EMBEDDER_LOCK = threading.Lock()
 

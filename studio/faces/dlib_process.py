@@ -3,7 +3,7 @@
 dlib's Python calls keep the interpreter lock for their whole length — about 100–250 ms per 512² frame on a
 busy CPU for the face search and the ResNet descriptor — so scoring a render's frames on a worker thread froze
 the window's GUI thread for that long, frame after frame. ``HelperEmbedder`` sends each frame to a child
-process (``python -m studio.faces.dlib_process``: only numpy and dlib imported) over a pipe and waits for the
+process (``python -m studio.faces.dlib_helper_main``: only numpy and dlib imported) over a pipe and waits for the
 answer with the lock released. The answer is the in-process ``DlibFaceEmbedder.describe``'s, computed there.
 
 The pipe carries raw numbers only (no pickle): a request is a header ``<iii4i`` (height, width, whether a
@@ -19,8 +19,9 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class HelperEmbedder:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
                                                           if p))
         self._process = subprocess.Popen(  # no preexec_fn: the child is started by vfork (cheap in a big process)
-            [sys.executable, "-m", "studio.faces.dlib_process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "studio.faces.dlib_helper_main"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=env)
         self._lock = threading.Lock()
         atexit.register(self.close)
@@ -90,18 +91,17 @@ class HelperEmbedder:
                 self._process.kill()
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     if data is None or len(data) != size:
         raise EOFError(f"expected {size} bytes, got {0 if data is None else len(data)}")
     return data
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The child's loop: describe each frame that arrives until the input ends."""
-    from studio.faces.dlib_identity import DlibFaceEmbedder
-
-    embedder: DlibFaceEmbedder | None = None
+def serve(stdin: BinaryIO, stdout: BinaryIO, make_embedder: Callable[[], Any]) -> None:
+    """The child's loop: describe each frame that arrives until the input ends (``make_embedder()`` gives the
+    in-process ``DlibFaceEmbedder``, made at the first frame)."""
+    embedder = None
     while True:
         header = stdin.read(REQUEST.size)
         if not header:
@@ -109,7 +109,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         height, width, has_box, *box = REQUEST.unpack(header)
         image = np.frombuffer(_read_exactly(stdin, height * width * 3), np.uint8).reshape(height, width, 3)
         try:
-            embedder = embedder or DlibFaceEmbedder()
+            embedder = embedder or make_embedder()
             vector, face = embedder.describe(image, tuple(box) if has_box else None)
         except Exception as error:  # noqa: BLE001 - said to the parent, which raises it there
             text = str(error).encode("utf-8")
@@ -120,9 +120,3 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             else:
                 stdout.write(ANSWER.pack(1, *face) + np.asarray(vector, np.float32).tobytes())
         stdout.flush()
-
-
-if __name__ == "__main__":
-    answers = sys.stdout.buffer
-    sys.stdout = sys.stderr  # anything a library prints must not land in the answers
-    serve(sys.stdin.buffer, answers)
