@@ -9,8 +9,10 @@ import threading
 from PySide6.QtCore import QTimer
 
 from tests.ui.conftest import wait_task
-from ui import core
+from tests.ui.layout_states import make_result
+from ui import core, render_bridge
 from ui.motion_panel import MotionPanel
+from ui.result_panel import ResultPanel
 from ui.workers import TaskRunner
 
 #: Set by a timer on the GUI thread's event loop (so only once that loop runs).
@@ -72,10 +74,10 @@ def test_the_autosave_after_an_edit_is_written_off_the_gui_thread(qtbot, window,
     monkeypatch.setattr(session, "write", _needs_the_event_loop(
         lambda data: (written.append(data["autosave"]["last_result"]), real_write(data)), threads))
     window.last_result = "older.mp4"
-    window._autosave_in_background()
+    window._autosave_in_background()  # (what the autosave timer calls after an edit)
     QTimer.singleShot(0, GUI_LOOP_RAN.set)
-    qtbot.waitUntil(lambda: written == ["older.mp4"], timeout=20000)
-    assert threads == [False], "the autosave was written on the GUI thread"
+    qtbot.waitUntil(lambda: "older.mp4" in written, timeout=20000)
+    assert threads and not any(threads), "the autosave was written on the GUI thread"
     assert session.read()["autosave"]["last_result"] == "older.mp4"
 
     # an older autosave taken before the closing one is dropped when it comes late
@@ -84,3 +86,20 @@ def test_the_autosave_after_an_edit_is_written_off_the_gui_thread(qtbot, window,
     window.autosave_now()
     window._write_autosave(*older)
     assert session.read()["autosave"]["last_result"] == "newer.mp4"
+
+
+def test_a_result_and_its_sidecar_are_read_off_the_gui_thread(qtbot, monkeypatch, tmp_path):
+    runner = TaskRunner()
+    panel = ResultPanel(runner)
+    qtbot.addWidget(panel)
+    threads: list[bool] = []
+    GUI_LOOP_RAN.clear()
+    monkeypatch.setattr(render_bridge, "read_sidecar", _needs_the_event_loop(render_bridge.read_sidecar, threads))
+    result = str(make_result(tmp_path))
+    task = panel.load_result(result)
+    QTimer.singleShot(0, GUI_LOOP_RAN.set)
+    wait_task(qtbot, task)
+    assert task.outcome == "succeeded", task.error
+    assert threads == [False], "the sidecar was read on the GUI thread"
+    assert panel.path == result and len(panel.frames) == 8 and panel.caption.startswith("warp preview")
+    runner.shutdown()
