@@ -40,6 +40,7 @@ def run_tree(tree: Path, trace: bool) -> list[dict]:
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from _heartbeat import Heartbeat, Watchdog, run_until
+    from _window import queue_render, say
 
     from ui.main_window import MainWindow
 
@@ -56,10 +57,7 @@ def run_tree(tree: Path, trace: bool) -> list[dict]:
     def measure(name: str, start, done, timeout_s: float = 600) -> None:
         result = beat.measure(name, start, done, timeout_s)
         results.append(result.to_dict())
-        print(f"  {name}: {result.seconds:.1f} s, longest stall {result.longest_ms:.0f} ms, "
-              f"{100 * result.long_share():.1f} % of the time in stalls > 50 ms", flush=True)
-        for place, ms, count in result.culprits():
-            print(f"      {ms:7.0f} ms in {count:3d} stall(s): {place}", flush=True)
+        say(result)
 
     def idle() -> bool:
         return not window.runner.running()
@@ -92,14 +90,7 @@ def run_tree(tree: Path, trace: bool) -> list[dict]:
                     lambda: window.preview_task is None and idle() and window.result_panel.path is not None)
         window.project.set({"engine": "warp", "max_frames": 48, "width": 512, "height": 512}, undoable=False)
         queued = {}
-
-        def queue() -> None:
-            ids = window.queue_render()
-            if not ids:
-                raise RuntimeError(f"the render was not queued: {window.message_bar.text()}")
-            queued["output"] = window.queue_panel.queue.get(ids[0]).output
-
-        measure(RENDER_PHASE, queue,
+        measure(RENDER_PHASE, lambda: queued.update(output=queue_render(window)),
                 lambda: window.result_panel.path == queued.get("output") and window.queue_panel.consumer is None
                 and idle())
     finally:

@@ -25,18 +25,12 @@ from _shared import REPO, peak_rss_mb  # noqa: E402  (bench/ is the script's fol
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _heartbeat import Heartbeat, PhaseResult, Watchdog, run_until  # noqa: E402
+from _heartbeat import Heartbeat, Watchdog, run_until  # noqa: E402
+from _window import queue_render, say  # noqa: E402
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: E402
 
 SHOT_WIDTH = 1100  # screenshots are scaled to this width (small PNGs for the docs)
-
-
-def say(result: PhaseResult) -> None:
-    print(f"  {result.name}: {result.seconds:.1f} s, longest stall {result.longest_ms:.0f} ms, "
-          f"{100 * result.long_share():.1f} % of the time in stalls > 50 ms", flush=True)
-    for place, ms, count in result.culprits():
-        print(f"      {ms:7.0f} ms in {count:3d} stall(s): {place}", flush=True)
 
 
 def shoot(widget, path: Path) -> None:
@@ -117,14 +111,8 @@ def main() -> int:
         shoot(window, args.shots / "weights_preview.png")
 
         queued = {}
-
-        def queue() -> None:
-            ids = window.queue_render()
-            if not ids:
-                raise RuntimeError(f"the render was not queued: {window.message_bar.text()}")
-            queued["output"] = window.queue_panel.queue.get(ids[0]).output
-
-        say(beat.measure("queued render (the loaded weights reused)", queue,
+        say(beat.measure("queued render (the loaded weights reused)",
+                         lambda: queued.update(output=queue_render(window)),
                          lambda: window.result_panel.path == queued.get("output")
                          and window.queue_panel.consumer is None and not window.runner.running(), 3600))
         shoot(window, args.shots / "weights_render.png")

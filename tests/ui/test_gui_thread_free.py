@@ -30,13 +30,20 @@ def _needs_the_event_loop(real, threads: list[bool]):
     return slow
 
 
+def _slowed(monkeypatch, owner, name: str) -> list[bool]:
+    """``owner.name`` made to wait for the GUI event loop; the list says, per call, whether it ran on the GUI
+    thread."""
+    threads: list[bool] = []
+    GUI_LOOP_RAN.clear()
+    monkeypatch.setattr(owner, name, _needs_the_event_loop(getattr(owner, name), threads))
+    return threads
+
+
 def test_opening_a_video_probes_and_decodes_off_the_gui_thread(qtbot, monkeypatch, sample_video):
     runner = TaskRunner()
     panel = MotionPanel(runner)
     qtbot.addWidget(panel)
-    threads: list[bool] = []
-    GUI_LOOP_RAN.clear()
-    monkeypatch.setattr(core, "probe_video", _needs_the_event_loop(core.probe_video, threads))
+    threads = _slowed(monkeypatch, core, "probe_video")
     opened: list[str] = []
     panel.video_loaded.connect(lambda path, _info: opened.append(path))
     task = panel.load(sample_video)
@@ -92,9 +99,7 @@ def test_a_result_and_its_sidecar_are_read_off_the_gui_thread(qtbot, monkeypatch
     runner = TaskRunner()
     panel = ResultPanel(runner)
     qtbot.addWidget(panel)
-    threads: list[bool] = []
-    GUI_LOOP_RAN.clear()
-    monkeypatch.setattr(render_bridge, "read_sidecar", _needs_the_event_loop(render_bridge.read_sidecar, threads))
+    threads = _slowed(monkeypatch, render_bridge, "read_sidecar")
     result = str(make_result(tmp_path))
     task = panel.load_result(result)
     QTimer.singleShot(0, GUI_LOOP_RAN.set)
