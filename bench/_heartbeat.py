@@ -2,16 +2,18 @@
 
 ``Heartbeat``: a QTimer ticking every ``interval_ms`` on the GUI thread; a stall is the gap between two ticks
 minus the interval. ``Watchdog``: a plain thread that, while the heartbeat is late by more than ``late_ms``,
-samples the GUI thread's Python stack (``sys._current_frames``) every few ms; each stall is then blamed on the
-place its samples name most often (the innermost frame in the studio's own code, else the innermost frame).
-When the GUI thread's stack shows it idle in the event loop during a stall, it was not running Python code of
-its own: it waited for the interpreter lock or a core (a worker holding the lock, or the machine busy), and the
-workers' innermost studio frames are named instead.
+samples every thread's Python stack every few ms (through ``faulthandler``, which holds no frame objects); each
+stall is then blamed on the place its samples name most often (the innermost frame in the studio's own code,
+else the innermost frame). When the GUI thread's stack shows it idle in the event loop during a stall, it was
+not running Python code of its own: it waited for the interpreter lock or a core (a worker holding the lock, or
+the machine busy), and the workers' innermost studio frames are named instead.
 """
 
 from __future__ import annotations
 
-import sys
+import faulthandler
+import re
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -22,6 +24,8 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
 
 #: A thread whose innermost frame is in these modules is waiting (a lock, a queue, a timer), not running.
 WAITING_IN = {"threading.py", "queue.py", "selectors.py"}
+THREAD_LINE = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-f]+)")
+FRAME_LINE = re.compile(r'^\s+File "(.*)", line (\d+) in (.*)$')
 #: A stall over this long counts toward the "share of time in long stalls".
 LONG_STALL_MS = 50.0
 
@@ -78,6 +82,7 @@ class Watchdog:
         self.beat = time.perf_counter()  # written by the heartbeat on the GUI thread
         self.samples: dict[float, Counter] = {}
         self._stop = threading.Event()
+        self._dump = tempfile.TemporaryFile()
         self._thread = threading.Thread(target=self._run, name="latency watchdog", daemon=True)
 
     def start(self) -> None:
@@ -98,36 +103,53 @@ class Watchdog:
             return filename[len(self.code_root) + 1:]
         return None
 
-    def _describe(self, frame) -> tuple[str, bool]:
+    def _stacks(self) -> dict[int, list[tuple[str, int, str]]]:
+        """Every thread's (file, line, function) frames, innermost first, read through ``faulthandler``: it
+        writes them out in C and holds no frame object. (``sys._current_frames`` does: a frame that ends while
+        this thread holds it is freed here, with its locals — a Qt object freed off its thread crashed the
+        window at its next garbage collection.)"""
+        self._dump.seek(0)
+        self._dump.truncate()
+        faulthandler.dump_traceback(self._dump, all_threads=True)
+        self._dump.seek(0)
+        stacks: dict[int, list[tuple[str, int, str]]] = {}
+        frames: list[tuple[str, int, str]] = []
+        for line in self._dump.read().decode("utf-8", "replace").splitlines():
+            thread = THREAD_LINE.match(line)
+            frame = FRAME_LINE.match(line)
+            if thread:
+                frames = stacks.setdefault(int(thread.group(1), 16), [])
+            elif frame:
+                frames.append((frame.group(1), int(frame.group(2)), frame.group(3)))
+        return stacks
+
+    def _describe(self, frames: list[tuple[str, int, str]]) -> tuple[str, bool]:
         """(the innermost studio frame, or the innermost frame; whether the thread is only in the event loop)."""
-        innermost = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
-        if Path(frame.f_code.co_filename).name in WAITING_IN:
+        if not frames:
+            return "?", True
+        innermost = f"{Path(frames[0][0]).name}:{frames[0][2]}"
+        if Path(frames[0][0]).name in WAITING_IN:
             return innermost, True  # blocked on a lock, a queue or a timer: not running
-        own_frame = None
-        idle = True
-        while frame is not None:
-            own = self._own(frame.f_code.co_filename)
+        for filename, line, function in frames:
+            own = self._own(filename)
             if own is not None:
-                idle = False
-                if own_frame is None:
-                    own_frame = f"{own}:{frame.f_code.co_name}:{frame.f_lineno}"
-            frame = frame.f_back
-        return (own_frame + (f" [{innermost}]" if not own_frame.endswith(innermost) else "")
-                if own_frame else innermost), idle
+                place = f"{own}:{function}:{line}"
+                return place + (f" [{innermost}]" if not place.endswith(innermost) else ""), False
+        return innermost, True
 
     def _place(self) -> str:
-        frames = sys._current_frames()
-        gui = frames.get(self.gui_id)
+        stacks = self._stacks()
+        gui = stacks.get(self.gui_id)
         if gui is None:
             return "?"
         place, idle = self._describe(gui)
         if not idle:
             return "GUI " + place
         busy = []
-        for ident, frame in frames.items():
+        for ident, frames in stacks.items():
             if ident in (self.gui_id, threading.get_ident()):
                 continue
-            where, worker_idle = self._describe(frame)
+            where, worker_idle = self._describe(frames)
             if not worker_idle:
                 busy.append(where)
         return "GUI waits (lock/CPU); workers at: " + ("; ".join(sorted(busy)[:2]) or "none of the studio's code")

@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("models", type=Path, help="the release-shaped weights folder")
     parser.add_argument("--shots", type=Path, default=REPO / "docs", help="where the screenshots go")
     parser.add_argument("--dtype", default="bf16", choices=("bf16", "fp32"))
+    parser.add_argument("--no-trace", dest="trace", action="store_false", help="no watchdog")
+    parser.add_argument("--no-dialog", dest="dialog", action="store_false",
+                        help="set the folder without the Models dialog")
     args = parser.parse_args()
 
     import torch
@@ -55,12 +58,13 @@ def main() -> int:
     from ui.main_window import MainWindow
 
     _app = QApplication.instance() or QApplication(sys.argv)  # (kept alive while the window runs)
-    watchdog = Watchdog(REPO, late_ms=50.0)
+    watchdog = Watchdog(REPO, late_ms=50.0) if args.trace else None
     beat = Heartbeat(10, watchdog)
     window = MainWindow()
     window.resize(1366, 740)
     window.show()
-    watchdog.start()
+    if watchdog is not None:
+        watchdog.start()
     try:
         run_until(window.warmed_up, 300)
         opened = {}
@@ -78,9 +82,12 @@ def main() -> int:
             shoot(dialog, args.shots / "weights_models_dialog.png")
             dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
 
-        say(beat.measure("Models dialog: choose and check the folder",
-                         lambda: (QTimer.singleShot(100, drive_dialog), window.show_models()),
-                         lambda: window.project.request.models == str(args.models), 120))
+        if args.dialog:
+            say(beat.measure("Models dialog: choose and check the folder",
+                             lambda: (QTimer.singleShot(100, drive_dialog), window.show_models()),
+                             lambda: window.project.request.models == str(args.models), 120))
+        else:
+            window.set_models_dir(str(args.models))
         window.project.set({"engine": "diffusion", "dtype": args.dtype, "width": 256, "height": 256, "steps": 2,
                             "max_frames": 2}, undoable=False)
         marks: dict[str, float] = {}
@@ -118,7 +125,8 @@ def main() -> int:
         shoot(window, args.shots / "weights_render.png")
         print(f"peak RSS {peak_rss_mb() / 1024:.1f} GB", flush=True)
     finally:
-        watchdog.stop()
+        if watchdog is not None:
+            watchdog.stop()
         window.shutdown()
         window.close()
     return 0
