@@ -144,6 +144,7 @@ class MotionPanel(QWidget):
             return None
         path = str(path)
         self.opening = path
+        self.info_label.setText(f"opening {Path(path).name}…")
 
         def work(report, probed, cancel):
             info = core.probe_video(path)
