@@ -108,3 +108,19 @@ def test_a_result_and_its_sidecar_are_read_off_the_gui_thread(qtbot, monkeypatch
     assert threads == [False], "the sidecar was read on the GUI thread"
     assert panel.path == result and len(panel.frames) == 8 and panel.caption.startswith("warp preview")
     runner.shutdown()
+
+
+def test_the_warm_up_freezes_what_the_imports_left_for_the_garbage_collector():
+    """A full garbage collection visits every object holding the interpreter lock (~1 s for what torch,
+    diffusers and mediapipe leave): after the warm-up those objects are frozen, never visited again."""
+    import gc
+
+    from ui.warm_up import warm_up
+
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        assert warm_up() is True
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # (the rest of the test session as it was)
