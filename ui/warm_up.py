@@ -53,6 +53,8 @@ def warm_up(_report=None, _preview=None, cancel=None) -> bool:
     # The imports leave ~500 000 objects that live as long as the process. Python's full garbage collection
     # visits each of them, holding the interpreter lock: about a second on a busy 2-core machine, a freeze of
     # the window whenever one came. Frozen, they are never visited again (a full collection then takes
-    # milliseconds); what the window makes later is still collected.
-    gc.freeze()
+    # milliseconds); what the window makes later is still collected. Once per process: a later window (the
+    # tests make hundreds) would freeze its predecessors' garbage for good.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
     return True
