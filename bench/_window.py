@@ -1,8 +1,29 @@
-"""Driving the studio window in the window benchmarks: queue a render, print a measured phase."""
+"""Driving the studio window in the window benchmarks: open it with a heartbeat, queue a render, print a phase."""
 
 from __future__ import annotations
 
-from _heartbeat import PhaseResult
+import sys
+from pathlib import Path
+
+from _heartbeat import Heartbeat, PhaseResult, Watchdog
+
+
+def open_window(code_root: Path, size: tuple[int, int], trace: bool):
+    """(the application, the studio's main window shown at ``size``, its 10 ms heartbeat, the watchdog naming
+    the code of ``code_root`` during stalls or None); import ``ui`` from ``code_root`` before calling."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    watchdog = Watchdog(code_root, late_ms=50.0) if trace else None
+    beat = Heartbeat(10, watchdog)
+    window = MainWindow()
+    window.resize(*size)
+    window.show()
+    if watchdog is not None:
+        watchdog.start()
+    return app, window, beat, watchdog
 
 
 def queue_render(window) -> str:

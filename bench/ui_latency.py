@@ -36,22 +36,12 @@ TARGET_LONGEST_MS, TARGET_SHARE = 100.0, 0.05
 def run_tree(tree: Path, trace: bool) -> list[dict]:
     sys.path.insert(0, str(tree))
     import torch
-    from PySide6.QtWidgets import QApplication
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    from _heartbeat import Heartbeat, Watchdog, run_until
-    from _window import queue_render, say
+    from _heartbeat import run_until
+    from _window import open_window, queue_render, say
 
-    from ui.main_window import MainWindow
-
-    _app = QApplication.instance() or QApplication(sys.argv)  # (kept alive while the window runs)
-    watchdog = Watchdog(tree, late_ms=50.0) if trace else None
-    beat = Heartbeat(10, watchdog)
-    window = MainWindow()
-    window.resize(1400, 900)
-    window.show()
-    if watchdog is not None:
-        watchdog.start()
+    _app, window, beat, watchdog = open_window(tree, (1400, 900), trace)  # (the app kept alive meanwhile)
     results = []
 
     def measure(name: str, start, done, timeout_s: float = 600) -> None:

@@ -25,8 +25,8 @@ from _shared import REPO, peak_rss_mb  # noqa: E402  (bench/ is the script's fol
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _heartbeat import Heartbeat, Watchdog, run_until  # noqa: E402
-from _window import queue_render, say  # noqa: E402
+from _heartbeat import run_until  # noqa: E402
+from _window import open_window, queue_render, say  # noqa: E402
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: E402
 
@@ -60,16 +60,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-    from ui.main_window import MainWindow
-
-    _app = QApplication.instance() or QApplication(sys.argv)  # (kept alive while the window runs)
-    watchdog = Watchdog(REPO, late_ms=50.0) if args.trace else None
-    beat = Heartbeat(10, watchdog)
-    window = MainWindow()
-    window.resize(1366, 740)
-    window.show()
-    if watchdog is not None:
-        watchdog.start()
+    _app, window, beat, watchdog = open_window(REPO, (1366, 740), args.trace)  # (the app kept alive meanwhile)
     try:
         run_until(window.warmed_up, 300)
         opened = {}
