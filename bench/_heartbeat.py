@@ -35,6 +35,9 @@ class Stall:
     start: float  # perf_counter of the tick before the gap
     ms: float
     blame: str = ""
+    #: Of the stall, how long the GUI thread sat in the scheduler's run queue: runnable, waiting for a core
+    #: (Linux ``/proc/self/task/TID/schedstat``); the rest it waited for a lock or ran code.
+    cpu_wait_ms: float = 0.0
 
 
 @dataclass
@@ -63,6 +66,13 @@ class PhaseResult:
                 count[s.blame or "?"] += 1
         return [(place, ms, count[place]) for place, ms in total.most_common(top)]
 
+    def cpu_wait_share(self, threshold_ms: float = LONG_STALL_MS) -> float:
+        """Of the time in stalls over ``threshold_ms``, the share the GUI thread waited for a core (a busy
+        machine, not the window's code)."""
+        long = [s for s in self.stalls if s.ms > threshold_ms]
+        total = sum(s.ms for s in long)
+        return sum(min(s.cpu_wait_ms, s.ms) for s in long) / total if total else 0.0
+
     def between(self, name: str, begin: float, end: float) -> PhaseResult:
         """The stalls that began between two ``perf_counter`` times (e.g. while the weights loaded)."""
         inside = [s for s in self.stalls if begin <= s.start < end]
@@ -71,6 +81,7 @@ class PhaseResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "seconds": self.seconds, "ticks": self.ticks, "longest_ms": self.longest_ms,
                 "long_share": self.long_share(), "culprits": self.culprits(),
+                "cpu_wait_share": self.cpu_wait_share(),
                 "stalls_over_50": sum(1 for s in self.stalls if s.ms > LONG_STALL_MS)}
 
 
@@ -165,16 +176,27 @@ class Heartbeat(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
         self._ticks: list[float] = []
+        self._waits: list[float] = []
+        self._schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")  # (made on the GUI thread)
+
+    def _run_queue_ms(self) -> float:
+        """How long the GUI thread has waited in the run queue so far (0 where the kernel does not say)."""
+        try:
+            return int(self._schedstat.read_text().split()[1]) / 1e6
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self._ticks.append(now)
+        self._waits.append(self._run_queue_ms())
         if self.watchdog is not None:
             self.watchdog.beat = now
 
     def measure(self, name: str, start, done, timeout_s: float) -> PhaseResult:
         """Run ``start()``, then the event loop until ``done()`` holds; the heartbeat's stalls meanwhile."""
         self._ticks = [time.perf_counter()]
+        self._waits = [self._run_queue_ms()]
         if self.watchdog is not None:
             self.watchdog.beat = self._ticks[0]
             self.watchdog.samples.clear()
@@ -185,11 +207,12 @@ class Heartbeat(QObject):
         self.timer.stop()
         ended = time.perf_counter()
         self._ticks.append(ended)
+        self._waits.append(self._run_queue_ms())
         stalls = []
-        for before, after in zip(self._ticks, self._ticks[1:], strict=False):
+        for i, (before, after) in enumerate(zip(self._ticks, self._ticks[1:], strict=False)):
             stall_ms = (after - before) * 1000.0 - self.interval_ms
             if stall_ms > 0:
-                stalls.append(Stall(before, stall_ms, self._blame(before)))
+                stalls.append(Stall(before, stall_ms, self._blame(before), self._waits[i + 1] - self._waits[i]))
         return PhaseResult(name, ended - begun, len(self._ticks) - 2, stalls)
 
     def _blame(self, beat: float) -> str:

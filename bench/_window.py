@@ -37,6 +37,7 @@ def queue_render(window) -> str:
 def say(result: PhaseResult) -> None:
     """One line for the phase, then the places its long stalls were spent in."""
     print(f"  {result.name}: {result.seconds:.1f} s, longest stall {result.longest_ms:.0f} ms, "
-          f"{100 * result.long_share():.1f} % of the time in stalls > 50 ms", flush=True)
+          f"{100 * result.long_share():.1f} % of the time in stalls > 50 ms (of which the GUI thread waited "
+          f"for a core {100 * result.cpu_wait_share():.0f} %)", flush=True)
     for place, ms, count in result.culprits():
         print(f"      {ms:7.0f} ms in {count:3d} stall(s): {place}", flush=True)

@@ -111,11 +111,12 @@ def run_child(label: str, tree: Path, trace: bool) -> list[dict]:
 
 
 def report(before_label: str, before: list[dict], after: list[dict]) -> int:
-    print(f"\n{'phase':58s} {'longest stall ms':>22s} {'time in stalls > 50 ms':>26s}")
-    print(f"{'':58s} {'before':>10s} {'after':>11s} {'before':>12s} {'after':>13s}")
+    print(f"\n{'phase':58s} {'longest stall ms':>22s} {'time in stalls > 50 ms':>26s} {'of it waiting for a core':>26s}")
+    print(f"{'':58s} {'before':>10s} {'after':>11s} {'before':>12s} {'after':>13s} {'before':>12s} {'after':>13s}")
     for old, new in zip(before, after, strict=True):
         print(f"{new['name']:58s} {old['longest_ms']:10.0f} {new['longest_ms']:11.0f} "
-              f"{100 * old['long_share']:11.1f}% {100 * new['long_share']:12.1f}%")
+              f"{100 * old['long_share']:11.1f}% {100 * new['long_share']:12.1f}% "
+              f"{100 * old['cpu_wait_share']:11.0f}% {100 * new['cpu_wait_share']:12.0f}%")
     render = next(r for r in after if r["name"] == RENDER_PHASE)
     ok = render["longest_ms"] <= TARGET_LONGEST_MS and render["long_share"] <= TARGET_SHARE
     print(f"\nbefore = {before_label}; after = this tree. Machine: {os.cpu_count()} cores, load average "
