@@ -53,9 +53,14 @@ def clip_from_json(data: dict[str, Any]) -> Clip:
 
 def snapshot(project: Project, last_result: str | None) -> dict[str, Any]:
     """What the autosave holds: the project file's contents plus the skeleton and the last result."""
-    clip = project.prepared.clip
-    return {**project.to_dict(), "autosave": {"clip": None if clip is None else clip_to_json(clip),
-                                              "last_result": last_result}}
+    return snapshot_of(project.to_dict(), project.prepared.clip, last_result)
+
+
+def snapshot_of(project_data: dict[str, Any], clip: Clip | None, last_result: str | None) -> dict[str, Any]:
+    """``snapshot`` from the parts taken from a project (the window takes them on its GUI thread and leaves
+    the skeleton's JSON — hundreds of ms for a long clip — to a worker thread)."""
+    return {**project_data, "autosave": {"clip": None if clip is None else clip_to_json(clip),
+                                         "last_result": last_result}}
 
 
 def _json_default(value: Any) -> Any:

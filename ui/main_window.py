@@ -33,6 +33,7 @@ from studio.system.progress import Progress
 from ui import render_bridge
 from ui.alignment_view import AlignmentView
 from ui.bindings import Binding, bind
+from ui.gui_process import keep_gui_thread_free
 from ui.help_menu import build_help_menu
 from ui.log_panel import LogPanel
 from ui.memory_label import MemoryLabel
@@ -75,6 +76,7 @@ MIN_WINDOW = (1024, 640)
 class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow):
     def __init__(self, settings: SettingsStore | None = None, studio: Studio | None = None) -> None:
         super().__init__()
+        keep_gui_thread_free()  # (libraries that would hold the interpreter lock: see ui.gui_process)
         self.setWindowTitle("StableAnimator Studio")
         self.setObjectName("MainWindow")
         self.settings = settings or SettingsStore()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from studio.errors import StudioError
 from studio.project import Clip
-from studio.request.render_request import RenderRequest
+from studio.request.render_request import IMAGE_SUFFIXES, RenderRequest
 from studio.request.schema import setting_by_path
 from studio.system.progress import Progress
 from ui import core
@@ -56,6 +56,8 @@ class MotionPanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.path: str | None = None
+        #: the video being opened, until it is probed (a newer one wins over an older one still probing)
+        self.opening: str | None = None
         self.info: core.VideoInfo | None = None
         self.frames: list[np.ndarray] = []
         self.motion: Clip | None = None
@@ -164,22 +166,37 @@ class MotionPanel(QWidget):
             self.load(path)
 
     def load(self, path: str) -> Task | None:
-        try:
-            info = core.probe_video(path)
-        except Exception as exc:  # noqa: BLE001 - shown to the person, who picks another file
-            self.info_label.setText("<span style='color:#ff7b72'>not a video</span>")
-            self.info_label.setToolTip(str(exc))
-            self.failed.emit(str(exc))
-            return None
-        if info.kind == "image":  # a photo dropped here: it has no motion to give
+        """Open a video on a worker thread: probing it starts ffmpeg (a process: up to a second on a busy machine)
+        and decoding takes longer. The video shows as opened once probed (``video_loaded``); the returned task
+        ends when its frames are decoded. A video that cannot be opened leaves the one shown before in place."""
+        if Path(path).suffix.lower() in IMAGE_SUFFIXES:  # a photo dropped here: it has no motion to give
             self.failed.emit(f"{Path(path).name} is a photo, not a video: drop it on the Photo panel, and open a "
                              "driving video here.")
             return None
+        path = str(path)
+        self.opening = path
+        self.info_label.setText(f"opening {Path(path).name}…")
+
+        def work(report, probed, cancel):
+            info = core.probe_video(path)
+            probed(info)  # (the first report always goes through: the panel shows the video before its frames)
+            return core.read_preview_frames(path, PLAYBACK_MAX_SIDE, PLAYBACK_MAX_FRAMES, report, cancel)
+
+        task = self.runner.start("open video", work)
+        task.previewed.connect(lambda info, p=path: self._probed(p, info))
+        task.succeeded.connect(lambda frames, p=path: self._decoded(p, frames))
+        task.failed.connect(lambda message, p=path: self._open_failed(p, message))
+        return task
+
+    def _probed(self, path: str, info: core.VideoInfo) -> None:
+        if path != self.opening:
+            return  # another video was opened meanwhile
+        self.opening = None
         self.extract_error = None
         self.set_picking(False)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.path, self.info, self.motion, self._pose_by_index = str(path), info, None, {}
+        self.path, self.info, self.motion, self._pose_by_index = path, info, None, {}
         self._box_by_index = {}
         self.frames = []
         self.player.stop()
@@ -195,15 +212,16 @@ class MotionPanel(QWidget):
                                    f"{info.frame_count} frames, {info.duration:.2f} s")
         logger.info("driving video %s: %s fps, %s frames", path, info.fps, info.frame_count)
         self.video_loaded.emit(self.path, info)
-
-        def work(report, _preview, cancel):
-            return core.read_preview_frames(path, PLAYBACK_MAX_SIDE, PLAYBACK_MAX_FRAMES, report, cancel)
-
-        task = self.runner.start("decode video", work)
-        task.succeeded.connect(lambda frames, p=self.path: self._decoded(p, frames))
-        task.failed.connect(self._decode_failed)
         self._refresh_extract_state()
-        return task
+
+    def _open_failed(self, path: str, message: str) -> None:
+        if path == self.opening:  # not even probed: the video shown before stays
+            self.opening = None
+            self.info_label.setText("<span style='color:#ff7b72'>not a video</span>")
+            self.info_label.setToolTip(message)
+            self.failed.emit(message)
+        elif path == self.path:
+            self._decode_failed(message)
 
     def _decoded(self, path: str, frames: list[np.ndarray]) -> None:
         if path != self.path:

@@ -85,7 +85,14 @@ QUICK_PREVIEW = {"width": 256, "height": 256, "steps": 6, "max_frames": 4, "hjb"
                  "decode_chunk": 2, "export": {"format": DEFAULT_FORMAT}}  # the preview player reads mp4
 
 
-def quick_preview_changes(background: str) -> dict[str, Any]:
-    """``QUICK_PREVIEW`` for a render with this background: the preview is an mp4, which has no alpha, so a
-    transparent background is previewed over the photo's (the same matte, composited)."""
-    return {**QUICK_PREVIEW, "background": "photo"} if background == "transparent" else dict(QUICK_PREVIEW)
+def quick_preview_changes(request: RenderRequest) -> dict[str, Any]:
+    """``QUICK_PREVIEW`` on top of ``request``: never more steps or frames than the render it previews (a project
+    set to 2 steps and 2 frames, e.g. to try real-size weights on a CPU, previews that, not 6 steps of 4 frames).
+    The preview is an mp4, which has no alpha, so a transparent background is previewed over the photo's (the
+    same matte, composited)."""
+    changes = dict(QUICK_PREVIEW)
+    changes["steps"] = min(QUICK_PREVIEW["steps"], request.steps)
+    changes["max_frames"] = min(QUICK_PREVIEW["max_frames"], request.max_frames or QUICK_PREVIEW["max_frames"])
+    if request.background == "transparent":
+        changes["background"] = "photo"
+    return changes

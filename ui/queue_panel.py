@@ -3,8 +3,11 @@ progress and ETA, plus cancel / retry / open folder. While jobs are waiting the 
 queue runner (``Studio.run_queue``) on a worker thread; the table follows the running job, and a
 double-click on a finished job opens it in the result panel.
 
-Nothing here polls: the queue announces every change (``JobQueue.subscribe``, called on the runner's thread),
-a Qt signal carries it to the GUI thread, and the table is redrawn then. The ETA is ``studio.batch.eta``'s."""
+Nothing here polls on the GUI thread, and the GUI thread never reads SQLite: the queue announces every change
+this process makes (``JobQueue.subscribe``, called on the runner's thread) and a ``QueueWatcher`` thread notices
+the commits of other processes (a `batch run` in a terminal); either way a Qt signal carries the news to the GUI
+thread, a worker reads the queue (the newest read wins), and the table is redrawn from what it read. The ETA is
+``studio.batch.eta``'s."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,10 +34,11 @@ from PySide6.QtWidgets import (
 
 from studio.batch.eta import eta_text, job_eta, step_rates
 from studio.batch.queue import JobChange, QueueError
+from studio.batch.queue_watch import QueueWatcher
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
 from studio.system.progress import Progress
-from ui.workers import Task, TaskRunner
+from ui.workers import LatestOnly, Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,10 @@ class QueuePanel(QWidget):
     open_requested = Signal(int, str)  # a finished job double-clicked: job id, output path
     #: a queue change, emitted on whichever thread made it and delivered on the GUI thread (queued connection)
     _queue_changed = Signal(object)
+    #: another process committed to the queue file (emitted on the watcher's thread)
+    _file_changed = Signal()
+    #: the table was redrawn from a fresh read of the queue
+    refreshed = Signal()
 
     def __init__(self, runner: TaskRunner, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,8 +69,13 @@ class QueuePanel(QWidget):
         self._consumer_is_local = True
         self._last_failure: str | None = None
         self._running_job: int | None = None
-        self._refresh_pending = False
         self._unsubscribe = None
+        self._watcher: QueueWatcher | None = None
+        self._reader = LatestOnly(runner, "read the queue")
+        #: jobs announced finished whose output the next read of the queue names (then ``job_finished``)
+        self._finished_pending: set[int] = set()
+        #: the local consumer ended: start it again if the next read finds jobs still queued
+        self._restart_if_queued = False
         self._stopped = False  # closing: a job put back in the queue waits for the next start
         self.unavailable = None
         try:
@@ -114,7 +127,10 @@ class QueuePanel(QWidget):
                 b.setEnabled(False)
         else:
             self._unsubscribe = unsubscribe = self.queue.subscribe(self._queue_changed.emit)
-            self.destroyed.connect(lambda *_: unsubscribe())  # a panel dropped without stop() stops listening
+            self._file_changed.connect(self.refresh)
+            self._watcher = watcher = QueueWatcher(self.queue.path, self._file_changed.emit).start()
+            # a panel dropped without stop() stops listening and watching
+            self.destroyed.connect(lambda *_: (unsubscribe(), watcher.stop()))
             self.refresh()
 
     def set_narrow(self, narrow: bool) -> None:
@@ -246,10 +262,9 @@ class QueuePanel(QWidget):
         self.consumer = None
         self.run_button.setEnabled(self.queue is not None)
         self.cluster_button.setEnabled(self.queue is not None)
-        self.refresh()
         # a cluster run that stopped (lost connection) leaves its jobs queued for the next run, not for this machine
-        if self._consumer_is_local and not self._stopped and self.queue is not None and self.queue.jobs("queued"):
-            QTimer.singleShot(0, self.start_consumer)
+        self._restart_if_queued = self._consumer_is_local
+        self.refresh()
 
     def stop(self) -> None:
         """On close: stop the consumer; a job it was running goes back to the queue for next time."""
@@ -257,6 +272,10 @@ class QueuePanel(QWidget):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        self._reader.stop()
         if self.consumer is None:
             return
         self.consumer.cancel()  # the runner stops between jobs
@@ -279,20 +298,24 @@ class QueuePanel(QWidget):
 
     # view ------------------------------------------------------------------------------------------
     def _on_queue_change(self, change: JobChange) -> None:
-        """On the GUI thread: say what moved, and redraw the table once for a burst of changes."""
+        """On the GUI thread: say what moved, and read the queue again (once for a burst of changes)."""
         if change.moved and change.state != "queued":  # (queueing is announced by whoever queued)
             self.job_state_changed.emit(change.job_id, change.state)
-            if change.state == "finished" and self.queue is not None:
-                self.job_finished.emit(change.job_id, self.queue.get(change.job_id).output)
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            QTimer.singleShot(0, self.refresh)
+            if change.state == "finished":
+                self._finished_pending.add(change.job_id)  # announced with its output once the read names it
+        self.refresh()
 
     def refresh(self) -> None:
-        self._refresh_pending = False
-        if self.queue is None:
+        """Read the queue on a worker thread, then redraw the table (``refreshed``). A refresh asked for while a
+        read runs waits for it and replaces any that waited before it: a burst of changes costs two reads."""
+        if self.queue is None or self._stopped:
             return
-        jobs = self.queue.jobs()
+        queue = self.queue
+        self._reader.submit(lambda: (queue.jobs(), queue.counts()), self._show)
+
+    def _show(self, snapshot: tuple[list, dict[str, int]]) -> None:
+        """On the GUI thread: the table, the summary and the announcements from one read of the queue."""
+        jobs, counts = snapshot
         self.table.setRowCount(len(jobs))
         rates = step_rates(jobs)
         now = time.time()  # the queue stores wall-clock start times
@@ -318,10 +341,17 @@ class QueuePanel(QWidget):
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
         self._follow_running(jobs)
-        counts = self.queue.counts()
         if self.consumer is None:
             text = " · ".join(f"{n} {s}" for s, n in counts.items() if n) or "The queue is empty."
             self.summary.setText(text + (f" — the last run stopped: {self._last_failure}" if self._last_failure else ""))
+        for job in jobs:
+            if job.id in self._finished_pending and job.state == "finished":
+                self._finished_pending.discard(job.id)
+                self.job_finished.emit(job.id, job.output)
+        restart, self._restart_if_queued = self._restart_if_queued, False
+        if restart and counts.get("queued") and self.consumer is None and not self._stopped:
+            self.start_consumer()
+        self.refreshed.emit()
 
     def _follow_running(self, jobs: list) -> None:
         """Keep the running job in view (unless the person has selected rows to act on)."""

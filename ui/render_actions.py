@@ -119,7 +119,7 @@ class RenderActions:
             return None
         if self.preview_task is not None:
             return self.preview_task
-        request = self.render_request(**quick_preview_changes(self.project.request.background))
+        request = self.render_request(**quick_preview_changes(self.project.request))
         studio = self.studio
         out = studio.previews.next_path()  # the studio removes it once a newer preview is shown, or at exit
 

@@ -81,17 +81,18 @@ class ResultPanel(QWidget):
     def load_result(self, mp4: str, pose_source=None):
         """Decode a finished mp4 for the player and read its sidecar's identity scores.
 
-        ``pose_source()`` (run on the worker thread too) returns the matching skeleton frames."""
+        ``pose_source()`` (run on the worker thread too) returns the matching skeleton frames; the sidecar is read
+        there as well (a file on a slow or busy disk)."""
         self.title.setText(f"<b>Result</b> — {Path(mp4).name}")
-        sidecar = render_bridge.read_sidecar(mp4) or {}
 
         def work(report, _preview, cancel):
+            sidecar = render_bridge.read_sidecar(mp4) or {}
             frames = core.read_preview_frames(mp4, 512, 2000, report, cancel)
             poses = pose_source() if pose_source is not None else None
-            return frames, poses
+            return frames, poses, sidecar
 
         task = self.runner.start("decode result", work)
-        task.succeeded.connect(lambda result: self._decoded(mp4, result[0], sidecar, result[1]))
+        task.succeeded.connect(lambda result: self._decoded(mp4, result[0], result[2], result[1]))
         task.failed.connect(lambda m: self.result_view.set_placeholder(f"Could not read {mp4}: {m}"))
         return task
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studio.autosave import Session, clip_from_json, snapshot
+from studio.autosave import Session, clip_from_json, snapshot_of
 from studio.project import PROJECT_SUFFIX
+from ui.workers import LatestOnly
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,12 @@ class SessionActions:
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
         self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
-        self._autosave_timer.timeout.connect(self.autosave_now)
+        self._autosave_timer.timeout.connect(self._autosave_in_background)
+        self._autosave_writer = LatestOnly(self.runner, "autosave")
+        #: Autosaves are numbered as the GUI thread takes them; a write never replaces a newer one's file.
+        self._autosave_taken = 0
+        self._autosave_written = 0
+        self._autosave_lock = threading.Lock()
         self._background_timer = QTimer(self)
         self._background_timer.setInterval(BACKGROUND_POLL_MS)
         self._background_timer.timeout.connect(self._check_background_done)
@@ -82,10 +89,31 @@ class SessionActions:
 
     # autosave and restore ----------------------------------------------------------------------------
     def autosave_now(self) -> None:
-        try:
-            self.session.write(snapshot(self.project, self.last_result))
-        except OSError as exc:  # a full disk must not stop the editing; say it once in the log
-            logger.warning("the autosave failed: %s", exc)
+        """Write the autosave before returning (closing, hiding the window)."""
+        self._write_autosave(*self._take_autosave())
+
+    def _autosave_in_background(self) -> None:
+        """The autosave after an edit: the skeleton's JSON and the file are written on a worker thread (a long
+        clip's skeleton takes hundreds of ms to serialise; the editing must not wait for it)."""
+        if self._closing_for_good:
+            return  # closing wrote the last autosave itself
+        taken = self._take_autosave()
+        self._autosave_writer.submit(lambda: self._write_autosave(*taken), lambda _result: None)
+
+    def _take_autosave(self) -> tuple:
+        """On the GUI thread: the project's parts as they are now (the clip is replaced on change, never edited)."""
+        self._autosave_taken += 1
+        return self._autosave_taken, self.project.to_dict(), self.project.prepared.clip, self.last_result
+
+    def _write_autosave(self, number: int, data: dict, clip, last_result: str | None) -> None:
+        with self._autosave_lock:  # (any thread)
+            if number < self._autosave_written:
+                return  # a newer autosave was written already
+            self._autosave_written = number
+            try:
+                self.session.write(snapshot_of(data, clip, last_result))
+            except OSError as exc:  # a full disk must not stop the editing; say it once in the log
+                logger.warning("the autosave failed: %s", exc)
 
     def _offer_restore(self) -> None:
         self._restore_offered = True
@@ -123,9 +151,8 @@ class SessionActions:
     def _restore_work(self, clip, result: str | None) -> None:
         """The skeleton (with it the alignment, which follows from it and the photo) and the last result, once
         the photo and the video are open."""
-        if clip is not None and self.motion_panel.path == self.project.request.motion:
-            self.motion_panel.set_motion(clip)
-            self.project.set_clip(clip)
+        if clip is not None:
+            self._restore_clip_once_opened(clip)  # (the video opens on a worker thread)
         if result and Path(result).is_file():
             self.open_result(0, result)
 
@@ -145,6 +172,26 @@ class SessionActions:
         self.update_actions()
 
     # closing -----------------------------------------------------------------------------------------
+    def _restore_clip_once_opened(self, clip) -> None:
+        """Show ``clip`` over the project's video once the motion panel has opened it (on a worker thread)."""
+        motion, panel = self.project.request.motion, self.motion_panel
+
+        def restore() -> None:
+            panel.set_motion(clip)
+            self.project.set_clip(clip)
+
+        if panel.opening != motion:  # not being opened: open already, or not there
+            if panel.path == motion:
+                restore()
+            return
+
+        def opened(path: str, _info) -> None:
+            panel.video_loaded.disconnect(opened)
+            if path == motion == self.project.request.motion:
+                restore()
+
+        panel.video_loaded.connect(opened)  # after the window's own slot, which forgets the old skeleton
+
     def ask_choice(self, title: str, text: str, choices: tuple[str, ...]) -> str:
         """A question with one button per choice (the last one is Escape's); returns the chosen text."""
         box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)

@@ -7,6 +7,7 @@ this on a worker thread while the person is still choosing files.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 
@@ -49,4 +50,11 @@ def warm_up(_report=None, _preview=None, cancel=None) -> bool:
             engine_class(engine)
         except Exception as exc:  # noqa: BLE001 - a missing engine is reported when it is used
             logger.info("engine %s not loadable: %s", engine, exc)
+    # The imports leave ~500 000 objects that live as long as the process. Python's full garbage collection
+    # visits each of them, holding the interpreter lock: about a second on a busy 2-core machine, a freeze of
+    # the window whenever one came. Frozen, they are never visited again (a full collection then takes
+    # milliseconds); what the window makes later is still collected. Once per process: a later window (the
+    # tests make hundreds) would freeze its predecessors' garbage for good.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
     return True

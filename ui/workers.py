@@ -110,6 +110,15 @@ class LatestOnly(QObject):
         if self._running is None:
             self._start_waiting()
 
+    def stop(self, timeout_ms: int = 30000) -> None:
+        """Drop the waiting request and wait for the running one, whose result is then not delivered (a panel
+        closing: nothing of it may run after)."""
+        self._waiting = None
+        task = self._running
+        if task is not None:
+            task.cancel()
+            task.wait(timeout_ms)
+
     def _start_waiting(self) -> None:
         if self._waiting is None:
             return
@@ -136,9 +145,17 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tasks: list[Task] = []
+        self._shut_down = False
 
     def start(self, name: str, fn: TaskFunction) -> Task:
         task = Task(name, fn, self)
+        if self._shut_down:
+            # a late request (a timer that fired while the window closed): it ends at once, as cancelled, so no
+            # thread outlives the window (a QThread destroyed while running aborts the process)
+            task.cancel()
+            task.start()
+            task.wait()
+            return task
         task.finished.connect(lambda t=task: self._forget(t))
         self._tasks.append(task)
         task.start()
@@ -166,6 +183,7 @@ class TaskRunner(QObject):
     def shutdown(self, timeout_ms: int | None = 30000) -> bool:
         """Cancel every task and wait for its thread (``None``: for as long as it takes); True when all
         stopped in time."""
+        self._shut_down = True
         self.cancel_all()
         ok = True
         for task in list(self._tasks):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.errors import ModelFolderError
+from studio.faces.dlib_process import HelperEmbedder
 from studio.faces.identity import IdentityBackend
 
 NAME = "dlib-resnet"
@@ -116,18 +117,33 @@ class DlibFaceEmbedder:
         return self.describe(image)[0]
 
 
-#: Process-wide registry: the one loaded dlib embedder, written only by ``shared_embedder`` under the lock.
-_EMBEDDER: DlibFaceEmbedder | None = None
+#: Process-wide registry: the one loaded dlib embedder, written only by ``shared_embedder`` and
+#: ``describe_in_helper_process`` under the lock.
+_EMBEDDER: DlibFaceEmbedder | HelperEmbedder | None = None
+#: Process-wide registry: whether that embedder runs in a helper process, written only by
+#: ``describe_in_helper_process`` under the lock.
+_IN_HELPER_PROCESS = False
 _EMBEDDER_LOCK = threading.Lock()
 
 
-def shared_embedder() -> DlibFaceEmbedder:
+def describe_in_helper_process(enabled: bool = True) -> None:
+    """From now on, run dlib in a helper process (``studio.faces.dlib_process``): for a program whose GUI
+    thread must not wait while dlib holds the interpreter lock (the window). The CLI keeps it in-process."""
+    global _EMBEDDER, _IN_HELPER_PROCESS
+    with _EMBEDDER_LOCK:
+        if enabled != _IN_HELPER_PROCESS:
+            if isinstance(_EMBEDDER, HelperEmbedder):
+                _EMBEDDER.close()
+            _EMBEDDER, _IN_HELPER_PROCESS = None, enabled
+
+
+def shared_embedder() -> DlibFaceEmbedder | HelperEmbedder:
     """One loaded embedder per process (loading takes a fraction of a second, but renders repeat): the
     process-wide registry ``_EMBEDDER``, written only here."""
     global _EMBEDDER
     with _EMBEDDER_LOCK:
         if _EMBEDDER is None:
-            _EMBEDDER = DlibFaceEmbedder()
+            _EMBEDDER = HelperEmbedder() if _IN_HELPER_PROCESS else DlibFaceEmbedder()
         return _EMBEDDER
 
 

@@ -143,9 +143,17 @@ class SettingsError(InputError):
 
 
 # ------------------------------------------------------------------------------------------ reading declarations
+@functools.cache
+def _type_hints(owner: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` once per class: it evaluates every annotation string of the class, and a
+    request is built field by field (each queued job read from the queue, each sidecar) — uncached, reading one
+    job cost ~100 ms of interpreter time."""
+    return typing.get_type_hints(owner)
+
+
 def _field_type(owner: type, f: dataclasses.Field) -> tuple[Any, bool]:
     """The field's type without ``| None``, and whether None is allowed."""
-    hint = typing.get_type_hints(owner)[f.name]
+    hint = _type_hints(owner)[f.name]
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         return args[0], len(args) < len(typing.get_args(hint))
@@ -194,12 +202,17 @@ def settings_of(cls: type, prefix: str = "", defaults: Any = None) -> tuple[Sett
 
 def nested_fields(cls: type) -> dict[str, type]:
     """The fields of ``cls`` that hold a nested settings object, with its class."""
-    out: dict[str, type] = {}
+    return dict(_nested_fields(cls))
+
+
+@functools.cache
+def _nested_fields(cls: type) -> tuple[tuple[str, type], ...]:
+    out = []
     for f in dataclasses.fields(cls):
         hint, _ = _field_type(cls, f)
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-            out[f.name] = hint
-    return out
+            out.append((f.name, hint))
+    return tuple(out)
 
 
 def setting_by_path(cls: type) -> dict[str, Setting]:

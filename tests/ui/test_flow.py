@@ -146,7 +146,8 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["engine"] == "diffusion"
     qtbot.waitUntil(lambda: window.queue_panel.consumer is None, timeout=60000)
-    window.queue_panel.refresh()
+    with qtbot.waitSignal(window.queue_panel.refreshed, timeout=30000):  # (read on a worker thread)
+        window.queue_panel.refresh()
     states = [window.queue_panel.table.item(r, 1).text() for r in range(window.queue_panel.table.rowCount())]
     assert states == ["finished", "cancelled"]
     # a double-click on the finished job shows it in the result panel

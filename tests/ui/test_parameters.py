@@ -171,7 +171,8 @@ def test_settings_recent_files_layout_and_the_last_project_persist(qtbot, sample
         assert (r.reference, r.motion) == (sample_photo, sample_video)
         assert second.alignment_view.scale.value() == pytest.approx(1.2)
         assert second.motion_panel.trim() == (0.5, 3.0, 2)
-        assert second.reference_panel.path == sample_photo and second.motion_panel.path == sample_video
+        assert second.reference_panel.path == sample_photo
+        qtbot.waitUntil(lambda: second.motion_panel.path == sample_video, timeout=60000)  # (probed off the GUI thread)
         second.show()
         assert second.findChild(QDockWidget, "dock_settings").isHidden()
         assert second.findChild(QDockWidget, "dock_queue").isVisible()

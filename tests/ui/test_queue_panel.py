@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from studio.batch.eta import eta_text, job_eta, step_rates
 from studio.request.render_request import RenderRequest
@@ -66,3 +66,44 @@ def test_a_change_on_another_thread_reaches_the_table_with_the_studios_eta(qtbot
     panel.stop()
     queue.retry(waiting)  # after stop() the panel no longer listens
     assert not queue._listeners
+
+
+def test_a_job_another_process_queues_appears_in_the_table(qtbot, tmp_path):
+    """`python -m studio batch add` in a terminal: another connection to the same file, which this panel's queue
+    object never hears from; the watcher notices the commit and the table shows the job."""
+    panel, studio, request = _panel(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: _cells(panel, 1) == [], timeout=10000)
+    from studio.batch.queue import JobQueue
+
+    other_process = JobQueue(studio.queue.path)  # its own connections; nothing shared with the panel's queue
+    job_id = other_process.add(request, tmp_path / "from_the_terminal.mp4")
+    qtbot.waitUntil(lambda: _cells(panel, 1) == ["queued"], timeout=10000)
+    assert panel.table.item(0, 0).data(Qt.ItemDataRole.UserRole) == job_id
+    other_process.cancel(job_id)
+    qtbot.waitUntil(lambda: _cells(panel, 1) == ["cancelled"], timeout=10000)
+    panel.stop()
+    assert panel._watcher is None
+
+
+def test_reading_the_queue_leaves_the_gui_event_loop_running(qtbot, tmp_path, monkeypatch):
+    """A slow read of the queue (a busy disk, a lock held by a runner) happens on a worker thread: while it
+    lasts, the GUI thread's event loop keeps running (a timer it alone can fire lets the read finish)."""
+    panel, studio, request = _panel(qtbot, tmp_path)
+    studio.queue.add(request, tmp_path / "o.mp4")
+    released = threading.Event()
+    readers: list[bool] = []
+    real_jobs = type(studio.queue).jobs
+
+    def slow_jobs(queue, *args, **kwargs):
+        readers.append(threading.current_thread() is threading.main_thread())
+        # only the GUI thread's event loop can set this: on the GUI thread this read would wait it out in vain
+        assert released.wait(10), "the GUI event loop did not run while the queue was read"
+        return real_jobs(queue, *args, **kwargs)
+
+    monkeypatch.setattr(type(studio.queue), "jobs", slow_jobs)
+    QTimer.singleShot(0, released.set)
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.refresh()
+    assert readers and not any(readers), "the queue was read on the GUI thread"
+    assert _cells(panel, 1) == ["queued"]
+    panel.stop()

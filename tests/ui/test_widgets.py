@@ -38,7 +38,8 @@ def test_drop_photo_and_video(qtbot, window, sample_photo, sample_video):
     _drop(window.reference_panel.view, sample_photo)
     assert window.project.request.reference == sample_photo
     _drop(window.motion_panel.view, sample_video)
-    assert window.project.request.motion == sample_video
+    # (the video is probed on a worker thread: the project takes it once it is known to be a video)
+    qtbot.waitUntil(lambda: window.project.request.motion == sample_video, timeout=60000)
     qtbot.waitUntil(lambda: len(window.motion_panel.frames) == 48, timeout=60000)
     for task in window.runner.running():
         wait_task(qtbot, task)

@@ -31,3 +31,13 @@ def test_a_task_cancelled_before_it_began_ends_as_cancelled(qtbot):
     assert runner.shutdown(5000)
     qtbot.waitUntil(lambda: bool(cancelled), timeout=5000)
     assert ran == [] and task.outcome == "cancelled"
+
+
+def test_a_task_asked_for_after_shutdown_never_runs_nor_outlives_the_runner(qtbot):
+    """A timer that fires while the window closes (the autosave after an edit) must not start a thread that
+    outlives the window: a QThread destroyed while it runs aborts the whole process."""
+    runner = TaskRunner()
+    assert runner.shutdown(5000)
+    ran = []
+    task = runner.start("too late", lambda *_: ran.append(1))
+    assert task.isFinished() and task.outcome == "cancelled" and ran == [] and not runner.running()
