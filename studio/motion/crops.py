@@ -107,19 +107,6 @@ def to_frame(pose: PoseFrame, window: Window, scale: float, width: int, height: 
     return out
 
 
-def blank_discs(image: np.ndarray, window: Window, scale: float,
-                discs: list[tuple[float, float, float]]) -> np.ndarray:
-    """``image`` (``cut`` of ``window``) with each disc (frame pixels: x, y, radius) painted mid-grey."""
-    import cv2
-
-    x0, y0, _ = _pixels(window)
-    out = image.copy()
-    for x, y, radius in discs:
-        centre = (int(round((x - x0) * scale)), int(round((y - y0) * scale)))
-        cv2.circle(out, centre, max(1, int(round(radius * scale))), (128, 128, 128), -1)
-    return out
-
-
 def search_windows(width: int, height: int) -> list[Window]:
     """The whole frame, then overlapping squares of 60 % of the short side (small people in wide shots)."""
     windows = [whole_frame(width, height)]

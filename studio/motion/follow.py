@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from studio.motion import appearance
-from studio.motion.crops import Window, blank_discs, cut, search_windows, to_frame, whole_frame, window_around
+from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
-from studio.motion.prediction import TorsoMotion, head_centre
 from studio.motion.presence import MIN_SUPPORT, is_real_person
 from studio.motion.segmentation import support_in_frame
 from studio.motion.sides import keep_sides, recent_reference
@@ -56,14 +55,6 @@ REFINE_MARGIN = 0.6
 SAME_BOX = 0.5
 #: Within one frame a person's box centre moves less than this share of the box's size.
 MAX_STEP = 0.6
-#: Margin of the closer look at where the person should be when the tracked pose jumped (``prediction``): a
-#: tight window shows the pose model less of whoever overlaps them.
-CLOSER_MARGIN = 0.2
-#: A head this many torso lengths from where the followed person's head should be is someone else's; it is
-#: painted over (a disc of HEAD_RADIUS torsos) for the closer look, because the pose model anchors a person on
-#: a head and prefers a face seen from the front to the back of the followed person's head.
-HEAD_APART = 0.3
-HEAD_RADIUS = 0.4
 
 
 def box_of(pose: PoseFrame, score: float = 0.3) -> tuple[float, float, float, float] | None:
@@ -127,8 +118,6 @@ class PersonFollower:
         self._last_seen: tuple[float, float, float, float] | None = None  # kept through scene cuts and losses
         self.look: dict[str, np.ndarray] = {}
         self.limbs = LimbMemory()
-        self.motion = TorsoMotion(self.fps)
-        self.frame = -1  # the number of the current ``step`` (0-based)
         self._recent: list[PoseFrame] = []  # the last kept poses, for left/right (``sides.recent_reference``)
         self.lost = 0
         self.after_cut = False
@@ -144,12 +133,10 @@ class PersonFollower:
         """A new shot: the person's place and size say nothing now; their look still does."""
         self.box, self.after_cut, self._recent = None, True, []
         self.limbs.clear()
-        self.motion.clear()
         self._reset_tracker()
 
     def step(self, frame: np.ndarray) -> PoseFrame | None:
         self._frame, self._cache = frame, {}
-        self.frame += 1
         pose = self._track() if self.box is not None else None
         if pose is None:
             self.lost += 1
@@ -167,7 +154,6 @@ class PersonFollower:
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
-        self.motion.remember(self.frame, pose)
         return pose
 
     # ------------------------------------------------------------------------------------------- evidence
@@ -245,12 +231,10 @@ class PersonFollower:
     def _reset_tracker(self) -> None:
         getattr(self.tracker, "reset", lambda: None)()
 
-    def _poses_in(self, window: Window, model, blank: list[tuple[float, float, float]] = ()) -> list[PoseFrame]:
-        """Plausible poses the model finds in ``window`` of the frame (``blank``: discs painted over), frame pixels."""
+    def _poses_in(self, window: Window, model) -> list[PoseFrame]:
+        """Plausible poses the model finds in ``window`` of the frame, in frame pixels."""
         height, width = self._frame.shape[:2]
         image, scale = cut(self._frame, window)
-        if blank:
-            image = blank_discs(image, window, scale, list(blank))
         poses = [to_frame(p, window, scale, width, height) for p in model.detect(image) if p.has_person]
         return [p for p in poses if self._plausible(p)]
 
@@ -265,38 +249,8 @@ class PersonFollower:
         for pose in self._poses_in(window, self.tracker):
             box = box_of(pose)
             if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
-                if self.motion.plausible(self.frame, pose):
-                    return pose
-                # the torso jumped: someone overlapping them, or a chimera of both; look where they should be
-                closer = self._closer_look(pose)
-                if closer is not None:
-                    return closer
-        self._reset_tracker()  # nobody, or someone else: look afresh next frame
-        return None
-
-    def _closer_look(self, jumped: PoseFrame) -> PoseFrame | None:
-        """The followed person in a tight window around where their torso should be now, or None.
-
-        ``jumped``: the pose the tracker found instead; when its head is not where the followed person's should
-        be, that head is someone else's and is painted over for this look.
-        """
-        assert self.box is not None  # (called from ``_track``)
-        height, width = self._frame.shape[:2]
-        dx, dy = self.motion.shift(self.frame)
-        x0, y0, x1, y1 = self.box
-        moved = (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
-        blank = []
-        theirs = head_centre(self._recent[-1]) if self._recent else None
-        other, torso = head_centre(jumped), self.motion.torso
-        if theirs is not None and other is not None and torso is not None:
-            if np.linalg.norm(other - (theirs + (dx, dy))) > HEAD_APART * torso:
-                blank.append((float(other[0]), float(other[1]), HEAD_RADIUS * torso))
-        window = window_around(moved, width, height, margin=CLOSER_MARGIN)
-        for pose in self._poses_in(window, self.searcher, blank):
-            box = box_of(pose)
-            if (box is not None and _near(box, moved) and self.motion.plausible(self.frame, pose)
-                    and self._is_followed_person(pose, strict=False)):
                 return pose
+        self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
     def search(self, everyone: bool = True) -> list[PoseFrame]:
@@ -339,8 +293,7 @@ class PersonFollower:
         else:
             same = [p for p in found if self._is_followed_person(p, strict=not self._within_reach(p))]
             if same:
-                # where the torso can be by now first (a look-alike overlapping them is not them), then the look
-                pick = max(same, key=lambda p: (self.motion.plausible(self.frame, p), self._likeness(p) or 0.0))
+                pick = max(same, key=lambda p: self._likeness(p) or 0.0)
             elif self.after_cut and not any((self._likeness(p) or 0.0) >= OTHER_PERSON for p in found):
                 # a new shot without the followed person: follow its main person (the studio needs someone)
                 people = [p for p in found if self._on_silhouette(p)]
