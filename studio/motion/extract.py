@@ -102,6 +102,25 @@ def _follower(tracker, backend: str, model_dir: str | Path | None, person: str |
     return PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
 
 
+def _opening_samples(path: Path, selection: FrameSelection, info: VideoInfo, fps: float,
+                     total: int) -> list[tuple[int, np.ndarray]]:
+    """(selected frame number, frame) of the samples over the first second that "auto" chooses by (``opening``)."""
+    from studio.motion.opening import sample_frames
+
+    wanted = set(sample_frames(fps, total))
+    samples = []
+    frames = iter_frames(path, selection, info)
+    try:
+        for number, (_, frame) in enumerate(frames):
+            if number in wanted:
+                samples.append((number, frame))
+            if number >= max(wanted):
+                break
+    finally:
+        frames.close()  # (stops the decoder)
+    return samples
+
+
 def parse_person(value: str | int | None) -> str | int:
     """``--person``: "auto" (the most prominent person) or N ≥ 1 (the N-th person from the left)."""
     if value is None or str(value).strip().lower() == "auto":
@@ -240,6 +259,8 @@ def extract_poses(
                     report(Progress("extract", 0, total, "a rendered skeleton clip: reading its poses back"))
                 else:
                     follower = _follower(model, backend, model_dir, person, info.fps / max(1, selection.stride))
+                    if person == "auto":
+                        follower.choose_over(_opening_samples(path, selection, info, follower.fps, total))
             if follower is not None:
                 if new_shot:
                     # a new shot: the person's place says nothing now, so the whole frame is searched
