@@ -311,7 +311,11 @@ def main() -> int:
 def run_baseline(args) -> dict:
     """The same measurements with ``--baseline``'s studio package, in a child process."""
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, "studio"],
+        # studio and, where the commit's studio imports it (render settings), pipelines
+        tree = subprocess.run(["git", "-C", str(BENCH.parent), "ls-tree", "--name-only", args.baseline],
+                              check=True, capture_output=True, text=True).stdout.split()
+        parts = [p for p in ("studio", "pipelines") if p in tree]
+        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", args.baseline, *parts],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
         out = Path(folder) / "result.json"
