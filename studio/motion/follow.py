@@ -287,16 +287,19 @@ class PersonFollower:
 
     def _reacquire(self) -> PoseFrame | None:
         # the first search for "auto" only needs the most prominent person; --person N needs everyone
-        # (the person chosen over the first second may be a small one: then everyone is looked for too)
-        found = self.search(everyone=self.first_people is not None or self.person != "auto" or self.opening is not None)
+        everyone = self.first_people is not None or self.person != "auto"
+        found = self.search(everyone=everyone)
         if self.first_people is None or (self.after_cut and not self.look):
-            people = [p for p in found if self._on_silhouette(p)]
-            if not people:
-                return None
             first = self.first_people is None
-            chosen = self._initial_choice(people, first)
+            people = [p for p in found if self._on_silhouette(p)]
+            chosen = self._initial_choice(people, first) if people else None
+            if chosen is None and first and self.opening is not None and not everyone:
+                # the person chosen over the first second is not the one the whole frame shows: look for everyone
+                found = self.search(everyone=True)
+                people = [p for p in found if self._on_silhouette(p)]
+                chosen = self._initial_choice(people, first) if people else None
             if chosen is None:
-                return None  # the person chosen over the first second is not in view yet
+                return None  # nobody, or the person chosen over the first second is not in view yet
             pick = chosen
             if first:
                 self.first_people = sorted((_person_box(p) for p in people), key=lambda b: b[0] + b[2])
