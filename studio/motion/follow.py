@@ -326,15 +326,17 @@ class PersonFollower:
     def choose_over(self, samples: list[tuple[int, np.ndarray]]) -> None:
         """For "auto": find who is most prominent over ``samples`` ((frame number, frame) from the first second).
 
-        Everyone in each sample is searched for (the whole frame and the smaller windows); the person whose
-        prominence summed over the samples is highest is the one the first frames then pick (``_initial_choice``).
+        Each sample is searched as the first frame is (the whole frame, and the smaller windows only where it
+        shows nobody big: searching every window of four frames cost as much as extracting 100 more frames on
+        the corpus's 1080×1920 clips); the person whose prominence summed over the samples is highest among
+        those who stay is the one the first frames then pick (``_initial_choice``).
         """
         if self.person != "auto" or len(samples) < 2:
             return
         seen = []
         for number, frame in samples:
             self._frame, self._cache = frame, {}
-            people = [p for p in self.search(everyone=True) if self._on_silhouette(p)]
+            people = [p for p in self.search(everyone=False) if self._on_silhouette(p)]
             seen.append((number, [(_person_box(p), prominence(p)) for p in people]))
         self._frame, self._cache = np.zeros((0, 0, 3), np.uint8), {}
         candidates = link(seen, self.fps)
