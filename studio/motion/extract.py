@@ -117,7 +117,7 @@ def _opening_samples(path: Path, selection: FrameSelection, info: VideoInfo, fps
             if number >= max(wanted):
                 break
     finally:
-        frames.close()  # (stops the decoder)
+        getattr(frames, "close", lambda: None)()  # (a generator: closing it stops the decoder)
     return samples
 
 
