@@ -122,7 +122,7 @@ def _opening_samples(path: Path, selection: FrameSelection, info: VideoInfo, fps
 
 
 def parse_person(value: str | int | None) -> str | int:
-    """``--person``: "auto" (the most prominent person) or N ≥ 1 (the N-th person from the left)."""
+    """``--person``: "auto" (the person most prominent over the first second) or N ≥ 1 (the N-th person from the left)."""
     if value is None or str(value).strip().lower() == "auto":
         return "auto"
     try:
