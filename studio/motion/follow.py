@@ -274,16 +274,32 @@ class PersonFollower:
                 break
             for rough in self._poses_in(window, self.searcher):
                 box = box_of(rough)
-                if box is None or any(_overlap_of_smaller(box, box_of(p)) >= SAME_BOX for p in found):
+                if box is None or not self._make_way(found, rough, box):
                     continue  # someone already found there
                 closer = self._poses_in(window_around(box, width, height, margin=REFINE_MARGIN), self.searcher)
                 found += closer or [rough]
         kept: list[PoseFrame] = []
         for pose in sorted(found, key=prominence, reverse=True):
             box = box_of(pose)
-            if box is not None and all(_overlap_of_smaller(box, box_of(k)) < SAME_BOX for k in kept):
+            if box is not None and self._make_way(kept, pose, box):
                 kept.append(pose)
         return kept
+
+    def _make_way(self, found: list[PoseFrame], pose: PoseFrame, box) -> bool:
+        """Whether ``pose`` (at ``box``) may be taken beside ``found`` (which it edits): where it overlaps poses
+        already found it is the same person, unless none of them lies on a person and it does (the pose model,
+        shown two people close together in the whole frame, returns one pose spread over both: a phantom that
+        must not hide the real people the smaller windows find there; it would be refused afterwards anyway).
+        The segmenter is asked only on such a clash, which is rare."""
+        clashing = [p for p in found if _overlap_of_smaller(box, box_of(p)) >= SAME_BOX]
+        if not clashing:
+            return True
+        if self.segmenter is None or any(self._on_silhouette(p) for p in clashing) or not self._on_silhouette(pose):
+            return False
+        for pose in clashing:  # (kept alive with this frame's cache, which is keyed by id())
+            self._cache[(id(pose), "set aside")] = pose
+        found[:] = [p for p in found if all(p is not c for c in clashing)]
+        return True
 
     def people_on(self, frame: np.ndarray) -> list[PoseFrame]:
         """Every person the search finds on ``frame`` alone, most prominent first (``people.find_people``)."""
