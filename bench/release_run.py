@@ -122,6 +122,7 @@ def main() -> int:
     parser.add_argument("--hjb", default="off,fast", help="comma-separated HJB modes: off, fast, exact")
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of every process")
     parser.add_argument("--skip-doctor", action="store_true")
+    parser.add_argument("--skip-read", action="store_true", help="no read baseline (rows run one per invocation)")
     parser.add_argument("--out", type=Path, default=None, help="append each row as a JSON line here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="release-run-"))
@@ -141,7 +142,7 @@ def main() -> int:
         keep({"row": "doctor", "command": f"python -m studio doctor --models {args.models}", "rc": doctor["rc"],
               "wall_s": round(doctor["seconds"], 1), "measured_peak_gb": round(doctor["peak_gb"], 2),
               "output": doctor["stdout"].strip().splitlines()[-3:]})
-    for attempt in (1, 2):  # the second read is the warm page cache's
+    for attempt in () if args.skip_read else (1, 2):  # the second read is the warm page cache's
         base = run([sys.executable, "-c", READ_BASELINE, str(args.models), str(args.threads), *LOADED], env,
                    work / "read.log")
         keep({"row": f"read baseline #{attempt}", "command": "torch.load(weights_only) / safetensors.load of "
