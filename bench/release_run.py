@@ -8,8 +8,10 @@ its peak resident memory, beside the memory model's ``--dry-run`` prediction.
 Rows: ``doctor --models DIR``; a read baseline (``torch.load`` of the Animation ``.pth`` files, safetensors of the
 SVD files the loader reads: the bytes loading must at least read, warm page cache); then per size × dtype × HJB
 mode a ``render --dry-run --json`` (the prediction) and the render itself: the sample photo and motion, 2 steps,
-256² with 2 frames or 512² with 4 frames, on the CPU. Load time and the time to the first UNet call come from the
-studio's log lines (``-v``); the peak is the process's ``ru_maxrss`` (``os.wait4``); "finite" means the render
+256² with 2 frames or 512² with 4 frames, on the CPU. Load time, when the first denoising step began (after the
+load phase began, and after Render: the issue's "Render → first step"), the conditioning models before it, when the
+first UNet call was done (the call itself is most of the wait on a CPU) and the load's peak RSS beside the weights
+come from the studio's log lines (``-v``); the peak is the process's ``ru_maxrss`` (``os.wait4``); "finite" means the render
 exited 0 (the engine refuses NaN/inf latents and frames) and its mp4 decodes to the right number of frames that
 are not one flat colour. A markdown table goes to stdout and every row as JSON lines to ``--out``.
 """
@@ -68,8 +70,22 @@ def studio(*args: str) -> list[str]:
 
 
 def logged_seconds(stderr: str, what: str) -> float | None:
-    match = re.search(rf"{what} (\d+\.\d+) s after the render's load phase began", stderr)
+    match = re.search(rf"{what} (?:\d+\.\d+ s after Render, )?(\d+\.\d+) s after the render's load phase began",
+                      stderr)
     return float(match.group(1)) if match else None
+
+
+def logged_timing(stderr: str) -> dict:
+    """The engine's timing lines (studio/render/stage_clock.py): Render → first denoising step, the conditioning
+    models before it, and the load's peak RSS beside the weights."""
+    found: dict = {}
+    if match := re.search(r"first denoising step began (\d+\.\d+) s after Render", stderr):
+        found["render_to_first_step_s"] = float(match.group(1))
+    if match := re.search(r"before it: (.*)", stderr):
+        found["conditioning"] = match.group(1).strip()
+    if match := re.search(r"process peak RSS (\d+\.\d+) GB with (\d+\.\d+) GB of weights", stderr):
+        found["load_peak_gb"], found["weights_gb"] = float(match.group(1)), float(match.group(2))
+    return found
 
 
 def video_frames(path: Path, size: int) -> np.ndarray:
@@ -101,7 +117,9 @@ def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env
         "row": name, "command": " ".join(["python", "-m", "studio", "-v", "render", *common, "--out", out.name]),
         "rc": result["rc"], "wall_s": round(result["seconds"], 1),
         "load_s": logged_seconds(result["stderr"], "model ready"),
+        "first_step_s": logged_seconds(result["stderr"], "first denoising step began"),
         "first_unet_s": logged_seconds(result["stderr"], "first UNet call done"),
+        **logged_timing(result["stderr"]),
         "measured_peak_gb": round(result["peak_gb"], 2),
         "predicted_peak_gb": round(predicted.get("total_bytes", 0) / 1e9, 2) or None,
         "predicted_load_gb": round(predicted.get("load_peak_bytes", 0) / 1e9, 2) or None,
@@ -152,11 +170,13 @@ def main() -> int:
         for dtype in args.dtypes.split(","):
             for hjb in args.hjb.split(","):
                 keep(render_rows(args.models, size, dtype, hjb, args.threads, env, work))
-    print("| row | load s | first UNet call s | wall s | predicted peak GB | measured peak GB | predicted/measured "
-          "| frames finite |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| row | load s | first step began s | first UNet call done s | Render → first step s | load peak / "
+          "weights GB | wall s | predicted peak GB | measured peak GB | predicted/measured | frames finite |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['row']} | {row.get('load_s', '')} | {row.get('first_unet_s', '')} | {row['wall_s']} | "
+        load_peak = f"{row['load_peak_gb']} / {row['weights_gb']}" if "load_peak_gb" in row else ""
+        print(f"| {row['row']} | {row.get('load_s', '')} | {row.get('first_step_s', '')} | "
+              f"{row.get('first_unet_s', '')} | {row.get('render_to_first_step_s', '')} | {load_peak} | {row['wall_s']} | "
               f"{row.get('predicted_peak_gb', '')} | {row['measured_peak_gb']} | {row.get('ratio', '')} | "
               f"{row.get('finite', row.get('read', row.get('output', '')))} |")
     print(f"(logs and outputs in {work})")
