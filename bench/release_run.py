@@ -53,12 +53,18 @@ print(f"read {total / 1e9:.3f} GB in {time.perf_counter() - started:.3f} s")
 """
 
 
-def run(command: list[str], env: dict, log: Path) -> dict:
-    """One process: wall time, peak RSS (GB), exit code, its stdout and stderr (both also kept in ``log``)."""
+def run(command: list[str], env: dict, log: Path, stop_at: str | None = None) -> dict:
+    """One process: wall time, peak RSS (GB), exit code, its stdout and stderr (both also kept in ``log``). With
+    ``stop_at`` the process is ended (SIGTERM) as soon as its stderr holds that text (its stdout is not kept)."""
     started = time.perf_counter()
     with open(log, "w") as err:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, env=env, cwd=REPO, text=True)
-        stdout = process.stdout.read()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL if stop_at else subprocess.PIPE, stderr=err,
+                                   env=env, cwd=REPO, text=True)
+        stdout = "" if stop_at else process.stdout.read()
+        while stop_at and process.poll() is None and stop_at not in log.read_text():
+            time.sleep(0.2)
+        if stop_at and process.poll() is None:
+            process.terminate()
         _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return {"rc": process.returncode, "seconds": time.perf_counter() - started,
@@ -96,9 +102,11 @@ def video_frames(path: Path, size: int) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, size, size, 3)
 
 
-def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env: dict, work: Path) -> dict:
+def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env: dict, work: Path,
+                first_step_only: bool = False) -> dict:
     frames = FRAMES_AT[size]
     name = f"{size}px-{frames}f-{dtype}-{'hjb-' + hjb if hjb != 'off' else 'plain'}"
+    name += "-to-first-step" if first_step_only else ""
     common = ["--models", str(models), "--reference", str(PHOTO), "--motion", str(MOTION), "--width", str(size),
               "--height", str(size), "--frames", str(frames), "--steps", "2", "--seed", "1", "--device", "cpu",
               "--dtype", dtype]
@@ -108,9 +116,9 @@ def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env
     predicted = json.loads(dry["stdout"]) if dry["rc"] == 0 else {}
     out = work / f"{name}.mp4"
     command = studio("-v", "render", *common, "--out", str(out), "--overwrite", "--quiet", "--json")
-    result = run(command, env, work / f"{name}.log")
+    result = run(command, env, work / f"{name}.log", "first denoising step began" if first_step_only else None)
     finite = None
-    if result["rc"] == 0:
+    if result["rc"] == 0 and not first_step_only:
         video = video_frames(out, size)
         finite = len(video) == frames and all(float(frame.std()) > 0 for frame in video)
     row = {
@@ -127,7 +135,7 @@ def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env
     }
     if row["predicted_peak_gb"]:
         row["ratio"] = round(row["predicted_peak_gb"] / row["measured_peak_gb"], 3)
-    if result["rc"] != 0:
+    if result["rc"] != 0 and not (first_step_only and row["first_step_s"] is not None):
         row["error"] = result["stderr"].strip().splitlines()[-1:]
     return row
 
@@ -141,6 +149,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of every process")
     parser.add_argument("--skip-doctor", action="store_true")
     parser.add_argument("--skip-read", action="store_true", help="no read baseline (rows run one per invocation)")
+    parser.add_argument("--first-step-only", action="store_true",
+                        help="end each render when its first denoising step begins: Render → first step and the "
+                             "load's peak (the peak column is then the load and conditioning phase's)")
     parser.add_argument("--out", type=Path, default=None, help="append each row as a JSON line here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="release-run-"))
@@ -169,7 +180,7 @@ def main() -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         for dtype in args.dtypes.split(","):
             for hjb in args.hjb.split(","):
-                keep(render_rows(args.models, size, dtype, hjb, args.threads, env, work))
+                keep(render_rows(args.models, size, dtype, hjb, args.threads, env, work, args.first_step_only))
     print("| row | load s | first step began s | first UNet call done s | Render → first step s | load peak / "
           "weights GB | wall s | predicted peak GB | measured peak GB | predicted/measured | frames finite |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
