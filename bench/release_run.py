@@ -89,8 +89,11 @@ def logged_timing(stderr: str) -> dict:
         found["render_to_first_step_s"] = float(match.group(1))
     if match := re.search(r"before it: (.*)", stderr):
         found["conditioning"] = match.group(1).strip()
-    if match := re.search(r"process peak RSS (\d+\.\d+) GB with (\d+\.\d+) GB of weights", stderr):
-        found["load_peak_gb"], found["weights_gb"] = float(match.group(1)), float(match.group(2))
+    if match := re.search(r"process peak RSS (\d+\.\d+) GB \((\d+\.\d+) GB before loading\) with (\d+\.\d+) GB "
+                          r"of weights", stderr):
+        found["load_peak_gb"], found["rss_before_load_gb"], found["weights_gb"] = map(float, match.groups())
+        found["load_peak_over_weights"] = round((found["load_peak_gb"] - found["rss_before_load_gb"])
+                                                / found["weights_gb"], 3)
     return found
 
 
@@ -181,11 +184,12 @@ def main() -> int:
         for dtype in args.dtypes.split(","):
             for hjb in args.hjb.split(","):
                 keep(render_rows(args.models, size, dtype, hjb, args.threads, env, work, args.first_step_only))
-    print("| row | load s | first step began s | first UNet call done s | Render → first step s | load peak / "
-          "weights GB | wall s | predicted peak GB | measured peak GB | predicted/measured | frames finite |")
+    print("| row | load s | first step began s | first UNet call done s | Render → first step s | load peak "
+          "RSS GB / weights GB | wall s | predicted peak GB | measured peak GB | predicted/measured | frames finite |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        load_peak = f"{row['load_peak_gb']} / {row['weights_gb']}" if "load_peak_gb" in row else ""
+        load_peak = (f"{row['load_peak_gb']} − {row['rss_before_load_gb']} before / {row['weights_gb']} = "
+                     f"{row['load_peak_over_weights']}" if "load_peak_gb" in row else "")
         print(f"| {row['row']} | {row.get('load_s', '')} | {row.get('first_step_s', '')} | "
               f"{row.get('first_unet_s', '')} | {row.get('render_to_first_step_s', '')} | {load_peak} | {row['wall_s']} | "
               f"{row.get('predicted_peak_gb', '')} | {row['measured_peak_gb']} | {row.get('ratio', '')} | "

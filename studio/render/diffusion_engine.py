@@ -21,7 +21,7 @@ import numpy as np
 from studio.errors import InputError, ModelFolderError, StudioError
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 from studio.render.memory import pick_device, pick_dtype
-from studio.render.stage_clock import StageClock, peak_rss_bytes
+from studio.render.stage_clock import StageClock, current_rss_bytes, peak_rss_bytes
 from studio.system.progress import CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # (torch and diffusers load only when a diffusion render starts)
@@ -164,6 +164,7 @@ class DiffusionEngine:
             batched_cfg, decode_chunk = plan.request.batched_cfg, plan.request.decode_chunk
             offload = plan.request.offload
             self._say(inputs, report, plan)
+        resident_before = current_rss_bytes()
         pipe = self.pipeline(req.models, req.device, req.dtype, offload, hjb=req.hjb.enabled)
         log.info("memory settings: device %s, dtype %s, offload %s, tile %d/%d frames, decode chunk %d, %s CFG",
                  getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), offload, req.tile_size,
@@ -171,8 +172,8 @@ class DiffusionEngine:
         # "model ready", "first denoising step began" (StageClock) and "first UNet call done": how long a person
         # waits before denoising, and the load's peak memory (bench/release_run.py reads these lines)
         log.info("model ready %.2f s after the render's load phase began (%d load(s) so far); process peak RSS %.2f GB "
-                 "with %.2f GB of weights", time.perf_counter() - started, self.loads, peak_rss_bytes() / 1e9,
-                 _weight_bytes(pipe) / 1e9)
+                 "(%.2f GB before loading) with %.2f GB of weights", time.perf_counter() - started, self.loads,
+                 peak_rss_bytes() / 1e9, resident_before / 1e9, _weight_bytes(pipe) / 1e9)
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 

@@ -11,6 +11,7 @@ when the first UNet call is done. ``bench/release_run.py`` reads these lines.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -86,6 +87,15 @@ def peak_rss_bytes() -> int:
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
+def current_rss_bytes() -> int:
+    """This process's resident memory now (Linux; 0 elsewhere): what was there before loading."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
 
 
 def _submodule(pipe, dotted: str):

@@ -44,8 +44,9 @@ def test_a_render_logs_when_the_first_denoising_step_began_and_what_ran_before_i
     for model in ("CLIP image encoder", "face encoder", "VAE encoder", "PoseNet"):
         assert re.search(rf"{model} \d+\.\d+ s(,|$)", before), (model, before)  # ran, and once ("(n runs)" otherwise)
     ready = lines[index("model ready")]
-    peak, weights = map(float, re.search(r"peak RSS (\d+\.\d+) GB with (\d+\.\d+) GB of weights", ready).groups())
-    assert 0 < weights <= peak
+    peak, before, weights = map(float, re.search(r"peak RSS (\d+\.\d+) GB \((\d+\.\d+) GB before loading\) with "
+                                                 r"(\d+\.\d+) GB of weights", ready).groups())
+    assert 0 < before <= peak and 0 < weights <= peak
 
 
 class _Model(torch.nn.Module):
