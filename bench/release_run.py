@@ -87,6 +87,8 @@ def logged_timing(stderr: str) -> dict:
     found: dict = {}
     if match := re.search(r"first denoising step began (\d+\.\d+) s after Render", stderr):
         found["render_to_first_step_s"] = float(match.group(1))
+    if match := re.search(r"model code imported in (\d+\.\d+) s", stderr):
+        found["import_s"] = float(match.group(1))
     if match := re.search(r"before it: (.*)", stderr):
         found["conditioning"] = match.group(1).strip()
     if match := re.search(r"process peak RSS (\d+\.\d+) GB \((\d+\.\d+) GB before loading\) with (\d+\.\d+) GB "

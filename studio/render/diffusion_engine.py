@@ -147,11 +147,14 @@ class DiffusionEngine:
         return model.plan(memory_request(req, inputs.num_frames, dev, dtype), budget)
 
     def _render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:
+        importing = time.perf_counter()
         with HEAVY_IMPORT_LOCK:  # all model code imported before use, never racing another thread's import
             import torch
 
             import pipelines.hjb_pipeline  # noqa: F401
             import pipelines.loading  # noqa: F401
+        # (the window imports these at start-up, ui/warm_up.py; a CLI render pays them between Render and loading)
+        log.info("model code imported in %.2f s", time.perf_counter() - importing)
 
         req = inputs.request
         if not req.models:

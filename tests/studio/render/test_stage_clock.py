@@ -35,7 +35,8 @@ def test_a_render_logs_when_the_first_denoising_step_began_and_what_ran_before_i
     def index(prefix: str) -> int:
         return next(i for i, line in enumerate(lines) if line.startswith(prefix))
 
-    assert index("model ready") < index("first denoising step began") < index("first UNet call done")
+    assert (index("model code imported") < index("model ready") < index("first denoising step began")
+            < index("first UNet call done"))
     began = lines[index("first denoising step began")]
     after_render, after_load = map(float, re.search(r"began (\d+\.\d+) s after Render, (\d+\.\d+) s after the "
                                                     r"render's load phase began", began).groups())
