@@ -169,8 +169,9 @@ class DiffusionEngine:
             self._say(inputs, report, plan)
         resident_before = current_rss_bytes()
         pipe = self.pipeline(req.models, req.device, req.dtype, offload, hjb=req.hjb.enabled)
+        # (the UNet's dtype: a pipeline's own .dtype is its first module's, the fp32 face embedder of the HJB one)
         log.info("memory settings: device %s, dtype %s, offload %s, tile %d/%d frames, decode chunk %d, %s CFG",
-                 getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), offload, req.tile_size,
+                 getattr(pipe, "device", "?"), getattr(getattr(pipe, "unet", pipe), "dtype", "?"), offload, req.tile_size,
                  req.tile_overlap, decode_chunk, "batched" if batched_cfg else "two-call")
         # "model ready", "first denoising step began" (StageClock) and "first UNet call done": how long a person
         # waits before denoising, and the load's peak memory (bench/release_run.py reads these lines)
