@@ -8,8 +8,10 @@ its peak resident memory, beside the memory model's ``--dry-run`` prediction.
 Rows: ``doctor --models DIR``; a read baseline (``torch.load`` of the Animation ``.pth`` files, safetensors of the
 SVD files the loader reads: the bytes loading must at least read, warm page cache); then per size × dtype × HJB
 mode a ``render --dry-run --json`` (the prediction) and the render itself: the sample photo and motion, 2 steps,
-256² with 2 frames or 512² with 4 frames, on the CPU. Load time and the time to the first UNet call come from the
-studio's log lines (``-v``); the peak is the process's ``ru_maxrss`` (``os.wait4``); "finite" means the render
+256² with 2 frames or 512² with 4 frames, on the CPU. Load time, when the first denoising step began (after the
+load phase began, and after Render: the issue's "Render → first step"), the conditioning models before it, when the
+first UNet call was done (the call itself is most of the wait on a CPU) and the load's peak RSS beside the weights
+come from the studio's log lines (``-v``); the peak is the process's ``ru_maxrss`` (``os.wait4``); "finite" means the render
 exited 0 (the engine refuses NaN/inf latents and frames) and its mp4 decodes to the right number of frames that
 are not one flat colour. A markdown table goes to stdout and every row as JSON lines to ``--out``.
 """
@@ -51,12 +53,18 @@ print(f"read {total / 1e9:.3f} GB in {time.perf_counter() - started:.3f} s")
 """
 
 
-def run(command: list[str], env: dict, log: Path) -> dict:
-    """One process: wall time, peak RSS (GB), exit code, its stdout and stderr (both also kept in ``log``)."""
+def run(command: list[str], env: dict, log: Path, stop_at: str | None = None) -> dict:
+    """One process: wall time, peak RSS (GB), exit code, its stdout and stderr (both also kept in ``log``). With
+    ``stop_at`` the process is ended (SIGTERM) as soon as its stderr holds that text (its stdout is not kept)."""
     started = time.perf_counter()
     with open(log, "w") as err:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, env=env, cwd=REPO, text=True)
-        stdout = process.stdout.read()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL if stop_at else subprocess.PIPE, stderr=err,
+                                   env=env, cwd=REPO, text=True)
+        stdout = "" if stop_at else process.stdout.read()
+        while stop_at and process.poll() is None and stop_at not in log.read_text():
+            time.sleep(0.2)
+        if stop_at and process.poll() is None:
+            process.terminate()
         _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return {"rc": process.returncode, "seconds": time.perf_counter() - started,
@@ -68,8 +76,27 @@ def studio(*args: str) -> list[str]:
 
 
 def logged_seconds(stderr: str, what: str) -> float | None:
-    match = re.search(rf"{what} (\d+\.\d+) s after the render's load phase began", stderr)
+    match = re.search(rf"{what} (?:\d+\.\d+ s after Render, )?(\d+\.\d+) s after the render's load phase began",
+                      stderr)
     return float(match.group(1)) if match else None
+
+
+def logged_timing(stderr: str) -> dict:
+    """The engine's timing lines (studio/render/stage_clock.py): Render → first denoising step, the conditioning
+    models before it, and the load's peak RSS beside the weights."""
+    found: dict = {}
+    if match := re.search(r"first denoising step began (\d+\.\d+) s after Render", stderr):
+        found["render_to_first_step_s"] = float(match.group(1))
+    if match := re.search(r"model code imported in (\d+\.\d+) s", stderr):
+        found["import_s"] = float(match.group(1))
+    if match := re.search(r"before it: (.*)", stderr):
+        found["conditioning"] = match.group(1).strip()
+    if match := re.search(r"process peak RSS (\d+\.\d+) GB \((\d+\.\d+) GB before loading\) with (\d+\.\d+) GB "
+                          r"of weights", stderr):
+        found["load_peak_gb"], found["rss_before_load_gb"], found["weights_gb"] = map(float, match.groups())
+        found["load_peak_over_weights"] = round((found["load_peak_gb"] - found["rss_before_load_gb"])
+                                                / found["weights_gb"], 3)
+    return found
 
 
 def video_frames(path: Path, size: int) -> np.ndarray:
@@ -80,9 +107,11 @@ def video_frames(path: Path, size: int) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, size, size, 3)
 
 
-def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env: dict, work: Path) -> dict:
+def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env: dict, work: Path,
+                first_step_only: bool = False) -> dict:
     frames = FRAMES_AT[size]
     name = f"{size}px-{frames}f-{dtype}-{'hjb-' + hjb if hjb != 'off' else 'plain'}"
+    name += "-to-first-step" if first_step_only else ""
     common = ["--models", str(models), "--reference", str(PHOTO), "--motion", str(MOTION), "--width", str(size),
               "--height", str(size), "--frames", str(frames), "--steps", "2", "--seed", "1", "--device", "cpu",
               "--dtype", dtype]
@@ -92,16 +121,18 @@ def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env
     predicted = json.loads(dry["stdout"]) if dry["rc"] == 0 else {}
     out = work / f"{name}.mp4"
     command = studio("-v", "render", *common, "--out", str(out), "--overwrite", "--quiet", "--json")
-    result = run(command, env, work / f"{name}.log")
+    result = run(command, env, work / f"{name}.log", "first denoising step began" if first_step_only else None)
     finite = None
-    if result["rc"] == 0:
+    if result["rc"] == 0 and not first_step_only:
         video = video_frames(out, size)
         finite = len(video) == frames and all(float(frame.std()) > 0 for frame in video)
     row = {
         "row": name, "command": " ".join(["python", "-m", "studio", "-v", "render", *common, "--out", out.name]),
         "rc": result["rc"], "wall_s": round(result["seconds"], 1),
         "load_s": logged_seconds(result["stderr"], "model ready"),
+        "first_step_s": logged_seconds(result["stderr"], "first denoising step began"),
         "first_unet_s": logged_seconds(result["stderr"], "first UNet call done"),
+        **logged_timing(result["stderr"]),
         "measured_peak_gb": round(result["peak_gb"], 2),
         "predicted_peak_gb": round(predicted.get("total_bytes", 0) / 1e9, 2) or None,
         "predicted_load_gb": round(predicted.get("load_peak_bytes", 0) / 1e9, 2) or None,
@@ -109,7 +140,7 @@ def render_rows(models: Path, size: int, dtype: str, hjb: str, threads: int, env
     }
     if row["predicted_peak_gb"]:
         row["ratio"] = round(row["predicted_peak_gb"] / row["measured_peak_gb"], 3)
-    if result["rc"] != 0:
+    if result["rc"] != 0 and not (first_step_only and row["first_step_s"] is not None):
         row["error"] = result["stderr"].strip().splitlines()[-1:]
     return row
 
@@ -122,6 +153,10 @@ def main() -> int:
     parser.add_argument("--hjb", default="off,fast", help="comma-separated HJB modes: off, fast, exact")
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of every process")
     parser.add_argument("--skip-doctor", action="store_true")
+    parser.add_argument("--skip-read", action="store_true", help="no read baseline (rows run one per invocation)")
+    parser.add_argument("--first-step-only", action="store_true",
+                        help="end each render when its first denoising step begins: Render → first step and the "
+                             "load's peak (the peak column is then the load and conditioning phase's)")
     parser.add_argument("--out", type=Path, default=None, help="append each row as a JSON line here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="release-run-"))
@@ -141,7 +176,7 @@ def main() -> int:
         keep({"row": "doctor", "command": f"python -m studio doctor --models {args.models}", "rc": doctor["rc"],
               "wall_s": round(doctor["seconds"], 1), "measured_peak_gb": round(doctor["peak_gb"], 2),
               "output": doctor["stdout"].strip().splitlines()[-3:]})
-    for attempt in (1, 2):  # the second read is the warm page cache's
+    for attempt in () if args.skip_read else (1, 2):  # the second read is the warm page cache's
         base = run([sys.executable, "-c", READ_BASELINE, str(args.models), str(args.threads), *LOADED], env,
                    work / "read.log")
         keep({"row": f"read baseline #{attempt}", "command": "torch.load(weights_only) / safetensors.load of "
@@ -150,12 +185,15 @@ def main() -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         for dtype in args.dtypes.split(","):
             for hjb in args.hjb.split(","):
-                keep(render_rows(args.models, size, dtype, hjb, args.threads, env, work))
-    print("| row | load s | first UNet call s | wall s | predicted peak GB | measured peak GB | predicted/measured "
-          "| frames finite |")
-    print("|---|---|---|---|---|---|---|---|")
+                keep(render_rows(args.models, size, dtype, hjb, args.threads, env, work, args.first_step_only))
+    print("| row | load s | first step began s | first UNet call done s | Render → first step s | load peak "
+          "RSS GB / weights GB | wall s | predicted peak GB | measured peak GB | predicted/measured | frames finite |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['row']} | {row.get('load_s', '')} | {row.get('first_unet_s', '')} | {row['wall_s']} | "
+        load_peak = (f"{row['load_peak_gb']} − {row['rss_before_load_gb']} before / {row['weights_gb']} = "
+                     f"{row['load_peak_over_weights']}" if "load_peak_gb" in row else "")
+        print(f"| {row['row']} | {row.get('load_s', '')} | {row.get('first_step_s', '')} | "
+              f"{row.get('first_unet_s', '')} | {row.get('render_to_first_step_s', '')} | {load_peak} | {row['wall_s']} | "
               f"{row.get('predicted_peak_gb', '')} | {row['measured_peak_gb']} | {row.get('ratio', '')} | "
               f"{row.get('finite', row.get('read', row.get('output', '')))} |")
     print(f"(logs and outputs in {work})")

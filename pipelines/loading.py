@@ -176,12 +176,16 @@ class _Inspection:
 
 # ---------------------------------------------------------------------------------------------------- checking
 def check_model_folder(models_dir: str | os.PathLike) -> list[str]:
-    """Every problem with ``models_dir`` as readable lines (empty list = loadable). Checks files, configs and the
-    Animation state dicts' keys and shapes against modules built on the meta device (no real weights allocated)."""
-    return _inspect_model_folder(models_dir).problems
+    """Every problem with ``models_dir`` as readable lines (empty list = loadable). Checks files, configs, the
+    Animation state dicts' keys and shapes against modules built on the meta device (no real weights allocated), the
+    SVD components' shapes, and that every number of every weight file is finite (which reads all of them)."""
+    return _inspect_model_folder(models_dir, check_values=True).problems
 
 
-def _inspect_model_folder(models_dir: str | os.PathLike) -> _Inspection:
+def _inspect_model_folder(models_dir: str | os.PathLike, check_values: bool) -> _Inspection:
+    """Files, configs, keys and shapes; with ``check_values`` also every number finite and the SVD components'
+    shapes. The loader passes False: it checks both on the values it reads anyway (:func:`_fill_strict`), so a render
+    reads each weight file once."""
     from .face_encoder import FusionFaceId
     from .pose_net import PoseNet
     from .unet import StableAnimatorUNet
@@ -224,10 +228,11 @@ def _inspect_model_folder(models_dir: str | os.PathLike) -> _Inspection:
         except CheckpointError as exc:
             problems.extend(exc.problems)
 
-    for stem, state in states.items():  # NaN or infinity loads silently and renders black
-        problems.extend(describe_non_finite(f"{ANIMATION_FOLDER}/{stem}", non_finite_keys(state.items())))
-    if svd is not None:
-        problems.extend(stock_component_problems(svd, {k: SVD_REQUIRED[k] for k in ("vae", "image_encoder")}))
+    if check_values:
+        for stem, state in states.items():  # NaN or infinity loads silently and renders black
+            problems.extend(describe_non_finite(f"{ANIMATION_FOLDER}/{stem}", non_finite_keys(state.items())))
+        if svd is not None:
+            problems.extend(stock_component_problems(svd, {k: SVD_REQUIRED[k] for k in ("vae", "image_encoder")}))
 
     num_tokens = 4
     if "face_encoder" in states:
@@ -265,7 +270,8 @@ def _fill_strict(
     module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str],
     dtype: torch.dtype, device: str | torch.device, source: Path | None,
 ) -> None:
-    """Check ``state`` against ``module``'s keys and shapes, then copy it into place (:mod:`.weights_in_place`)."""
+    """Check ``state`` against ``module``'s keys and shapes, then copy it into place (:mod:`.weights_in_place`) and
+    report the tensors holding NaN or infinity (found while copying: a render reads each file once)."""
     from .weights_in_place import copy_into_place
 
     state = {
@@ -274,7 +280,7 @@ def _fill_strict(
     before = len(problems)
     _compare_state(where, _expected_shapes(module), state, problems)
     if len(problems) == before:
-        copy_into_place(module, state, dtype, device, source=source)
+        problems.extend(describe_non_finite(where, copy_into_place(module, state, dtype, device, source=source)))
 
 
 def _stock_modules(svd: Path, dtype: torch.dtype, device: str | torch.device, problems: list[str]):
@@ -338,7 +344,7 @@ def load_stable_animator_pipeline(
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
     models_dir = Path(models_dir)
-    found = _inspect_model_folder(models_dir)
+    found = _inspect_model_folder(models_dir, check_values=False)
     problems, states, mapped, modules = found.problems, found.states, found.mapped, found.modules
     if problems:
         raise CheckpointError(models_dir, problems)

@@ -12,16 +12,35 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 
 #: Name at most this many offending tensors per file, then a count.
 SHOWN = 3
 
 
+def all_finite(tensor: torch.Tensor) -> bool:
+    """No NaN or ±infinity in ``tensor`` (integer tensors have none), without a flag per element (``isfinite(t).all()``
+    allocates one: a heap hole beside every weight read while loading).
+
+    On the CPU numpy's single-threaded sum does it: NaN or an infinity makes any sum non-finite, so a finite sum proves
+    every number finite (a non-finite one may be an overflow of finite numbers: then the exact minimum and maximum
+    decide). Torch's reductions open a parallel region per tensor, which costs ~10 ms each while other processes keep
+    the cores busy — 20 s over the release's 2,000 tensors against 3 s of arithmetic."""
+    if not tensor.is_floating_point() or tensor.numel() == 0:
+        return True
+    if tensor.device.type == "cpu" and tensor.dtype in (torch.float16, torch.float32, torch.float64):
+        values = tensor.detach().numpy()
+        if np.isfinite(values.sum()):
+            return True
+        return bool(np.isfinite(values.min()) and np.isfinite(values.max()))
+    low, high = torch.aminmax(tensor)  # (bfloat16, other devices: one pass; aminmax propagates NaN)
+    return bool(torch.isfinite(low)) and bool(torch.isfinite(high))
+
+
 def non_finite_keys(tensors: Iterable[tuple[str, torch.Tensor]]) -> list[str]:
     """Keys of floating-point tensors holding NaN or ±infinity (integer tensors cannot)."""
-    return [key for key, tensor in tensors
-            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    return [key for key, tensor in tensors if not all_finite(tensor)]
 
 
 def describe_non_finite(where: str, keys: list[str]) -> list[str]:

@@ -15,7 +15,9 @@ overwritten at once; for the 6.2 GB UNet that is 12.4 GB at the peak. Here:
    copies by ``load_state_dict(assign=True)``.
 
 So the resident memory while loading is the finished weights plus one tensor, and each component's dtype is the one
-asked for here — never a config file's ``torch_dtype``. Copying (rather than keeping mapped tensors as parameters)
+asked for here — never a config file's ``torch_dtype``. Whether every number is finite is checked on the values just
+read, while they are in memory anyway (a separate pass over the checkpoints first read the 9 GB release twice: once
+through the map to check it, once to load it). Copying (rather than keeping mapped tensors as parameters)
 means no weight file is held open or depended on after loading: it can be replaced or deleted.
 """
 
@@ -34,6 +36,8 @@ from pathlib import Path
 
 import torch
 
+from .weight_checks import all_finite
+
 _PAGE = mmap.PAGESIZE
 _MADV_DONTNEED = 4  # Linux's values; only used on Linux
 _MADV_POPULATE_READ = 22  # Linux 5.14+: map a range's (cached) file pages in one call instead of a fault per page
@@ -45,6 +49,19 @@ def build_empty(factory: Callable[[], torch.nn.Module]) -> torch.nn.Module:
 
     with init_empty_weights(include_buffers=False):
         return factory()
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Torch's intra-op threads at 1 while copying: a cast of one tensor is memory-bound, and every parallel region
+    waits for all its threads to be scheduled — with other processes on the cores, 6× slower than one thread over the
+    VAE's 374 tensors (measured), seconds over the UNet's. Restored afterwards (the render wants them all)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager
@@ -96,9 +113,10 @@ def copy_into_place(
     dtype: torch.dtype,
     device: str | torch.device = "cpu",
     source: str | os.PathLike | None = None,
-) -> torch.nn.Module:
+) -> list[str]:
     """Give ``module`` (built by :func:`build_empty`) the tensors of ``state``, each copied once to ``device`` and,
-    when floating point, to ``dtype``.
+    when floating point, to ``dtype``. Returns the keys of the floating-point tensors holding NaN or ±infinity in the
+    file (checked on the values as read, before any cast; the module takes them all the same, the caller refuses).
 
     ``source``: the file ``state`` was memory-mapped from. Its tensors' bytes are then read with plain file reads
     straight into their destination (or through one staging buffer when cast or moved), which is what
@@ -110,8 +128,10 @@ def copy_into_place(
     wanted = module.state_dict(keep_vars=True)
     offsets = file_offsets(source, state) if source is not None else {}
     placed: dict[str, torch.Tensor] = {}
+    non_finite: list[str] = []
     staging = torch.empty(0, dtype=torch.uint8)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_one_torch_thread())
         advise = stack.enter_context(_libc_madvise())
         reader = stack.enter_context(open(source, "rb", buffering=0)) if offsets and source is not None else None
         for key, target in wanted.items():
@@ -128,12 +148,16 @@ def copy_into_place(
                 landing = copy.view(-1).view(torch.uint8) if direct else staging[:given.nbytes]
                 _read_exactly(reader, offsets[key], landing)
                 _check_same_start(given, landing, source, key)
+                read = copy if direct else landing.view(given.dtype).view(given.shape)
                 if not direct:
-                    copy.copy_(landing.view(given.dtype).view(given.shape))
+                    copy.copy_(read)
             else:
                 if source is not None:
                     prefetch_mapped_pages(given, advise)
                 copy.copy_(given)
+                read = given
+            if not all_finite(read):
+                non_finite.append(key)
             if source is not None:
                 release_mapped_pages(given, advise)
             placed[key] = copy
@@ -141,7 +165,7 @@ def copy_into_place(
     if missing:  # _compare_state lets no such state through; this guards against a caller that skipped it
         raise ValueError(f"no values for {len(missing)} parameter(s), e.g. {missing[0]}")
     module.load_state_dict(placed, strict=False, assign=True)
-    return module
+    return non_finite
 
 
 def _read_exactly(reader, offset: int, landing: torch.Tensor) -> None:

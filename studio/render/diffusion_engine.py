@@ -21,6 +21,7 @@ import numpy as np
 from studio.errors import InputError, ModelFolderError, StudioError
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 from studio.render.memory import pick_device, pick_dtype
+from studio.render.stage_clock import StageClock, current_rss_bytes, peak_rss_bytes
 from studio.system.progress import CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # (torch and diffusers load only when a diffusion render starts)
@@ -146,11 +147,14 @@ class DiffusionEngine:
         return model.plan(memory_request(req, inputs.num_frames, dev, dtype), budget)
 
     def _render(self, inputs: RenderInputs, report: ProgressCallback, cancel: CancelToken) -> Iterator[np.ndarray]:
+        importing = time.perf_counter()
         with HEAVY_IMPORT_LOCK:  # all model code imported before use, never racing another thread's import
             import torch
 
             import pipelines.hjb_pipeline  # noqa: F401
             import pipelines.loading  # noqa: F401
+        # (the window imports these at start-up, ui/warm_up.py; a CLI render pays them between Render and loading)
+        log.info("model code imported in %.2f s", time.perf_counter() - importing)
 
         req = inputs.request
         if not req.models:
@@ -163,13 +167,17 @@ class DiffusionEngine:
             batched_cfg, decode_chunk = plan.request.batched_cfg, plan.request.decode_chunk
             offload = plan.request.offload
             self._say(inputs, report, plan)
+        resident_before = current_rss_bytes()
         pipe = self.pipeline(req.models, req.device, req.dtype, offload, hjb=req.hjb.enabled)
+        # (the UNet's dtype: a pipeline's own .dtype is its first module's, the fp32 face embedder of the HJB one)
         log.info("memory settings: device %s, dtype %s, offload %s, tile %d/%d frames, decode chunk %d, %s CFG",
-                 getattr(pipe, "device", "?"), getattr(pipe, "dtype", "?"), offload, req.tile_size,
+                 getattr(pipe, "device", "?"), getattr(getattr(pipe, "unet", pipe), "dtype", "?"), offload, req.tile_size,
                  req.tile_overlap, decode_chunk, "batched" if batched_cfg else "two-call")
-        # "load" and "first UNet call" lines: how long a person waits before denoising (bench/release_run.py reads them)
-        log.info("model ready %.2f s after the render's load phase began (%d load(s) so far)",
-                 time.perf_counter() - started, self.loads)
+        # "model ready", "first denoising step began" (StageClock) and "first UNet call done": how long a person
+        # waits before denoising, and the load's peak memory (bench/release_run.py reads these lines)
+        log.info("model ready %.2f s after the render's load phase began (%d load(s) so far); process peak RSS %.2f GB "
+                 "(%.2f GB before loading) with %.2f GB of weights", time.perf_counter() - started, self.loads,
+                 peak_rss_bytes() / 1e9, resident_before / 1e9, _weight_bytes(pipe) / 1e9)
         report(Progress("load", 1, 1, "model ready"))
         cancel.raise_if_cancelled()
 
@@ -201,14 +209,16 @@ class DiffusionEngine:
         extra = self._hjb_arguments(inputs, cancel) if req.hjb.enabled else {}
         report(Progress("encode", 0, 1, "encoding the reference"))
         try:
-            output = pipe(
-            image=inputs.reference, pose_images=inputs.pose_images, id_embedding=embedding,
-            height=inputs.height, width=inputs.width, num_frames=inputs.num_frames, tile_size=req.tile_size,
-            tile_overlap=req.tile_overlap, num_inference_steps=steps, min_guidance_scale=req.min_guidance,
-            max_guidance_scale=req.max_guidance, fps=req.fps, motion_bucket_id=req.motion_bucket,
-            noise_aug_strength=req.noise_aug, decode_chunk_size=decode_chunk, generator=generator, batched_cfg=batched_cfg,
-            output_type="latent", callback_on_step_end=on_step_end, callback_on_unet_call=on_unet_call, **extra,
-            )
+            with StageClock(pipe, inputs.render_started, started):
+                output = pipe(
+                image=inputs.reference, pose_images=inputs.pose_images, id_embedding=embedding,
+                height=inputs.height, width=inputs.width, num_frames=inputs.num_frames, tile_size=req.tile_size,
+                tile_overlap=req.tile_overlap, num_inference_steps=steps, min_guidance_scale=req.min_guidance,
+                max_guidance_scale=req.max_guidance, fps=req.fps, motion_bucket_id=req.motion_bucket,
+                noise_aug_strength=req.noise_aug, decode_chunk_size=decode_chunk, generator=generator,
+                batched_cfg=batched_cfg, output_type="latent", callback_on_step_end=on_step_end,
+                callback_on_unet_call=on_unet_call, **extra,
+                )
         except ValueError as error:  # check_inputs: the message names the bad value
             raise InputError(f"the pipeline refused the inputs: {error}") from None
         latents = output.frames
@@ -289,6 +299,14 @@ class DiffusionEngine:
             start += size
             report(Progress("decode", start, total, f"decoded {start}/{total}"))
             del frames
+
+
+def _weight_bytes(pipe) -> int:
+    """Bytes of every parameter and buffer of the pipeline's modules (what loading has to hold)."""
+    import torch
+
+    modules = [m for m in getattr(pipe, "components", {}).values() if isinstance(m, torch.nn.Module)]
+    return sum(t.numel() * t.element_size() for m in modules for t in (*m.parameters(), *m.buffers()))
 
 
 def _require_finite(tensor, where: str) -> None:

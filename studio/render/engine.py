@@ -65,6 +65,8 @@ class RenderInputs:
     #: Live previews during denoising, and whether they decode the VAE (slow, exact) or approximate.
     preview: PreviewCallback | None = None
     true_decode_preview: bool = False
+    #: ``time.perf_counter()`` when the Render began (the renderer sets it), for the engine's timing lines.
+    render_started: float | None = None
 
     @property
     def num_frames(self) -> int:

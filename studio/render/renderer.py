@@ -168,6 +168,7 @@ class Renderer:
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel, self.analysers)
         render_inputs, req = prepared.inputs, prepared.request
+        render_inputs.render_started = started
         if preview is not None:
             render_inputs.preview, render_inputs.true_decode_preview = preview, true_decode_preview
         engine = self.engine(req.engine)

@@ -4,6 +4,7 @@ caller asks for: one copy of the weights in memory, never a config's ``torch_dty
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -144,3 +145,59 @@ def test_loading_holds_the_weights_once(tmp_path, dtype):
     allowed = measured["weights"] + measured["largest_file_tensor"] + 8 * 2**20
     assert measured["peak"] <= allowed, measured
     assert measured["peak"] >= measured["weights"] * 0.95, measured  # the probe saw the weights arrive
+
+
+def test_loading_checks_every_number_on_the_weights_it_keeps_not_in_a_pass_of_its_own(models, monkeypatch):
+    """Whether a weight is finite is checked on the copy the module keeps, once, with torch at one thread: a separate
+    check of the checkpoints first read the whole 9 GB release a second time, and per-tensor parallel regions cost
+    ~10 ms each on busy cores (issue 22 item 3; fp32, where the file's bytes land in place)."""
+    import pipelines.weight_checks
+    import pipelines.weights_in_place
+
+    checked: list[tuple[int, int]] = []
+    threads: list[int] = []
+
+    def record(tensor) -> None:
+        if tensor.ndim:  # (0-d: a check's own results)
+            checked.append((tensor.data_ptr(), tensor.numel()))
+            threads.append(torch.get_num_threads())
+
+    # the finiteness check by name, and what an element-wise check of a whole tensor goes through
+    for owner, name in ((pipelines.weights_in_place, "all_finite"), (pipelines.weight_checks, "all_finite"),
+                        (torch, "isfinite")):
+        original = getattr(owner, name, None)
+        if original is None:
+            continue
+
+        def spy(tensor, *args, original=original, **kwargs):
+            record(tensor)
+            return original(tensor, *args, **kwargs)
+
+        monkeypatch.setattr(owner, name, spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # (the tests run with one; a render has more)
+    try:
+        pipe = load_stable_animator_pipeline(models, dtype=torch.float32)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+        monkeypatch.undo()
+    kept = {(t.data_ptr(), t.numel()) for name in MODULES for t in getattr(pipe, name).state_dict().values()
+            if t.is_floating_point() and t.numel() > 0}
+    assert not [c for c in checked if c not in kept], "values were checked outside the loaded weights"
+    assert sorted(checked) == sorted(kept)  # every loaded tensor checked, once
+    assert set(threads) == {1} and after == 2
+
+
+def test_the_loader_refuses_nan_in_an_svd_component(models):
+    from safetensors.torch import save_file
+
+    from pipelines.loading import CheckpointError
+
+    path = models / "SVD/vae/diffusion_pytorch_model.safetensors"
+    state = load_file(path)
+    key = sorted(k for k, v in state.items() if v.numel() > 1)[0]
+    state[key].view(-1)[1] = float("nan")
+    save_file(state, path)
+    with pytest.raises(CheckpointError, match=rf"SVD/vae: holds NaN or infinite values \(in {re.escape(key)}\)"):
+        load_stable_animator_pipeline(models)
