@@ -21,7 +21,8 @@ import numpy as np
 from studio.errors import InputError, ModelFolderError, StudioError
 from studio.render.engine import HEAVY_IMPORT_LOCK, RenderInputs
 from studio.render.memory import pick_device, pick_dtype
-from studio.render.stage_clock import StageClock, current_rss_bytes, peak_rss_bytes
+from studio.render.stage_clock import StageClock
+from studio.system.platform import current_rss_bytes, peak_rss_bytes
 from studio.system.progress import CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # (torch and diffusers load only when a diffusion render starts)

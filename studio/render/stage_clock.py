@@ -11,8 +11,6 @@ when the first UNet call is done. ``bench/release_run.py`` reads these lines.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable
 
@@ -77,25 +75,6 @@ class StageClock:
         log.info("before it: %s", ", ".join(
             f"{label} {seconds:.2f} s" + (f" ({self.calls[label]} runs)" if self.calls[label] > 1 else "")
             for label, seconds in self.seconds.items()) or "no conditioning model ran")
-
-
-def peak_rss_bytes() -> int:
-    """This process's peak resident memory so far (0 where the platform does not say: Windows)."""
-    try:
-        import resource
-    except ImportError:
-        return 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
-
-
-def current_rss_bytes() -> int:
-    """This process's resident memory now (Linux; 0 elsewhere): what was there before loading."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return 0
 
 
 def _submodule(pipe, dotted: str):

@@ -118,3 +118,21 @@ def nvidia_gpu_present() -> bool:
         return True
     return shutil.which(executable_name("nvidia-smi")) is not None
 
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (0 where the platform does not say: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
+def current_rss_bytes() -> int:
+    """This process's resident memory now (Linux; 0 elsewhere): what was there before loading."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0

@@ -275,6 +275,7 @@ def test_the_queue_panels_run_on_cluster_renders_the_queue(farm, media, qtbot, t
     qtbot.waitUntil(lambda: panel.consumer is None, timeout=120000)
     assert panel.queue.get(job_id).state == "finished" and probe_video(tmp_path / "out" / "panel.mp4").frames == 3
     assert "export" in seen  # the worker's progress reached the panel
-    panel.refresh()
+    with qtbot.waitSignal(panel.refreshed, timeout=30000):  # (the panel reads the queue on a worker thread)
+        panel.refresh()
     assert panel.table.item(0, 1).text() == "finished"
     panel.stop()
