@@ -1,8 +1,9 @@
 """How long the queue's jobs will take, from the step times of the jobs that finished.
 
 One place for the estimate, so the window's table, ``batch status`` and the farm all say the same thing. A job's
-time is its whole render (load, encode, decode, export) divided by its denoising steps: a rate per engine that
-scales with the steps a waiting job asks for.
+time is its whole render (load, encode, decode, export) divided by its work: its denoising steps, times the share
+of its frames the engine renders (``--interpolate N`` renders about every N-th frame, the interpolator fills the
+rest at a small fraction of a step's cost) — a rate per engine that scales with the work a waiting job asks for.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from typing import Any
 MIN_PROGRESS_TO_EXTRAPOLATE = 0.02
 
 
+def _work(request: Any) -> float:
+    """Denoising steps times the share of the frames the engine renders (the rest are interpolated)."""
+    return max(1, request.steps) / max(1, getattr(request, "interpolate", 1))
+
+
 def step_rates(jobs: Iterable[Any]) -> dict[str, float]:
-    """Mean seconds per denoising step per engine, over the finished jobs among ``jobs``."""
+    """Mean seconds per unit of work (a denoising step over every frame) per engine, over the finished jobs."""
     found: dict[str, list[float]] = {}
     for job in jobs:
         if job.state == "finished" and job.seconds and job.request:
-            found.setdefault(job.request.engine, []).append(job.seconds / max(1, job.request.steps))
+            found.setdefault(job.request.engine, []).append(job.seconds / _work(job.request))
     return {engine: sum(values) / len(values) for engine, values in found.items()}
 
 
@@ -37,7 +43,7 @@ def job_eta(job: Any, rates: Mapping[str, float], now: float | None = None) -> f
     per_step = rates.get(job.request.engine)
     if per_step is None:
         return None
-    whole = per_step * job.request.steps
+    whole = per_step * _work(job.request)
     return whole * (1.0 - job.progress) if job.state == "running" else whole
 
 

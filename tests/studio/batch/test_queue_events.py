@@ -59,6 +59,7 @@ def test_a_failing_listener_does_not_stop_the_queue(tmp_path):
 class _Request:
     engine: str
     steps: int
+    interpolate: int = 1
 
 
 @dataclass
@@ -86,3 +87,13 @@ def test_eta_arithmetic():
     assert queue_eta([*finished, _Job("queued", _Request("warp", 5)), running]) == pytest.approx(15.0 + 22.5)
     assert queue_eta([*finished, _Job("queued", _Request("diffusion", 5))]) is None
     assert eta_text(None) == "—" and eta_text(125.4) == "2:05"
+
+
+def test_a_job_that_renders_every_other_frame_is_estimated_at_about_half_the_work():
+    """``--interpolate N``: the engine renders about every N-th frame, so a waiting job's estimate shrinks by N, and
+    a finished interpolated job's time counts as that much less work when the rate is measured."""
+    rates = step_rates([_Job("finished", _Request("diffusion", 10), 1.0, seconds=100.0)])  # 10 s per step
+    assert job_eta(_Job("queued", _Request("diffusion", 10, interpolate=2)), rates) == pytest.approx(50.0)
+    assert job_eta(_Job("queued", _Request("diffusion", 10)), rates) == pytest.approx(100.0)
+    rates = step_rates([_Job("finished", _Request("diffusion", 10, interpolate=4), 1.0, seconds=25.0)])
+    assert job_eta(_Job("queued", _Request("diffusion", 10)), rates) == pytest.approx(100.0)
