@@ -23,7 +23,7 @@ from studio.motion import appearance
 from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
-from studio.motion.opening import Candidate, link
+from studio.motion.opening import Candidate, box_centre, box_size, link
 from studio.motion.presence import MIN_SUPPORT, is_real_person
 from studio.motion.segmentation import support_in_frame
 from studio.motion.sides import keep_sides, recent_reference
@@ -92,9 +92,7 @@ def _height(pose: PoseFrame) -> float:
 
 
 def _near(box, last) -> bool:
-    size = max(last[2] - last[0], last[3] - last[1], 1.0)
-    step = np.hypot((box[0] + box[2] - last[0] - last[2]) / 2, (box[1] + box[3] - last[1] - last[3]) / 2)
-    return step <= MAX_STEP * size
+    return float(np.linalg.norm(box_centre(box) - box_centre(last))) <= MAX_STEP * box_size(last)
 
 
 class PersonFollower:

@@ -44,11 +44,12 @@ class Candidate:
         return min(self.seen, key=lambda s: abs(s[0] - frame))[1]
 
 
-def _centre(box: Box) -> np.ndarray:
+def box_centre(box: Box) -> np.ndarray:
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
 
-def _size(box: Box) -> float:
+def box_size(box: Box) -> float:
+    """The box's longer side (at least one pixel): the scale a person's steps are measured in."""
     return max(box[2] - box[0], box[3] - box[1], 1.0)
 
 
@@ -63,8 +64,8 @@ def link(samples: list[tuple[int, list[tuple[Box, float]]]], fps: float) -> list
                 last_frame, last_box = candidate.seen[-1]
                 if k in taken or last_frame == frame:
                     continue
-                reach = _size(last_box) * (SAME_PLACE + REACH_PER_SECOND * (frame - last_frame) / max(fps, 1.0))
-                step = float(np.linalg.norm(_centre(box) - _centre(last_box)))
+                reach = box_size(last_box) * (SAME_PLACE + REACH_PER_SECOND * (frame - last_frame) / max(fps, 1.0))
+                step = float(np.linalg.norm(box_centre(box) - box_centre(last_box)))
                 if step <= reach and step < best_step:
                     best, best_step = k, step
             if best is None:

@@ -171,11 +171,10 @@ class PickedPerson:
         if any(value is not None for value in likeness):
             return people[int(np.argmax([-1.0 if value is None else value for value in likeness]))]
         from studio.motion.follow import box_of
+        from studio.motion.opening import box_centre
 
-        def centre(box: Box) -> np.ndarray:
-            return np.array([box[0] + box[2], box[1] + box[3]]) / 2
-
-        return min(people, key=lambda p: float(np.linalg.norm(centre(box_of(p) or self.box) - centre(self.box))))
+        return min(people, key=lambda p: float(np.linalg.norm(box_centre(box_of(p) or self.box)
+                                                              - box_centre(self.box))))
 
 
 def missed_pick(pick: PickedPerson, indices: list[int], poses: list[PoseFrame | None]) -> str | None:
