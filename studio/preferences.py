@@ -10,13 +10,13 @@ with that many threads) and which folder a render goes to when its project names
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from studio.request.render_request import RenderRequest
 from studio.request.schema import settings_of
+from studio.system.folders import folder_problem
 
 #: The choices of the render request's own settings, so the two never disagree.
 _DECLARED = {s.path: s for s in settings_of(RenderRequest)}
@@ -63,9 +63,9 @@ class Preferences:
         found = []
         for what, folder in (("data folder", self.data_folder), ("default output folder", self.output_folder)):
             if folder:
-                problem = folder_problem(folder, what)
+                problem = _chosen_folder_problem(folder, what)
                 if problem:
-                    found.append(problem)
+                    found.append(_sentence(problem))
         devices = devices if devices is not None else DEVICES
         if self.device not in devices:
             found.append(f"The device {self.device!r} is not available here; choose one of {', '.join(devices)}.")
@@ -106,24 +106,24 @@ def use_preferred_data_folder(preferences: Preferences) -> str | None:
     written now, the home folder and the reason (to show)."""
     from studio.system.paths import use_data_folder
 
-    problem = folder_problem(preferences.data_folder, "data folder") if preferences.data_folder else None
+    problem = _chosen_folder_problem(preferences.data_folder, "data folder") if preferences.data_folder else None
     use_data_folder(None if problem else preferences.data_folder)
-    return None if problem is None else problem.replace("choose another folder", "the default data folder is used; "
-                                                         "choose another in Edit → Preferences")
+    if problem is None:
+        return None
+    return f"{_sentence(problem)} Until then the default data folder is used (Edit → Preferences)."
 
 
-def folder_problem(folder: str | Path, what: str) -> str | None:
-    """Why ``folder`` cannot be written (made if missing, then a file created in it), or None when it can."""
-    path = Path(folder).expanduser()
-    if not path.is_absolute():
-        return f"The {what} {folder} is not a full path; choose a folder with Browse…."
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):  # created exclusively and gone when closed
-            pass
-    except OSError as exc:
-        return f"The {what} {path} is not writable ({exc.strerror or exc}); choose another folder."
-    return None
+def _chosen_folder_problem(folder: str | Path, what: str) -> str | None:
+    """Why ``folder``, as typed in the preferences, cannot be used (a full path is needed: the studio starts in
+    any working folder; then the studio's one writability check), or None when it can."""
+    if not Path(folder).expanduser().is_absolute():
+        return f"the {what} {folder} is not a full path; choose a folder with Browse…"
+    return folder_problem(folder, what)
+
+
+def _sentence(clause: str) -> str:
+    """A message clause (as errors carry them) as a sentence of its own, for a list of problems."""
+    return f"{clause[:1].upper()}{clause[1:]}."
 
 
 #: Process-wide registry: torch's and OpenCV's thread counts before a preference first changed them (restored by

@@ -52,6 +52,7 @@ from studio.export.output_names import (
 )
 from studio.media.video_io import count_video_frames, ffmpeg_exe, ffmpeg_header, has_audio
 from studio.request.render_request import ExportOptions
+from studio.system.folders import folder_problem, full_disk
 from studio.system.platform import no_follow_flag
 
 log = logging.getLogger(__name__)
@@ -188,24 +189,14 @@ def _free_bytes(folder: Path) -> int:
 
 
 def check_writable(out: Path, min_free_bytes: int = 1 << 20) -> None:
-    """Fail early with a clear message when ``out``'s folder cannot take the output."""
+    """Fail early with a clear message when ``out``'s folder cannot take the output (the studio's one folder check,
+    ``studio.system.folders``) or its disk has less than ``min_free_bytes`` left."""
     folder = out.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"cannot create the output folder {folder}: {error.strerror or error}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportError(f"the output folder {folder} is not writable; choose another folder or fix its permissions")
-    try:
-        create_partial(out).unlink()  # exclusive and unique: a planted symlink is never followed
-    except OSError as error:
-        if error.errno == errno.ENOSPC:
-            raise ExportError(f"the disk holding {folder} is full; free some space or pick another folder") from None
-        raise ExportError(f"cannot write into the output folder {folder}: {error.strerror or error}") from None
-    if _free_bytes(folder) < min_free_bytes:
-        raise ExportError(
-            f"the disk holding {folder} is full ({_free_bytes(folder)} bytes free); free some space or pick another folder"
-        )
+    problem = folder_problem(folder, "output folder")
+    if problem is None and (free := _free_bytes(folder)) < min_free_bytes:
+        problem = full_disk(folder, "output folder", free)
+    if problem:
+        raise ExportError(problem)
 
 
 def _even(value: int) -> int:

@@ -95,7 +95,7 @@ def test_an_unwritable_folder_is_refused_with_the_reason(window, qtbot, tmp_path
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.error_label.isVisible()  # it stays open, saying why
     text = dialog.error_label.text()
-    assert "data folder" in text and str(blocker / "data") in text and "not writable" in text
+    assert "data folder" in text and str(blocker / "data") in text and "Cannot create" in text
     assert "choose another folder" in text
     assert window.settings.preferences() == {} and window.studio.preferences == Preferences()
     dialog.data_edit.setText("relative/folder")
