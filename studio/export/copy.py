@@ -13,7 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from studio.errors import ExportError
+from studio.errors import ExportError, InputError
 from studio.export.exporter import (
     AudioSource,
     ExportResult,
@@ -25,7 +25,7 @@ from studio.export.exporter import (
 from studio.export.formats import FORMATS, ExportFormat, export_format, format_for_path
 from studio.export.output_names import sidecar_path
 from studio.media.video_io import has_audio, iter_frames, probe_video
-from studio.request.render_request import ExportOptions
+from studio.request.render_request import ExportOptions, RenderRequest
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 
@@ -100,6 +100,26 @@ def export_problem(source: str | Path, target: str | Path,
     return None
 
 
+def _source_request(sidecar: dict, path: Path) -> RenderRequest | None:
+    """The render request a source's sidecar records, read as every saved request is (``RenderRequest.from_dict``:
+    an older version goes through the schema's migrations, so its export settings mean what they meant then);
+    None when the sidecar records none (the defaults apply)."""
+    data = sidecar.get("request")
+    if not data:
+        return None
+    try:
+        request = RenderRequest.from_dict(data)
+    except InputError as error:
+        raise ExportError(f"{path}: the render's record cannot be read ({error}); export the render again from "
+                          "the studio that made it, or move the sidecar aside to export with default settings"
+                          ) from None
+    bad = [p.message for p in request.field_problems() if p.path.startswith("export.")]
+    if bad:
+        raise ExportError(f"{path}: the render's export settings are invalid ({'; '.join(bad)}); fix them in the "
+                          "sidecar, or move it aside to export with default settings")
+    return request
+
+
 def export_result(source: str | Path, target: str | Path, overwrite: bool = False,
                   report: ProgressCallback = ignore_progress, cancel: CancelToken | None = None,
                   format_name: str | None = None) -> ExportResult:
@@ -116,9 +136,10 @@ def export_result(source: str | Path, target: str | Path, overwrite: bool = Fals
     fmt = target_format(target, format_name)
     assert fmt is not None  # (export_problem refused a name of no format)
     sidecar = _sidecar_data(sidecar_path(source)) or {}
-    request = found if isinstance(found := sidecar.get("request"), dict) else {}
-    options = replace(ExportOptions(**{k: v for k, v in (request.get("export") or {}).items()
-                                       if k in ExportOptions.__dataclass_fields__}),
+    request = _source_request(sidecar, sidecar_path(source))
+    if request is not None:
+        sidecar = {**sidecar, "request": request.to_dict()}  # the record in this studio's version, as it was used
+    options = replace(request.export if request is not None else ExportOptions(),
                       format=fmt.name, side_by_side=False, png_sequence=False, gif=False, pingpong=False)
     audio = AudioSource(str(source), 0.0, info.duration) if has_audio(source) else None
     exporter = VideoExporter(target, info.fps, info.width, info.height, options, audio=audio,

@@ -18,7 +18,8 @@ from tests.ui.conftest import wait_task
 def _render(path, shade: int = 60) -> None:
     """A finished studio render: an mp4 with the sidecar a render writes."""
     frames = [np.full((48, 64, 3), shade + 20 * i, np.uint8) for i in range(4)]
-    export_frames(frames, path, 8.0, sidecar={"request": {"export": {"crf": 20}}, "engine": "warp", "output": {}})
+    request = {"reference": "photo.png", "motion": "dance.mp4", "export": {"crf": 20}}
+    export_frames(frames, path, 8.0, sidecar={"request": request, "engine": "warp", "output": {}})
 
 
 @pytest.fixture
