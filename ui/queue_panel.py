@@ -3,11 +3,13 @@ progress and ETA, plus cancel / retry / open folder. While jobs are waiting the 
 queue runner (``Studio.run_queue``) on a worker thread; the table follows the running job, and a
 double-click on a finished job opens it in the result panel.
 
-Nothing here polls on the GUI thread, and the GUI thread never reads SQLite: the queue announces every change
+Nothing here polls on the GUI thread, and the GUI thread never reads or writes SQLite: the queue announces every change
 this process makes (``JobQueue.subscribe``, called on the runner's thread) and a ``QueueWatcher`` thread notices
 the commits of other processes (a `batch run` in a terminal); either way a Qt signal carries the news to the GUI
 thread, a worker reads the queue (the newest read wins), and the table is redrawn from what it read. The ETA is
-``studio.batch.eta``'s."""
+``studio.batch.eta``'s. Cancel and Retry write the queue on a worker too, one change after another in the order
+asked (their buttons wait while one is under way); the table follows from a read after it, and a change the
+queue refuses (the job finished meanwhile) is said in the window's message bar (``problem``)."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from studio.batch.queue_watch import QueueWatcher
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
 from studio.system.progress import Progress
-from ui.workers import LatestOnly, Task, TaskRunner
+from ui.workers import InOrder, LatestOnly, Task, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,10 @@ class QueuePanel(QWidget):
     _file_changed = Signal()
     #: the table was redrawn from a fresh read of the queue
     refreshed = Signal()
+    #: a cancel or retry the queue refused or could not make, in words (the window shows it in its message bar)
+    problem = Signal(str)
+    #: the cancels and retries asked for are all written (and a read of the queue after them was asked for)
+    changes_written = Signal()
 
     def __init__(self, runner: TaskRunner, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +78,8 @@ class QueuePanel(QWidget):
         self._unsubscribe = None
         self._watcher: QueueWatcher | None = None
         self._reader = LatestOnly(runner, "read the queue")
+        self._writer = InOrder(runner, "change the queue")
+        self._changes_pending = 0  # cancels and retries asked for and not yet written
         #: jobs announced finished whose output the next read of the queue names (then ``job_finished``)
         self._finished_pending: set[int] = set()
         #: the local consumer ended: start it again if the next read finds jobs still queued
@@ -166,27 +174,63 @@ class QueuePanel(QWidget):
         rows = {i.row() for i in self.table.selectedIndexes()}
         return [int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)) for r in sorted(rows)]
 
-    def cancel_job(self, job_id: int) -> str:
-        outcome = self.queue.cancel(job_id)
-        logger.info("job %d: %s", job_id, outcome)
-        self.refresh()
-        return outcome
+    def cancel_job(self, job_id: int) -> bool:
+        """Drop a queued job, or ask the running one to stop (on a worker thread; ``changes_written`` when done).
+        False when there is no queue to change."""
+        return self._change_jobs("cancel", [job_id])
 
-    def cancel_selected(self) -> None:
-        for job_id in self.selected_ids():
-            try:
-                self.cancel_job(job_id)
-            except Exception as exc:  # noqa: BLE001 - e.g. the job already finished
-                logger.warning("cancel job %d: %s", job_id, exc)
+    def cancel_selected(self) -> bool:
+        return self._change_jobs("cancel", self.selected_ids())
 
-    def retry_selected(self) -> None:
-        for job_id in self.selected_ids():
-            try:
-                self.queue.retry(job_id)
-            except Exception as exc:  # noqa: BLE001
-                logger.warning("retry job %d: %s", job_id, exc)
+    def retry_selected(self) -> bool:
+        return self._change_jobs("retry", self.selected_ids())
+
+    def _change_jobs(self, action: str, job_ids: list[int]) -> bool:
+        """Write ``action`` ("cancel" or "retry") for each job on a worker thread, after the changes asked for
+        before; then read the queue again (and for a retry, run it). Cancel and Retry wait meanwhile."""
+        if self.queue is None or not job_ids or self._stopped:
+            return False
+        queue = self.queue
+
+        def work() -> tuple[dict[int, str], list[str]]:  # on the worker thread
+            outcomes: dict[int, str] = {}
+            refused: list[str] = []
+            for job_id in job_ids:
+                try:
+                    if action == "cancel":
+                        outcomes[job_id] = queue.cancel(job_id)
+                    else:
+                        queue.retry(job_id)
+                        outcomes[job_id] = "queued again"
+                except Exception as exc:  # noqa: BLE001 - e.g. the job finished meanwhile: said, the rest go on
+                    refused.append(f"Could not {action} job {job_id}: {exc}.")
+            return outcomes, refused
+
+        self._changes_pending += 1
+        self._show_change_buttons()
+        self._writer.submit(work, lambda result: self._jobs_changed(action, *result),
+                            lambda message: self._jobs_changed(action, {}, [f"Could not {action}: {message}."]))
+        return True
+
+    def _jobs_changed(self, action: str, outcomes: dict[int, str], refused: list[str]) -> None:
+        """On the GUI thread, once a change is written: what it did, what it could not, and the table again."""
+        self._changes_pending -= 1
+        self._show_change_buttons()
+        for job_id, outcome in outcomes.items():
+            logger.info("job %d: %s", job_id, outcome)
+        if refused:
+            logger.warning("%s", " ".join(refused))
+            self.problem.emit(" ".join(refused))
         self.refresh()
-        self.start_consumer()
+        if action == "retry" and outcomes:
+            self.start_consumer()
+        self.changes_written.emit()
+
+    def _show_change_buttons(self) -> None:
+        """Cancel and Retry wait while a change is being written (a second click would act on the old table)."""
+        idle = self.queue is not None and self._changes_pending == 0
+        self.cancel_button.setEnabled(idle)
+        self.retry_button.setEnabled(idle)
 
     def open_selected_folder(self) -> None:
         for job_id in self.selected_ids()[:1]:
@@ -276,6 +320,7 @@ class QueuePanel(QWidget):
             self._watcher.stop()
             self._watcher = None
         self._reader.stop()
+        self._writer.finish()  # a cancel or retry asked for just before closing is still made
         if self.consumer is None:
             return
         self.consumer.cancel()  # the runner stops between jobs

@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -135,6 +136,55 @@ class LatestOnly(QObject):
             self._waiting = None
             return
         self._start_waiting()
+
+
+class InOrder(QObject):
+    """One task at a time for work where every request counts, in the order made (changes to the batch queue: a
+    cancel then a retry of the same job must not swap). ``submit(work, done, failed)`` runs ``work()`` on a worker
+    thread after the requests made before it, then ``done(result)`` on the GUI thread, or ``failed(message)`` when
+    the work raised."""
+
+    def __init__(self, runner: TaskRunner, name: str) -> None:
+        super().__init__(runner)
+        self._runner, self._name = runner, name
+        self._running: Task | None = None
+        self._waiting: deque[tuple[Callable[[], Any], Callable[[Any], None], Callable[[str], None]]] = deque()
+        self._closed = False
+
+    def submit(self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
+        self._waiting.append((work, done, failed))
+        if self._running is None:
+            self._start_next()
+
+    def finish(self, timeout_ms: int = 30000) -> None:
+        """Closing: the running request is not cancelled but completed (a change the person asked for is made),
+        and the waiting ones are done here, in order, as the window's threads are about to stop; nothing is
+        reported any more."""
+        self._closed = True
+        task = self._running
+        if task is not None:
+            task.go.set()  # (it may not have begun: its start waits for an event loop turn that may not come)
+            task.wait(timeout_ms)
+        while self._waiting:
+            work, _done, _failed = self._waiting.popleft()
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - closing: say it in the log, the next start shows the queue as it is
+                logger.warning("%s while closing failed:\n%s", self._name, traceback.format_exc())
+
+    def _start_next(self) -> None:
+        if not self._waiting or self._closed:
+            return
+        work, done, failed = self._waiting.popleft()
+        task = self._runner.start(self._name, lambda _report, _preview, _cancel: work())
+        self._running = task
+        task.succeeded.connect(lambda result: None if self._closed else done(result))
+        task.failed.connect(lambda message: None if self._closed else failed(message))
+        task.finished.connect(self._finished)
+
+    def _finished(self) -> None:
+        self._running = None
+        self._start_next()
 
 
 class TaskRunner(QObject):

@@ -107,3 +107,60 @@ def test_reading_the_queue_leaves_the_gui_event_loop_running(qtbot, tmp_path, mo
     assert readers and not any(readers), "the queue was read on the GUI thread"
     assert _cells(panel, 1) == ["queued"]
     panel.stop()
+
+
+def test_cancel_and_retry_write_the_queue_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    """Cancel and Retry change SQLite on a worker thread (a busy database never freezes the window); their buttons
+    wait while the change is under way, and the table shows the job's new state after it."""
+    panel, studio, request = _panel(qtbot, tmp_path)
+    queue = studio.queue
+    job_id = queue.add(request, tmp_path / "o.mp4")
+    with qtbot.waitSignal(panel.refreshed, timeout=10000):
+        panel.refresh()
+    on_gui_thread: list[tuple[str, bool]] = []
+
+    def recording(name: str):
+        real = getattr(type(queue), name)
+
+        def recorded(self, *args, **kwargs):
+            on_gui_thread.append((name, threading.current_thread() is threading.main_thread()))
+            return real(self, *args, **kwargs)
+        return recorded
+
+    for name in ("cancel", "retry"):
+        monkeypatch.setattr(type(queue), name, recording(name))
+    consumers: list[bool] = []
+    monkeypatch.setattr(panel, "start_consumer", lambda: consumers.append(True))  # (no renderer here)
+
+    panel.table.selectRow(0)
+    with qtbot.waitSignal(panel.changes_written, timeout=10000):
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+        # the write waits for the event loop's next turn: it is under way now, and the buttons say so
+        assert not panel.cancel_button.isEnabled() and not panel.retry_button.isEnabled()
+        assert on_gui_thread == []
+    assert on_gui_thread == [("cancel", False)] and queue.get(job_id).state == "cancelled"
+    qtbot.waitUntil(lambda: _cells(panel, 1) == ["cancelled"], timeout=10000)
+    assert panel.cancel_button.isEnabled() and panel.retry_button.isEnabled()
+
+    panel.table.selectRow(0)
+    with qtbot.waitSignal(panel.changes_written, timeout=10000):
+        qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    assert on_gui_thread[1:] == [("retry", False)] and queue.get(job_id).state == "queued"
+    assert consumers == [True]  # a retried job runs
+    qtbot.waitUntil(lambda: _cells(panel, 1) == ["queued"], timeout=10000)
+    panel.stop()
+
+
+def test_a_change_the_queue_refuses_is_said_in_the_message_bar(window, qtbot, tmp_path):
+    panel = window.queue_panel
+    for name in ("a.jpg", "b.mp4"):
+        (tmp_path / name).write_bytes(b"x")
+    request = RenderRequest(reference=str(tmp_path / "a.jpg"), motion=str(tmp_path / "b.mp4"), engine="warp")
+    job_id = panel.queue.add(request, tmp_path / "o.mp4")
+    panel.queue.cancel(job_id)
+    with qtbot.waitSignal(panel.changes_written, timeout=10000):
+        assert panel.cancel_job(job_id)
+    text = window.message_bar.text()
+    assert window.message_bar.level == "error"
+    assert f"Could not cancel job {job_id}: job {job_id} is cancelled" in text and "only queued or running" in text
+    assert panel.queue.get(job_id).state == "cancelled" and panel.cancel_button.isEnabled()

@@ -41,3 +41,39 @@ def test_a_task_asked_for_after_shutdown_never_runs_nor_outlives_the_runner(qtbo
     ran = []
     task = runner.start("too late", lambda *_: ran.append(1))
     assert task.isFinished() and task.outcome == "cancelled" and ran == [] and not runner.running()
+
+
+def test_in_order_runs_every_request_one_after_another_and_finishes_them_when_closing(qtbot):
+    """Changes to the queue: none is dropped, none overtakes an earlier one, each reports on the GUI thread; a
+    panel closing completes what was asked without reporting it."""
+    import threading
+
+    from ui.workers import InOrder
+
+    runner = TaskRunner()
+    writes = InOrder(runner, "writes")
+    ran: list[tuple[int, bool]] = []
+    reported: list[tuple[object, bool]] = []
+
+    def work(n: int):
+        def run() -> int:
+            ran.append((n, threading.current_thread() is threading.main_thread()))
+            if n == 2:
+                raise InputError("job 2 finished meanwhile")
+            return n
+        return run
+
+    def report(value) -> None:
+        reported.append((value, threading.current_thread() is threading.main_thread()))
+
+    for n in (1, 2, 3):
+        writes.submit(work(n), report, report)
+    qtbot.waitUntil(lambda: len(reported) == 3, timeout=10000)
+    assert ran == [(1, False), (2, False), (3, False)]
+    assert reported == [(1, True), ("job 2 finished meanwhile", True), (3, True)]
+
+    for n in (4, 5):
+        writes.submit(work(n), report, report)
+    writes.finish()  # (no event loop turn in between: 4 has not begun, 5 waits)
+    assert [n for n, _ in ran[3:]] == [4, 5] and len(reported) == 3
+    assert runner.shutdown(5000)
