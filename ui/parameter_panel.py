@@ -31,6 +31,7 @@ from studio.project import UI_FIELDS, Change, Project, get_path
 from studio.request.presets import PRESETS
 from studio.request.render_request import random_seed
 from ui.parameter_specs import SPEC_BY_NAME, SPECS, ParamSpec, from_editor, to_editor
+from ui.render_bridge import interpolation_problem, unavailable_choices
 
 _SLIDER_STEPS = 1000
 #: Slider and number box share a row; the slider gives way first when the dock is narrow.
@@ -114,6 +115,7 @@ class ParameterPanel(QWidget):
         outer.addWidget(self.validation_label)
         self.project.subscribe(self._project_changed)
         self._show(SPEC_BY_NAME)
+        self._show_availability()
         self._refresh_validation()
 
     # building --------------------------------------------------------------------------------------
@@ -245,6 +247,8 @@ class ParameterPanel(QWidget):
                 self.seed_lock.setChecked(bool(self.project.seed_locked))
             finally:
                 self._updating = False
+        if change.touches("models"):
+            self._show_availability()
         if names or change.touches("models"):
             self._refresh_validation()
 
@@ -271,6 +275,22 @@ class ParameterPanel(QWidget):
         finally:
             self._updating = False
 
+    def _show_availability(self) -> None:
+        """A choice that cannot run with this project (RIFE without its weights) stays listed but disabled; its
+        tooltip and the editor's say why and what to do."""
+        unavailable = unavailable_choices(self.project.request)
+        for spec in SPECS:
+            if spec.kind != "choice":
+                continue
+            editor = self.editors[spec.name]
+            assert isinstance(editor, QComboBox)
+            reasons = unavailable.get(spec.name, {})
+            for index, choice in enumerate(spec.choices):
+                reason = reasons.get(choice)
+                editor.model().item(index).setEnabled(reason is None)
+                editor.setItemData(index, f"{choice}: {reason}." if reason else "", Qt.ItemDataRole.ToolTipRole)
+            editor.setToolTip(spec.tooltip + "".join(f" Unavailable now: {reason}." for reason in reasons.values()))
+
     def _refresh_validation(self) -> None:
         problems = self.problems()
         for name, label in self.errors.items():
@@ -283,11 +303,16 @@ class ParameterPanel(QWidget):
                                       + (f" {unplaced}" if unplaced else ""))
 
     def problems(self) -> dict[str, str]:
-        """The request validator's problems by setting path (key "" for those no editor here shows)."""
+        """The request validator's problems by setting path (key "" for those no editor here shows), and an
+        interpolator the render would need but cannot run (``render_bridge.interpolation_problem``)."""
         by_field: dict[str, str] = {}
-        for problem in self.project.field_problems():
-            name = problem.path if problem.path in self.errors else ""
-            by_field[name] = (by_field[name] + "\n" + problem.message) if name in by_field else problem.message
+        found = [(p.path, p.message) for p in self.project.field_problems()]
+        interpolation = interpolation_problem(self.project.request)
+        if interpolation:
+            found.append(("interpolate_method", interpolation[:1].upper() + interpolation[1:]))
+        for path, message in found:
+            name = path if path in self.errors else ""
+            by_field[name] = (by_field[name] + "\n" + message) if name in by_field else message
         return by_field
 
     # presets and seed ------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ class RenderActions:
         if self.motion_panel.extract_error and self.motion_panel.path == request.motion:
             return f"The motion could not be extracted ({self.motion_panel.extract_error}); open another video."
         problems = self.project.problems()
+        interpolation = render_bridge.interpolation_problem(request)
+        if interpolation:
+            problems.append(interpolation)
         if problems:
             return "Fix the settings first: " + "; ".join(problems) + "."
         return render_bridge.render_available(engine or request.engine, request.models)

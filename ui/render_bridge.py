@@ -1,4 +1,5 @@
-"""What the window says about the render engines (from the core's weights check), and a result's sidecar.
+"""What the window says about the render engines (from the core's weights check) and the interpolators (RIFE only
+with its weights), and a result's sidecar.
 
 Renders themselves go through ``studio.service.Studio``; requests are ``studio.project.Project.request``.
 """
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.export.output_names import sidecar_path
+from studio.interpolation.methods import RIFE_WEIGHTS, rife_weights
 from studio.render.model_folder import check_models
+from studio.request.render_request import RenderRequest
 
 MISSING_WEIGHTS = (
     "The diffusion engine needs the StableAnimator weights. Choose the weights folder with Models… "
@@ -41,6 +44,32 @@ def weights_problems(models: str) -> list[str]:
     except (StudioError, OSError) as exc:  # e.g. the folder cannot be read
         return [str(exc)]
     return list(report.problems) + [f"missing {m}" for m in report.missing]
+
+
+def rife_unavailable(models: str | None) -> str | None:
+    """Why the RIFE interpolator cannot run with the weights folder ``models`` (as the CLI's ``--method rife``
+    refuses: ``studio.interpolation.methods.make_interpolator``), or None when its weights are there."""
+    if rife_weights(models) is not None:
+        return None
+    get = "put the Practical-RIFE 4.25/4.26 release's train_log/flownet.pkl there"
+    if models:
+        return f"RIFE needs its weights at {Path(models) / RIFE_WEIGHTS}, which is missing: {get}, or use flow or auto"
+    return (f"RIFE needs its weights in the weights folder (<weights folder>/{RIFE_WEIGHTS}) and none is chosen: "
+            f"choose one with Models… and {get}, or use flow or auto")
+
+
+def unavailable_choices(request: RenderRequest) -> dict[str, dict[str, str]]:
+    """The choices of the window's editors that cannot run now, with why: {setting path: {choice: reason}}."""
+    rife = rife_unavailable(request.models)
+    return {"interpolate_method": {"rife": rife}} if rife else {}
+
+
+def interpolation_problem(request: RenderRequest) -> str | None:
+    """Why this request's frame interpolation cannot run (RIFE chosen without its weights, for a render that
+    interpolates), or None."""
+    if request.interpolate_method != "rife" or not request.interpolates:
+        return None
+    return rife_unavailable(request.models)
 
 
 def read_sidecar(mp4: str | Path) -> dict | None:

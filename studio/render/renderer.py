@@ -163,8 +163,7 @@ class Renderer:
         sources = (request.reference, request.motion, Path(request.motion) / "motion.json", *inputs)
         check_outputs(out, request.export, sources, overwrite)
         # the interpolator before any heavy work: RIFE without its weights is refused now, not after the render
-        interpolator: Any = (self.interpolator(request) if request.interpolate > 1 or request.export.fps is not None
-                             else None)
+        interpolator: Any = self.interpolator(request) if request.interpolates else None
         timer = _StepTimer(report)
         prepared = prepared or prepare(request, timer, cancel, self.analysers)
         render_inputs, req = prepared.inputs, prepared.request

@@ -97,9 +97,12 @@ class RenderRequest:
                                label="Render every Nth", help="Render only every n-th frame (and any frame "
                                "whose pose moves too fast to guess) and fill the rest by frame interpolation: 2 "
                                "takes about half the time. 1 renders every frame.")
-    #: Which interpolator fills the frames (``studio.interpolation.methods``); the window always uses flow.
-    interpolate_method: str = setting("flow", choices=("flow", "rife", "auto"), cli="--method",
-                                      help="The frame interpolator of --interpolate and --fps: flow (optical flow "
+    #: Which interpolator fills the frames (``studio.interpolation.methods``); the window offers rife only when the
+    #: weights folder holds its weights (``ui.render_bridge.unavailable_choices``).
+    interpolate_method: str = setting("flow", choices=("flow", "rife", "auto"), cli="--method", group="Output",
+                                      label="Interpolation",
+                                      help="The frame interpolator that fills the frames between rendered ones "
+                                      "(rendering every n-th frame, or a higher output FPS): flow (optical flow "
                                       "on the CPU, no weights), rife (RIFE 4.25/4.26 from RIFE/flownet.pkl in the "
                                       "weights folder; the GPU when there is one) or auto (rife when its weights "
                                       "are there and a GPU can run it, else flow).")
@@ -227,6 +230,12 @@ class RenderRequest:
         if self.seed is not None:
             return self
         return dataclasses.replace(self, seed=random_seed(rng))
+
+    @property
+    def interpolates(self) -> bool:
+        """Whether a render of this request fills frames by interpolation (only every n-th frame rendered, or an
+        output rate set), so that its ``interpolate_method`` is used."""
+        return self.interpolate > 1 or self.export.fps is not None
 
     def check_input_kinds(self) -> None:
         """Refuse, before anything is read or hashed, a folder given as the photo and a motion folder that holds

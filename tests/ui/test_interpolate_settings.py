@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from studio.export.exporter import probe_video
 from tests.ui.conftest import wait_task
+from ui.parameter_specs import SPEC_BY_NAME, SPECS
 from ui.result_panel import driving_frame_of, frame_kinds
 
 
@@ -86,3 +88,65 @@ def test_the_output_frame_rate_is_rendered_saved_and_restored(window, qtbot, sam
     assert window.open_project(str(tmp_path / "p.sastudio.json"))
     assert window.parameter_panel.editors["export.fps"].value() == 30.0
     assert window.project.request.export.fps == 30.0
+
+
+def _rife_item(window):
+    editor = window.parameter_panel.editors["interpolate_method"]
+    return editor, editor.findText("rife")
+
+
+def test_choosing_rife_in_the_window_puts_it_in_the_render_request_and_the_project(window, tmp_path, sample_photo,
+                                                                                   sample_video):
+    window.project.set({"reference": sample_photo, "motion": sample_video}, undoable=False)
+    models = tmp_path / "weights"
+    (models / "RIFE").mkdir(parents=True)
+    (models / "RIFE" / "flownet.pkl").write_bytes(b"only its presence is looked at here")
+    window.set_models_dir(str(models))
+    editor, rife = _rife_item(window)
+    panel = window.parameter_panel
+    # next to the other interpolation settings, offered with every declared choice
+    assert [editor.itemText(i) for i in range(editor.count())] == ["flow", "rife", "auto"]
+    names = [spec.name for spec in SPECS]
+    assert names[names.index("interpolate") + 1] == "interpolate_method"  # the row under "Render every Nth"
+    assert SPEC_BY_NAME["interpolate_method"].group == SPEC_BY_NAME["interpolate"].group == "Output"
+    assert editor.currentText() == "flow" and editor.model().item(rife).isEnabled()
+    editor.setCurrentIndex(rife)  # as a person picks it
+    assert window.project.request.interpolate_method == "rife"
+    assert window.render_request().interpolate_method == "rife"
+    window.parameter_panel.set_value("interpolate", 2)
+    assert window.render_block_reason("warp") is None and panel.problems() == {}
+    window.project_path = str(tmp_path / "p.sastudio.json")
+    window.save_project()
+    assert json.loads((tmp_path / "p.sastudio.json").read_text())["request"]["interpolate_method"] == "rife"
+    panel.set_value("interpolate_method", "flow")
+    assert editor.currentText() == "flow"
+    assert window.open_project(str(tmp_path / "p.sastudio.json"))
+    assert editor.currentText() == "rife" and window.project.request.interpolate_method == "rife"
+
+
+def test_rife_without_its_weights_is_offered_disabled_and_explained(window, tmp_path, sample_photo, sample_video):
+    window.project.set({"reference": sample_photo, "motion": sample_video}, undoable=False)
+    models = tmp_path / "weights"
+    models.mkdir()
+    window.set_models_dir(str(models))
+    editor, rife = _rife_item(window)
+    missing = str(models / "RIFE" / "flownet.pkl")
+    assert not editor.model().item(rife).isEnabled()
+    item_tip = editor.itemData(rife, Qt.ItemDataRole.ToolTipRole)
+    assert missing in item_tip and "flownet.pkl there" in item_tip and "use flow" in item_tip
+    assert missing in editor.toolTip() and editor.model().item(editor.findText("flow")).isEnabled()
+    window.set_models_dir(None)  # no weights folder: said so
+    assert "none is chosen" in editor.itemData(rife, Qt.ItemDataRole.ToolTipRole)
+    window.set_models_dir(str(models))
+
+    # a project saved on a machine with the weights: it keeps rife, and says why it cannot interpolate here
+    window.project.set({"interpolate_method": "rife"}, undoable=False)
+    assert editor.currentText() == "rife"
+    assert window.parameter_panel.problems() == {}  # (nothing is interpolated yet: nothing to refuse)
+    window.parameter_panel.set_value("interpolate", 2)
+    inline = window.parameter_panel.errors["interpolate_method"]
+    assert not inline.isHidden() and missing in inline.text()
+    reason = window.render_block_reason("warp")
+    assert reason is not None and missing in reason and "use flow or auto" in reason
+    window.parameter_panel.set_value("interpolate_method", "flow")
+    assert inline.isHidden() and window.render_block_reason("warp") is None

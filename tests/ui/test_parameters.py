@@ -19,7 +19,8 @@ def test_every_setting_has_an_editor_with_a_tooltip_and_a_request_field(window):
     panel = window.parameter_panel
     for spec in SPECS:
         editor = panel.editors[spec.name]
-        assert editor.toolTip() == spec.tooltip and len(spec.tooltip) > 20
+        # (a choice that cannot run now, RIFE without its weights, adds why after the declared help)
+        assert editor.toolTip().startswith(spec.tooltip) and len(spec.tooltip) > 20
         window.project.get(spec.name)  # every spec names a real request field (raises if not)
 
 
