@@ -3,7 +3,8 @@ progress and ETA, plus cancel / retry / open folder. While jobs are waiting the 
 queue runner (``Studio.run_queue``) on a worker thread; the table follows the running job, and a
 double-click on a finished job opens it in the result panel.
 
-Nothing here polls on the GUI thread, and the GUI thread never reads or writes SQLite: the queue announces every change
+Nothing here polls on the GUI thread, and while the window is open the GUI thread never reads or writes SQLite
+(closing puts a job it stopped back in the queue): the queue announces every change
 this process makes (``JobQueue.subscribe``, called on the runner's thread) and a ``QueueWatcher`` thread notices
 the commits of other processes (a `batch run` in a terminal); either way a Qt signal carries the news to the GUI
 thread, a worker reads the queue (the newest read wins), and the table is redrawn from what it read. The ETA is
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.batch.eta import eta_text, job_eta, step_rates
-from studio.batch.queue import JobChange, QueueError
+from studio.batch.queue import Job, JobChange, QueueError
 from studio.batch.queue_watch import QueueWatcher
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
@@ -82,6 +83,8 @@ class QueuePanel(QWidget):
         self._changes_pending = 0  # cancels and retries asked for and not yet written
         #: jobs announced finished whose output the next read of the queue names (then ``job_finished``)
         self._finished_pending: set[int] = set()
+        #: the jobs of the table as last read (a double-click or Open folder looks here, not in the database)
+        self._shown_jobs: dict[int, Job] = {}
         #: the local consumer ended: start it again if the next read finds jobs still queued
         self._restart_if_queued = False
         self._stopped = False  # closing: a job put back in the queue waits for the next start
@@ -234,8 +237,9 @@ class QueuePanel(QWidget):
 
     def open_selected_folder(self) -> None:
         for job_id in self.selected_ids()[:1]:
-            folder = Path(self.queue.get(job_id).output).parent
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+            if job_id in self._shown_jobs:
+                folder = Path(self._shown_jobs[job_id].output).parent
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # the consumer ----------------------------------------------------------------------------------
     def start_consumer(self) -> Task | None:
@@ -361,6 +365,7 @@ class QueuePanel(QWidget):
     def _show(self, snapshot: tuple[list, dict[str, int]]) -> None:
         """On the GUI thread: the table, the summary and the announcements from one read of the queue."""
         jobs, counts = snapshot
+        self._shown_jobs = {job.id: job for job in jobs}
         self.table.setRowCount(len(jobs))
         rates = step_rates(jobs)
         now = time.time()  # the queue stores wall-clock start times
@@ -409,8 +414,6 @@ class QueuePanel(QWidget):
 
     def _double_clicked(self, row: int, _column: int) -> None:
         item = self.table.item(row, 0)
-        if item is None or self.queue is None:
-            return
-        job = self.queue.get(int(item.data(Qt.ItemDataRole.UserRole)))
-        if job.state == "finished" and job.output:
+        job = None if item is None else self._shown_jobs.get(int(item.data(Qt.ItemDataRole.UserRole)))
+        if job is not None and job.state == "finished" and job.output:
             self.open_requested.emit(job.id, job.output)

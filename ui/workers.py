@@ -180,6 +180,7 @@ class InOrder(QObject):
         self._running = task
         task.succeeded.connect(lambda result: None if self._closed else done(result))
         task.failed.connect(lambda message: None if self._closed else failed(message))
+        task.was_cancelled.connect(lambda: None if self._closed else failed("stopped before it was made"))
         task.finished.connect(self._finished)
 
     def _finished(self) -> None:
