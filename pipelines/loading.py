@@ -270,9 +270,10 @@ def _fill_strict(
     module: torch.nn.Module, state: dict[str, torch.Tensor], where: str, problems: list[str],
     dtype: torch.dtype, device: str | torch.device, source: Path | None,
 ) -> None:
-    """Check ``state`` against ``module``'s keys and shapes, then copy it into place (:mod:`.weights_in_place`) and
-    report the tensors holding NaN or infinity (found while copying: a render reads each file once)."""
-    from .weights_in_place import copy_into_place
+    """Check ``state`` against ``module``'s keys and shapes, then put it in place (:mod:`.weights_in_place`: the
+    file's mapped pages where no cast or move is needed, else a copy) and report the tensors holding NaN or infinity
+    (found while placing them: a render reads each file once)."""
+    from .weights_in_place import put_in_place
 
     state = {
         k: v for k, v in state.items() if not k.endswith("num_batches_tracked") or k in module.state_dict()
@@ -280,7 +281,7 @@ def _fill_strict(
     before = len(problems)
     _compare_state(where, _expected_shapes(module), state, problems)
     if len(problems) == before:
-        problems.extend(describe_non_finite(where, copy_into_place(module, state, dtype, device, source=source)))
+        problems.extend(describe_non_finite(where, put_in_place(module, state, dtype, device, source=source)))
 
 
 def _stock_modules(svd: Path, dtype: torch.dtype, device: str | torch.device, problems: list[str]):
@@ -324,8 +325,10 @@ def load_stable_animator_pipeline(
 ):
     """Load every component from ``models_dir`` (official layout), strictly, and assemble the pipeline.
 
-    Every module is built without weights and its checkpoint copied into place at ``dtype`` on ``device``
-    (:mod:`.weights_in_place`): the weights are in memory once, never a checkpoint beside a built module.
+    Every module is built without weights and its checkpoint put in place at ``dtype`` on ``device``
+    (:mod:`.weights_in_place`): the weights are in memory once, never a checkpoint beside a built module. On the CPU
+    at the files' own dtype the parameters are the files' memory maps (copy-on-write): the pipeline then depends on
+    the files staying as they are — :func:`.weights_in_place.weight_files_signature` tells when one changed.
 
     Args:
         models_dir: folder holding ``SVD/`` (or ``stable-video-diffusion-img2vid-xt/``) and ``Animation/``.

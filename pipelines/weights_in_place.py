@@ -1,4 +1,4 @@
-"""Checkpoints loaded straight into modules built without weights: one copy of the weights in memory, ever.
+"""Checkpoints put straight into modules built without weights: one copy of the weights in memory, ever.
 
 The naive way — build a module (its initialisers fill every parameter), read the checkpoint (a second full copy),
 ``load_state_dict`` (copy over the first) — holds the weights twice and spends seconds initialising numbers that are
@@ -7,18 +7,25 @@ overwritten at once; for the 6.2 GB UNet that is 12.4 GB at the peak. Here:
 1. modules are built with their parameters on the meta device (``accelerate.init_empty_weights``: shapes only;
    buffers stay real because non-persistent ones, such as CLIP's ``position_ids``, are never in a checkpoint);
 2. checkpoints are opened memory-mapped (``torch.load(mmap=True, weights_only=True)``, safetensors' ``safe_open``),
-   so reading them costs nothing until a tensor is touched;
-3. each tensor is read once into its own memory at the dtype and device the studio chose — with plain file reads
-   at the offset the map reveals (what ``torch.load`` costs; copying out of the map page by page is ~2× slower),
-   through one staging buffer when it is cast or moved — and any pages of the map that were touched are handed
-   back to the kernel (``madvise(MADV_DONTNEED)``: clean file pages, nothing is lost); the module then takes the
-   copies by ``load_state_dict(assign=True)``.
+   copy-on-write (``MAP_PRIVATE``: nothing the process does reaches the file), so opening them costs nothing;
+3. a tensor the module wants at the file's dtype on the CPU *is* the mapped tensor: the parameter's memory is the
+   file's pages in the page cache. Nothing is read or copied (copying the 9.35 GB release into fresh memory cost as
+   much as reading it again, and needed the weights twice — page cache plus copy: on this 24 GB machine the cache
+   was evicted under that pressure and the next load read the disk); a second render or a second process shares
+   the same pages;
+4. a tensor that must be cast or moved (bf16, a GPU) is read once with plain file reads into one staging buffer,
+   cast into its own memory, and the pages of the map it touched are handed back to the kernel
+   (``madvise(MADV_DONTNEED)``: clean file pages, nothing is lost); the module takes the copies by
+   ``load_state_dict(assign=True)``.
 
 So the resident memory while loading is the finished weights plus one tensor, and each component's dtype is the one
-asked for here — never a config file's ``torch_dtype``. Whether every number is finite is checked on the values just
-read, while they are in memory anyway (a separate pass over the checkpoints first read the 9 GB release twice: once
-through the map to check it, once to load it). Copying (rather than keeping mapped tensors as parameters)
-means no weight file is held open or depended on after loading: it can be replaced or deleted.
+asked for here — never a config file's ``torch_dtype``. Whether every number is finite is checked on the values as
+they are placed (a separate pass over the checkpoints first read the 9 GB release twice).
+
+The price of (3): the loaded weights depend on their files. Deleting a file or replacing it by a rename (what
+downloaders do) changes nothing — the map keeps the old file alive; a file rewritten in place would show through (or,
+cut short, end the process), so the studio's engine keys its loaded pipeline on each file's identity, size and
+modification time and loads again when one changed (``weight_files_signature``).
 """
 
 from __future__ import annotations
@@ -107,21 +114,24 @@ def release_mapped_pages(tensor: torch.Tensor, advise: Callable[..., None] | Non
         advise(first, length)
 
 
-def copy_into_place(
+def put_in_place(
     module: torch.nn.Module,
     state: Mapping[str, torch.Tensor],
     dtype: torch.dtype,
     device: str | torch.device = "cpu",
     source: str | os.PathLike | None = None,
 ) -> list[str]:
-    """Give ``module`` (built by :func:`build_empty`) the tensors of ``state``, each copied once to ``device`` and,
-    when floating point, to ``dtype``. Returns the keys of the floating-point tensors holding NaN or ±infinity in the
-    file (checked on the values as read, before any cast; the module takes them all the same, the caller refuses).
+    """Give ``module`` (built by :func:`build_empty`) the tensors of ``state`` at ``dtype`` (floating point) on
+    ``device``. Returns the keys of the floating-point tensors holding NaN or ±infinity in the file (checked on the
+    values as read, before any cast; the module takes them all the same, the caller refuses).
 
-    ``source``: the file ``state`` was memory-mapped from. Its tensors' bytes are then read with plain file reads
-    straight into their destination (or through one staging buffer when cast or moved), which is what
-    ``torch.load`` costs and about half of copying out of the map page by page; a tensor the reads cannot place is
-    copied from the map, whose pages are then released. Without ``source`` the tensors are copied as they are.
+    ``source``: the file ``state`` was memory-mapped from. A tensor already at its dtype and device, stored
+    contiguously, is then *kept where the map has it*: the module's parameter is the file's bytes in the page cache,
+    mapped copy-on-write (no read, no copy, no fresh memory; the weights occupy the page cache once instead of the
+    cache plus a copy). Its pages are mapped in one call and every number checked (the only pass over its bytes).
+    A tensor that must be cast or moved is read with plain file reads into one staging buffer (what ``torch.load``
+    costs, about half of copying out of the map page by page) and the pages of the map it touched handed back.
+    Without ``source`` the tensors are copied as they are.
 
     The caller has checked keys and shapes (``state`` holds exactly the module's state-dict keys, minus BatchNorm
     counters the module does not track)."""
@@ -130,6 +140,7 @@ def copy_into_place(
     placed: dict[str, torch.Tensor] = {}
     non_finite: list[str] = []
     staging = torch.empty(0, dtype=torch.uint8)
+    on_cpu = torch.device(device).type == "cpu"
     with contextlib.ExitStack() as stack:
         stack.enter_context(_one_torch_thread())
         advise = stack.enter_context(_libc_madvise())
@@ -139,7 +150,12 @@ def copy_into_place(
                 continue
             given = state[key]
             to_dtype = dtype if given.is_floating_point() else target.dtype
-            # a fresh tensor even when dtype and device match: the module must not keep the map alive
+            if source is not None and on_cpu and to_dtype == given.dtype and given.is_contiguous():
+                prefetch_mapped_pages(given, advise)
+                if not all_finite(given):
+                    non_finite.append(key)
+                placed[key] = given  # the map's own pages: kept, never released
+                continue
             copy = torch.empty(given.shape, dtype=to_dtype, device=device)
             if key in offsets:
                 direct = to_dtype == given.dtype and copy.device.type == "cpu"
@@ -192,7 +208,7 @@ def file_offsets(path: str | os.PathLike, state: Mapping[str, torch.Tensor]) -> 
     safetensors: from the header. A zip ``.pth`` from ``torch.load(mmap=True)``: torch maps the whole file and
     every storage is the bytes of one stored (uncompressed) ``…/data/<n>`` record, so the lowest storage address
     belongs to the lowest record; that fixes where the map starts, and each tensor's offset follows from its
-    address. :func:`copy_into_place` checks every tensor's first bytes against the map."""
+    address. :func:`put_in_place` checks every tensor's first bytes it reads against the map."""
     path = Path(path)
     if path.suffix == ".safetensors":
         with open(path, "rb") as handle:
@@ -222,3 +238,13 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
     with safe_open(os.fspath(path), framework="pt", device="cpu") as handle:
         return {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - safe_open has no __iter__
+
+
+def weight_files_signature(paths: list[Path]) -> tuple[tuple[str, int, int, int, int], ...]:
+    """Each weight file's path, device, inode, size and modification time (ns): what changes when a file is replaced
+    or rewritten, so a pipeline whose parameters are these files' maps can be loaded again instead of used stale."""
+    signature = []
+    for path in paths:
+        info = os.stat(path)
+        signature.append((str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(signature)

@@ -8,24 +8,16 @@ this on a worker thread while the person is still choosing files.
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 
-from studio.render.engine import HEAVY_IMPORT_LOCK, engine_class
+from studio.render.engine import engine_class
+from studio.render.model_imports import MODEL_LIBRARIES, import_model_code
 
 logger = logging.getLogger(__name__)
 
-#: Third-party modules the diffusion engine loads at its first render (diffusers and transformers load
-#: their submodules lazily, so the packages alone are not enough), and the pose backend.
-WARM_UP_LIBRARIES = (
-    "torch", "safetensors.torch", "diffusers", "transformers",
-    "diffusers.models.modeling_utils", "diffusers.models.attention_processor",
-    "diffusers.models.unets.unet_spatio_temporal_condition", "diffusers.models.transformers.transformer_temporal",
-    "diffusers.models.autoencoders.autoencoder_kl_temporal_decoder", "diffusers.schedulers.scheduling_euler_discrete",
-    "diffusers.pipelines.pipeline_utils", "diffusers.utils.torch_utils", "transformers.models.clip.modeling_clip",
-    "transformers.models.clip.image_processing_clip", "huggingface_hub.serialization",
-    "mediapipe",  # the pose backend: the motion panel checks it when a video is opened
-)
+#: The model code a render imports (:mod:`studio.render.model_imports`), and the pose backend: the motion panel
+#: checks it when a video is opened.
+WARM_UP_LIBRARIES = (*MODEL_LIBRARIES, "mediapipe")
 
 
 def warm_up(_report=None, _preview=None, cancel=None) -> bool:
@@ -35,14 +27,8 @@ def warm_up(_report=None, _preview=None, cancel=None) -> bool:
     next library, so a window closed during start-up waits for at most one import, not all of them.
     """
     # Under the lock a render started meanwhile waits for these imports instead of racing them.
-    with HEAVY_IMPORT_LOCK:
-        for library in WARM_UP_LIBRARIES:
-            if cancel is not None and cancel.cancelled:
-                return False
-            try:
-                importlib.import_module(library)
-            except ImportError:
-                pass
+    if not import_model_code(WARM_UP_LIBRARIES, cancel):
+        return False
     for engine in ("warp", "diffusion"):
         if cancel is not None and cancel.cancelled:
             return False

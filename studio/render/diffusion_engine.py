@@ -70,7 +70,8 @@ class DiffusionEngine:
         """The loaded pipeline for these weights/device/dtype/offload (loaded once and kept). With ``hjb`` the HJB
         pipeline, built from the same modules plus the face embedder: toggling HJB never loads the weights again.
         ``cpu_offload``: False/"none", True/"model" (whole models in turn) or "sequential" (layer by layer)."""
-        from pipelines.loading import CheckpointError, load_stable_animator_pipeline
+        from pipelines.loading import CheckpointError, load_stable_animator_pipeline, weight_files
+        from pipelines.weights_in_place import weight_files_signature
         from studio.render.model_folder import resolve_folder
 
         folder = resolve_folder(models)
@@ -80,7 +81,10 @@ class DiffusionEngine:
         if offload != "none" and dev != "cuda":
             log.warning("CPU offload only applies to CUDA; rendering on %s without it", dev)
             offload = "none"
-        key = (str(folder.resolve()), dev, str(torch_dtype), offload)
+        # The files' identities too: on the CPU the loaded parameters are the files' memory maps, so a weight file
+        # replaced or rewritten since means loading again, never rendering with a stale (or changing) map.
+        files = weight_files_signature(weight_files(folder))
+        key = (str(folder.resolve()), dev, str(torch_dtype), offload, files)
         if self._pipe is None or self._key != key:
             self._pipe = self._hjb_pipe = None  # free the old one before loading another
             # The studio reports its own "load" phase; the libraries' per-file weight bars would only add noise.
@@ -154,7 +158,8 @@ class DiffusionEngine:
 
             import pipelines.hjb_pipeline  # noqa: F401
             import pipelines.loading  # noqa: F401
-        # (the window imports these at start-up, ui/warm_up.py; a CLI render pays them between Render and loading)
+        # (the window imports these at start-up, ui/warm_up.py; a CLI render started them when it began, while it
+        # prepared the photo and poses: studio/render/model_imports.py; this waits for what is left)
         log.info("model code imported in %.2f s", time.perf_counter() - importing)
 
         req = inputs.request

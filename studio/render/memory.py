@@ -78,9 +78,9 @@ class MemoryEstimate:
     state: int
     phases: dict[str, int]
     slack: int
-    #: Above the weights while loading them (``pipelines.weights_in_place``: each tensor is read straight into its
-    #: place, a cast one through a staging buffer of the largest tensor's file bytes; never a checkpoint beside a
-    #: built module).
+    #: Above the weights while loading them (``pipelines.weights_in_place``: a tensor at the file's dtype on the CPU
+    #: is the file's mapped pages, a cast one is read through a staging buffer of the largest tensor's file bytes;
+    #: never a checkpoint beside a built module).
     load: int = 0
     #: The process before any weights (libraries and small models; :data:`RUNTIME_BYTES`).
     runtime: int = 0
@@ -228,7 +228,7 @@ class MemoryModel:
 
     def _load_extra(self, request: MemoryRequest) -> int:
         """Bytes above the weights while loading: the staging buffer a cast (or a move to the GPU) reads each tensor
-        through, as large as the largest tensor in the files (fp32, as released); fp32 on the CPU reads in place."""
+        through, as large as the largest tensor in the files (fp32, as released); fp32 on the CPU uses the files' pages."""
         if request.dtype == "fp32" and request.device == "cpu":
             return 0
         if request.device != "cpu" and request.offload != "none":

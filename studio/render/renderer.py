@@ -30,6 +30,7 @@ from studio.render.interpolated import (
     frames_to_render,
     nearest_frames,
 )
+from studio.render.model_imports import import_model_code_soon
 from studio.render.prepare import PreparedRender, prepare
 from studio.request.render_request import RenderRequest
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -165,6 +166,8 @@ class Renderer:
         # the interpolator before any heavy work: RIFE without its weights is refused now, not after the render
         interpolator: Any = self.interpolator(request) if request.interpolates else None
         timer = _StepTimer(report)
+        if request.engine == "diffusion" and prepared is None:
+            import_model_code_soon()  # (imports while the photo and poses are prepared; the window did it at start-up)
         prepared = prepared or prepare(request, timer, cancel, self.analysers)
         render_inputs, req = prepared.inputs, prepared.request
         render_inputs.render_started = started

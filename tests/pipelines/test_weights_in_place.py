@@ -1,9 +1,11 @@
-"""Loading builds modules without weights and reads every checkpoint tensor straight into place, at the dtype the
-caller asks for: one copy of the weights in memory, never a config's ``torch_dtype``, no dependence on the files."""
+"""Loading builds modules without weights and puts every checkpoint tensor straight into place, at the dtype the
+caller asks for: one copy of the weights in memory, never a config's ``torch_dtype``; at the files' own dtype on the CPU
+the weights are the files' pages (no copy), and what people do to weight files never changes a loaded pipeline."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +21,9 @@ from pipelines.loading import load_stable_animator_pipeline, load_state_dict
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = ("unet", "pose_net", "face_encoder", "vae", "image_encoder")
+FILES = {"unet": "Animation/unet.pth", "pose_net": "Animation/pose_net.pth",
+         "face_encoder": "Animation/face_encoder.pth", "vae": "SVD/vae/diffusion_pytorch_model.safetensors",
+         "image_encoder": "SVD/image_encoder/model.safetensors"}
 
 
 @pytest.fixture()
@@ -29,10 +34,7 @@ def models(tiny_fixture_dir, tmp_path):
 
 
 def _file_state(models: Path, name: str) -> dict[str, torch.Tensor]:
-    files = {"unet": "Animation/unet.pth", "pose_net": "Animation/pose_net.pth",
-             "face_encoder": "Animation/face_encoder.pth", "vae": "SVD/vae/diffusion_pytorch_model.safetensors",
-             "image_encoder": "SVD/image_encoder/model.safetensors"}
-    path = models / files[name]
+    path = models / FILES[name]
     return load_file(path) if path.suffix == ".safetensors" else torch.load(path, weights_only=True)
 
 
@@ -77,17 +79,65 @@ def test_module_initialisers_never_run_on_real_memory(models, monkeypatch):
     assert len(seen) > 50 and all(seen), f"{seen.count(False)} of {len(seen)} layers initialised real weights"
 
 
-def test_loaded_weights_depend_on_no_file(models, fixture_pipe):
-    """Weights are copied out of the memory maps: files overwritten in place or deleted afterwards change nothing."""
-    pipe = load_stable_animator_pipeline(models)
-    for path in [*models.rglob("*.pth"), *models.rglob("*.safetensors")]:
-        size = path.stat().st_size
-        with open(path, "r+b") as handle:  # same inode, every byte changed: a map would see it
-            handle.write(b"\xff" * size)
-        path.unlink()
+def _mapped_files() -> list[tuple[int, int, str]]:
+    """(start, end, path) of every file-backed mapping of this process (Linux)."""
+    spans = []
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/"):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            spans.append((start, end, fields[5]))
+    return spans
+
+
+def _file_under(tensor: torch.Tensor, spans) -> str | None:
+    address = tensor.data_ptr()
+    return next((path for start, end, path in spans if start <= address < end), None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc to see the mappings")
+def test_weights_at_the_files_dtype_on_the_cpu_are_the_files_pages_not_copies(models):
+    """Issue 22 item 3: no needless copies. Copying the 9.35 GB release out of its files cost as much as reading it
+    again and needed the weights twice (page cache + copy); the parameters are the files' copy-on-write maps."""
+    pipe = load_stable_animator_pipeline(models, dtype=torch.float32)
+    spans = _mapped_files()
     for name in MODULES:
-        ours, reference = getattr(pipe, name).state_dict(), getattr(fixture_pipe, name).state_dict()
+        file = str((models / FILES[name]).resolve())
+        tensors = [t for t in getattr(pipe, name).state_dict().values() if t.is_floating_point() and t.numel()]
+        assert tensors and all(_file_under(t, spans) == file for t in tensors), name
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc to see the mappings")
+def test_cast_weights_are_copies_that_keep_no_map_alive(models):
+    pipe = load_stable_animator_pipeline(models, dtype=torch.bfloat16)
+    spans = _mapped_files()
+    weight_files = {str(p.resolve()) for p in [*models.rglob("*.pth"), *models.rglob("*.safetensors")]}
+    for name in MODULES:
+        for key, tensor in getattr(pipe, name).state_dict().items():
+            assert _file_under(tensor, spans) not in weight_files, (name, key)
+    assert not weight_files & {path for _, _, path in spans}  # every map of the files was closed
+
+
+def test_loaded_weights_survive_their_files_being_deleted_or_replaced(models, fixture_pipe):
+    """What downloaders and people do to weight files — delete them, or write a new file and rename it over the old
+    one — leaves a loaded pipeline as it was (its maps keep the old files' pages) and never writes to a file."""
+    pipe = load_stable_animator_pipeline(models)
+    paths = [*models.rglob("*.pth"), *models.rglob("*.safetensors")]
+    for number, path in enumerate(paths):
+        if number % 2:
+            path.unlink()
+        else:
+            fresh = path.with_name(path.name + ".new")
+            fresh.write_bytes(b"\xff" * path.stat().st_size)
+            os.replace(fresh, path)
+    for name in MODULES:
+        module = getattr(pipe, name)
+        ours, reference = module.state_dict(), getattr(fixture_pipe, name).state_dict()
         assert all(torch.equal(ours[k], reference[k]) for k in reference), name
+        for parameter in module.parameters():  # copy-on-write: the process's own changes never reach a file
+            parameter.data.add_(1.0)
+    remaining = [p for p in paths if p.exists()]
+    assert remaining and all(set(p.read_bytes()) == {0xFF} for p in remaining)
 
 
 def test_a_legacy_pth_without_zip_loads_the_same(models, fixture_pipe):
@@ -104,7 +154,7 @@ PEAK_PROBE = textwrap.dedent("""
     import json, sys, torch
     from pathlib import Path
     from pipelines.loading import read_checkpoint
-    from pipelines.weights_in_place import build_empty, copy_into_place
+    from pipelines.weights_in_place import build_empty, put_in_place
 
     def status(field):
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -118,7 +168,7 @@ PEAK_PROBE = textwrap.dedent("""
     before = status("VmRSS")
     module = build_empty(lambda: torch.nn.Sequential(*[torch.nn.Linear(1024, 1024) for _ in range(24)]))
     state, mapped = read_checkpoint(path)
-    copy_into_place(module, state, dtype, source=path if mapped else None)
+    put_in_place(module, state, dtype, source=path if mapped else None)
     del state
     peak = status("VmHWM") - before
     weights = sum(p.numel() * p.element_size() for p in module.parameters())

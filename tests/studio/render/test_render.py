@@ -141,6 +141,33 @@ def test_pipeline_is_rebuilt_only_when_weights_device_or_dtype_change(tiny_fixtu
     assert engine.loads == 2
 
 
+def test_a_weight_file_rewritten_in_place_is_loaded_again_not_used_stale(tiny_fixture_dir, tmp_path):
+    """On the CPU the loaded weights are the files' maps (pipelines.weights_in_place): a file rewritten in place
+    would show through them, so the engine loads again when a weight file's identity, size or time changed."""
+    import os
+    import shutil
+
+    import torch
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_fixture_dir / "checkpoints", models)
+    engine = DiffusionEngine()
+    first = engine.pipeline(str(models), "cpu", "fp32")
+    assert engine.pipeline(str(models), "cpu", "fp32") is first and engine.loads == 1
+    path = models / "Animation" / "pose_net.pth"
+    state = torch.load(path, weights_only=True)
+    key = next(k for k, v in state.items() if v.is_floating_point())
+    state[key] = state[key] + 1.0
+    with open(path, "r+b") as handle:  # same inode, rewritten in place (a download tool writing over the file)
+        torch.save(state, handle)
+        handle.truncate()
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))  # (coarse file-system clocks)
+    second = engine.pipeline(str(models), "cpu", "fp32")
+    assert second is not first and engine.loads == 2
+    assert torch.equal(second.pose_net.state_dict()[key], state[key])
+
+
 def test_cancel_during_denoising_leaves_no_output_and_never_decodes(tiny_fixture_dir, media, renderer, tmp_path):
     cancel, phases = CancelToken(), []
 
