@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from studio.motion import appearance
+from studio.motion.continuity import jumped
 from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
@@ -141,6 +142,8 @@ class PersonFollower:
         self._frame, self._cache = frame, {}
         self.frame += 1
         pose = self._track() if self.box is not None else None
+        if pose is not None and self.lost == 0 and self._recent and jumped(pose, self._recent[-1], self.fps):
+            pose = self._second_look()
         if pose is None:
             self.lost += 1
             due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0
@@ -255,6 +258,14 @@ class PersonFollower:
                 return pose
         self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
+
+    def _second_look(self) -> PoseFrame | None:
+        """The window looked at afresh when the tracked pose changed shape faster than a body can (``continuity``:
+        the model's track slipped): its person detector, not the slipped track, places the pose. None when that
+        one jumps too (the frame is held; the next is taken as it comes)."""
+        self._reset_tracker()
+        again = self._track()
+        return again if again is not None and not jumped(again, self._recent[-1], self.fps) else None
 
     def search(self, everyone: bool = True) -> list[PoseFrame]:
         """Every plausible pose the searcher finds in the frame, one per person, most prominent first.
