@@ -49,6 +49,7 @@ from motion_reference import (  # noqa: E402  (bench/ is the script's folder)
     read_keypoints_2d,
     read_trc,
     refit_camera,
+    video_offset,
 )
 
 LIMB_PAIRS = {"arms": ((2, 5), (3, 6), (4, 7)), "legs": ((8, 11), (9, 12), (10, 13))}
@@ -105,27 +106,52 @@ def constant_offset(motion, detected: list[bool], identity: list[int | None], pe
     return {"offset": [float(v) for v in 100 * offset / np.median(torsos)], "error_less_offset": float(np.median(remaining)) * 100}
 
 
-def reference_camera(truth: dict, reference: Path) -> tuple[dict, dict]:
-    """The clip's camera, and the judge's check of it (``motion_reference``).
+def reference_view(truth: dict, reference: Path, video: Path) -> tuple[dict, int, dict]:
+    """The clip's camera, which video frame shows the reference's frame 0, and the judge's check of both
+    (``motion_reference``).
 
     Where the reference folder holds the reference's own 2-D keypoints of this view (``keypoints_2d``), the
-    camera's pose is refitted on them, and the check reports how far those keypoints lie from the projected
-    reference (median joint error % torso) with the calibrated and the refitted camera: the reference's own
-    accuracy in this view, below which no extractor can be judged. Else the camera as calibrated, no check.
+    camera's pose is refitted on them and the video's frame offset is measured by optical flow on them; the check
+    reports how far those keypoints lie from the projected reference (median joint error % torso) with the
+    calibrated and the refitted camera: the reference's own accuracy in this view, below which no extractor can
+    be judged. Else the camera as calibrated, offset 0, no check.
     """
     import tomllib
 
     camera = tomllib.loads((reference / "Calib_qualisys.toml").read_text())[truth["camera"]]
     folder = reference / truth["keypoints_2d"] if "keypoints_2d" in truth else None
     if folder is None or not folder.is_dir():
-        return camera, {}
+        return camera, 0, {}
     keypoints = read_keypoints_2d(folder)
     names, points = read_trc(reference / truth["trc"][0])
     refitted, change = refit_camera(camera, names, points, keypoints)
     own = keypoints_as_body(keypoints)
+    offset, misses = video_offset(grey_frames(video), keypoints)
     check = {"own_error": [own_error(own, project(reference / truth["trc"][0], c)) for c in (camera, refitted)],
-             "as_calibrated": camera, **change}
-    return refitted, check
+             "as_calibrated": camera, "video_offset": offset, "offset_misses": misses, **change}
+    return refitted, offset, check
+
+
+def grey_frames(video: Path) -> list[np.ndarray]:
+    import cv2
+
+    capture, frames = cv2.VideoCapture(str(video)), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    capture.release()
+    return frames
+
+
+def in_video_time(projected: np.ndarray, offset: int, frames: int) -> np.ndarray:
+    """The projected reference by video frame: frame k shows the reference's frame k - ``offset`` (NaN: none)."""
+    out = np.full((frames, *projected.shape[1:]), np.nan)
+    for k in range(frames):
+        if 0 <= k - offset < len(projected):
+            out[k] = projected[k - offset]
+    return out
 
 
 def own_error(bodies: list[np.ndarray | None], truth: np.ndarray, least: int = 8) -> float | None:
@@ -198,10 +224,10 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
     identity: list[int | None] = []
     errors, swaps = [], 0
     if "trc" in truth and reference is not None:
-        camera, row["reference"] = reference_camera(truth, reference)
-        people = [project(reference / t, camera) for t in truth["trc"]]
+        camera, offset, row["reference"] = reference_view(truth, reference, path)
+        people = [in_video_time(project(reference / t, camera), offset, n) for t in truth["trc"]]
         for k in range(n):
-            if not detected[k] or k >= len(people[0]):
+            if not detected[k] or not np.isfinite(people[0][k]).all():
                 identity.append(None)
                 continue
             body = motion.poses[k].body
@@ -215,7 +241,8 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
         row["swaps"] = swaps / n
         row.update(constant_offset(motion, detected, identity, people))
         if row["reference"]:  # the same error against the reference as calibrated, for comparison
-            calibrated = [project(reference / t, row["reference"].pop("as_calibrated")) for t in truth["trc"]]
+            calibrated = [in_video_time(project(reference / t, row["reference"].pop("as_calibrated")), offset, n)
+                          for t in truth["trc"]]
             row["reference"]["error_as_calibrated"] = _median_pct(
                 [joint_error(motion.poses[k].body, calibrated[who][k]) for k, who in enumerate(identity)
                  if who is not None and who >= 0])
@@ -304,13 +331,16 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
     checks = [(name, row["reference"]) for name, row in results.items() if name != "speed" and row.get("reference")]
     if checks:
         lines.append("\nreference check (the reference's own 2-D keypoints of the view against its projection, median "
-                     "joint error % torso; the error above uses the camera refitted on them, bench/motion_reference.py):")
+                     "joint error % torso; the error above uses the camera refitted on them and the video frame they show, "
+                     "bench/motion_reference.py):")
         for name, check in checks:
             own = check["own_error"]
+            misses = ", ".join(f"{int(s):+d}: {v:.1f}" for s, v in check["offset_misses"].items())
             lines.append(f"  {name}: own keypoints {_num(own[0])} as calibrated -> {_num(own[1])} refitted "
                          f"(camera moved {check['moved_mm']:.0f} mm, turned {check['turned_deg']:.2f} deg; residual "
-                         f"{check['residual_px'][0]:.1f} -> {check['residual_px'][1]:.1f} px); the extractor's error "
-                         f"against the calibrated camera: {_num(check['error_as_calibrated'])}")
+                         f"{check['residual_px'][0]:.1f} -> {check['residual_px'][1]:.1f} px); reference frame k is "
+                         f"video frame k{check['video_offset']:+d} (optical flow miss px by shift: {misses}); the "
+                         f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}")
     if "speed" in results:
         new, old = results["speed"], (baseline or {}).get("speed")
         extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "

@@ -143,3 +143,46 @@ def keypoints_as_body(keypoints: list[np.ndarray | None]) -> list[np.ndarray | N
             body[joint] = seen[BODY_25B.index(name)]
         out.append(body)
     return out
+
+
+#: ``video_offset``: keypoints are followed through the video over SPAN frames, from frames shifted by SHIFTS;
+#: only points that move at least MOVING px in that time say anything about time, and only sure ones (SURE).
+SPAN, SHIFTS, MOVING, SURE = 8, (-2, -1, 0, 1, 2), 15.0, 0.5
+
+
+def video_offset(frames: list[np.ndarray], keypoints: list[np.ndarray | None]) -> tuple[int, dict[int, float]]:
+    """Which video frame the reference's frame k shows: k + the returned offset (and each shift's median miss, px).
+
+    Measured on the video itself, without a pose model: each of the reference's own 2-D keypoints of frame k
+    (pose2sim's) is followed by optical flow (pyramidal Lucas–Kanade on the grey frames) from video frame
+    k + shift over SPAN frames and compared with where the reference's keypoints of frame k + SPAN put it. With
+    the right shift the flow carries the point to the keypoint; a shift off by one starts from the body a frame
+    early or late. The demo's 2-D keypoints were committed to pose2sim before its videos (2024-02, from the
+    recordings), so their frame numbers need not be the videos'.
+    """
+    import cv2
+
+    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) if f.ndim == 3 else f for f in frames]
+    flow = dict(winSize=(31, 31), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+    misses: dict[int, list[float]] = {s: [] for s in SHIFTS}
+    # the same frames for every shift: those where each shift's span lies within the video
+    for k in range(-min(SHIFTS), min(len(keypoints), len(grey) - max(SHIFTS)) - SPAN):
+        start, end = keypoints[k], keypoints[k + SPAN]
+        if start is None or end is None:
+            continue
+        moving = [j for j in range(len(start)) if start[j, 2] > SURE and end[j, 2] > SURE
+                  and np.linalg.norm(end[j, :2] - start[j, :2]) >= MOVING]
+        if not moving:
+            continue
+        for shift in SHIFTS:
+            points = start[moving, :2].astype(np.float32).reshape(-1, 1, 2)
+            followed = np.ones(len(moving), bool)
+            for t in range(k + shift, k + shift + SPAN):
+                points, status, _ = cv2.calcOpticalFlowPyrLK(grey[t], grey[t + 1], points, None, **flow)
+                followed &= status.ravel() == 1
+            miss = np.linalg.norm(points.reshape(-1, 2) - end[moving, :2], axis=1)
+            misses[shift] += [float(v) for v in miss[followed]]
+    medians = {s: float(np.median(v)) for s, v in misses.items() if v}
+    if not medians:
+        return 0, {}
+    return min(medians, key=lambda s: medians[s]), medians

@@ -99,3 +99,41 @@ def test_keypoints_below_the_references_likelihood_are_not_used(tmp_path):
     calibrated = {**TRUE_CAMERA, "translation": [0.53, 0.02, 4.43]}
     refitted, change = refit_camera(calibrated, names, read, read_keypoints_2d(tmp_path / "cam_json"))
     assert refitted is calibrated and change == {}
+
+
+def _moving_patch(frames=60):
+    """Grey frames of a textured square swinging over a textured background (speeding up and slowing down: a
+    body part's motion, whose displacement over a few frames depends on when they start), and its centre."""
+    import cv2
+
+    def texture(shape):  # blobs a few pixels across (the flow's pyramid levels still see them), full contrast
+        smooth = cv2.GaussianBlur(rng.random(shape).astype(np.float32), (0, 0), 3)
+        return cv2.normalize(smooth, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+
+    rng = np.random.default_rng(2)
+    background, patch = texture((300, 400)), texture((60, 60))
+    centres = [(200 + 50 * np.sin(2 * np.pi * t / 40), 150 + 30 * np.cos(2 * np.pi * t / 40)) for t in range(frames)]
+    images = []
+    for cx, cy in centres:
+        image = background.copy()
+        x0, y0 = int(round(cx)) - 30, int(round(cy)) - 30
+        image[y0:y0 + 60, x0:x0 + 60] = patch
+        images.append(image)
+    return images, [(int(round(cx)), int(round(cy))) for cx, cy in centres]
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_the_video_frame_the_references_keypoints_show_is_found_by_optical_flow(offset):
+    from bench.motion_reference import video_offset
+
+    images, centres = _moving_patch()
+    keypoints = []
+    for k in range(len(images)):  # the reference's frame k shows the video's frame k + offset
+        t = min(max(k + offset, 0), len(images) - 1)
+        body = np.zeros((25, 3))
+        for j, (dx, dy) in enumerate([(0, 0), (-15, -15), (15, -15), (-15, 15), (15, 15)]):
+            body[j] = (centres[t][0] + dx, centres[t][1] + dy, 0.9)
+        keypoints.append(body)
+    found, misses = video_offset(images, keypoints)
+    assert found == offset, misses
+    assert misses[offset] < 1.0 < min(v for s, v in misses.items() if s != offset)
