@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from studio.motion.sides import GROUPS
 from studio.motion.types import PoseFrame
 
 #: The 12 limb joints (OpenPose-18: shoulders, elbows, wrists, hips, knees, ankles).
@@ -48,11 +49,10 @@ def _crossed(joints: tuple[int, ...], pairs: tuple[tuple[int, int], ...]) -> tup
     return tuple(swap.get(j, j) for j in joints)
 
 
-_ARMS = ((2, 5), (3, 6), (4, 7))
-_LEGS = ((8, 11), (9, 12), (10, 13))
 _ALL = tuple(range(18))
 #: The body's joints read straight, with the arms crossed, the legs crossed, or both.
-_ORDERS = (_ALL, _crossed(_ALL, _ARMS), _crossed(_ALL, _LEGS), _crossed(_ALL, _ARMS + _LEGS))
+_ORDERS = (_ALL, _crossed(_ALL, GROUPS["arms"]), _crossed(_ALL, GROUPS["legs"]),
+           _crossed(_ALL, GROUPS["arms"] + GROUPS["legs"]))
 
 
 def _change(body: np.ndarray, previous: np.ndarray) -> float | None:
