@@ -10,6 +10,9 @@ triangulated into (the trial was triangulated with a 15 px reprojection threshol
 out). ``refit_camera`` re-estimates each camera's position and orientation (intrinsics as calibrated) from the
 reference's own 3-D and 2-D keypoints: the pose that best explains what the reference itself saw in that
 view. Nothing of the extractor being judged enters it, and the same rule applies to every camera.
+
+``video_offset`` measures, by optical flow on the video and those same 2-D keypoints, which video frame each
+reference frame shows: frame k + 1 in all four views of the demo trial.
 """
 
 from __future__ import annotations
