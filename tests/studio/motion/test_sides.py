@@ -71,3 +71,30 @@ def test_a_real_turn_moves_continuously_and_is_kept():
         previous = fixed
     # at the end the back is to the camera and the person's right is on the image's right, as reported
     assert previous.body[2, 0] > previous.body[5, 0]
+
+
+def _legs(hips, knees, ankles, pose=None) -> PoseFrame:
+    """``pose`` (standing by default) with the legs' x: (right, left) per hip, knee and ankle."""
+    pose = _standing() if pose is None else pose.copy()
+    for (right, left), (xr, xl) in zip(LEGS, (hips, knees, ankles), strict=True):
+        pose.body[right, 0], pose.body[left, 0] = xr, xl
+    return pose
+
+
+def test_legs_crossing_while_the_whole_body_is_mirrored_follow_the_arms():
+    # The legs cross (right ankle left of the left one) and are uncrossing; in this frame the pose model mirrors
+    # the whole person. The arms clearly flipped; the legs, close together, fit the last frame about as well
+    # flipped as straight (moved 26 px straight, 14 px crossed): they flipped with the arms, and are swapped too.
+    previous = _legs((46, 54), (52, 48), (54, 46))
+    now = _legs((46, 54), (49, 51), (50, 50))
+    mirrored = _flipped(now, ARMS + LEGS)
+    fixed, swapped = keep_sides(mirrored, previous)
+    assert swapped == ["arms", "legs"]
+    np.testing.assert_allclose(fixed.body[:, :2], now.body[:, :2])
+
+
+def test_legs_clearly_straight_stay_when_only_the_arms_flipped():
+    previous = _legs((40, 60), (40, 60), (40, 60))
+    fixed, swapped = keep_sides(_flipped(_standing(shift=1), ARMS), previous)
+    assert swapped == ["arms"]
+    np.testing.assert_allclose(fixed.body[:, :2], _standing(shift=1).body[:, :2])
