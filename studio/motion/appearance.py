@@ -12,9 +12,10 @@ distributions, 0 = no colour in common):
 - fine ("torso/fine", "legs/fine"): lightness in 4 bins times a*, b* in 8 bins each over the ±48 around grey
   where clothes and skin lie (more saturated pixels count in the outer bins). Coarse bins put skin, a grey
   shirt and olive shorts all in one bin; these do not. It decides between people (who is this more like?) and
-  never on its own: on the corpus's two-person portrait clips the same person scored 0.85–1.0 (median 0.97)
-  and the other person 0.08–0.67 (median 0.2), where coarse gave 0.63 and up to 0.85 for the other person; on
-  the wide clip's small figures (a somersault against the sun) the same person fell to 0.53.
+  never on its own: on the corpus's two-person portrait clips the same person scored 0.77–1.0 (median 0.97)
+  and the other person at most 0.67 (median about 0.2), where coarse gave the other person up to 0.85; but on
+  the wide clip (small figures, a somersault against the sun) the same person fell to 0.53 and the other
+  reached 0.79, so no fixed level of it says "someone else".
 """
 
 from __future__ import annotations
