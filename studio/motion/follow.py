@@ -41,6 +41,11 @@ SAME_PERSON = 0.9
 #: about sqrt(p) against one and sqrt(1 - p) against the other (clothes of different colours): 0.1 apart at
 #: p = 0.57. On the corpus such mixes scored 0.01–0.05 apart, one person against another at least 0.13.
 MIXED = 0.1
+#: Two people whose fine looks are at least this alike are dressed alike (a team's kit, a troupe's costume; one
+#: person's own look scored 0.77 and up from frame to frame on the portrait clips): their looks cannot tell them
+#: apart, so neither look refuses the followed person as "more like" the other (a coin toss between two near
+#: equal numbers before); where they are, box continuity, decides.
+DRESSED_ALIKE = 0.8
 #: How far a lost person may have gone: their box size per second lost (a brisk walk), on top of MAX_STEP.
 REACH_PER_SECOND = 1.5
 #: A person this tall (share of the frame's short side) in the whole frame needs no search of smaller windows.
@@ -190,13 +195,16 @@ class PersonFollower:
 
     def _more_like_someone_else(self, pose: PoseFrame, likeness: float) -> bool:
         """The pose looks more like one of the others seen than like the followed person, or as much (MIXED): by
-        the fine look where both sides have one (it tells skin from a grey shirt), else by the coarse
-        ``likeness``."""
+        the fine look where all three have one (it tells skin from a grey shirt), else by the coarse
+        ``likeness``; others dressed like the followed person (DRESSED_ALIKE) are left out."""
         look = self._look(pose)
         fine = appearance.similarity(self.look, look, fine=True)
         for other in self.others:
             other_fine = appearance.similarity(other, look, fine=True)
-            if fine is not None and other_fine is not None:
+            alike = appearance.similarity(self.look, other, fine=True)
+            if alike is not None and alike >= DRESSED_ALIKE:
+                continue  # which of two people dressed alike this is, their looks cannot say: their places do
+            if fine is not None and other_fine is not None and alike is not None:
                 if other_fine > fine - MIXED:
                     return True
             elif (appearance.similarity(other, look) or 0.0) > likeness:
