@@ -4,7 +4,9 @@ Every frame the pose model looks at a square window around where the followed pe
 they fill the model's input (a small figure in a wide shot gets close-up keypoints). What it finds there is
 kept only if it is the same person (near where they were, dressed the same: ``appearance``) and still a real
 person: their bones keep their lengths (``limbs``) or lie on the person segmenter's silhouette
-(``segmentation``). Someone else walking through the window is refused instead of followed.
+(``segmentation``). Someone else walking through the window is refused instead of followed, and their look is
+remembered: a single-person pose model shown two people overlapping slides from one to the other over a few
+frames, and only a look known to be someone else's tells those frames from the person turning round.
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
