@@ -32,6 +32,9 @@ BINS = (8, 8)
 FINE_BINS = (4, 8, 8)
 FINE_CHROMA = 48
 FINE = "/fine"
+#: Per channel (L*, a*, b*) value -> the value counted: L* as it is, a* and b* clipped to the fine range.
+_NEAR_GREY = np.stack([np.arange(256)] + [np.clip(np.arange(256), 128 - FINE_CHROMA, 127 + FINE_CHROMA)] * 2,
+                      axis=-1).astype(np.uint8).reshape(1, 256, 3)
 #: A part needs this many pixels to count (a few pixels of a tiny figure say little about its clothes).
 MIN_PIXELS = 40
 SCORE = 0.3
@@ -63,8 +66,8 @@ def describe(frame_rgb: np.ndarray, pose: PoseFrame) -> dict[str, np.ndarray]:
         return {}
     lab = cv2.cvtColor(np.ascontiguousarray(frame_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
     chroma_range = [128 - FINE_CHROMA, 128 + FINE_CHROMA]
-    near_grey = lab.copy()  # (calcHist drops pixels outside the range: saturated ones go to the outer bins)
-    near_grey[..., 1:] = np.clip(lab[..., 1:], chroma_range[0], chroma_range[1] - 1)
+    # calcHist drops pixels outside the range: saturated ones are moved to the outer bins (a table: 10x np.clip)
+    near_grey = cv2.LUT(lab, _NEAR_GREY)
     parts = {}
     for name, bones in (("torso", TORSO), ("legs", LEGS)):
         mask = np.zeros(lab.shape[:2], np.uint8)
