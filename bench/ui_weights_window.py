@@ -15,6 +15,7 @@ about half the memory of fp32 and the CPU run ends in minutes, not hours.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -45,6 +46,25 @@ def shoot(widget, path: Path) -> None:
         small = image.convert("RGB").quantize(256)
     small.save(path, optimize=True)
     print(f"  screenshot {path} ({path.stat().st_size // 1024} KB)", flush=True)
+
+
+class TimingLines(logging.Handler):
+    """Keeps the diffusion engine's timing lines (Render → model ready → first denoising step: issue 22 item 3, here
+    with the libraries imported at start-up as the window does)."""
+
+    WANTED = ("model code imported", "model ready", "first denoising step began", "before it")
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        engine_log = logging.getLogger("studio.render.diffusion_engine")
+        engine_log.setLevel(logging.INFO)
+        engine_log.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(self.WANTED):
+            self.lines.append(message)
 
 
 def main() -> int:
@@ -87,6 +107,7 @@ def main() -> int:
         window.project.set({"engine": "diffusion", "dtype": args.dtype, "width": 256, "height": 256, "steps": 2,
                             "max_frames": 2}, undoable=False)
         marks: dict[str, float] = {}
+        timing = TimingLines()  # the engine's "model ready" / "first denoising step began" lines, as a user's log has them
 
         def note(progress) -> None:
             if progress.message == "loading the model":
@@ -109,6 +130,8 @@ def main() -> int:
             say(result.between("  of which: loading the weights", marks["load"], marks["ready"]))
         print(f"  preview wall {time.perf_counter() - started:.0f} s; peak RSS so far {peak_rss_mb() / 1024:.1f} GB",
               flush=True)
+        for line in timing.lines:
+            print(f"  engine: {line}", flush=True)
         if window.message_bar.isVisible() and window.message_bar.level == "error":
             print(f"  message: {window.message_bar.text()}", flush=True)
         shoot(window, args.shots / "weights_preview.png")

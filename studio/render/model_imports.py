@@ -28,6 +28,8 @@ MODEL_LIBRARIES = (
     "pipelines.loading", "pipelines.hjb_pipeline",
 )
 
+# Process-wide registry: the one background import of this process (imports are per process, so one thread
+# is enough), written only by import_model_code_soon() under _starting.
 _thread: threading.Thread | None = None
 _stop = CancelToken()
 _starting = threading.Lock()
