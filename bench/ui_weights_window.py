@@ -106,6 +106,12 @@ def main() -> int:
             window.set_models_dir(str(args.models))
         window.project.set({"engine": "diffusion", "dtype": args.dtype, "width": 256, "height": 256, "steps": 2,
                             "max_frames": 2}, undoable=False)
+        # a person sees the estimate beside Render before clicking it: at the released size its trace of the model
+        # takes seconds and, still running, would compete with the load for the interpreter
+        estimate_started = time.perf_counter()
+        run_until(lambda: not window.memory_label.estimating(), 300)
+        print(f"  memory estimate ({time.perf_counter() - estimate_started:.1f} s): {window.memory_label.text()}",
+              flush=True)
         marks: dict[str, float] = {}
         timing = TimingLines()  # the engine's "model ready" / "first denoising step began" lines, as a user's log has them
 

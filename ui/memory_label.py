@@ -49,6 +49,10 @@ class MemoryLabel(QLabel):
         self._workers = [w for w in self._workers if w.is_alive()] + [worker]
         worker.start()
 
+    def estimating(self) -> bool:
+        """An estimate is due or running (its trace competes with a render's loading for the interpreter)."""
+        return self._timer.isActive() or any(worker.is_alive() for worker in self._workers)
+
     def stop(self, timeout_s: float = 60.0) -> None:
         """Stop estimating and wait for running estimates (closing the window). A trace cannot be interrupted and
         takes seconds at most; a daemon thread still tracing when Python exits is killed inside torch's tensor
