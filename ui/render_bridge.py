@@ -11,7 +11,7 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.export.output_names import sidecar_path
-from studio.interpolation.methods import RIFE_WEIGHTS, rife_weights
+from studio.interpolation.methods import rife_missing
 from studio.render.model_folder import check_models
 from studio.request.render_request import RenderRequest
 
@@ -47,15 +47,9 @@ def weights_problems(models: str) -> list[str]:
 
 
 def rife_unavailable(models: str | None) -> str | None:
-    """Why the RIFE interpolator cannot run with the weights folder ``models`` (as the CLI's ``--method rife``
-    refuses: ``studio.interpolation.methods.make_interpolator``), or None when its weights are there."""
-    if rife_weights(models) is not None:
-        return None
-    get = "put the Practical-RIFE 4.25/4.26 release's train_log/flownet.pkl there"
-    if models:
-        return f"RIFE needs its weights at {Path(models) / RIFE_WEIGHTS}, which is missing: {get}, or use flow or auto"
-    return (f"RIFE needs its weights in the weights folder (<weights folder>/{RIFE_WEIGHTS}) and none is chosen: "
-            f"choose one with Models… and {get}, or use flow or auto")
+    """Why the RIFE interpolator cannot run with the weights folder ``models``, in the words the CLI's
+    ``--method rife`` uses (``studio.interpolation.methods.rife_missing``), or None when its weights are there."""
+    return rife_missing(models, choose_folder="Models…", instead="flow or auto")
 
 
 def unavailable_choices(request: RenderRequest) -> dict[str, dict[str, str]]:

@@ -82,6 +82,19 @@ def rife_weights(models: str | Path | None) -> Path | None:
     return None
 
 
+def rife_missing(models: str | Path | None, *, choose_folder: str = "--models",
+                 instead: str = "--method flow") -> str | None:
+    """Why RIFE cannot run with the weights folder ``models``, or None when its weights are there. One wording for
+    the command line and the window; only how a person picks a folder (``--models``, the window's Models… button)
+    and the other choice (``--method flow``, "flow or auto") differ."""
+    if rife_weights(models) is not None:
+        return None
+    where = Path(models) / RIFE_WEIGHTS if models else f"<weights folder>/{RIFE_WEIGHTS}"
+    missing = "which is missing" if models else f"and no weights folder is chosen (choose one with {choose_folder})"
+    return (f"RIFE 4.25/4.26 needs its weights at {where}, {missing}: put the Practical-RIFE release's "
+            f"train_log/flownet.pkl there, or use {instead}")
+
+
 def make_interpolator(method: str = "auto", models: str | Path | None = None, device: str | None = None):
     """The interpolator for ``method``; ``rife`` without weights is a clear error naming where they go."""
     if method not in METHODS:
@@ -89,9 +102,7 @@ def make_interpolator(method: str = "auto", models: str | Path | None = None, de
     weights = rife_weights(models)
     if method == "rife":
         if weights is None:
-            where = f"{Path(models) / RIFE_WEIGHTS}" if models else f"<weights folder>/{RIFE_WEIGHTS} (--models)"
-            raise ModelFolderError(f"--method rife needs the RIFE 4.25/4.26 weights at {where}: put the "
-                                   "Practical-RIFE release's train_log/flownet.pkl there, or use --method flow")
+            raise ModelFolderError(f"--method rife: {rife_missing(models)}")
         return RifeInterpolator(weights, device)
     if method == "auto" and weights is not None:
         import torch

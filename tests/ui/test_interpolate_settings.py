@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
+from studio.errors import ModelFolderError
 from studio.export.exporter import probe_video
+from studio.interpolation.methods import make_interpolator
 from tests.ui.conftest import wait_task
 from ui.parameter_specs import SPEC_BY_NAME, SPECS
 from ui.result_panel import driving_frame_of, frame_kinds
@@ -136,7 +139,8 @@ def test_rife_without_its_weights_is_offered_disabled_and_explained(window, tmp_
     assert missing in item_tip and "flownet.pkl there" in item_tip and "use flow" in item_tip
     assert missing in editor.toolTip() and editor.model().item(editor.findText("flow")).isEnabled()
     window.set_models_dir(None)  # no weights folder: said so
-    assert "none is chosen" in editor.itemData(rife, Qt.ItemDataRole.ToolTipRole)
+    assert "no weights folder is chosen (choose one with Models…)" in editor.itemData(rife,
+                                                                                   Qt.ItemDataRole.ToolTipRole)
     window.set_models_dir(str(models))
 
     # a project saved on a machine with the weights: it keeps rife, and says why it cannot interpolate here
@@ -148,5 +152,11 @@ def test_rife_without_its_weights_is_offered_disabled_and_explained(window, tmp_
     assert not inline.isHidden() and missing in inline.text()
     reason = window.render_block_reason("warp")
     assert reason is not None and missing in reason and "use flow or auto" in reason
+    # the same words as the command line's refusal, but for how the other choice is named
+    with pytest.raises(ModelFolderError) as refused:
+        make_interpolator("rife", models)
+    cli = str(refused.value)
+    assert cli.startswith("--method rife: ") and cli.endswith("use --method flow")
+    assert cli.removeprefix("--method rife: ").removesuffix("--method flow") == inline.text().removesuffix("flow or auto")
     window.parameter_panel.set_value("interpolate_method", "flow")
     assert inline.isHidden() and window.render_block_reason("warp") is None

@@ -183,7 +183,7 @@ def test_rife_fills_the_frames_when_its_weights_are_in_the_models_folder(media, 
 def test_rife_without_its_weights_is_refused_before_the_render(media, tmp_path, capsys):
     out = tmp_path / "rife.mp4"
     code, err = _render(capsys, media, out, "--interpolate", 2, "--method", "rife", "--models", tmp_path)
-    assert code == 1 and "--method rife needs the RIFE 4.25/4.26 weights at" in err and "RIFE/flownet.pkl" in err
+    assert code == 1 and "--method rife: RIFE 4.25/4.26 needs its weights at" in err and "RIFE/flownet.pkl" in err
     assert "Traceback" not in err and not out.exists()
 
 
