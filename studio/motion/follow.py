@@ -6,7 +6,9 @@ kept only if it is the same person (near where they were, dressed the same: ``ap
 person: their bones keep their lengths (``limbs``) or lie on the person segmenter's silhouette
 (``segmentation``). Someone else walking through the window is refused instead of followed, and their look is
 remembered: a single-person pose model shown two people overlapping slides from one to the other over a few
-frames, and only a look known to be someone else's tells those frames from the person turning round.
+frames, and only a look known to be someone else's tells those frames from the person turning round. Where the
+tracker returns someone, but not them (a more prominent person, a skeleton its track slipped onto), their window
+is looked at again at once with a fresh detection (``_track``).
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a

@@ -117,7 +117,7 @@ class PaintSegmenter:
 
 
 class SlippingFinder(FigureFinder):
-    """``slipped``: the figure's skeleton returned a third of its height down and to the left, on the grass (a
+    """``slipped``: the figure's skeleton returned 0.3 of its height lower and 0.25 to the left, on the grass (a
     track slipped in motion blur: it lies where the person is, but nothing of them is under it)."""
 
     slipped = False
