@@ -6,7 +6,9 @@ kept only if it is the same person (near where they were, dressed the same: ``ap
 person: their bones keep their lengths (``limbs``) or lie on the person segmenter's silhouette
 (``segmentation``). Someone else walking through the window is refused instead of followed, and their look is
 remembered: a single-person pose model shown two people overlapping slides from one to the other over a few
-frames, and only a look known to be someone else's tells those frames from the person turning round.
+frames, and only a look known to be someone else's tells those frames from the person turning round. Where the
+tracker returns someone, but not them (a more prominent person, a skeleton its track slipped onto), their window
+is looked at again at once with a fresh detection (``_track``).
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
@@ -17,6 +19,7 @@ first second is followed (``opening``: not whoever fills the first frame), or th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -142,7 +145,7 @@ class PersonFollower:
         #: Per frame the left/right groups that were swapped back (the bench counts them).
         self.swapped: list[list[str]] = []
         self._frame: np.ndarray = np.zeros((0, 0, 3), np.uint8)  # the frame of the current ``update``
-        self._cache: dict[tuple[int, str], Any] = {}  # this frame's look and support of each pose, by id
+        self._cache: dict[tuple[int, str], tuple[PoseFrame, Any]] = {}  # this frame's (``_per_pose``)
 
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
@@ -176,11 +179,17 @@ class PersonFollower:
         return pose
 
     # ------------------------------------------------------------------------------------------- evidence
-    def _look(self, pose: PoseFrame) -> dict:
-        key = (id(pose), "look")
+    def _per_pose(self, pose: PoseFrame, kind: str, compute: Callable[[], Any]) -> Any:
+        """This frame's ``kind`` (look, support) of ``pose``, computed once. Keyed by id() (poses are not hashable)
+        with the pose kept beside its value: one freed after a look (a refused pose) would hand its id, and its look
+        or support, to the next pose made, and a re-detection's pose was judged by the refused one's look."""
+        key = (id(pose), kind)
         if key not in self._cache:
-            self._cache[key] = appearance.describe(self._frame, pose)
-        return self._cache[key]
+            self._cache[key] = (pose, compute())
+        return self._cache[key][1]
+
+    def _look(self, pose: PoseFrame) -> dict:
+        return self._per_pose(pose, "look", lambda: appearance.describe(self._frame, pose))
 
     def _likeness(self, pose: PoseFrame) -> float | None:
         return appearance.similarity(self.look, self._look(pose))
@@ -189,10 +198,8 @@ class PersonFollower:
         """The segmenter sees a person under the skeleton, or the face model a face (asked only when needed)."""
         if self.segmenter is None or has_face(pose):
             return True
-        key = (id(pose), "support")
-        if key not in self._cache:
-            self._cache[key] = support_in_frame(self.segmenter, self._frame, pose) or 0.0
-        return self._cache[key] >= MIN_SUPPORT
+        support = self._per_pose(pose, "support", lambda: support_in_frame(self.segmenter, self._frame, pose) or 0.0)
+        return support >= MIN_SUPPORT
 
     def _plausible(self, pose: PoseFrame) -> bool:
         height, width = self._frame.shape[:2]
@@ -281,7 +288,25 @@ class PersonFollower:
         # a close-up (a talking head) cut out of the frame shows the pose model a head without its shoulders, which
         # it often misses: where the window is nearly the frame anyway, the model sees the frame
         window = whole_frame(width, height) if around.side >= CLOSE_UP * min(width, height) else around
-        for pose in self._poses_in(window, self.tracker):
+        seen = self._poses_in(window, self.tracker)
+        pose = self._followed_among(seen)
+        if pose is None:
+            self._reset_tracker()  # nobody, or someone else: look afresh next frame
+            if seen and self.lost < SEARCH_AFTER and (self.searcher is not self.tracker or window is not around):
+                # the tracker returned someone, not them: someone more prominent in the whole frame, or a skeleton
+                # its track slipped onto (motion blur, a fast turn), while they are most likely still there. A fresh
+                # detection in their own window, where they are the main figure, finds them now, not at the next
+                # search. Where the tracker sees nobody that search comes as before: it sees who else is near and
+                # remembers their looks, which tell them apart later (re-detecting there too kept a man followed
+                # through the corpus's two-person clip, but never showed the follower the woman he then walked past)
+                pose = self._followed_among(self._poses_in(around, self.searcher))
+        return pose
+
+    def _followed_among(self, poses: list[PoseFrame]) -> PoseFrame | None:
+        """The followed person among ``poses`` (found in a window around them), or None; someone else found
+        near them instead has their look remembered."""
+        assert self.box is not None
+        for pose in poses:
             box = box_of(pose)
             if box is None or not _near(box, self.box):
                 continue
@@ -292,7 +317,6 @@ class PersonFollower:
                 # someone else where the person is (walking past close, or overlapping them): the pose model sees
                 # them instead, so their look is clearly theirs, not a mix, however much their boxes overlap
                 self._remember_other(self._look(pose))
-        self._reset_tracker()  # nobody, or someone else: look afresh next frame
         return None
 
     def _second_look(self, tracked: PoseFrame) -> PoseFrame:
@@ -344,8 +368,6 @@ class PersonFollower:
             return True
         if self.segmenter is None or any(self._on_silhouette(p) for p in clashing) or not self._on_silhouette(pose):
             return False
-        for pose in clashing:  # (kept alive with this frame's cache, which is keyed by id())
-            self._cache[(id(pose), "set aside")] = pose
         found[:] = [p for p in found if all(p is not c for c in clashing)]
         return True
 
