@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion_reference import JOINTS
+try:
+    from motion_reference import JOINTS
+except ImportError:  # imported as bench.motion_joints (the tests), not from bench/ as a script
+    from bench.motion_reference import JOINTS
 
 #: OpenPose-18 joints on the person's right side (the rest of JOINTS are on the left).
 RIGHT = {2, 3, 4, 8, 9, 10}
@@ -28,12 +31,16 @@ def body_frame(truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return up, across if across @ rightward >= 0 else -across, length
 
 
-def joint_offsets(bodies: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, dict[str, float]]:
-    """Per joint name: {"error": median distance, "up", "out": mean signed offsets}, all % torso."""
+def joint_offsets(bodies: list[np.ndarray], truths: list[np.ndarray],
+                  sure: float | None = None) -> dict[str, dict[str, float]]:
+    """Per joint name: {"error": median distance, "up", "out": mean signed offsets}, all % torso; with ``sure``
+    only the joints whose score in ``bodies`` is above it."""
     rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in JOINTS}
     for body, truth in zip(bodies, truths, strict=True):
         up, right, length = body_frame(truth)
         for name, joint in JOINTS.items():
+            if sure is not None and body[joint, 2] <= sure:
+                continue
             miss = body[joint, :2] - truth[joint, :2]
             out = right if joint in RIGHT else -right
             rows[name].append((float(np.linalg.norm(miss)) / length, float(miss @ up) / length, float(miss @ out) / length))

@@ -131,8 +131,11 @@ def reference_view(truth: dict, reference: Path, video: Path) -> tuple[dict, int
     refitted, change = refit_camera(camera, names, points, keypoints)
     own = keypoints_as_body(keypoints)
     offset, misses = video_offset(grey_frames(video), keypoints)
-    check = {"own_error": [own_error(own, project(reference / truth["trc"][0], c)) for c in (camera, refitted)],
-             "as_calibrated": camera, "video_offset": offset, "offset_misses": misses, **change}
+    projected = [project(reference / truth["trc"][0], c) for c in (camera, refitted)]
+    seen = [k for k, body in enumerate(own[:len(projected[1])]) if body is not None and np.isfinite(projected[1][k]).all()]
+    check = {"own_error": [own_error(own, p) for p in projected], "as_calibrated": camera, "video_offset": offset,
+             "offset_misses": misses, **change,
+             "joints": joint_offsets([own[k] for k in seen], [projected[1][k] for k in seen], sure=LIKELY)}
     return refitted, offset, check
 
 
@@ -351,6 +354,8 @@ def table(results: dict, baseline: dict | None, manifest: dict, joints: bool = F
     if joints:
         lines += joint_table(results, "joints now")
         lines += joint_table(baseline or {}, "joints before (--baseline)")
+        lines += joint_table({name: check for name, check in checks}, "the reference's own 2-D keypoints against "
+                             "its projection (refitted camera; the judge's own accuracy per joint)")
     if "speed" in results:
         new, old = results["speed"], (baseline or {}).get("speed")
         extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "
