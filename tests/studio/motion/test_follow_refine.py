@@ -15,8 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from studio.motion.follow import PersonFollower
-from tests.studio.motion.test_follow_overlap import BACKGROUND, HEIGHT, JEANS, SHIRT, SHORTS, SKIN, WIDTH, Model
-from tests.studio.motion.test_follow_overlap import _paint, _pose
+from tests.studio.motion.test_follow_overlap import (
+    BACKGROUND,
+    HEIGHT,
+    JEANS,
+    SHIRT,
+    SHORTS,
+    SKIN,
+    WIDTH,
+    Model,
+    _paint,
+    _pose,
+)
 
 #: Where he is first, where he is found again (a step to the right), where she stands: on his old place.
 MAN_BEFORE, MAN_AFTER, WOMAN = 240.0, 360.0, 220.0
