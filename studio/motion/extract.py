@@ -43,7 +43,8 @@ from studio.request.settings import POSE_BACKENDS as BACKENDS  # noqa: F401 - st
 from studio.system.paths import cache_dir
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
-CACHE_VERSION = 3  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower
+CACHE_VERSION = 4  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower;
+# 4: MediaPipe hips and shoulders in COCO's convention (landmark_convention)
 
 
 def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | None]:

@@ -412,7 +412,16 @@ class PersonFollower:
         self._reset_tracker()
         self.box = box_of(pick)
         refined = self._track()  # the close-up window, now that we know where they are
-        return refined if refined is not None else pick
+        if refined is None:
+            return pick
+        if _overlap_of_smaller(_person_box(refined), _person_box(pick)) < SAME_BOX:
+            # the window's pose model saw someone else beside the pick (two people close together, one walking
+            # past): not the pick seen closer but another person, who may not take over. Their look is someone
+            # else's from now on (the pick, found apart from them, is the followed person: no chimera of both).
+            self._remember_other(self._look(refined))
+            self._reset_tracker()
+            return pick
+        return refined
 
     def choose_over(self, samples: list[tuple[int, np.ndarray]]) -> None:
         """For "auto": find who is most prominent over ``samples`` ((frame number, frame) from the first second).

@@ -3,6 +3,8 @@
 mediapipe's 33 body landmarks, 468 face-mesh points and 21 points per hand are mapped onto the layout
 StableAnimator's DWPose skeletons use: 18 OpenPose body points (neck = mid-shoulders), the 68 iBUG face
 points and 21 points per hand, each (x, y, score) in pixels; a point mediapipe did not find has score 0.
+The hips and shoulders are moved from BlazePose's convention to COCO's (``landmark_convention``), where DWPose
+puts them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import numpy as np
 
 from studio.motion.head import head_from_face
+from studio.motion.landmark_convention import coco_convention
 from studio.motion.types import NUM_FACE, NUM_HAND, PoseFrame
 
 #: OpenPose-18 index -> mediapipe pose landmark (None = neck, the mid-point of the shoulders).
@@ -64,6 +67,7 @@ def map_holistic(result, width: int, height: int) -> PoseFrame | None:
         p = marks[mp_index]
         inside = -0.05 <= p.x <= 1.05 and -0.05 <= p.y <= 1.05
         pose.body[op_index] = (p.x * width, p.y * height, p.visibility if inside else 0.0)
+    pose.body = coco_convention(pose.body)
     shoulders = pose.body[[2, 5]]
     pose.body[1, :2] = shoulders[:, :2].mean(0)
     pose.body[1, 2] = float(shoulders[:, 2].min())

@@ -9,6 +9,7 @@ from studio.media.video_io import fit_to_size
 from studio.motion import AlignmentOptions, PoseFrame, detect_pose, prepare_motion
 from studio.motion.align import BONES
 from studio.motion.head import face_box_from_pose
+from studio.motion.landmark_convention import SHOULDER_ALONG_TORSO
 from studio.motion.tracking import select_person
 from studio.motion.types import VISIBLE
 from tests.generated_media import astronaut, write_transform_video
@@ -56,9 +57,13 @@ def test_global_on_a_real_clip_lands_on_the_reference(clip_and_reference, tmp_pa
     for pose in prepared.poses:
         # Head and neck (mediapipe's guesses for points near the crop's edge, shoulders included, are looser;
         # the neck is the shoulders' mid-point, so it gets a looser bound than the face-derived head points).
+        # The shoulders are moved up the torso (COCO's convention, ``landmark_convention``), whose lower end is
+        # mediapipe's guess of the hips at the photo's edge: up to 20 px apart between photo and clip here, so
+        # the neck's bound grows by that share of 20 px.
+        neck_bound = 9.0 + SHOULDER_ALONG_TORSO * 20.0
         for i in (0, 1, 14, 15, 16, 17):
             assert min(pose.body[i, 2], ref.body[i, 2]) > VISIBLE
-            assert np.linalg.norm(pose.body[i, :2] - ref.body[i, :2]) < (9.0 if i == 1 else 5.0), i
+            assert np.linalg.norm(pose.body[i, :2] - ref.body[i, :2]) < (neck_bound if i == 1 else 5.0), i
     # The fitted scale undoes the zoom: frame (192/512 × 0.7) -> reference (224/512).
     ratio = np.linalg.norm(prepared.poses[0].body[16, :2] - prepared.poses[0].body[17, :2]) / np.linalg.norm(
         prepared.clip.poses[0].body[16, :2] - prepared.clip.poses[0].body[17, :2])
