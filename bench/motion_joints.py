@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 try:
-    from motion_reference import JOINTS
+    from motion_reference import JOINTS, LIKELY
 except ImportError:  # imported as bench.motion_joints (the tests), not from bench/ as a script
-    from bench.motion_reference import JOINTS
+    from bench.motion_reference import JOINTS, LIKELY
 
 #: OpenPose-18 joints on the person's right side (the rest of JOINTS are on the left).
 RIGHT = {2, 3, 4, 8, 9, 10}
@@ -64,3 +64,19 @@ def joint_table(results: dict, title: str) -> list[str]:
             cells.append("–" if j is None else f"{j['error']:.1f} ({j['up']:+.1f}, {j['out']:+.1f})")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _torso(body: np.ndarray) -> float:
+    return float(np.linalg.norm(body[[2, 5], :2].mean(0) - body[[8, 11], :2].mean(0)))
+
+
+def error_against_keypoints(body: np.ndarray, keypoints: list[np.ndarray | None], k: int, truth: np.ndarray,
+                            least: int = 8) -> float | None:
+    """Median distance of ``body``'s joints from the 2-D ``keypoints[k]`` (those found with the reference's
+    likelihood; None with fewer than ``least`` of the 12 or no such frame), as a share of ``truth``'s torso."""
+    if not 0 <= k < len(keypoints) or keypoints[k] is None:
+        return None
+    sure = [j for j in JOINTS.values() if keypoints[k][j, 2] > LIKELY]
+    if len(sure) < least:
+        return None
+    return float(np.median(np.linalg.norm(body[sure, :2] - keypoints[k][sure, :2], axis=1))) / max(_torso(truth), 1.0)

@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 MANIFEST = BENCH / "motion_corpus.json"
 from corpus_clips import clip_file  # noqa: E402  (bench/ is the script's folder)
-from motion_joints import joint_offsets, joint_table  # noqa: E402
+from motion_joints import error_against_keypoints, joint_offsets, joint_table  # noqa: E402
 from motion_reference import (  # noqa: E402
     JOINTS,
     LIKELY,
@@ -136,7 +136,8 @@ def reference_view(truth: dict, reference: Path, video: Path) -> tuple[dict, int
     seen = [k for k, body in enumerate(own[:len(projected[1])]) if body is not None and np.isfinite(projected[1][k]).all()]
     check = {"own_error": [own_error(own, p) for p in projected], "as_calibrated": camera, "video_offset": offset,
              "offset_misses": misses, **change,
-             "joints": joint_offsets([own[k] for k in seen], [projected[1][k] for k in seen], sure=LIKELY)}
+             "joints": joint_offsets([own[k] for k in seen], [projected[1][k] for k in seen], sure=LIKELY),
+             "own_bodies": own}  # taken out by measure(): the extractor against OpenPose's own keypoints
     return refitted, offset, check
 
 
@@ -233,6 +234,11 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
         judged = [(k, who) for k, who in enumerate(identity) if who is not None and who >= 0]
         row["joints"] = joint_offsets([motion.poses[k].body for k, _ in judged], [people[w][k] for k, w in judged])
         row.update(constant_offset(motion, detected, identity, people))
+        own = row["reference"].pop("own_bodies", None)
+        if own is not None:  # a second, independent judge: OpenPose's 2-D keypoints of this very view
+            row["reference"]["error_vs_openpose"] = _median_pct(
+                [e for k, who in judged if (e := error_against_keypoints(motion.poses[k].body, own, k - offset,
+                                                                         people[who][k])) is not None])
         if row["reference"]:  # the same error against the reference as calibrated, for comparison
             calibrated = [in_video_time(project(reference / t, row["reference"].pop("as_calibrated")), offset, n)
                           for t in truth["trc"]]
@@ -333,7 +339,9 @@ def table(results: dict, baseline: dict | None, manifest: dict, joints: bool = F
                          f"(camera moved {check['moved_mm']:.0f} mm, turned {check['turned_deg']:.2f} deg; residual "
                          f"{check['residual_px'][0]:.1f} -> {check['residual_px'][1]:.1f} px); reference frame k is "
                          f"video frame k{check['video_offset']:+d} (optical flow miss px by shift: {misses}); the "
-                         f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}")
+                         f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}; "
+                         f"against OpenPose's 2-D keypoints of this view (an independent model, same frames and "
+                         f"torso): {_num(check.get('error_vs_openpose'))}")
     if joints:
         lines += joint_table(results, "joints now")
         lines += joint_table(baseline or {}, "joints before (--baseline)")

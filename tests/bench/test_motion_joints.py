@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.motion_joints import body_frame, joint_offsets, joint_table
+from bench.motion_joints import body_frame, error_against_keypoints, joint_offsets, joint_table
 
 
 def _body(up, right, torso=100.0):
@@ -51,3 +51,18 @@ def test_unsure_joints_are_left_out_and_the_table_has_a_row_per_joint():
     lines = joint_table({"clip": {"joints": rows}}, "title")
     assert len(lines) == 3 + 12 and lines[3].startswith("| RShoulder | 0.0 (+0.0, +0.0)")
     assert any(line.startswith("| RHip | –") for line in lines)
+
+
+def test_the_extractor_against_another_models_keypoints_counts_only_their_sure_joints_and_frames():
+    truth = _body((0.0, -1.0), (-1.0, 0.0))  # torso 100 px
+    keypoints = truth.copy()
+    ours = truth.copy()
+    ours[[2, 5, 3, 6, 4, 7, 8], 0] += 10.0  # 7 of 12 joints 10 px off: the median is 10 % of the torso
+    assert error_against_keypoints(ours, [None, keypoints], 1, truth) == pytest.approx(0.10)
+    unsure = keypoints.copy()
+    unsure[[9, 12, 10, 13], 2] = 0.0  # the other model did not see the legs: only the 7 off and the last hip count
+    assert error_against_keypoints(ours, [unsure], 0, truth, least=8) == pytest.approx(0.10)
+    unsure[11, 2] = 0.0  # 7 sure joints left: too few to judge
+    assert error_against_keypoints(ours, [unsure], 0, truth, least=8) is None
+    assert error_against_keypoints(ours, [None, keypoints], 0, truth) is None  # no keypoints for that frame
+    assert error_against_keypoints(ours, [keypoints], 3, truth) is None  # before or after the other model's frames
