@@ -77,16 +77,18 @@ REFINE_MARGIN = 0.6
 SAME_BOX = 0.5
 #: Within one frame a person's box centre moves less than this share of the box's size.
 MAX_STEP = 0.6
-#: How long after losing the person their own region (``roi``) is still looked at (seconds): it is predicted
-#: from their last poses, which say less the longer they are gone.
+#: How long after the tracker last found the person their own region (``roi``) is still looked at (seconds): it
+#: is where the tracker last found them, which says less the longer ago that was (a person walking across the
+#: view moves about a quarter of their region in half a second).
 OWN_LOOK_SECONDS = 0.5
 #: How far (share of the region's side) the own region is moved away from someone overlapping the person.
 AWAY = (0.1, 0.15, 0.2)
-#: The tracked pose's hips this far (share of the person's own region's side) off their predicted place set off
-#: a look at that region. On the corpus the kept poses lay at most 0.023 off on the 60 fps portrait clips
-#: (0.045 once, balancing), 0.086 on the wide clip's small figures; a tracker sliding onto the woman the man
-#: walks past, 0.058 on its first frame. A look costs a model run or three; what it finds is kept only when
-#: dressed more like the person (ALIKE).
+#: The tracked pose's hips this far (share of the person's own region's side) off the path they were on (their
+#: last place moved on at their last velocity) set off a look at that region. On the corpus the poses kept from
+#: frame to frame left it by at most 0.045 of it on the 60 fps portrait clips (once, balancing; 0.023 otherwise),
+#: 0.086 on the 30 fps wide clip's running man (9 of 210 frames above 0.04), 0.051 once on the football clip;
+#: the tracker sliding onto the woman the man walks past, 0.055 on its first frame. A look costs a model run or three; what it finds is kept only
+#: when dressed more like the person (ALIKE).
 DRIFT = 0.04
 #: The pose found on the person's own region replaces the tracked one when its fine look is this much more like
 #: theirs.
@@ -144,7 +146,8 @@ class PersonFollower:
                  fps: float = 30.0, looker=None) -> None:
         self.tracker, self.searcher, self.segmenter = tracker, searcher, segmenter
         #: A pose model run on a region of the frame the follower chooses (``landmark_net.LandmarkNet``: its
-        #: ``detect(frame, roi)``), or None: the second look at the person's own region when the tracker lost them.
+        #: ``detect(frame, roi)``), or None: the look at the person's own region when the tracker lost them or
+        #: returned someone else.
         self.looker = looker
         self.person = person
         self.search_every = max(1, search_every)
@@ -206,7 +209,7 @@ class PersonFollower:
         self.swapped.append(swapped)
         self.box, self.lost, self.after_cut = box_of(pose), 0, False
         self._recent = (self._recent + [pose])[-RECENT:]
-        if own is None and not drifted:  # (a drifted pose kept may still be half someone else's)
+        if own is None:
             self._anchors = (self._anchors + [(self.frame, pose)])[-RECENT:]
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
@@ -325,7 +328,8 @@ class PersonFollower:
                 continue
             if self._is_followed_person(pose, strict=False):
                 return pose
-            self._intruder = self._intruder or pose
+            if self._intruder is None:
+                self._intruder = pose
             likeness = self._likeness(pose)
             if likeness is not None and likeness < OTHER_PERSON and self._on_silhouette(pose):
                 # someone else where the person is (walking past close, or overlapping them): the pose model sees
@@ -353,11 +357,19 @@ class PersonFollower:
         return roi_from_poses([p for _, p in self._anchors])
 
     def _drifted(self, pose: PoseFrame) -> bool:
-        """The tracked pose's hips left the path the person's hips were on (their own region's centre, ``roi``) by
-        more than DRIFT of the region: the tracker may be sliding onto someone overlapping them."""
+        """The tracked pose's hips left the path the person's hips were on (from where the tracker last found them,
+        on at the velocity between its last two finds) by more than DRIFT of their own region (``roi``): the
+        tracker may be sliding onto someone overlapping them."""
         region, hips = self._own_region(), hip_centre(pose)
-        return region is not None and hips is not None and (
-            float(np.hypot(hips[0] - region.cx, hips[1] - region.cy)) > DRIFT * region.side)
+        if region is None or hips is None:
+            return False
+        place, last = np.array([region.cx, region.cy]), self._anchors[-1][0]  # (the region is centred on its hips)
+        if len(self._anchors) > 1:
+            before, earlier = self._anchors[-2]
+            start = hip_centre(earlier)
+            if start is not None and last > before:
+                place = place + (place - start) / (last - before) * (self.frame - last)
+        return float(np.linalg.norm(hips - place)) > DRIFT * region.side
 
     def _fine_likeness(self, pose: PoseFrame) -> float:
         """How like the followed person's fine look ``pose``'s is (-1 where they share no part to compare)."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.motion.follow import PersonFollower
+from studio.motion.follow import AWAY, PersonFollower
 from studio.motion.types import PoseFrame
+from tests.studio.motion.test_follow_cost import HEIGHT, WIDTH, FakeModel
 from tests.studio.motion.test_follow_overlap import MAN_X, WOMAN_X, Model, _frame, _pose
 
 OVERLAP = 10  # from this frame on the tracker no longer returns him
@@ -84,6 +85,18 @@ def test_his_own_region_is_never_looked_at_while_the_tracker_keeps_him():
     poses = _follow(lambda k: [_pose(MAN_X)], looker)
     assert all(p is not None for p in poses)
     assert looker.runs == 0  # the landmark model costs nothing on a clip the tracker follows by itself
+
+
+def test_a_person_running_steadily_sets_off_no_look():
+    # 30 px a frame is more than DRIFT of his region (~630 px): the path he is on, not his last place, is the test
+    model, looker = FakeModel(), RegionModel()
+    follower = PersonFollower(model, model, None, fps=30.0, looker=looker)
+    frame = np.full((HEIGHT, WIDTH, 3), (90, 120, 160), np.uint8)
+    for k in range(8):
+        model.dx = 30.0 * k - 120.0
+        assert follower.step(frame) is not None
+    # one look at most: on his second frame, before two finds give a velocity (on his last place alone, every frame)
+    assert looker.runs <= len(AWAY)
 
 
 def test_without_the_landmark_model_he_is_lost_while_the_tracker_returns_her():
