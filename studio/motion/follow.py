@@ -87,12 +87,10 @@ AWAY = (0.1, 0.15, 0.2)
 #: last place moved on at their last velocity) set off a look at that region. On the corpus the poses kept from
 #: frame to frame left it by at most 0.045 of it on the 60 fps portrait clips (once, balancing; 0.023 otherwise),
 #: 0.086 on the 30 fps wide clip's running man (9 of 210 frames above 0.04), 0.051 once on the football clip;
-#: the tracker sliding onto the woman the man walks past, 0.055 on its first frame. A look costs a model run or three; what it finds is kept only
-#: when dressed more like the person (ALIKE).
+#: the tracker sliding onto the woman the man walks past, 0.055 on its first frame. A look costs a model run or
+#: three; what it finds is kept only where it lies elsewhere and is dressed more like the person
+#: (``_instead_of_drifted``).
 DRIFT = 0.04
-#: The pose found on the person's own region replaces the tracked one when its fine look is this much more like
-#: theirs.
-ALIKE = 0.05
 
 
 def box_of(pose: PoseFrame, score: float = 0.3) -> tuple[float, float, float, float] | None:
@@ -165,6 +163,11 @@ class PersonFollower:
         #: middle of the region it is shown, so regions predicted from its own finds would wander off the person).
         self._anchors: list[tuple[int, PoseFrame]] = []
         self._intruder: PoseFrame | None = None  # this frame: someone else the tracker returned where the person is
+        #: The last frame kept what the look at the person's own region found, not what the tracker returned: the
+        #: tracker is sliding onto someone else, so a pose of its off the person's path (``_drifted``) kept now
+        #: (no look found better) does not move their place either; after a jump that is only the tracker's
+        #: (a new window, a turn) its next poses are the person's place.
+        self._sliding = False
         self.lost = 0
         self.after_cut = False
         #: "auto": the person most prominent over the first second (``choose_over``), None before or without it.
@@ -179,7 +182,7 @@ class PersonFollower:
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
         """A new shot: the person's place and size say nothing now; their look still does."""
-        self.box, self.after_cut, self._recent, self._anchors = None, True, [], []
+        self.box, self.after_cut, self._recent, self._anchors, self._sliding = None, True, [], [], False
         self.limbs.clear()
         self._reset_tracker()
 
@@ -192,7 +195,7 @@ class PersonFollower:
         own = None  # found on the person's own region (``_look_on_own_region``)
         drifted = pose is not None and self.lost == 0 and self._drifted(pose)
         if pose is not None and drifted:
-            own = self._more_alike(pose, self._look_on_own_region(pose))
+            own, drifted = self._instead_of_drifted(pose)
         elif pose is None and self.box is not None:
             own = self._look_on_own_region(self._intruder)
         pose = own if own is not None else pose
@@ -209,8 +212,9 @@ class PersonFollower:
         self.swapped.append(swapped)
         self.box, self.lost, self.after_cut = box_of(pose), 0, False
         self._recent = (self._recent + [pose])[-RECENT:]
-        if own is None:
+        if own is None and not (drifted and self._sliding):
             self._anchors = (self._anchors + [(self.frame, pose)])[-RECENT:]
+        self._sliding = own is not None
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
@@ -376,13 +380,22 @@ class PersonFollower:
         value = appearance.similarity(self.look, self._look(pose), fine=True)
         return -1.0 if value is None else value
 
-    def _more_alike(self, tracked: PoseFrame, own: PoseFrame | None) -> PoseFrame | None:
-        """``own`` (found on the person's own region) where it is dressed more like them than the ``tracked`` pose
-        (the fine look: a pose spread over them and someone else scores lower), None where it is not or only
-        nearly (the tracked pose has the face and hands)."""
-        if own is None:
-            return None
-        return own if self._fine_likeness(own) > self._fine_likeness(tracked) + ALIKE else None
+    def _instead_of_drifted(self, tracked: PoseFrame) -> tuple[PoseFrame | None, bool]:
+        """What the look at the person's own region finds instead of the ``tracked`` pose that drifted off their
+        path (or None: keep it), and whether the drift stands.
+
+        Where the look finds them where the tracker did (hips within DRIFT of the region), the tracker was right
+        and their place had gone stale (the first tracked frame after a search's window, a jump): the drift does
+        not stand. Where it finds them elsewhere, the one dressed more like them is kept (the fine look: a pose
+        spread over them and someone else scores lower; on a tie the tracked one, which has the face and hands).
+        """
+        own, region = self._look_on_own_region(tracked), self._own_region()
+        if own is None or region is None:
+            return None, True
+        hips, there = hip_centre(own), hip_centre(tracked)
+        if hips is not None and there is not None and float(np.linalg.norm(hips - there)) <= DRIFT * region.side:
+            return None, False
+        return (own if self._fine_likeness(own) > self._fine_likeness(tracked) else None), True
 
     def _look_on_own_region(self, intruder: PoseFrame | None) -> PoseFrame | None:
         """The person looked for in their own region (``roi``: where the tracker last found them) when the tracker
