@@ -91,6 +91,10 @@ AWAY = (0.1, 0.15, 0.2)
 #: three; what it finds is kept only where it lies elsewhere and is dressed more like the person
 #: (``_instead_of_drifted``).
 DRIFT = 0.04
+#: What the look at the person's own region found replaces a drifted tracked pose when its fine look is this much
+#: more like theirs (the wide clip's small running man: the landmark model's pose of him taken on a near tie
+#: lost him for 20 frames).
+ALIKE = 0.05
 
 
 def box_of(pose: PoseFrame, score: float = 0.3) -> tuple[float, float, float, float] | None:
@@ -163,11 +167,6 @@ class PersonFollower:
         #: middle of the region it is shown, so regions predicted from its own finds would wander off the person).
         self._anchors: list[tuple[int, PoseFrame]] = []
         self._intruder: PoseFrame | None = None  # this frame: someone else the tracker returned where the person is
-        #: The last frame kept what the look at the person's own region found, not what the tracker returned: the
-        #: tracker is sliding onto someone else, so a pose of its off the person's path (``_drifted``) kept now
-        #: (no look found better) does not move their place either; after a jump that is only the tracker's
-        #: (a new window, a turn) its next poses are the person's place.
-        self._sliding = False
         self.lost = 0
         self.after_cut = False
         #: "auto": the person most prominent over the first second (``choose_over``), None before or without it.
@@ -182,7 +181,7 @@ class PersonFollower:
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
         """A new shot: the person's place and size say nothing now; their look still does."""
-        self.box, self.after_cut, self._recent, self._anchors, self._sliding = None, True, [], [], False
+        self.box, self.after_cut, self._recent, self._anchors = None, True, [], []
         self.limbs.clear()
         self._reset_tracker()
 
@@ -212,9 +211,8 @@ class PersonFollower:
         self.swapped.append(swapped)
         self.box, self.lost, self.after_cut = box_of(pose), 0, False
         self._recent = (self._recent + [pose])[-RECENT:]
-        if own is None and not (drifted and self._sliding):
+        if own is None and not drifted:  # (a drifted pose kept may still be half someone else's)
             self._anchors = (self._anchors + [(self.frame, pose)])[-RECENT:]
-        self._sliding = own is not None
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
@@ -384,18 +382,19 @@ class PersonFollower:
         """What the look at the person's own region finds instead of the ``tracked`` pose that drifted off their
         path (or None: keep it), and whether the drift stands.
 
-        Where the look finds them where the tracker did (hips within DRIFT of the region), the tracker was right
-        and their place had gone stale (the first tracked frame after a search's window, a jump): the drift does
-        not stand. Where it finds them elsewhere, the one dressed more like them is kept (the fine look: a pose
-        spread over them and someone else scores lower; on a tie the tracked one, which has the face and hands).
+        Where the look finds nobody, or them where the tracker did (hips within DRIFT of the region), the tracker was
+        right and the person moved, or their place had gone stale (the first tracked frame after a search's
+        window, a jump): the drift does not stand. Where it finds them elsewhere, its find replaces the tracked pose when clearly dressed more
+        like them (ALIKE; the fine look: a pose spread over them and someone else scores lower; the tracked pose
+        has the face and hands).
         """
         own, region = self._look_on_own_region(tracked), self._own_region()
         if own is None or region is None:
-            return None, True
+            return None, False  # nobody else to be seen there: the person moved
         hips, there = hip_centre(own), hip_centre(tracked)
         if hips is not None and there is not None and float(np.linalg.norm(hips - there)) <= DRIFT * region.side:
             return None, False
-        return (own if self._fine_likeness(own) > self._fine_likeness(tracked) else None), True
+        return (own if self._fine_likeness(own) > self._fine_likeness(tracked) + ALIKE else None), True
 
     def _look_on_own_region(self, intruder: PoseFrame | None) -> PoseFrame | None:
         """The person looked for in their own region (``roi``: where the tracker last found them) when the tracker

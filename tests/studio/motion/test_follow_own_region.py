@@ -87,9 +87,17 @@ def test_his_own_region_is_never_looked_at_while_the_tracker_keeps_him():
     assert looker.runs == 0  # the landmark model costs nothing on a clip the tracker follows by itself
 
 
+class Nobody(RegionModel):
+    """A landmark model that finds nobody (a person alone: where they were a moment ago, there is no one)."""
+
+    def detect(self, frame: np.ndarray, roi) -> PoseFrame | None:
+        self.runs += 1
+        return None
+
+
 def test_a_person_running_steadily_sets_off_no_look():
     # 30 px a frame is more than DRIFT of his region (~630 px): the path he is on, not his last place, is the test
-    model, looker = FakeModel(), RegionModel()
+    model, looker = FakeModel(), Nobody()
     follower = PersonFollower(model, model, None, fps=30.0, looker=looker)
     frame = np.full((HEIGHT, WIDTH, 3), (90, 120, 160), np.uint8)
     for k in range(8):
