@@ -84,11 +84,15 @@ def _follower(tracker, backend: str, model_dir: str | Path | None, person, fps: 
 
     ``person``: "auto", N, or a ``people.PickedPerson`` (the others seen beside them are remembered as others)."""
     from studio.motion.follow import PersonFollower
+    from studio.motion.landmark_net import LandmarkNet
     from studio.motion.segmentation import PersonSegmenter
 
     # mediapipe keeps tracking state between frames, so the search windows need their own model; DWPose does not
     searcher = create_backend(backend, video=False, model_dir=model_dir) if backend == "mediapipe" else tracker
-    follower = PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps)
+    # mediapipe's single-person model may return someone else overlapping the person: its landmark model is then
+    # run on the person's own region (DWPose finds everyone in the window already)
+    looker = LandmarkNet() if backend == "mediapipe" else None
+    follower = PersonFollower(tracker, searcher, PersonSegmenter(), person, fps=fps, looker=looker)
     if isinstance(person, PickedPerson):
         follower.others = list(person.others)
     return follower
@@ -283,7 +287,7 @@ def extract_poses(
             previous = pose or previous
             report(Progress("extract", len(found), total, f"frame {index}"))
     finally:
-        parts = [model] + ([follower.searcher, follower.segmenter] if follower is not None else [])
+        parts = [model] + ([follower.searcher, follower.segmenter, follower.looker] if follower is not None else [])
         for part in dict.fromkeys(p for p in parts if p is not None):  # the searcher may be the tracker itself
             part.close()
     if not read:

@@ -1,0 +1,128 @@
+"""The followed person looked for on their own region when the single-person tracker returns someone else (issue 19).
+
+On the corpus's two-person clip (two-cam03) a man walks close past a woman with his back turned; in ~19 frames
+MediaPipe's holistic graph returns her in every window tried (refused: she is someone else) or a pose half on
+each, so he counted as not found. Its landmark model, shown the man's own region (``roi``: where the tracker
+last found him) moved away from her, returns him. Here the frames are painted and both models scripted with
+that behaviour (``test_follow_overlap``'s people), so the test is exact and needs no model:
+
+- the tracker returns her whole (refused) or a pose spread over both (accepted by its look alone);
+- the landmark model returns her when its region is centred near him, him when the region is moved a tenth of
+  its side or more away from her, with his hips pulled a little towards the region's middle as the real model's
+  are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.motion.follow import AWAY, PersonFollower
+from studio.motion.types import PoseFrame
+from tests.studio.motion.test_follow_cost import HEIGHT, WIDTH, FakeModel
+from tests.studio.motion.test_follow_overlap import MAN_X, WOMAN_X, Model, _frame, _pose
+
+OVERLAP = 10  # from this frame on the tracker no longer returns him
+FRAMES = OVERLAP + 12  # (0.4 s at 30 fps: his own region is looked at up to follow.OWN_LOOK_SECONDS after he was tracked)
+
+
+class RegionModel:
+    """A landmark model shown a region: him when the region's middle lies at least a tenth of its side on his
+    side away from her, else her. Counts its runs."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def detect(self, frame: np.ndarray, roi) -> PoseFrame | None:
+        self.runs += 1
+        if roi.cx - MAN_X >= 0.1 * roi.side:
+            return _pose(MAN_X + 0.05 * (roi.cx - MAN_X))  # his hips lean towards the region's middle
+        return _pose(WOMAN_X)
+
+
+def _spread(k: int) -> list[PoseFrame]:
+    """One pose over both: his legs and hips, her shoulders and arms."""
+    pose = _pose(MAN_X)
+    her = _pose(WOMAN_X)
+    pose.body[[0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]] = her.body[[0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]]
+    pose.body[[8, 11], 0] -= 40.0  # the hips pulled towards her
+    return [pose]
+
+
+def _follow(tracker_after_overlap, looker) -> list[PoseFrame | None]:
+    def tracker_sees(k: int) -> list[PoseFrame]:
+        return [_pose(MAN_X)] if k < OVERLAP else tracker_after_overlap(k)
+
+    tracker, searcher = Model(tracker_sees), Model(lambda k: [_pose(WOMAN_X)] if k >= OVERLAP else [_pose(MAN_X)])
+    follower = PersonFollower(tracker, searcher, None, fps=30.0, looker=looker)
+    follower._poses_in = lambda window, model: [p.copy() for p in model.script(follower.frame)]
+    frame = _frame()
+    return [follower.step(frame) for _ in range(FRAMES)]
+
+
+def _hips_x(pose: PoseFrame) -> float:
+    return float(pose.body[[8, 11], 0].mean())
+
+
+def test_him_found_on_his_own_region_moved_away_from_her_when_the_tracker_returns_her():
+    looker = RegionModel()
+    poses = _follow(lambda k: [_pose(WOMAN_X)], looker)
+    after = poses[OVERLAP:]
+    # before: nobody in every one of these frames (she is refused, the search finds only her)
+    assert all(p is not None for p in after), [p is not None for p in after]
+    assert all(abs(_hips_x(p) - MAN_X) < 0.25 * abs(MAN_X - WOMAN_X) for p in after), [_hips_x(p) for p in after]
+
+
+def test_a_pose_spread_over_both_is_replaced_by_him_from_his_own_region():
+    poses = _follow(_spread, RegionModel())
+    hips = [_hips_x(p) for p in poses[OVERLAP:] if p is not None]
+    assert len(hips) == FRAMES - OVERLAP
+    # before: the spread pose was kept, its hips 40 px towards her, its shoulders on her
+    assert all(abs(x - MAN_X) < 0.25 * abs(MAN_X - WOMAN_X) for x in hips), hips
+
+
+def test_his_own_region_is_never_looked_at_while_the_tracker_keeps_him():
+    looker = RegionModel()
+    poses = _follow(lambda k: [_pose(MAN_X)], looker)
+    assert all(p is not None for p in poses)
+    assert looker.runs == 0  # the landmark model costs nothing on a clip the tracker follows by itself
+
+
+class Nobody(RegionModel):
+    """A landmark model that finds nobody (a person alone: where they were a moment ago, there is no one)."""
+
+    def detect(self, frame: np.ndarray, roi) -> PoseFrame | None:
+        self.runs += 1
+        return None
+
+
+def test_a_person_running_steadily_sets_off_no_look():
+    # 30 px a frame is more than DRIFT of his region (~630 px): the path he is on, not his last place, is the test
+    model, looker = FakeModel(), Nobody()
+    follower = PersonFollower(model, model, None, fps=30.0, looker=looker)
+    frame = np.full((HEIGHT, WIDTH, 3), (90, 120, 160), np.uint8)
+    for k in range(8):
+        model.dx = 30.0 * k - 120.0
+        assert follower.step(frame) is not None
+    # one look at most: on his second frame, before two finds give a velocity (on his last place alone, every frame)
+    assert looker.runs <= len(AWAY)
+
+
+def test_without_the_landmark_model_he_is_lost_while_the_tracker_returns_her():
+    # the premise: the tracker and the search alone never find him there (and never take her)
+    poses = _follow(lambda k: [_pose(WOMAN_X)], None)
+    assert all(p is None for p in poses[OVERLAP:])
+
+
+class HerEverywhere(RegionModel):
+    """A landmark model that returns her whatever region it is shown."""
+
+    def detect(self, frame: np.ndarray, roi) -> PoseFrame | None:
+        self.runs += 1
+        return _pose(WOMAN_X)
+
+
+def test_her_returned_on_his_own_region_is_refused_too():
+    looker = HerEverywhere()
+    poses = _follow(lambda k: [_pose(WOMAN_X)], looker)
+    assert looker.runs > 0
+    assert all(p is None for p in poses[OVERLAP:]), [_hips_x(p) for p in poses[OVERLAP:] if p is not None]
