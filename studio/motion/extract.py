@@ -143,11 +143,18 @@ def parse_person(value: str | int | None) -> str | int:
     return number
 
 
+def _handed_on(pose: PoseFrame | None, model) -> PoseFrame | None:
+    """``pose`` as the studio hands it on: in COCO's convention where the backend's points are not
+    (``to_coco``: MediaPipe's hips and shoulders; the photo and the clip get the same)."""
+    to_coco = getattr(model, "to_coco", None)
+    return pose if pose is None or to_coco is None else to_coco(pose)
+
+
 def detect_pose(image_rgb: np.ndarray, backend: str = DEFAULT_BACKEND, model_dir: str | Path | None = None) -> PoseFrame | None:
     """The main person's pose in one image (pixels of that image), or None when nobody is found."""
     model = create_backend(backend, video=False, model_dir=model_dir)
     try:
-        return select_person(model.detect(np.ascontiguousarray(image_rgb)), None)
+        return _handed_on(select_person(model.detect(np.ascontiguousarray(image_rgb)), None), model)
     finally:
         model.close()
 
@@ -282,7 +289,7 @@ def extract_poses(
             else:
                 height, width = frame.shape[:2]
                 pose = select_person([c for c in model.detect(frame) if is_real_person(c, width, height)], previous)
-            found.append(pose)
+            found.append(_handed_on(pose, model))
             read.append(index)
             previous = pose or previous
             report(Progress("extract", len(found), total, f"frame {index}"))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.motion.types import VISIBLE
+from studio.motion.types import VISIBLE, PoseFrame
 
 #: OpenPose-18 indices: right and left shoulder, right and left hip.
 R_SHOULDER, L_SHOULDER, R_HIP, L_HIP = 2, 5, 8, 11
@@ -59,4 +59,15 @@ def coco_convention(body: np.ndarray) -> np.ndarray:
     out[L_HIP, :2] += HIP_ALONG_TORSO * torso - HIP_ALONG_HIP_LINE * hip_line
     if (body[[R_HIP, L_HIP], 2] > VISIBLE).all():
         out[[R_SHOULDER, L_SHOULDER], :2] += SHOULDER_ALONG_TORSO * torso
+    return out
+
+
+def in_coco_convention(pose: PoseFrame) -> PoseFrame:
+    """A copy of ``pose`` (MediaPipe's points) with COCO-convention hips and shoulders and the neck between the
+    moved shoulders: what the studio hands on (``extract``). The follower and the checks before it work on
+    MediaPipe's own points, which their rules were measured on."""
+    out = pose.copy()
+    out.body = coco_convention(pose.body)
+    shoulders = out.body[[R_SHOULDER, L_SHOULDER]]
+    out.body[1, :2] = shoulders[:, :2].mean(0)
     return out

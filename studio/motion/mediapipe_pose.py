@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from studio.motion.head import head_from_face
-from studio.motion.landmark_convention import coco_convention
+from studio.motion.landmark_convention import in_coco_convention
 from studio.motion.types import NUM_FACE, NUM_HAND, PoseFrame
 
 #: OpenPose-18 index -> mediapipe pose landmark (None = neck, the mid-point of the shoulders).
@@ -67,7 +67,6 @@ def map_holistic(result, width: int, height: int) -> PoseFrame | None:
         p = marks[mp_index]
         inside = -0.05 <= p.x <= 1.05 and -0.05 <= p.y <= 1.05
         pose.body[op_index] = (p.x * width, p.y * height, p.visibility if inside else 0.0)
-    pose.body = coco_convention(pose.body)
     shoulders = pose.body[[2, 5]]
     pose.body[1, :2] = shoulders[:, :2].mean(0)
     pose.body[1, 2] = float(shoulders[:, 2].min())
@@ -92,6 +91,9 @@ class MediapipeBackend:
     """mediapipe holistic (model_complexity=1, the only bundled body model). One person per frame."""
 
     name = "mediapipe"
+    #: Its hips and shoulders are BlazePose's, not COCO's: ``extract`` hands on ``landmark_convention``'s
+    #: COCO points (what the PoseNet was trained on), after following the person on these.
+    to_coco = staticmethod(in_coco_convention)
 
     def __init__(self, video: bool = True, min_detection_confidence: float = 0.5) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")

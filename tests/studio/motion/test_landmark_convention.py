@@ -13,8 +13,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from studio.motion.landmark_convention import HIP_ALONG_HIP_LINE, HIP_ALONG_TORSO, SHOULDER_ALONG_TORSO
-from studio.motion.mediapipe_pose import map_holistic
+from studio.motion.extract import _handed_on
+from studio.motion.landmark_convention import (
+    HIP_ALONG_HIP_LINE,
+    HIP_ALONG_TORSO,
+    SHOULDER_ALONG_TORSO,
+    in_coco_convention,
+)
+from studio.motion.mediapipe_pose import MediapipeBackend, map_holistic
 
 WIDTH, HEIGHT = 640, 480
 #: mediapipe pose landmark indices: left/right shoulder, left/right hip.
@@ -48,7 +54,7 @@ def _body(mid_hips, up, right, torso=120.0, half_hips=20.0, half_shoulders=30.0)
 def test_hips_and_shoulders_move_in_the_body_frame(name, up, right):
     torso, half_hips = 120.0, 20.0
     marks = _body((320.0, 300.0), up, right, torso, half_hips)
-    pose = map_holistic(_result(marks, visibility=0.8), WIDTH, HEIGHT)
+    pose = in_coco_convention(map_holistic(_result(marks, visibility=0.8), WIDTH, HEIGHT))
 
     up, right = np.asarray(up), np.asarray(right)
     for joint, mp_index, outward in ((8, MP_R_HIP, right), (11, MP_L_HIP, -right)):
@@ -71,7 +77,7 @@ def test_the_correction_scales_with_the_body():
     shifts = []
     for scale in (1.0, 2.0):
         marks = _body((320.0, 400.0), (0.0, -1.0), (-1.0, 0.0), torso=80.0 * scale, half_hips=15.0 * scale)
-        pose = map_holistic(_result(marks), WIDTH, HEIGHT)
+        pose = in_coco_convention(map_holistic(_result(marks), WIDTH, HEIGHT))
         shifts.append(pose.body[[8, 11, 2, 5], :2]
                       - np.array([marks[MP_R_HIP], marks[MP_L_HIP], marks[MP_R_SHOULDER], marks[MP_L_SHOULDER]]))
     np.testing.assert_allclose(shifts[1], 2 * shifts[0], atol=0.02)
@@ -82,7 +88,21 @@ def test_shoulders_stay_where_the_hips_are_only_guessed():
     """A close-up: mediapipe guesses the hips far below the frame (score 0). Its torso is a guess then, so the
     shoulders are not moved by a share of it; the unseen hips may move (they are not drawn)."""
     marks = _body((320.0, 900.0), (0.0, -1.0), (-1.0, 0.0), torso=700.0, half_hips=60.0)
-    pose = map_holistic(_result(marks), WIDTH, HEIGHT)
+    pose = in_coco_convention(map_holistic(_result(marks), WIDTH, HEIGHT))
     assert (pose.body[[8, 11], 2] == 0).all()  # outside the frame: not seen
     np.testing.assert_allclose(pose.body[2, :2], marks[MP_R_SHOULDER], atol=0.01)
     np.testing.assert_allclose(pose.body[5, :2], marks[MP_L_SHOULDER], atol=0.01)
+
+
+def test_mediapipe_points_are_followed_as_they_are_and_handed_on_in_cocos_convention():
+    # The follower's rules (looks by body part, drift, who is nearer) were measured on MediaPipe's own points, so
+    # the backend's poses keep them; what the extractor hands on (each frame and the photo) is COCO's.
+    marks = _body((320.0, 300.0), (0.0, -1.0), (-1.0, 0.0), 120.0, 20.0)
+    native = map_holistic(_result(marks), WIDTH, HEIGHT)
+    np.testing.assert_allclose(native.body[8, :2], marks[MP_R_HIP], atol=0.01)
+    handed = _handed_on(native, MediapipeBackend)
+    np.testing.assert_allclose(handed.body, in_coco_convention(native).body)
+    assert handed.body[8, 1] < native.body[8, 1] - 0.03 * 120.0  # higher up the torso
+    np.testing.assert_allclose(native.body[8, :2], marks[MP_R_HIP], atol=0.01)  # (a copy: the follower's is kept)
+    other = SimpleNamespace(name="dwpose")  # a backend whose points are COCO's already
+    assert _handed_on(native, other) is native and _handed_on(None, MediapipeBackend) is None
