@@ -438,10 +438,7 @@ class PersonFollower:
         hips, there = hip_centre(own), hip_centre(tracked)
         if hips is not None and there is not None and float(np.linalg.norm(hips - there)) <= DRIFT * region.side:
             return None, False
-        if self._fine_likeness(own) > self._fine_likeness(tracked) + ALIKE:
-            return own, True
-        # the tracked pose is as like them as the find: theirs (the region's own find leans towards its middle)
-        return None, False
+        return (own if self._fine_likeness(own) > self._fine_likeness(tracked) + ALIKE else None), True
 
     def _look_on_own_region(self, intruder: PoseFrame | None) -> PoseFrame | None:
         """The person looked for in their own region (``roi``: where the tracker last found them) when the tracker
