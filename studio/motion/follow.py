@@ -170,6 +170,9 @@ class PersonFollower:
         #: middle of the region it is shown, so regions predicted from its own finds would wander off the person).
         self._anchors: list[tuple[int, PoseFrame]] = []
         self._intruder: PoseFrame | None = None  # this frame: someone else the tracker returned where the person is
+        #: This frame's poses refused where the person is, on their look: someone else's unless the person is
+        #: kept at the same place (``_judge_suspects``).
+        self._suspects: list[PoseFrame] = []
         self.lost = 0
         self.after_cut = False
         #: "auto": the person most prominent over the first second (``choose_over``), None before or without it.
@@ -189,7 +192,7 @@ class PersonFollower:
         self._reset_tracker()
 
     def step(self, frame: np.ndarray) -> PoseFrame | None:
-        self._frame, self._cache, self._intruder = frame, {}, None
+        self._frame, self._cache, self._intruder, self._suspects = frame, {}, None, []
         self.frame += 1
         pose = self._track() if self.box is not None else None
         if pose is not None and self.lost == 0 and self._recent and jumped(pose, self._recent[-1], self.fps):
@@ -206,6 +209,7 @@ class PersonFollower:
             due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0
             if self.box is None or due:
                 pose = self._reacquire()
+        self._judge_suspects(pose)
         if pose is None:
             self.swapped.append([])
             return None
@@ -302,6 +306,18 @@ class PersonFollower:
                 continue
             self._remember_other(self._look(pose))
 
+    def _judge_suspects(self, kept: PoseFrame | None) -> None:
+        """Remember as someone else's the looks of this frame's poses refused where the person is (``_followed_among``),
+        except one lying where the pose kept now does: that was the person seen badly (a look that dipped on a
+        warped or blurred frame), and remembered as someone else it would refuse them from then on."""
+        kept_box = None if kept is None else box_of(kept)
+        for pose in self._suspects:
+            box = box_of(pose)
+            if kept_box is not None and box is not None and _overlap_of_smaller(box, kept_box) >= SAME_BOX:
+                continue
+            self._remember_other(self._look(pose))
+        self._suspects = []
+
     def _remember_other(self, look: dict[str, np.ndarray]) -> None:
         if not look:
             return
@@ -361,7 +377,7 @@ class PersonFollower:
             if likeness is not None and likeness < OTHER_PERSON and self._on_silhouette(pose):
                 # someone else where the person is (walking past close, or overlapping them): the pose model sees
                 # them instead, so their look is clearly theirs, not a mix, however much their boxes overlap
-                self._remember_other(self._look(pose))
+                self._suspects.append(pose)
         return None
 
     def _second_look(self, tracked: PoseFrame) -> PoseFrame:
@@ -412,6 +428,10 @@ class PersonFollower:
         like them (ALIKE; the fine look: a pose spread over them and someone else scores lower; the tracked pose
         has the face and hands).
         """
+        if appearance.similarity(self.look, self._look(tracked), fine=True) is None:
+            # no part of the tracked pose to hold against the person's look (none learned yet, or the parts it
+            # has are unseen): nothing says it is someone else, and any find would win against it
+            return None, False
         own, region = self._look_on_own_region(tracked), self._own_region()
         if own is None or region is None:
             return None, False  # nobody else to be seen there: the person moved
