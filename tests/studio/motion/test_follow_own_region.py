@@ -126,3 +126,34 @@ def test_her_returned_on_his_own_region_is_refused_too():
     poses = _follow(lambda k: [_pose(WOMAN_X)], looker)
     assert looker.runs > 0
     assert all(p is None for p in poses[OVERLAP:]), [_hips_x(p) for p in poses[OVERLAP:] if p is not None]
+
+
+def _follower_on_frame(looker) -> PersonFollower:
+    model = Model(lambda k: [_pose(MAN_X)])
+    follower = PersonFollower(model, model, None, fps=30.0, looker=looker)
+    follower._poses_in = lambda window, m: [p.copy() for p in m.script(follower.frame)]
+    frame = _frame()
+    for _ in range(3):  # he is tracked: his place, his anchors and his look are learned
+        assert follower.step(frame) is not None
+    return follower
+
+
+def test_a_drifted_pose_with_no_part_to_compare_is_kept_and_no_look_runs():
+    # a tracked pose none of whose parts can be held against his look (none learned yet, or all unseen) gives no
+    # sign of being someone else: before, any find of the region look won against its score of -1
+    looker = RegionModel()
+    follower = _follower_on_frame(looker)
+    follower.look = {}
+    assert follower._instead_of_drifted(_pose(MAN_X + 30.0)) == (None, False)
+    assert looker.runs == 0
+
+
+def test_a_pose_refused_where_the_person_is_then_kept_is_not_remembered_as_someone_else():
+    # a look that dipped for one frame (a warped or blurred frame) refused him; found again at the same place in
+    # the same frame, he must not be "someone else" from then on. Someone refused elsewhere still is.
+    follower = _follower_on_frame(RegionModel())
+    him, her = _pose(MAN_X), _pose(WOMAN_X - 150.0)
+    follower._suspects = [him.copy(), her]
+    follower._judge_suspects(him)
+    assert len(follower.others) == 1
+    assert follower._more_like_someone_else(him, follower._likeness(him)) is False
