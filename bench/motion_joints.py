@@ -66,7 +66,8 @@ def joint_table(results: dict, title: str) -> list[str]:
     return lines
 
 
-def _torso(body: np.ndarray) -> float:
+def torso(body: np.ndarray) -> float:
+    """Mid-shoulders to mid-hips (pixels): the unit every error of the bench is a share of."""
     return float(np.linalg.norm(body[[2, 5], :2].mean(0) - body[[8, 11], :2].mean(0)))
 
 
@@ -79,4 +80,4 @@ def error_against_keypoints(body: np.ndarray, keypoints: list[np.ndarray | None]
     sure = [j for j in JOINTS.values() if keypoints[k][j, 2] > LIKELY]
     if len(sure) < least:
         return None
-    return float(np.median(np.linalg.norm(body[sure, :2] - keypoints[k][sure, :2], axis=1))) / max(_torso(truth), 1.0)
+    return float(np.median(np.linalg.norm(body[sure, :2] - keypoints[k][sure, :2], axis=1))) / max(torso(truth), 1.0)

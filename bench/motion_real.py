@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 MANIFEST = BENCH / "motion_corpus.json"
 from corpus_clips import clip_file  # noqa: E402  (bench/ is the script's folder)
-from motion_joints import error_against_keypoints, joint_offsets, joint_table  # noqa: E402
+from motion_joints import error_against_keypoints, joint_offsets, joint_table, torso  # noqa: E402
 from motion_reference import (  # noqa: E402
     JOINTS,
     LIKELY,
@@ -60,10 +60,6 @@ from motion_reference import (  # noqa: E402
 LIMB_PAIRS = {"arms": ((2, 5), (3, 6), (4, 7)), "legs": ((8, 11), (9, 12), (10, 13))}
 #: The followed pose is a reference person when its median joint error is below this share of their torso.
 SAME_PERSON = 0.5
-
-
-def torso(body: np.ndarray) -> float:
-    return float(np.linalg.norm(body[[2, 5], :2].mean(0) - body[[8, 11], :2].mean(0)))
 
 
 def joint_error(body: np.ndarray, truth: np.ndarray) -> float:
