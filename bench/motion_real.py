@@ -27,6 +27,7 @@ frame (``motion_joints``), now and with ``--baseline``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -56,6 +57,7 @@ from motion_reference import (  # noqa: E402
     refit_camera,
     video_offset,
 )
+from reference_rebuild import as_bodies, rebuild, triangulate  # noqa: E402
 
 LIMB_PAIRS = {"arms": ((2, 5), (3, 6), (4, 7)), "legs": ((8, 11), (9, 12), (10, 13))}
 #: The followed pose is a reference person when its median joint error is below this share of their torso.
@@ -194,6 +196,53 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+@functools.cache
+def _rebuilt_trial(reference: Path, trc: str) -> tuple[dict[str, int], list[dict], np.ndarray, list[np.ndarray], dict]:
+    """The trial of ``trc`` rebuilt from every view the manifest gives its 2-D keypoints for
+    (``reference_rebuild``): ({camera name: view index}, cameras, all-views points, other-views points, check)."""
+    import tomllib
+
+    calibration = tomllib.loads((reference / "Calib_qualisys.toml").read_text())
+    clips = [c["truth"] for c in json.loads(MANIFEST.read_text())["clips"]
+             if c.get("truth", {}).get("trc", [None])[0] == trc and "keypoints_2d" in c["truth"]]
+    index = {t["camera"]: i for i, t in enumerate(clips)}
+    views = [read_keypoints_2d(reference / t["keypoints_2d"]) for t in clips]
+    cameras, world, check = rebuild([calibration[t["camera"]] for t in clips], views)
+    others = [triangulate(cameras, views, frozenset({i})) for i in range(len(clips))]
+    return index, cameras, world, others, {**check, "cameras": [t["camera"] for t in clips]}
+
+
+def rebuilt_views(truth: dict, reference: Path) -> dict | None:
+    """The clip's view of its trial rebuilt from all views' 2-D keypoints: {"all views", "other views": bodies
+    [frames, 18, 3] in the reference's time, "check"}; None where fewer than three views' keypoints are there."""
+    if "keypoints_2d" not in truth or len(truth["trc"]) != 1:
+        return None
+    needed = [c["truth"]["keypoints_2d"] for c in json.loads(MANIFEST.read_text())["clips"]
+              if c.get("truth", {}).get("trc") == truth["trc"] and "keypoints_2d" in c["truth"]]
+    if len(needed) < 3 or not all((reference / folder).is_dir() for folder in needed):
+        return None
+    index, cameras, world, others, check = _rebuilt_trial(reference, truth["trc"][0])
+    view = index[truth["camera"]]
+    return {"all views": as_bodies(world, cameras[view]), "other views": as_bodies(others[view], cameras[view]),
+            "check": {**check, "view": view}}
+
+
+def other_judges(motion, judged: list[tuple[int, int]], rebuilt: dict[str, np.ndarray], shipped: list[np.ndarray],
+                 own: list[np.ndarray | None] | None, offset: int, n: int) -> dict:
+    """The followed joints' median error (% torso) against the other references, on the frames the headline
+    judged, and where the reference's own 2-D keypoints are there, theirs against the same reference (the judge's
+    scale: what the detector the reference was made from scores there)."""
+    out: dict = {"as shipped": _median_pct([joint_error(motion.poses[k].body, shipped[who][k]) for k, who in judged])}
+    for name, bodies in rebuilt.items():
+        truth = in_video_time(bodies, offset, n)
+        known = [k for k, _ in judged if np.isfinite(truth[k][list(JOINTS.values())]).all()]
+        out[name] = _median_pct([joint_error(motion.poses[k].body, truth[k]) for k in known])
+        if own is not None:
+            out[name + ", its own detector"] = own_error([own[k - offset] if 0 <= k - offset < len(own) else None
+                                                          for k in known], truth[known])
+    return out
+
+
 def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) -> dict:
     from studio.motion import extract_poses
 
@@ -213,7 +262,11 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
     errors, swaps = [], 0
     if "trc" in truth and reference is not None:
         camera, offset, row["reference"] = reference_view(truth, reference, path)
-        people = [in_video_time(project(reference / t, camera), offset, n) for t in truth["trc"]]
+        shipped = [in_video_time(project(reference / t, camera), offset, n) for t in truth["trc"]]
+        rebuilt = rebuilt_views(truth, reference)
+        # the headline judge: the reference rebuilt from all views where it can be (reference_rebuild), else the
+        # shipped 3-D keypoints seen by the refitted camera
+        people = shipped if rebuilt is None else [in_video_time(rebuilt["all views"], offset, n)]
         for k in range(n):
             if not detected[k] or not np.isfinite(people[0][k]).all():
                 identity.append(None)
@@ -239,8 +292,11 @@ def measure(clip: dict, path: Path, reference: Path | None, frames: int | None) 
             calibrated = [in_video_time(project(reference / t, row["reference"].pop("as_calibrated")), offset, n)
                           for t in truth["trc"]]
             row["reference"]["error_as_calibrated"] = _median_pct(
-                [joint_error(motion.poses[k].body, calibrated[who][k]) for k, who in enumerate(identity)
-                 if who is not None and who >= 0])
+                [joint_error(motion.poses[k].body, calibrated[who][k]) for k, who in judged])
+        if rebuilt is not None:
+            row["judges"] = other_judges(motion, judged, {k: rebuilt[k] for k in ("all views", "other views")}, shipped,
+                                         own, offset, n)
+            row["judges"]["check"] = rebuilt["check"]
     elif "hips_by_hand" in truth:
         labels = truth["hips_by_hand"]
         names = [k for k in labels if k != "frames"]
@@ -325,9 +381,9 @@ def table(results: dict, baseline: dict | None, manifest: dict, joints: bool = F
                      f"{_num(row.get('switches'), 0)} | {row['fps']:.1f} | {ratio} | {cpu} | {before} |")
     checks = [(name, row["reference"]) for name, row in results.items() if name != "speed" and row.get("reference")]
     if checks:
-        lines.append("\nreference check (the reference's own 2-D keypoints of the view against its projection, median "
-                     "joint error % torso; the error above uses the camera refitted on them and the video frame they show, "
-                     "bench/motion_reference.py):")
+        lines.append("\nreference check, the shipped 3-D keypoints (the reference's own 2-D keypoints of the view against "
+                     "their projection, median joint error % torso; the judges use the camera refitted on them and the "
+                     "video frame they show, bench/motion_reference.py):")
         for name, check in checks:
             own = check["own_error"]
             misses = ", ".join(f"{int(s):+d}: {v:.1f}" for s, v in check["offset_misses"].items())
@@ -338,6 +394,23 @@ def table(results: dict, baseline: dict | None, manifest: dict, joints: bool = F
                          f"extractor's error with the calibrated camera, same frames: {_num(check['error_as_calibrated'])}; "
                          f"against OpenPose's 2-D keypoints of this view (an independent model, same frames and "
                          f"torso): {_num(check.get('error_vs_openpose'))}")
+    judged = [(name, row) for name, row in results.items() if name != "speed" and row.get("judges")]
+    if judged:
+        check = judged[0][1]["judges"]["check"]
+        residuals = ", ".join(f"{camera} {_num(a)} -> {_num(b)} px (other views as calibrated: {_num(o)})"
+                              for camera, (a, b), o in zip(check["cameras"], check["residual_px"],
+                                                           check["other_views_px"], strict=True))
+        lines.append("\njudges (bench/reference_rebuild.py): the error above is against the reference rebuilt from all "
+                     "views' 2-D keypoints with the cameras refitted together; each view's own keypoints against it, "
+                     f"median: {residuals}")
+        lines.append("| clip | rebuilt, all views (its own detector) | rebuilt, other views (its own detector) "
+                     "| as shipped, camera refitted |")
+        lines.append("|---|---|---|---|")
+        for name, row in judged:
+            j = row["judges"]
+            lines.append(f"| {name} | {_num(row.get('error'))} ({_num(j.get('all views, its own detector'))}) | "
+                         f"{_num(j.get('other views'))} "
+                         f"({_num(j.get('other views, its own detector'))}) | {_num(j.get('as shipped'))} |")
     if joints:
         lines += joint_table(results, "joints now")
         lines += joint_table(baseline or {}, "joints before (--baseline)")

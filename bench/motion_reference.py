@@ -100,15 +100,22 @@ def _correspondences(names: list[str], points: np.ndarray, keypoints: list[np.nd
 
 def refit_camera(camera: dict, names: list[str], points: np.ndarray,
                  keypoints: list[np.ndarray | None]) -> tuple[dict, dict]:
-    """``camera`` with its rotation and translation re-estimated from the reference's 3-D ``points`` and its own
-    2-D ``keypoints`` in this view (intrinsics and distortion as calibrated), and what changed.
+    """``camera`` with its rotation and translation re-estimated from the reference's 3-D ``points`` (.trc) and
+    its own 2-D ``keypoints`` in this view (intrinsics and distortion as calibrated), and what changed
+    (``refit_pose``)."""
+    return refit_pose(camera, *_correspondences(names, points, keypoints))
+
+
+def refit_pose(camera: dict, world: np.ndarray, image: np.ndarray) -> tuple[dict, dict]:
+    """``camera`` with the rotation and translation that best project ``world`` points [n, 3] (calibration
+    frame) onto their ``image`` pixels [n, 2], intrinsics and distortion as calibrated, and what changed.
 
     Starts from the calibrated pose (Levenberg–Marquardt), dropping correspondences beyond OUTLIER times the
-    median residual, five rounds. Returns (camera, {"moved_mm", "turned_deg", "residual_px": (before, after)}).
+    median residual, five rounds. Returns (camera, {"moved_mm", "turned_deg", "residual_px": (before, after)});
+    the camera unchanged and {} with fewer than 12 correspondences.
     """
     import cv2
 
-    world, image = _correspondences(names, points, keypoints)
     if len(world) < 12:
         return camera, {}
     matrix, distortions = np.array(camera["matrix"], float), np.array(camera["distortions"], float)
