@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.motion.follow import AWAY, PersonFollower
+from studio.motion.follow import PersonFollower
+from studio.motion.own_region_look import AWAY
 from studio.motion.types import PoseFrame
 from tests.studio.motion.test_follow_cost import HEIGHT, WIDTH, FakeModel
 from tests.studio.motion.test_follow_overlap import MAN_X, WOMAN_X, Model, _frame, _pose
 
 OVERLAP = 10  # from this frame on the tracker no longer returns him
-FRAMES = OVERLAP + 12  # (0.4 s at 30 fps: his own region is looked at up to follow.OWN_LOOK_SECONDS after he was tracked)
+FRAMES = OVERLAP + 12  # (0.4 s at 30 fps: his own region is looked at up to own_region_look.OWN_LOOK_SECONDS after he was tracked)
 
 
 class RegionModel:
@@ -144,7 +145,7 @@ def test_a_drifted_pose_with_no_part_to_compare_is_kept_and_no_look_runs():
     looker = RegionModel()
     follower = _follower_on_frame(looker)
     follower.look = {}
-    assert follower._instead_of_drifted(_pose(MAN_X + 30.0)) == (None, False)
+    assert follower.own_look.instead_of_drifted(_frame(), follower.frame, _pose(MAN_X + 30.0)) == (None, False)
     assert looker.runs == 0
 
 
