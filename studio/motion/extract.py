@@ -294,7 +294,7 @@ def extract_poses(
             previous = pose or previous
             report(Progress("extract", len(found), total, f"frame {index}"))
     finally:
-        parts = [model] + ([follower.searcher, follower.segmenter, follower.looker] if follower is not None else [])
+        parts = [model] + ([follower.searcher, follower.segmenter, follower.own_look.looker] if follower is not None else [])
         for part in dict.fromkeys(p for p in parts if p is not None):  # the searcher may be the tracker itself
             part.close()
     if not read:

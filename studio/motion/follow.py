@@ -12,9 +12,10 @@ is looked at again at once with a fresh detection (``_track``).
 
 A single-person pose model shown the followed person overlapping someone else may return the other person in
 every window (refused: their look is someone else's), or one pose spread over both. Then, and when the tracker
-finds nobody where the person was, the person is looked for on their own region (``roi``: MediaPipe's rule for
-the region around a body, from where the tracker last found them), moved away from the other person, with the
-bundled landmark model run directly (``landmark_net``; body only); what it finds is taken on the same rules.
+finds nobody where the person was, or its pose drifts off the person's path, the person is looked for on their
+own region (``own_region_look``: ``roi``, MediaPipe's rule for the region around a body, from where the tracker
+last found them), moved away from the other person, with the bundled landmark model run directly
+(``landmark_net``; body only); what it finds is taken on the same rules.
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
@@ -36,8 +37,8 @@ from studio.motion.crops import Window, cut, search_windows, to_frame, whole_fra
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
 from studio.motion.opening import Candidate, box_centre, box_size, link
+from studio.motion.own_region_look import OwnRegionLook
 from studio.motion.presence import MIN_SUPPORT, is_real_person
-from studio.motion.roi import Roi, hip_centre, roi_from_poses, shifted_away
 from studio.motion.segmentation import support_in_frame
 from studio.motion.sides import keep_sides, recent_reference
 from studio.motion.types import PoseFrame
@@ -80,24 +81,6 @@ REFINE_MARGIN = 0.6
 SAME_BOX = 0.5
 #: Within one frame a person's box centre moves less than this share of the box's size.
 MAX_STEP = 0.6
-#: How long after the tracker last found the person their own region (``roi``) is still looked at (seconds): it
-#: is where the tracker last found them, which says less the longer ago that was (a person walking across the
-#: view moves about a quarter of their region in half a second).
-OWN_LOOK_SECONDS = 0.5
-#: How far (share of the region's side) the own region is moved away from someone overlapping the person.
-AWAY = (0.1, 0.15, 0.2)
-#: The tracked pose's hips this far (share of the person's own region's side) off the path they were on (their
-#: last place moved on at their last velocity) set off a look at that region. On the corpus the poses kept from
-#: frame to frame left it by at most 0.045 of it on the 60 fps portrait clips (once, balancing; 0.023 otherwise),
-#: 0.086 on the 30 fps wide clip's running man (9 of 210 frames above 0.04), 0.051 once on the football clip;
-#: the tracker sliding onto the woman the man walks past, 0.055 on its first frame. A look costs a model run or
-#: three; what it finds is kept only where it lies elsewhere and is dressed more like the person
-#: (``_instead_of_drifted``).
-DRIFT = 0.04
-#: What the look at the person's own region found replaces a drifted tracked pose when its fine look is this much
-#: more like theirs (the wide clip's small running man: the landmark model's pose of him taken on a near tie
-#: lost him for 20 frames).
-ALIKE = 0.05
 
 
 def box_of(pose: PoseFrame, score: float = 0.3) -> tuple[float, float, float, float] | None:
@@ -150,13 +133,12 @@ class PersonFollower:
     def __init__(self, tracker, searcher, segmenter=None, person: str | int = "auto", search_every: int = 4,
                  fps: float = 30.0, looker=None) -> None:
         self.tracker, self.searcher, self.segmenter = tracker, searcher, segmenter
-        #: A pose model run on a region of the frame the follower chooses (``landmark_net.LandmarkNet``: its
-        #: ``detect(frame, roi)``), or None: the look at the person's own region when the tracker lost them or
-        #: returned someone else.
-        self.looker = looker
         self.person = person
         self.search_every = max(1, search_every)
         self.fps = max(1.0, float(fps))
+        #: The look at the person's own region when the tracker lost them, returned someone else or drifted
+        #: (``own_region_look``), with ``looker`` (``landmark_net.LandmarkNet``; None: no such look).
+        self.own_look = OwnRegionLook(looker, self.fps, RECENT, self._fine_similarity, self._person_on_own_region)
         #: Looks of the other people seen in searches: a pose more like one of them is not the followed person.
         self.others: list[dict[str, np.ndarray]] = []
         self.box: tuple[float, float, float, float] | None = None
@@ -165,10 +147,6 @@ class PersonFollower:
         self.limbs = LimbMemory()
         self.frame = -1  # the number of the current ``step`` (0-based)
         self._recent: list[PoseFrame] = []  # the last kept poses, for left/right (``sides.recent_reference``)
-        #: The last poses the tracker or the search found (frame number, pose): the person's own region is predicted
-        #: from these, never from what the look at that region found (the landmark model's hips lean towards the
-        #: middle of the region it is shown, so regions predicted from its own finds would wander off the person).
-        self._anchors: list[tuple[int, PoseFrame]] = []
         self._intruder: PoseFrame | None = None  # this frame: someone else the tracker returned where the person is
         #: This frame's poses refused where the person is, on their look: someone else's unless the person is
         #: kept at the same place (``_judge_suspects``).
@@ -187,7 +165,8 @@ class PersonFollower:
     # ------------------------------------------------------------------------------------------- frames
     def scene_cut(self) -> None:
         """A new shot: the person's place and size say nothing now; their look still does."""
-        self.box, self.after_cut, self._recent, self._anchors = None, True, [], []
+        self.box, self.after_cut, self._recent = None, True, []
+        self.own_look.forget()
         self.limbs.clear()
         self._reset_tracker()
 
@@ -197,12 +176,12 @@ class PersonFollower:
         pose = self._track() if self.box is not None else None
         if pose is not None and self.lost == 0 and self._recent and jumped(pose, self._recent[-1], self.fps):
             pose = self._second_look(pose)
-        own = None  # found on the person's own region (``_look_on_own_region``)
-        drifted = pose is not None and self.lost == 0 and self._drifted(pose)
+        own = None  # found on the person's own region (``own_region_look``)
+        drifted = pose is not None and self.lost == 0 and self.own_look.drifted(pose, self.frame)
         if pose is not None and drifted:
-            own, drifted = self._instead_of_drifted(pose)
+            own, drifted = self.own_look.instead_of_drifted(self._frame, self.frame, pose)
         elif pose is None and self.box is not None:
-            own = self._look_on_own_region(self._intruder)
+            own = self.own_look.find(self._frame, self.frame, self._intruder)
         pose = own if own is not None else pose
         if pose is None:
             self.lost += 1
@@ -219,7 +198,7 @@ class PersonFollower:
         self.box, self.lost, self.after_cut = box_of(pose), 0, False
         self._recent = (self._recent + [pose])[-RECENT:]
         if own is None and not drifted:  # (a drifted pose kept may still be half someone else's)
-            self._anchors = (self._anchors + [(self.frame, pose)])[-RECENT:]
+            self.own_look.anchor(self.frame, pose)
         self._last_seen = self.box
         self.look = appearance.blend(self.look, seen, LOOK_RATE if self.look else 1.0)
         self.limbs.remember(pose)
@@ -240,6 +219,9 @@ class PersonFollower:
 
     def _likeness(self, pose: PoseFrame) -> float | None:
         return appearance.similarity(self.look, self._look(pose))
+
+    def _fine_similarity(self, pose: PoseFrame) -> float | None:
+        return appearance.similarity(self.look, self._look(pose), fine=True)
 
     def _on_silhouette(self, pose: PoseFrame) -> bool:
         """The segmenter sees a person under the skeleton, or the face model a face (asked only when needed)."""
@@ -269,6 +251,15 @@ class PersonFollower:
             elif (appearance.similarity(other, look) or 0.0) > likeness:
                 return True
         return False
+
+    def _person_on_own_region(self, pose: PoseFrame) -> bool:
+        """Whether a pose the look at the person's own region found is the person, on the rules of the poses the
+        tracker finds: near them, a real person, dressed like them."""
+        box = box_of(pose)
+        if box is None or self.box is None or not _near(box, self.box) or not self._plausible(pose):
+            return False
+        self._cache[(id(pose), "own region")] = pose  # (kept alive with this frame's cache, keyed by id())
+        return self._is_followed_person(pose, strict=False)
 
     def _is_followed_person(self, pose: PoseFrame, strict: bool) -> bool:
         """Dressed like the followed person and still a real person: limbs of their length, or a silhouette.
@@ -390,87 +381,6 @@ class PersonFollower:
         if again is None:
             return tracked
         return min((tracked, again), key=lambda pose: shape_change(pose, self._recent[-1]) or 0.0)
-
-    def _own_region(self) -> Roi | None:
-        """Where the person is expected now (``roi``), from their last tracked poses; None without a model to look
-        there, or OWN_LOOK_SECONDS after the tracker last found them (their place then says little)."""
-        if self.looker is None or not self._anchors or self.frame - self._anchors[-1][0] > OWN_LOOK_SECONDS * self.fps:
-            return None
-        return roi_from_poses([p for _, p in self._anchors])
-
-    def _drifted(self, pose: PoseFrame) -> bool:
-        """The tracked pose's hips left the path the person's hips were on (from where the tracker last found them,
-        on at the velocity between its last two finds) by more than DRIFT of their own region (``roi``): the
-        tracker may be sliding onto someone overlapping them."""
-        region, hips = self._own_region(), hip_centre(pose)
-        if region is None or hips is None:
-            return False
-        place, last = np.array([region.cx, region.cy]), self._anchors[-1][0]  # (the region is centred on its hips)
-        if len(self._anchors) > 1:
-            before, earlier = self._anchors[-2]
-            start = hip_centre(earlier)
-            if start is not None and last > before:
-                place = place + (place - start) / (last - before) * (self.frame - last)
-        return float(np.linalg.norm(hips - place)) > DRIFT * region.side
-
-    def _fine_likeness(self, pose: PoseFrame) -> float:
-        """How like the followed person's fine look ``pose``'s is (-1 where they share no part to compare)."""
-        value = appearance.similarity(self.look, self._look(pose), fine=True)
-        return -1.0 if value is None else value
-
-    def _instead_of_drifted(self, tracked: PoseFrame) -> tuple[PoseFrame | None, bool]:
-        """What the look at the person's own region finds instead of the ``tracked`` pose that drifted off their
-        path (or None: keep it), and whether the drift stands.
-
-        Where the look finds nobody, or them where the tracker did (hips within DRIFT of the region), the tracker was
-        right and the person moved, or their place had gone stale (the first tracked frame after a search's
-        window, a jump): the drift does not stand. Where it finds them elsewhere, its find replaces the tracked pose when clearly dressed more
-        like them (ALIKE; the fine look: a pose spread over them and someone else scores lower; the tracked pose
-        has the face and hands).
-        """
-        if appearance.similarity(self.look, self._look(tracked), fine=True) is None:
-            # no part of the tracked pose to hold against the person's look (none learned yet, or the parts it
-            # has are unseen): nothing says it is someone else, and any find would win against it
-            return None, False
-        own, region = self._look_on_own_region(tracked), self._own_region()
-        if own is None or region is None:
-            return None, False  # nobody else to be seen there: the person moved
-        hips, there = hip_centre(own), hip_centre(tracked)
-        if hips is not None and there is not None and float(np.linalg.norm(hips - there)) <= DRIFT * region.side:
-            return None, False
-        return (own if self._fine_likeness(own) > self._fine_likeness(tracked) + ALIKE else None), True
-
-    def _look_on_own_region(self, intruder: PoseFrame | None) -> PoseFrame | None:
-        """The person looked for in their own region (``roi``: where the tracker last found them) when the tracker
-        lost them, or returned someone else there (``intruder``).
-
-        Without anyone else there the region is looked at as it is. With someone else, a single-person model
-        shown the region centred on the person often returns the other (on the corpus's two-person clip, always),
-        so it is moved away from them (AWAY) instead; the model's hips lean towards the middle of the region it
-        is shown, so of the moves the pose dressed most like the person (the fine look, which a pose spread over
-        both loses) is kept, and it must lie nearer the person's place than the other's. Only a pose the
-        follower's rules take for the person counts (near them, dressed like them, a real person). Body only
-        (``landmark_net``: no face, no hands).
-        """
-        region = self._own_region()
-        if region is None:
-            return None
-        other = None if intruder is None else hip_centre(intruder)
-        regions = [region] if other is None else [shifted_away(region, other, share) for share in AWAY]
-        place = np.array([region.cx, region.cy])
-        found: list[PoseFrame] = []
-        for candidate in regions:
-            pose = None if candidate is None else self.looker.detect(self._frame, candidate)
-            box = None if pose is None else box_of(pose)
-            if pose is None or box is None or self.box is None or not _near(box, self.box) or not self._plausible(pose):
-                continue
-            hips = hip_centre(pose)
-            if other is not None and (hips is None or np.linalg.norm(hips - place) >= np.linalg.norm(hips - other)):
-                continue  # the someone else again (or a pose between the two)
-            self._cache[(id(pose), "own region")] = pose  # (kept alive with this frame's cache, keyed by id())
-            if self._is_followed_person(pose, strict=False):
-                found.append(pose)
-        return max(found, key=self._fine_likeness) if found else None
 
     def search(self, everyone: bool = True) -> list[PoseFrame]:
         """Every plausible pose the searcher finds in the frame, one per person, most prominent first.

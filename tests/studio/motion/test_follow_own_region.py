@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.motion.follow import AWAY, PersonFollower
+from studio.motion import appearance
+from studio.motion.follow import PersonFollower
+from studio.motion.own_region_look import ALIKE, AWAY, DRIFT, OwnRegionLook
+from studio.motion.roi import roi_from_poses
 from studio.motion.types import PoseFrame
 from tests.studio.motion.test_follow_cost import HEIGHT, WIDTH, FakeModel
 from tests.studio.motion.test_follow_overlap import MAN_X, WOMAN_X, Model, _frame, _pose
 
 OVERLAP = 10  # from this frame on the tracker no longer returns him
-FRAMES = OVERLAP + 12  # (0.4 s at 30 fps: his own region is looked at up to follow.OWN_LOOK_SECONDS after he was tracked)
+FRAMES = OVERLAP + 12  # (0.4 s at 30 fps: his own region is looked at up to own_region_look.OWN_LOOK_SECONDS after he was tracked)
 
 
 class RegionModel:
@@ -144,7 +147,7 @@ def test_a_drifted_pose_with_no_part_to_compare_is_kept_and_no_look_runs():
     looker = RegionModel()
     follower = _follower_on_frame(looker)
     follower.look = {}
-    assert follower._instead_of_drifted(_pose(MAN_X + 30.0)) == (None, False)
+    assert follower.own_look.instead_of_drifted(_frame(), follower.frame, _pose(MAN_X + 30.0)) == (None, False)
     assert looker.runs == 0
 
 
@@ -157,3 +160,76 @@ def test_a_pose_refused_where_the_person_is_then_kept_is_not_remembered_as_someo
     follower._judge_suspects(him)
     assert len(follower.others) == 1
     assert follower._more_like_someone_else(him, follower._likeness(him)) is False
+
+
+def _spread_at(dx: float) -> PoseFrame:
+    """His hips and legs moved ``dx`` px along the frame's x, her shoulders, arms and head: the tracker sliding
+    onto her."""
+    pose, her = _pose(MAN_X + dx), _pose(WOMAN_X)
+    upper = [0, 1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]
+    pose.body[upper] = her.body[upper]
+    return pose
+
+
+class Returns(RegionModel):
+    """A landmark model that returns ``pose`` whatever region it is shown."""
+
+    def __init__(self, pose: PoseFrame) -> None:
+        super().__init__()
+        self.pose = pose
+
+    def detect(self, frame: np.ndarray, roi) -> PoseFrame | None:
+        self.runs += 1
+        return self.pose.copy()
+
+
+def test_a_drifted_pose_is_kept_where_the_look_finds_him_at_the_same_place():
+    # The tracked pose drifts (its hips 1.4 DRIFT of his region off his place, towards her); the look at his region
+    # finds him 0.6 DRIFT off it: nearer his place than the drifted hips (the look's rule against the intruder), and within
+    # DRIFT of the tracked hips (0.8). That is him where the tracker found him, so the tracked pose (the one with
+    # face and hands) is kept, however much better dressed like him the find is: it replaces the tracked pose
+    # only where it lies elsewhere. Without the rule (or with it inverted) the find, clearly more alike, won.
+    looker = Returns(_pose(MAN_X))
+    follower = _follower_on_frame(looker)
+    reach = DRIFT * follower.own_look.region(follower.frame + 1).side
+    tracked, find = _spread_at(-1.4 * reach), _pose(MAN_X - 0.6 * reach)
+    looker.pose, frame = find, _frame()
+
+    def fine(pose: PoseFrame) -> float:
+        return appearance.similarity(follower.look, appearance.describe(frame, pose), fine=True)
+
+    assert fine(find) > fine(tracked) + ALIKE  # the premise: the find is clearly dressed more like him
+    follower.tracker = follower.searcher = Model(lambda k: [tracked])
+    kept = follower.step(frame)
+    assert looker.runs > 0  # the drift set off the look
+    assert kept is not None
+    # the tracked pose, not the find 0.8 DRIFT away (half that tells them apart)
+    assert abs(_hips_x(kept) - _hips_x(tracked)) < 0.4 * reach, (_hips_x(kept), _hips_x(tracked), _hips_x(find))
+
+
+def _look_at(tracked: PoseFrame, find: PoseFrame, fine: dict[int, float]) -> OwnRegionLook:
+    """An own-region look after two frames tracked where he stands, its landmark model returning ``find``, the
+    fine likeness of each pose scripted (``fine``, by the pose's hip x), every find taken for him."""
+    look = OwnRegionLook(Returns(find), 30.0, 3, lambda p: fine[round(_hips_x(p))], lambda p: True)
+    look.anchor(0, _pose(MAN_X))
+    look.anchor(1, _pose(MAN_X))
+    return look
+
+
+def test_a_find_replaces_a_drifted_pose_only_where_it_lies_elsewhere_and_is_clearly_more_alike():
+    reach, frame = DRIFT * roi_from_poses([_pose(MAN_X)]).side, _frame()  # (his region's side)
+    # his hips 1.4 DRIFT off his place (drifted); a find 0.6 DRIFT off it lies within DRIFT of them, one on his
+    # place lies 1.4 DRIFT from them (elsewhere); either is nearer his place than the drifted hips
+    tracked, same_place, elsewhere = (_pose(MAN_X - share * reach) for share in (1.4, 0.6, 0.0))
+    base = 0.8
+    for find, more_alike, expected in (
+        (same_place, 2 * ALIKE, (None, False)),  # him where the tracker found him: kept, the drift does not stand
+        (elsewhere, ALIKE / 2, (None, True)),  # elsewhere but hardly more alike: kept, the drift stands
+        (elsewhere, 2 * ALIKE, (elsewhere, True)),  # elsewhere and clearly more alike: replaced
+    ):
+        fine = {round(_hips_x(tracked)): base, round(_hips_x(find)): base + more_alike}
+        look = _look_at(tracked, find, fine)
+        own, stands = look.instead_of_drifted(frame, 2, tracked)
+        replaced = None if own is None else _hips_x(own)
+        wanted = None if expected[0] is None else _hips_x(expected[0])
+        assert (replaced, stands) == (wanted, expected[1]), (_hips_x(find) - MAN_X, more_alike)
