@@ -203,7 +203,7 @@ class PersonFollower:
             own, drifted = self._instead_of_drifted(pose)
         elif pose is None and self.box is not None:
             own = self._look_on_own_region(self._intruder)
-        pose = own if own is not None else pose
+        pose = self.looker.with_face_and_hands(self._frame, own) if own is not None else pose
         if pose is None:
             self.lost += 1
             due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0
