@@ -185,7 +185,8 @@ class FaceHandsNet:
             return None
         return self._to_frame(out[0].reshape(-1, 3), region, FACE_SIZE)
 
-    def hand(self, frame_rgb: np.ndarray, wrist: np.ndarray, pinky: np.ndarray, index: np.ndarray) -> np.ndarray | None:
+    def hand(self, frame_rgb: np.ndarray, wrist: np.ndarray, pinky: np.ndarray,
+             index: np.ndarray) -> np.ndarray | None:
         """The 21 hand points (frame pixels) at a pose's wrist, pinky and index landmarks, None without a hand."""
         region = hand_region_from_pose(wrist, pinky, index)
         recrop = self._run("recrop", frame_rgb, region, RECROP_SIZE, (RECROP_OUTPUT,))

@@ -9,9 +9,10 @@ for them where they are (``follow``: only when the holistic graph lost or refuse
 
 The model's input is the region as 256×256 RGB in [0, 1] (NCHW); its outputs, by name: "Identity" 39 points ×
 (x, y, z, visibility logit, presence logit) in input pixels (33 body landmarks, then the ROI helper points),
-"Identity_1" the pose presence probability (already a probability: 1.0 on a clear person). What ``detect`` returns is the
-body only; the follower asks for the face and hands of the one pose it keeps (``with_face_and_hands``), which
-``face_hands_net`` finds from that pose's own 33 landmarks, as the holistic graph does on crops from its pose.
+"Identity_1" the pose presence probability (already a probability: 1.0 on a clear person). What ``detect``
+returns is the body only; the follower asks for the face and hands of the one pose it keeps
+(``with_face_and_hands``), which ``face_hands_net`` finds from that pose's own 33 landmarks, as the holistic graph
+does on crops from its pose.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def test_a_pose_found_on_her_own_region_has_her_face_on_her_head_and_her_hands_a
     face = _scored(pose.face)
     assert len(face) == 68, len(face)  # before: none (the landmark model's pose is the body alone)
     x0, y0, x1, y1 = FACE_BOX
-    assert (face[:, 0] > x0).all() and (face[:, 0] < x1).all() and (face[:, 1] > y0).all() and (face[:, 1] < y1).all()
+    assert ((face[:, 0] > x0) & (face[:, 0] < x1) & (face[:, 1] > y0) & (face[:, 1] < y1)).all(), face.round()
     _assert_hand_at_wrist(pose.right_hand, pose.body[R_WRIST], (125.0, 405.0))
     _assert_hand_at_wrist(pose.left_hand, pose.body[L_WRIST], (174.0, 386.0))
     # the head points are the face's, as on the holistic path (``head``): the nose on the face's nose tip
@@ -128,14 +128,15 @@ def test_no_face_is_found_on_the_back_of_a_head_and_his_hands_are():
     assert (pose.face[:, 2] == 0).all()
     assert len(_scored(pose.left_hand)) == len(_scored(pose.right_hand)) == 21  # before: none
     for hand, wrist in ((pose.left_hand, L_WRIST), (pose.right_hand, R_WRIST)):
-        assert np.linalg.norm(_scored(hand) - pose.body[wrist, :2], axis=1).max() < 2 * HAND_REACH  # (he is larger)
+        # (he is larger in the frame than she is)
+        assert np.linalg.norm(_scored(hand) - pose.body[wrist, :2], axis=1).max() < 2 * HAND_REACH
 
 
 def test_on_holistic_own_pose_the_face_and_hands_are_holistic_own(two):
     # the regions built as the graph builds them: given MediaPipe holistic's own pose landmarks, the models find
-    # the face and hands holistic finds. Measured 0.02 px (face) and 0.2-0.3 px (hands) median apart (the crops are
-    # resampled by OpenCV, not by MediaPipe); regions moved a tenth of their side or scaled by 1.2 put them 0.7-2.4 px
-    # apart, a hand region turned the other way found no hand
+    # the face and hands holistic finds. Measured 0.02 px (face) and 0.2-0.3 px (hands) median apart (the crops
+    # are resampled by OpenCV, not by MediaPipe); regions moved a tenth of their side or scaled by 1.2 put them
+    # 0.7-2.4 px apart, a hand region turned the other way found no hand
     from mediapipe.python.solutions import holistic
 
     x0, y0 = 0, 150  # her part of the frame (holistic follows one person: her, not the man beside her)
@@ -166,7 +167,7 @@ def test_a_turn_stands_the_line_at_its_target_angle():
     assert turn(centre, centre + [0.0, -10.0], np.pi / 2) == pytest.approx(0.0)  # already pointing up
     assert turn(centre, centre + [10.0, 0.0], np.pi / 2) == pytest.approx(np.pi / 2)  # up points to +x: a quarter
     assert turn(centre, centre + [10.0, 0.0], 0.0) == pytest.approx(0.0)  # level eyes
-    assert turn(centre, centre + [0.0, 10.0], -np.pi / 2) == pytest.approx(0.0)  # the re-crop's point straight below
+    assert turn(centre, centre + [0.0, 10.0], -np.pi / 2) == pytest.approx(0.0)  # the re-crop's point below
 
 
 def test_a_transform_moves_along_the_regions_own_up_then_squares_and_scales():
