@@ -1,4 +1,4 @@
-"""MediaPipe's pose landmark model run on a region the studio chooses (``roi``), body only.
+"""MediaPipe's pose landmark model run on a region the studio chooses (``roi``): a body, face and hands added.
 
 The holistic graph (``mediapipe_pose``) decides itself where to look: its person detector, or the region
 tracked from the last frame. Shown two people overlapping it keeps returning the one it prefers (on the corpus's
