@@ -15,7 +15,8 @@ every window (refused: their look is someone else's), or one pose spread over bo
 finds nobody where the person was, or its pose drifts off the person's path, the person is looked for on their
 own region (``own_region_look``: ``roi``, MediaPipe's rule for the region around a body, from where the tracker
 last found them), moved away from the other person, with the bundled landmark model run directly
-(``landmark_net``; body only); what it finds is taken on the same rules.
+(``landmark_net``); what it finds is taken on the same rules, and the one pose kept gets its face and hands
+the way the holistic graph adds them (``face_hands_net``).
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
@@ -182,7 +183,7 @@ class PersonFollower:
             own, drifted = self.own_look.instead_of_drifted(self._frame, self.frame, pose)
         elif pose is None and self.box is not None:
             own = self.own_look.find(self._frame, self.frame, self._intruder)
-        pose = own if own is not None else pose
+        pose = self.own_look.looker.with_face_and_hands(self._frame, own) if own is not None else pose
         if pose is None:
             self.lost += 1
             due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0

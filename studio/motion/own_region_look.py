@@ -130,7 +130,7 @@ class OwnRegionLook:
         is shown, so of the moves the pose dressed most like the person (the fine look, which a pose spread over
         both loses) is kept, and it must lie nearer the person's place than the other's. Only a pose the
         follower's rules take for the person counts (``takes``: near them, dressed like them, a real person).
-        Body only (``landmark_net``: no face, no hands).
+        Body only (``landmark_net``): the follower adds the face and hands of the one pose it keeps.
         """
         region = self.region(number)
         if region is None:

@@ -41,6 +41,9 @@ class RegionModel:
             return _pose(MAN_X + 0.05 * (roi.cx - MAN_X))  # his hips lean towards the region's middle
         return _pose(WOMAN_X)
 
+    def with_face_and_hands(self, frame: np.ndarray, pose: PoseFrame) -> PoseFrame:
+        return pose  # (these painted people have no face or hands to find)
+
 
 def _spread(k: int) -> list[PoseFrame]:
     """One pose over both: his legs and hips, her shoulders and arms."""
