@@ -334,6 +334,9 @@ class QueuePanel(QWidget):
         if self.consumer is None:
             return
         self.consumer.cancel()  # the running render stops at its next step and its runner queues it again
+        # the wait blocks this thread, so the line is painted now, not by an event loop turn
+        self.summary.setText("Closing: the running job stops at its next step and stays queued for next time…")
+        self.summary.repaint()
         self.consumer.wait(30000)
 
     def busy(self) -> bool:
