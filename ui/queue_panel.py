@@ -3,8 +3,8 @@ progress and ETA, plus cancel / retry / open folder. While jobs are waiting the 
 queue runner (``Studio.run_queue``) on a worker thread; the table follows the running job, and a
 double-click on a finished job opens it in the result panel.
 
-Nothing here polls on the GUI thread, and while the window is open the GUI thread never reads or writes SQLite
-(closing puts a job it stopped back in the queue): the queue announces every change
+Nothing here polls on the GUI thread, and the GUI thread never reads or writes SQLite, closing included (a job
+the close stops is put back in the queue by its runner, on its thread): the queue announces every change
 this process makes (``JobQueue.subscribe``, called on the runner's thread) and a ``QueueWatcher`` thread notices
 the commits of other processes (a `batch run` in a terminal); either way a Qt signal carries the news to the GUI
 thread, a worker reads the queue (the newest read wins), and the table is redrawn from what it read. The ETA is
@@ -315,7 +315,13 @@ class QueuePanel(QWidget):
         self.refresh()
 
     def stop(self) -> None:
-        """On close: stop the consumer; a job it was running goes back to the queue for next time."""
+        """On close: stop the consumer; a job it was running goes back to the queue for next time.
+
+        The GUI thread writes nothing here: every change is in SQLite the moment it is made, and the one change
+        closing makes (the running job back to ``queued``) is made by the runner on its own thread when it sees
+        the stop (``QueueRunner.run_job``; a cluster run gives its jobs back likewise). The close waits for that
+        thread, bounded here and by the window's shutdown after; a job still ``running`` when the process ends
+        (a step that cannot be interrupted) is queued again by the next start's recovery, never lost."""
         self._stopped = True
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -324,23 +330,14 @@ class QueuePanel(QWidget):
             self._watcher.stop()
             self._watcher = None
         self._reader.stop()
-        self._writer.finish()  # a cancel or retry asked for just before closing is still made
+        self._writer.finish()  # a cancel or retry asked for just before closing is still made (on its worker)
         if self.consumer is None:
             return
-        self.consumer.cancel()  # the runner stops between jobs
-        job_id = self._running_job
-        if job_id is not None:
-            try:
-                self.queue.cancel(job_id)  # the running render stops at its next step
-            except Exception:  # noqa: BLE001 - it may have just finished
-                job_id = None
+        self.consumer.cancel()  # the running render stops at its next step and its runner queues it again
+        # the wait blocks this thread, so the line is painted now, not by an event loop turn
+        self.summary.setText("Closing: the running job stops at its next step and stays queued for next time…")
+        self.summary.repaint()
         self.consumer.wait(30000)
-        if job_id is not None:
-            try:
-                if self.queue.get(job_id).state == "cancelled":
-                    self.queue.retry(job_id)
-            except Exception:  # noqa: BLE001
-                pass
 
     def busy(self) -> bool:
         return self.consumer is not None

@@ -158,19 +158,28 @@ class InOrder(QObject):
 
     def finish(self, timeout_ms: int = 30000) -> None:
         """Closing: the running request is not cancelled but completed (a change the person asked for is made),
-        and the waiting ones are done here, in order, as the window's threads are about to stop; nothing is
-        reported any more."""
+        then the waiting ones are done, in order, on one more worker thread (never on the GUI thread: a busy
+        database must not freeze a closing window either); this waits for them up to ``timeout_ms`` each, and the
+        window's shutdown joins whatever is left. Nothing is reported any more."""
         self._closed = True
         task = self._running
         if task is not None:
             task.go.set()  # (it may not have begun: its start waits for an event loop turn that may not come)
             task.wait(timeout_ms)
-        while self._waiting:
-            work, _done, _failed = self._waiting.popleft()
-            try:
-                work()
-            except Exception:  # noqa: BLE001 - closing: say it in the log, the next start shows the queue as it is
-                logger.warning("%s while closing failed:\n%s", self._name, traceback.format_exc())
+        if not self._waiting:
+            return
+        waiting, self._waiting = list(self._waiting), deque()
+
+        def make_all() -> None:  # on the worker thread
+            for work, _done, _failed in waiting:
+                try:
+                    work()
+                except Exception:  # noqa: BLE001 - closing: said in the log; the next start shows the queue as it is
+                    logger.warning("%s while closing failed:\n%s", self._name, traceback.format_exc())
+
+        last = self._runner.start(self._name, lambda _report, _preview, _cancel: make_all())
+        last.go.set()  # (no slots to wait for)
+        last.wait(timeout_ms)
 
     def _start_next(self) -> None:
         if not self._waiting or self._closed:

@@ -37,7 +37,14 @@ from studio.export.formats import export_format
 from studio.request.render_request import RenderRequest
 from studio.system.paths import studio_home
 from studio.system.platform import DeviceLock
-from studio.system.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from studio.system.progress import (
+    Cancelled,
+    CancelToken,
+    Progress,
+    ProgressCallback,
+    RunnerToken,
+    ignore_progress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -453,8 +460,9 @@ class QueueRunner:
             should_stop: Callable[[], bool] | None = None, on_job: Callable[[Job | None], None] | None = None) -> int:
         """Render queued jobs until none is left (or ``max_jobs`` ran); returns how many ran.
 
-        ``should_stop()`` is asked between jobs (the window's close stops the queue there); ``on_job(job)``
-        is told which job starts, and ``on_job(None)`` when it has ended."""
+        ``should_stop()`` is asked between jobs, and by the running render at its checks: a job stopped that way
+        (the window closing) goes back in the queue here, on the runner's thread. ``on_job(job)`` is told which
+        job starts, and ``on_job(None)`` when it has ended."""
         own_lock = self._lock_file is None
         if own_lock:
             self.acquire()
@@ -467,7 +475,7 @@ class QueueRunner:
                 if on_job:
                     on_job(job)
                 try:
-                    self.run_job(job, report)
+                    self.run_job(job, report, should_stop)
                 finally:
                     if on_job:
                         on_job(None)
@@ -477,11 +485,12 @@ class QueueRunner:
             if own_lock:
                 self.release()
 
-    def run_job(self, job: Job, report: ProgressCallback = ignore_progress) -> str:
+    def run_job(self, job: Job, report: ProgressCallback = ignore_progress,
+                should_stop: Callable[[], bool] | None = None) -> str:
         if job.request is None:
             self.queue.fail(job.id, f"the job's stored request cannot be read: {job.unreadable}")
             return "failed"
-        cancel = CancelToken()
+        cancel = RunnerToken(should_stop)
         last_poll = [0.0]
         furthest = [0.0]  # interleaved phases (decode, interpolate, export) never move the job's fraction back
 
@@ -499,6 +508,10 @@ class QueueRunner:
             assert self.renderer is not None  # (only a farm's lock-holding runner has none, and it renders nothing)
             result = self.renderer.render(job.request, job.output, job_report, cancel)
         except Cancelled:
+            if cancel.stopping and not self.queue.get(job.id).cancel_requested:
+                # the runner was stopped, not the job cancelled: it waits for the next run (its render left no file)
+                self.queue.requeue_interrupted(job.id)
+                return "queued"
             self.queue.mark_cancelled(job.id)
             return "cancelled"
         except Exception as error:  # the job boundary: any bug becomes a readable failure, the queue goes on

@@ -55,3 +55,25 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("cancelled by the user")
+
+
+class RunnerToken(CancelToken):
+    """A queued job's token: cancelled by a cancel asked for that job (``cancel()``), and also read as cancelled
+    once its runner is told to stop (``should_stop()``, e.g. the window closing), which is not a cancel of the
+    job: ``stopping`` tells the two apart, so the runner can put a stopped job back in the queue."""
+
+    def __init__(self, should_stop: Callable[[], bool] | None = None) -> None:
+        super().__init__()
+        self._should_stop = should_stop
+
+    @property
+    def stopping(self) -> bool:
+        return self._should_stop is not None and self._should_stop()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or self.stopping
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled("cancelled by the user" if self._event.is_set() else "the runner was stopped")

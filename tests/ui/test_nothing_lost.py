@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,27 @@ def test_quit_during_a_render_can_keep_working_or_stop_and_keep_the_queue(render
     window.quit_action.trigger()
     assert not window.isVisible() and queue.get(job_id).state == "queued"  # next start renders it
     assert len(asked) == 2  # nothing was edited: no question about saving
+
+
+def test_stopping_a_render_on_quit_writes_the_queue_off_the_gui_thread(rendering_window, monkeypatch, qtbot):
+    """The queue is in SQLite the moment it changes, so closing saves nothing on the GUI thread; the one change
+    it makes, the running job back to ``queued``, is the runner's, on its own thread, and the job is kept."""
+    window, _renderer, job_id = rendering_window
+    queue = window.studio.queue
+    writes: list[tuple[str, bool]] = []
+    for name in ("cancel", "retry", "requeue_interrupted", "mark_cancelled", "fail", "finish"):
+        real = getattr(type(queue), name)
+
+        def recorded(self, *args, _name=name, _real=real, **kwargs):
+            writes.append((_name, threading.current_thread() is threading.main_thread()))
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(type(queue), name, recorded)
+    _answer(window, monkeypatch, STOP_KEEP_QUEUE)
+    window.close()
+    assert not window.isVisible()
+    job = queue.get(job_id)
+    assert job.state == "queued" and not job.cancel_requested and not Path(job.output).exists()
+    assert writes == [("requeue_interrupted", False)], "the queue was written on the GUI thread when closing"
 
 
 def test_quit_during_a_render_can_finish_it_in_the_background(rendering_window, monkeypatch, qtbot):

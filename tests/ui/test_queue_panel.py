@@ -167,3 +167,23 @@ def test_a_change_the_queue_refuses_is_said_in_the_message_bar(window, qtbot, tm
     assert window.message_bar.level == "error"
     assert f"Could not cancel job {job_id}: job {job_id} is cancelled" in text and "only queued or running" in text
     assert panel.queue.get(job_id).state == "cancelled" and panel.cancel_button.isEnabled()
+
+
+def test_changes_asked_for_just_before_closing_are_written_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    """Two cancels asked for as the window closes: the second waits behind the first, and closing makes both,
+    on worker threads (a busy database must not freeze a closing window), before it returns."""
+    panel, studio, request = _panel(qtbot, tmp_path)
+    queue = studio.queue
+    jobs = [queue.add(request, tmp_path / f"o{n}.mp4") for n in (1, 2)]
+    writes: list[bool] = []
+    real_cancel = type(queue).cancel
+
+    def recorded(self, *args, **kwargs):
+        writes.append(threading.current_thread() is threading.main_thread())
+        return real_cancel(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(queue), "cancel", recorded)
+    assert panel.cancel_job(jobs[0]) and panel.cancel_job(jobs[1])
+    panel.stop()  # (no event loop turn between: the first has not begun, the second waits)
+    assert [queue.get(j).state for j in jobs] == ["cancelled", "cancelled"]
+    assert writes == [False, False], "a change was written on the GUI thread while closing"

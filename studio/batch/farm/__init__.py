@@ -10,6 +10,7 @@ job finished. Workers never touch the queue or the output folder.
 - ``worker``: what runs inside a Ray worker process (one job per task).
 - ``board``: a small Ray actor that carries progress reports and cancel requests between the two.
 - ``runner``: ``FarmRunner``, the submitter loop (dispatch, progress, cancel, retries, recovery).
+- ``head_watch``: the submitter's own watch on the head, so a lost head is reported before Ray ends the process.
 
 Ray is an optional dependency (``pip install .[cluster]``); nothing here imports it at module level, so the
 studio runs without it and ``require_ray`` says what to install when a cluster is asked for.

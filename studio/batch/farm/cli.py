@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the runner is imported when a cluster run starts, not for every command's --help
-    from studio.batch.farm.runner import FarmEvent
+    from studio.batch.farm.runner import FarmEvent, HeadLost
 
 
 def add_cluster_options(parser: argparse.ArgumentParser) -> None:
@@ -64,8 +64,14 @@ class FarmBars:
             self._close(job_id)
 
 
+def say_head_lost(lost: HeadLost) -> None:
+    """The error line of a lost head, printed the moment the loss is known: Ray may end this process before the
+    error could travel up to ``main`` (``studio.batch.farm.head_watch`` says why)."""
+    print(f"error: {lost}", file=sys.stderr, flush=True)
+
+
 def run_on_cluster(args: argparse.Namespace, queue) -> int:
-    from studio.batch.farm.runner import FarmRunner, FarmSettings
+    from studio.batch.farm.runner import FarmRunner, FarmSettings, HeadLost
 
     settings = FarmSettings(address=args.cluster, device=args.device_queue, gpus_per_job=args.gpus_per_job,
                             cpus_per_job=args.cpus_per_job, models=args.worker_models,
@@ -74,7 +80,9 @@ def run_on_cluster(args: argparse.Namespace, queue) -> int:
     runner = FarmRunner(queue, settings)
     bars = FarmBars(not args.quiet)
     try:
-        counts = runner.run(bars)
+        counts = runner.run(bars, on_head_lost=say_head_lost)
+    except HeadLost:
+        return 1  # its error line is out already
     finally:
         bars.close()
     print(", ".join(f"{n} {s}" for s, n in counts.items() if n))

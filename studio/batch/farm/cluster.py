@@ -38,7 +38,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _host_port(address: str) -> tuple[str, int] | None:
+def host_port(address: str) -> tuple[str, int] | None:
     bare = address.split("://", 1)[-1]
     host, sep, port = bare.rpartition(":")
     if not sep or not port.isdigit():
@@ -70,7 +70,7 @@ def _use_saved_token() -> None:
 
 def _check_reachable(address: str) -> None:
     """Fail fast: Ray itself retries an unreachable head for minutes before it gives up."""
-    target = _host_port(address)
+    target = host_port(address)
     if target is None:
         raise FarmError(f"--cluster {address!r} is not an address; use auto, local, HOST:PORT or ray://HOST:PORT")
     try:
@@ -94,7 +94,7 @@ def _check_auto_session() -> None:
     except ConnectionError:
         raise FarmError("no running Ray cluster was found on this machine; start one with `ray start --head` or "
                         "use --cluster local") from None
-    target = _host_port(found or "")
+    target = host_port(found or "")
     if target is None:
         return
     try:
@@ -126,7 +126,7 @@ def connect(address: str, num_cpus: int | None = None, num_gpus: int | None = No
         _use_saved_token()
         kwargs |= {"address": "auto"}
     else:
-        target = _host_port(address)
+        target = host_port(address)
         if target and _is_loopback(target[0]):
             stay_on_loopback()
         _check_reachable(address)

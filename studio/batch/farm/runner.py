@@ -6,10 +6,15 @@ rerun submits only unfinished jobs and never writes an output twice. Then, while
 as many as the cluster can run at once and submits each as a Ray task (diffusion: ``gpus_per_job`` GPUs;
 warp: ``cpus_per_job`` CPUs). Ray's own retries are off: a worker or node that dies mid-job puts the job back
 in the queue here, up to ``max_attempts`` claims in all, so the attempts in the database are the real ones.
+A head lost mid-run (Ray's exception, or ``head_watch`` finding its port silent, whichever comes first) gives
+every held job back to the queue and is reported at once, before Ray's own deadline for a lost head.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +23,8 @@ from typing import Any
 
 from studio.batch.farm import FarmError, require_ray
 from studio.batch.farm.board import ProgressBoard
-from studio.batch.farm.cluster import Cluster, connect
+from studio.batch.farm.cluster import Cluster, connect, host_port
+from studio.batch.farm.head_watch import HeadWatch, WatchTiming, ray_gcs_deadline
 from studio.batch.farm.payload import InputStore, install
 from studio.batch.farm.worker import render_job
 from studio.batch.queue import Job, JobQueue, QueueError, QueueRunner, _overall_fraction
@@ -26,8 +32,14 @@ from studio.errors import StudioError
 from studio.export.exporter import check_writable
 from studio.system.progress import Progress
 
+log = logging.getLogger(__name__)
+
 #: Seconds between two looks at the database for cancel requests of running jobs.
 CANCEL_POLL = 0.5
+#: Seconds the loop waits for the progress board's reports before it goes on without them: no call of the loop
+#: may wait without bound (Ray holds an actor call whose actor it cannot reach until the GCS says it died, and a
+#: dead GCS never says so).
+BOARD_WAIT = 5.0
 
 
 @dataclass
@@ -47,8 +59,16 @@ class FarmEvent:
 FarmCallback = Callable[[FarmEvent], None]
 
 
+class HeadLost(FarmError):
+    """The cluster's head went away mid-run; the jobs this run held were queued again before this was raised."""
+
+
 def _ignore(_event: FarmEvent) -> None:
     """A ``FarmCallback`` for callers that want no events."""
+
+
+def _not_told(_lost: HeadLost) -> None:
+    """An ``on_head_lost`` for callers that learn of a lost head from the ``HeadLost`` that ``run`` raises."""
 
 
 @dataclass
@@ -95,13 +115,26 @@ class FarmRunner:
         self._last_cancel_poll = 0.0
         self._task: Any = None  # the Ray remote function (Ray is untyped and optional)
         self._last_collected = 0
+        #: Jobs this run claimed and has not settled yet. They change hands (claimed, settled, given back) only
+        #: under ``_lock``, which the head watch's thread takes too, and never once ``_lost`` is set.
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+        self._lost: HeadLost | None = None
+        self._on_head_lost: Callable[[HeadLost], None] = _not_told
 
     # ------------------------------------------------------------------------ the loop
-    def run(self, report: FarmCallback = _ignore, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
-        """Run the queue until no job is queued or running; returns the queue's counts."""
+    def run(self, report: FarmCallback = _ignore, should_stop: Callable[[], bool] = lambda: False,
+            on_head_lost: Callable[[HeadLost], None] = _not_told) -> dict[str, int]:
+        """Run the queue until no job is queued or running; returns the queue's counts.
+
+        A head lost mid-run raises ``HeadLost`` once the jobs are back in the queue. ``on_head_lost`` hears of it
+        first, at once and possibly from the head watch's thread: Ray may end this process soon after (see
+        ``head_watch``), so whatever must reach the user is said there (the command line prints its error line)."""
         ray = require_ray()
         self.lock.acquire()  # RunnerBusy when another runner works on this device; recovers a dead one's jobs
+        self._on_head_lost = on_head_lost
         cluster: Cluster | None = None
+        watch: HeadWatch | None = None
         try:
             cluster = connect(self.settings.address, self.settings.local_cpus, self.settings.local_gpus)
             self._check_resources(cluster)
@@ -109,21 +142,65 @@ class FarmRunner:
             self._task = ray.remote(render_job)
             board = ray.remote(num_cpus=0)(ProgressBoard).remote()
             slots = self.settings.max_in_flight or max(1, int(cluster.cpus // max(self.settings.cpus_per_job, 1e-3)))
+            watch = self._watch_head(ray)
             try:
                 self._loop(ray, board, slots, report, should_stop)
             except (KeyboardInterrupt, SystemExit):
                 self._give_back_running(ray, "the submitter was interrupted")
                 raise
+            except HeadLost:
+                raise
             except (ConnectionError, ray.exceptions.RaySystemError, ray.exceptions.RayActorError) as error:
-                count = self._give_back_running(ray, "the connection to the cluster was lost")
-                raise FarmError(f"lost the connection to the Ray cluster ({_gist(error)}); the queue "
-                                f"is intact: {count} running job(s) were queued again. Rerun `batch run --cluster "
-                                f"{self.settings.address}` when the cluster is back") from None
+                raise self._lose_head(_gist(error)) from None
+            except (OSError, ray.exceptions.RayError) as error:
+                # Ray's other failures (a broken pipe to the dead local raylet, an RPC error) mean a lost head
+                # only when the head is in fact gone; anything else is a failure of its own and says so
+                if watch is None or watch.answers():
+                    raise
+                raise self._lose_head(_gist(error)) from None
         finally:
+            if watch is not None:
+                watch.stop()
             if cluster is not None:
                 cluster.shutdown()
             self.lock.release()
         return self.queue.counts()
+
+    def _watch_head(self, ray) -> HeadWatch | None:
+        """Start the watch on the head's GCS port (a Ray Client session: its server's port)."""
+        address = self.settings.address
+        try:
+            target = host_port(address) if address.startswith("ray://") else host_port(
+                ray.get_runtime_context().gcs_address)
+            cluster_config = ray._private.state.state.get_system_config()
+        except Exception:  # noqa: BLE001 - another Ray's internals: no watch, Ray's exceptions alone end a lost run
+            return None
+        if target is None:
+            return None
+        timing = WatchTiming.within(ray_gcs_deadline(cluster_config))
+        watch = HeadWatch(target[0], target[1], timing, on_lost=self._lose_head)
+        watch.start()
+        return watch
+
+    def _lose_head(self, why: str) -> HeadLost:
+        """Queue the held jobs again and tell ``on_head_lost``, once (the loop's thread or the head watch's)."""
+        with self._lock:
+            if self._lost is None:
+                count = self._requeue_held()
+                self._lost = HeadLost(
+                    f"lost the connection to the Ray cluster ({why}); the queue is intact: {count} running job(s) "
+                    f"were queued again. Rerun `batch run --cluster {self.settings.address}` when the cluster is back")
+                self._on_head_lost(self._lost)
+            return self._lost
+
+    @contextlib.contextmanager
+    def _holding(self):
+        """Jobs change hands inside this: it waits for a head watch that is giving them back, and raises the
+        ``HeadLost`` once it has (the loop then ends without touching them)."""
+        with self._lock:
+            if self._lost is not None:
+                raise self._lost
+            yield
 
     def _loop(self, ray, board, slots: int, report: FarmCallback, should_stop: Callable[[], bool]) -> None:
         while True:
@@ -131,7 +208,10 @@ class FarmRunner:
                 self._give_back_running(ray, "the studio is closing")
                 return
             while len(self._running) < slots:
-                job = self.queue.claim_next(self.settings.device)
+                with self._holding():
+                    job = self.queue.claim_next(self.settings.device)
+                    if job is not None:
+                        self._held.add(job.id)
                 if job is None:
                     break
                 self._dispatch(ray, board, job, report)
@@ -144,6 +224,7 @@ class FarmRunner:
                 try:
                     self._collect(ray, ref, report)
                 except QueueError as error:  # the row changed under us (deleted, moved by hand): go on
+                    self._held.discard(self._last_collected)
                     report(FarmEvent(self._last_collected, "failed", message=str(error)))
 
     # ------------------------------------------------------------------------ steps
@@ -166,7 +247,9 @@ class FarmRunner:
             ref_hash, ref_obj = self.inputs.ref(job.request.reference)
             motion_hash, motion_obj = self.inputs.ref(job.request.motion)
         except StudioError as error:
-            self.queue.fail(job.id, str(error))
+            with self._holding():
+                self.queue.fail(job.id, str(error))
+                self._held.discard(job.id)
             report(FarmEvent(job.id, "failed", message=str(error)))
             return
         diffusion = job.request.engine == "diffusion"
@@ -184,7 +267,11 @@ class FarmRunner:
 
     def _pump_progress(self, ray, board, report: FarmCallback) -> None:
         by_job = {r.job.id: r for r in self._running.values()}
-        for job_id, posted in ray.get(board.take.remote()).items():
+        try:
+            reports = ray.get(board.take.remote(), timeout=BOARD_WAIT)
+        except ray.exceptions.GetTimeoutError:
+            return  # a busy board: its reports come next time (a lost head is the watch's to tell)
+        for job_id, posted in reports.items():
             running = by_job.get(job_id)
             if running is None or posted["attempt"] != running.attempt:
                 continue  # a report of an attempt that already ended
@@ -195,7 +282,9 @@ class FarmRunner:
             elapsed = time.time() - running.started
             eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
             message = f"{progress.phase} {progress.current}/{progress.total} on {posted['node']}"
-            if self.queue.set_progress(job_id, fraction, message):
+            with self._holding():  # (a job given back meanwhile shows no progress)
+                cancel_requested = self.queue.set_progress(job_id, fraction, message)
+            if cancel_requested:
                 self._send_cancel(ray, board, running)
             report(FarmEvent(job_id, "progress", fraction, progress, eta, posted["node"], posted["pid"], message))
 
@@ -231,47 +320,61 @@ class FarmRunner:
         except ray.exceptions.RayTaskError as error:  # the task body itself raised (it returns its failures)
             result = {"status": "failed", "error": f"internal error on the worker: {_gist(error)}"}
         status = result["status"]
-        if status == "finished":
-            try:
-                install(result["files"], job.output)
-            except StudioError as error:
-                status, result = "failed", {"error": str(error)}
-            else:
-                self.installed.append(job.id)
-                self.queue.finish(job.id, seconds=result["seconds"], step_seconds=result.get("step_seconds"))
-        if status == "cancelled":
-            self.queue.mark_cancelled(job.id)
-        elif status == "failed":
-            self.queue.fail(job.id, result["error"])
+        with self._holding():  # a job the head watch gave back is not installed (its next run renders it)
+            self._held.discard(job.id)
+            if status == "finished":
+                try:
+                    install(result["files"], job.output)
+                except StudioError as error:
+                    status, result = "failed", {"error": str(error)}
+                else:
+                    self.installed.append(job.id)
+                    self.queue.finish(job.id, seconds=result["seconds"], step_seconds=result.get("step_seconds"))
+            if status == "cancelled":
+                self.queue.mark_cancelled(job.id)
+            elif status == "failed":
+                self.queue.fail(job.id, result["error"])
         report(FarmEvent(job.id, status, 1.0 if status == "finished" else 0.0, node=result.get("node"),
                          pid=result.get("pid"), message=result.get("error")))
 
     def _worker_died(self, job: Job, running: _Running, why: str, report: FarmCallback) -> None:
-        if running.cancel_sent:
-            self.queue.mark_cancelled(job.id)
-            report(FarmEvent(job.id, "cancelled"))
-        elif running.attempt < self.settings.max_attempts:
-            self.queue.requeue_interrupted(job.id)
-            report(FarmEvent(job.id, "retry", message=f"the worker died ({why}); queued again"))
-        else:
-            reason = f"the worker running it died {running.attempt} time(s); last: {why}"
-            self.queue.fail(job.id, reason)
-            report(FarmEvent(job.id, "failed", message=reason))
+        with self._holding():
+            self._held.discard(job.id)
+            if running.cancel_sent:
+                self.queue.mark_cancelled(job.id)
+                event = FarmEvent(job.id, "cancelled")
+            elif running.attempt < self.settings.max_attempts:
+                self.queue.requeue_interrupted(job.id)
+                event = FarmEvent(job.id, "retry", message=f"the worker died ({why}); queued again")
+            else:
+                reason = f"the worker running it died {running.attempt} time(s); last: {why}"
+                self.queue.fail(job.id, reason)
+                event = FarmEvent(job.id, "failed", message=reason)
+        report(event)
 
-    def _give_back_running(self, ray, why: str) -> int:
+    def _give_back_running(self, ray, why: str) -> None:
         """Stop the submitted tasks and put their jobs back in the queue (nothing of theirs was written)."""
-        count = 0
-        for ref, running in list(self._running.items()):
+        log.info("giving back %d running job(s): %s", len(self._running), why)
+        for ref in list(self._running):
             try:
                 ray.cancel(ref, force=True)
             except Exception:  # noqa: BLE001 - the cluster may be gone; the job goes back either way
                 pass
-            try:
-                self.queue.requeue_interrupted(running.job.id)
-                count += 1
-            except StudioError:  # it was cancelled meanwhile
-                pass
         self._running.clear()
+        with self._lock:
+            if self._lost is None:  # (else the head watch gave them back already)
+                self._requeue_held()
+
+    def _requeue_held(self) -> int:
+        """Put the held jobs back in the queue (under ``_lock``); returns how many went back."""
+        count = 0
+        for job_id in sorted(self._held):
+            try:
+                self.queue.requeue_interrupted(job_id)
+                count += 1
+            except StudioError:  # cancelled meanwhile: it stays so
+                pass
+        self._held.clear()
         return count
 
 

@@ -123,6 +123,28 @@ def test_cancel_running_job_leaves_no_output_and_next_job_runs(tmp_path):
     assert q.get(first).state == "finished"
 
 
+@pytest.mark.parametrize("job_cancelled_too", [False, True], ids=["stopped", "stopped-and-cancelled"])
+def test_a_runner_stopped_mid_render_puts_its_job_back_unless_the_job_was_cancelled(tmp_path, job_cancelled_too):
+    """The window closing stops its runner: the running render stops at its next check and the job waits for the
+    next run, made by the runner itself (the window writes nothing); a cancel asked for the job still sticks."""
+    q = JobQueue(tmp_path / "q.db")
+    first, second = q.add_matrix(base(), ["one.png", "two.png"], ["m.mp4"], tmp_path / "out")
+    stop = [False]
+
+    def on_frame(i):
+        if i == 1:
+            stop[0] = True
+            if job_cancelled_too:
+                q.cancel(first)
+
+    ran = QueueRunner(q, FakeRenderer(frames=6, on_frame=on_frame), poll_seconds=0.0).run(
+        should_stop=lambda: stop[0])
+    assert ran == 1 and q.get(second).state == "queued"  # the stopped runner starts nothing more
+    job = q.get(first)
+    assert job.state == ("cancelled" if job_cancelled_too else "queued") and not Path(job.output).exists()
+    assert partials(tmp_path) == []
+
+
 def test_cancel_queued_job_drops_it(tmp_path):
     q = JobQueue(tmp_path / "q.db")
     a, b = q.add_matrix(base(), ["one.png", "two.png"], ["m.mp4"], tmp_path / "out")
