@@ -7,14 +7,15 @@ frame through ffmpeg's pipe, more than the pose model's share); holding it in me
 (25 MB each at 4K: 1.5 GB at 60 fps). So the frames read ahead are written as they are (raw bytes, so they come
 back exactly) to an anonymous temporary file and read back one at a time when their turn comes: the process
 holds a frame at a time, the file is created exclusively and is gone once closed (or the process ends). Where
-that file cannot be written (a full or read-only temporary folder), the decoder is started again and the frames
-are decoded a second time, as before.
+that file cannot be written (a read-only temporary folder, or one it would fill: ``KEEP_FREE``), the decoder is
+started again and the frames are decoded a second time, as before.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -22,6 +23,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 Frame = tuple[int, np.ndarray]  # (source frame index, frame) as ``video_io.iter_frames`` yields them
+#: Free space the temporary folder keeps after the frames read ahead are written there (less: they are decoded
+#: again instead): a second of 4K frames would fill a nearly full disk for a moment, and other programs' writes
+#: would fail meanwhile.
+KEEP_FREE = 1 << 30
 
 
 class ReadAheadFrames:
@@ -62,6 +67,9 @@ class ReadAheadFrames:
         if self._ahead or self._current is None or self._decode_again:
             raise RuntimeError("look_ahead is for the frame just handed out, once")
         yield self._current
+        ahead = position + 1 - self._handed
+        if ahead > 0 and not _room_for(ahead * self._current[1].nbytes):
+            self._give_up_spool(f"less than {ahead} frames' worth and {KEEP_FREE >> 30} GB free")
         for _ in range(self._handed, position + 1):
             try:
                 frame = next(self._decoder)
@@ -92,7 +100,7 @@ class ReadAheadFrames:
             self._spool.seek(self._spool_end)
             self._spool.write(pixels.data.cast("B"))
         except OSError as error:
-            self._give_up_spool(error)
+            self._give_up_spool(str(error))
             return
         self._ahead.append((index, pixels.shape, pixels.dtype, self._spool_end))
         self._spool_end += pixels.nbytes
@@ -107,14 +115,14 @@ class ReadAheadFrames:
             if self._spool.readinto(pixels.data.cast("B")) != pixels.nbytes:
                 raise OSError("the file came back short")
         except OSError as error:
-            self._give_up_spool(error)
+            self._give_up_spool(str(error))
             return None
         if not self._ahead:
             self._drop_spool()  # every frame read ahead is back: its bytes are not needed any longer
         return index, pixels
 
-    def _give_up_spool(self, error: OSError) -> None:
-        logging.getLogger(__name__).warning("the frames read ahead are decoded again (temporary file: %s)", error)
+    def _give_up_spool(self, why: str) -> None:
+        logging.getLogger(__name__).warning("the frames read ahead are decoded again (temporary file: %s)", why)
         self._drop_spool()
         self._ahead.clear()
         self._decode_again = True
@@ -130,3 +138,11 @@ class ReadAheadFrames:
         self._decoder, self._decode_again = self._open(), False
         for _ in range(self._handed):
             next(self._decoder)
+
+
+def _room_for(nbytes: int) -> bool:
+    """Whether the temporary folder can take ``nbytes`` and keep KEEP_FREE free."""
+    try:
+        return shutil.disk_usage(tempfile.gettempdir()).free >= nbytes + KEEP_FREE
+    except OSError:
+        return False

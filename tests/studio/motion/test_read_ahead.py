@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 
 import studio.media.read_ahead as read_ahead
 from studio.media.read_ahead import ReadAheadFrames
@@ -46,8 +49,17 @@ def test_a_clip_ending_inside_the_look_ahead_hands_out_what_it_has():
     assert opened == [3]
 
 
-def test_without_a_temporary_file_the_frames_read_ahead_are_decoded_again(monkeypatch):
-    monkeypatch.setattr(read_ahead.tempfile, "TemporaryFile", full_disk)
+def _little_room(_folder):
+    """shutil.disk_usage of a temporary folder with room for two 4×6 frames besides KEEP_FREE."""
+    return SimpleNamespace(total=1 << 40, used=1 << 40, free=read_ahead.KEEP_FREE + 2 * 4 * 6 * 3)
+
+
+@pytest.mark.parametrize("no_spool", [
+    lambda monkeypatch: monkeypatch.setattr(read_ahead.tempfile, "TemporaryFile", full_disk),
+    lambda monkeypatch: monkeypatch.setattr(read_ahead.shutil, "disk_usage", _little_room),  # 3 read ahead: no room
+], ids=["full disk", "little room"])
+def test_without_a_temporary_file_the_frames_read_ahead_are_decoded_again(monkeypatch, no_spool):
+    no_spool(monkeypatch)
     opened: list[int] = []
     frames = ReadAheadFrames(_fake_decoder(6, opened))
     next(frames)
