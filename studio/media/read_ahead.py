@@ -2,13 +2,13 @@
 
 "auto" chooses whom to follow from samples spread over the clip's first second before the first frame is followed
 (``studio.motion.opening``), so every frame up to the last sample is needed twice: once looked ahead at, once in
-order. Decoding the first second a second time cost a 4K clip about 3 s on the development machine (123 ms a
-frame through ffmpeg's pipe, more than the pose model's share); holding it in memory costs a second of frames
-(25 MB each at 4K: 1.5 GB at 60 fps). So the frames read ahead are written as they are (raw bytes, so they come
-back exactly) to an anonymous temporary file and read back one at a time when their turn comes: the process
-holds a frame at a time, the file is created exclusively and is gone once closed (or the process ends). Where
-that file cannot be written (a read-only temporary folder, or one it would fill: ``KEEP_FREE``), the decoder is
-started again and the frames are decoded a second time, as before.
+order. Decoding those frames a second time cost a 4K clip 25 frames of 25 MB through ffmpeg's pipe (3 s on the
+shared development machine); holding them in memory costs a second of frames (1.5 GB at 4K and 60 fps). So the
+frames read ahead are written as they are (raw bytes, so they come back exactly) to an anonymous temporary file
+and read back one at a time when their turn comes: the process holds a frame at a time, the file is created
+exclusively and is gone once closed (or the process ends). Where that file cannot be written (a read-only
+temporary folder, or one it would fill: ``KEEP_FREE``), the decoder is started again and the frames are decoded a
+second time, as before.
 """
 
 from __future__ import annotations
@@ -66,9 +66,12 @@ class ReadAheadFrames:
         is handed out again, in order, after the current one. Read ahead once per reader (the opening samples)."""
         if self._ahead or self._current is None or self._decode_again:
             raise RuntimeError("look_ahead is for the frame just handed out, once")
-        yield self._current
+        index, pixels = self._current
+        looked_at = pixels.view()
+        looked_at.flags.writeable = False  # the same pixels are handed on: the look must leave them as decoded
+        yield index, looked_at
         ahead = position + 1 - self._handed
-        if ahead > 0 and not _room_for(ahead * self._current[1].nbytes):
+        if ahead > 0 and not _room_for(ahead * pixels.nbytes):
             self._give_up_spool(f"less than {ahead} frames' worth and {KEEP_FREE >> 30} GB free")
         for _ in range(self._handed, position + 1):
             try:
