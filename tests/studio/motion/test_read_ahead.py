@@ -31,9 +31,11 @@ def test_frames_looked_ahead_at_are_handed_out_again_in_order_decoded_once():
     opened: list[int] = []
     with ReadAheadFrames(_fake_decoder(9, opened, sizes=((4, 6), (5, 3)))) as frames:
         first = next(frames)
-        ahead = [index for index, _ in frames.look_ahead(4)]
+        looked_at = list(frames.look_ahead(4))
         rest = [first] + list(frames)
-    assert ahead == [0, 1, 2, 3, 4]  # the current frame, then up to position 4
+    assert [index for index, _ in looked_at] == [0, 1, 2, 3, 4]  # the current frame, then up to position 4
+    # the current frame is looked at read-only (the caller follows those very pixels next), its own stays writable
+    assert not looked_at[0][1].flags.writeable and first[1].flags.writeable
     assert [index for index, _ in rest] == list(range(9))
     for index, pixels in rest:  # each frame's own bytes and shape back, frames of two sizes taking turns
         assert pixels.shape == ((4, 6, 3) if index % 2 == 0 else (5, 3, 3)) and (pixels == index).all()
