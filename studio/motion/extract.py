@@ -20,6 +20,7 @@ import numpy as np
 
 from studio.errors import InputError, StudioError
 from studio.export.atomic import write_text_atomic
+from studio.media.read_ahead import ReadAheadFrames
 from studio.media.video_io import VideoInfo, iter_frames, probe_video, selected_indices
 from studio.motion.align import AlignmentOptions, align_poses
 from studio.motion.backends import DEFAULT_BACKEND, create_backend
@@ -106,23 +107,14 @@ def _whom_to_follow(path: Path, person: str | int, info: VideoInfo, backend: str
     return person if pick is None else resolve_pick(path, pick, info, backend, model_dir)
 
 
-def _opening_samples(path: Path, selection: FrameSelection, info: VideoInfo, fps: float,
-                     total: int) -> list[tuple[int, np.ndarray]]:
-    """(selected frame number, frame) of the samples over the first second that "auto" chooses by (``opening``)."""
+def _opening_samples(frames: ReadAheadFrames, fps: float, total: int) -> list[tuple[int, np.ndarray]]:
+    """(selected frame number, frame) of the samples over the first second that "auto" chooses by (``opening``),
+    looked ahead at from the first frame: the frames up to the last sample are then handed out again, in order,
+    without being decoded twice (``read_ahead``)."""
     from studio.motion.opening import sample_frames
 
-    wanted = set(sample_frames(fps, total))
-    samples = []
-    frames = iter_frames(path, selection, info)
-    try:
-        for number, (_, frame) in enumerate(frames):
-            if number in wanted:
-                samples.append((number, frame))
-            if number >= max(wanted):
-                break
-    finally:
-        getattr(frames, "close", lambda: None)()  # (a generator: closing it stops the decoder)
-    return samples
+    wanted = sample_frames(fps, total)
+    return [(number, frame) for number, (_, frame) in enumerate(frames.look_ahead(max(wanted))) if number in wanted]
 
 
 def parse_person(value: str | int | None) -> str | int:
@@ -264,9 +256,10 @@ def extract_poses(
     read: list[int] = []
     previous = None
     cuts = SceneCuts()
+    frames = ReadAheadFrames(lambda: iter_frames(path, selection, info))
     try:
         report(Progress("extract", 0, total, f"finding poses with {backend}"))
-        for index, frame in iter_frames(path, selection, info):
+        for index, frame in frames:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             new_shot = cuts(frame)
@@ -278,7 +271,7 @@ def extract_poses(
                     whom = _whom_to_follow(path, person, info, backend, model_dir)
                     follower = _follower(model, backend, model_dir, whom, info.fps / max(1, selection.stride))
                     if person == "auto":
-                        follower.choose_over(_opening_samples(path, selection, info, follower.fps, total))
+                        follower.choose_over(_opening_samples(frames, follower.fps, total))
             if follower is not None:
                 if new_shot:
                     # a new shot: the person's place says nothing now, so the whole frame is searched
@@ -294,6 +287,7 @@ def extract_poses(
             previous = pose or previous
             report(Progress("extract", len(found), total, f"frame {index}"))
     finally:
+        frames.close()
         parts = [model] + ([follower.searcher, follower.segmenter, follower.own_look.looker] if follower is not None else [])
         for part in dict.fromkeys(p for p in parts if p is not None):  # the searcher may be the tracker itself
             part.close()
