@@ -48,7 +48,7 @@ from ui.reference_panel import ReferencePanel
 from ui.render_action_texts import DRAFT_NAME, INSTANT_NAME, RENDER_NAME
 from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
-from ui.session_actions import SessionActions
+from ui.session_actions import CLOSING_AUTOSAVE_WAIT_MS, SessionActions
 from ui.settings_store import SettingsStore
 from ui.transport_keys import add_transport_actions
 from ui.undo_commit import CommitBeforeUndo
@@ -567,7 +567,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
             event.ignore()
             return
         self.save_settings()
-        self.autosave_now()
+        self.write_last_autosave(wait_ms=CLOSING_AUTOSAVE_WAIT_MS)  # on a worker; the shutdown waits for the rest
         self.shutdown()
         super().closeEvent(event)
 
@@ -579,6 +579,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
         self.motion_panel.player.stop()
         self.result_panel.player.stop()
         self.memory_label.stop()
+        self._join_last_autosave()
         if not self.runner.shutdown():
             # A task is still inside one call that cannot be interrupted (an import, a model load). A modal box
             # here would block a headless close forever and no thread may outlive the window, so say so in the

@@ -115,6 +115,33 @@ def test_quit_during_a_render_can_finish_it_in_the_background(rendering_window, 
     assert job.state == "finished" and Path(job.output).is_file()
 
 
+def test_an_autosave_slower_than_the_close_waits_is_complete_before_the_session_ends(window, monkeypatch):
+    """Closing waits for its autosave only briefly with the event loop running; a write that outlasts that (a
+    slow disk) is still finished before the session ends and the window is gone: the shutdown waits for it (here
+    the write can only finish once the shutdown is stopping the queue, after the close's own wait)."""
+    import ui.main_window as main_window
+
+    monkeypatch.setattr(main_window, "CLOSING_AUTOSAVE_WAIT_MS", 1)
+    session, panel = window.session, window.queue_panel
+    order: list[str] = []
+    shutting_down = threading.Event()
+    real_write, real_end, real_stop = session.write, session.end, panel.stop
+
+    def write_once_shutting_down(data) -> None:
+        assert shutting_down.wait(10), "the autosave was written on the GUI thread (it waited for the shutdown)"
+        real_write(data)
+        order.append("written")
+
+    monkeypatch.setattr(session, "write", write_once_shutting_down)
+    monkeypatch.setattr(session, "end", lambda: (order.append("ended"), real_end()))
+    monkeypatch.setattr(panel, "stop", lambda: (shutting_down.set(), real_stop()))
+    window.last_result = "slow.mp4"
+    window.ask_nothing_on_close()
+    window.close()
+    assert not window.isVisible() and order == ["written", "ended"]
+    assert session.read()["autosave"]["last_result"] == "slow.mp4"
+
+
 def test_a_start_after_a_crash_offers_the_autosave_back(qtbot, tmp_path, _isolated_studio_home):
     from ui.main_window import MainWindow
 
