@@ -62,8 +62,9 @@ def rendering_window(qtbot, tmp_path, sample_photo, sample_video):
     qtbot.waitUntil(win.warmed_up, timeout=180000)
     win.project.set({"reference": sample_photo, "motion": sample_video, "output_dir": str(tmp_path / "out")})
     win.mark_clean()
-    ids = win.queue_render()
-    assert ids, win.message_bar.text()
+    with qtbot.waitSignal(win.queue_panel.jobs_added, timeout=30000) as added:  # (written on a worker)
+        assert win.queue_render(), win.message_bar.text()
+    ids = added.args[0]
     qtbot.waitUntil(renderer.started.is_set, timeout=60000)
     yield win, renderer, ids[0]
     renderer.gate.set()
@@ -192,7 +193,9 @@ def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
         assert window.message_bar.level == "error" and "Output folder" in window.message_bar.text()
         window.message_bar.dismiss()
         window.project.set(output_dir=str(tmp_path / "out"))
-        ids = window.queue_render()
+        with qtbot.waitSignal(window.queue_panel.jobs_added, timeout=30000) as added:
+            assert window.queue_render()
+        ids = added.args[0]
         renderer.gate.set()
         qtbot.waitUntil(lambda: window.studio.queue.get(ids[0]).state == "failed", timeout=60000)
         qtbot.waitUntil(lambda: window.message_bar.level == "error" and window.message_bar.isVisible(),
