@@ -255,6 +255,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
         self.queue_panel.job_finished.connect(self._job_finished)
         self.queue_panel.open_requested.connect(self.open_result)
         self.queue_panel.job_state_changed.connect(self._job_state_changed)
+        self.queue_panel.job_failed.connect(self._job_failed)
         self.queue_panel.problem.connect(self.show_error)
         self.queue_panel.jobs_added.connect(self._jobs_queued)
         for panel in (self.reference_panel, self.motion_panel):

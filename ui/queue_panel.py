@@ -56,6 +56,7 @@ MIN_VISIBLE_ROWS = 3
 class QueuePanel(QWidget):
     job_finished = Signal(int, str)  # job id, output path
     job_state_changed = Signal(int, str)
+    job_failed = Signal(int, str)  # job id, its error (from the read of the queue after the failure)
     open_requested = Signal(int, str)  # a finished job double-clicked: job id, output path
     #: a queue change, emitted on whichever thread made it and delivered on the GUI thread (queued connection)
     _queue_changed = Signal(object)
@@ -86,6 +87,8 @@ class QueuePanel(QWidget):
         self._changes_pending = 0  # cancels and retries asked for and not yet written
         #: jobs announced finished whose output the next read of the queue names (then ``job_finished``)
         self._finished_pending: set[int] = set()
+        #: jobs announced failed whose error the next read of the queue says (then ``job_failed``)
+        self._failed_pending: set[int] = set()
         #: the jobs of the table as last read (a double-click or Open folder looks here, not in the database)
         self._shown_jobs: dict[int, Job] = {}
         #: the local consumer ended: start it again if the next read finds jobs still queued
@@ -375,6 +378,8 @@ class QueuePanel(QWidget):
             self.job_state_changed.emit(change.job_id, change.state)
             if change.state == "finished":
                 self._finished_pending.add(change.job_id)  # announced with its output once the read names it
+            elif change.state == "failed":
+                self._failed_pending.add(change.job_id)  # announced with its error once the read says it
         self.refresh()
 
     def refresh(self) -> None:
@@ -421,6 +426,9 @@ class QueuePanel(QWidget):
             if job.id in self._finished_pending and job.state == "finished":
                 self._finished_pending.discard(job.id)
                 self.job_finished.emit(job.id, job.output)
+            elif job.id in self._failed_pending and job.state == "failed":
+                self._failed_pending.discard(job.id)
+                self.job_failed.emit(job.id, job.error or "no reason was recorded")
         restart, self._restart_if_queued = self._restart_if_queued, False
         if restart and counts.get("queued") and self.consumer is None and not self._stopped:
             self.start_consumer()

@@ -191,11 +191,11 @@ class RenderActions:
         return self.queue_render(motions=videos, references=photos)
 
     def _job_state_changed(self, job_id: int, state: str) -> None:
-        if state != "failed":
+        if state != "failed":  # (a failure is said with its reason once the queue panel has read it)
             self.show_status(f"Job {job_id} {state}.")
-            return
-        job = self.studio.queue.get(job_id)
-        self.show_error(f"Render job {job_id} failed: {job.error}. Fix the cause and press Retry in the Queue, or "
+
+    def _job_failed(self, job_id: int, error: str) -> None:
+        self.show_error(f"Render job {job_id} failed: {error}. Fix the cause and press Retry in the Queue, or "
                         "choose another Output folder in the Settings (Export).")
 
     def _job_finished(self, job_id: int, output: str) -> None:

@@ -177,7 +177,7 @@ def test_a_start_after_a_crash_offers_the_autosave_back(qtbot, tmp_path, _isolat
         again.shutdown()
 
 
-def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
+def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video, monkeypatch):
     from studio.errors import ExportError
     from ui.main_window import MainWindow
 
@@ -196,11 +196,20 @@ def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
         with qtbot.waitSignal(window.queue_panel.jobs_added, timeout=30000) as added:
             assert window.queue_render()
         ids = added.args[0]
+        queue, gui_reads = window.studio.queue, []
+        real_get = type(queue).get  # (the test's own reads, on the GUI thread, are not the window's)
+
+        def recorded_get(self, *args, **kwargs):
+            gui_reads.append(threading.current_thread() is threading.main_thread())
+            return real_get(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(queue), "get", recorded_get)
         renderer.gate.set()
-        qtbot.waitUntil(lambda: window.studio.queue.get(ids[0]).state == "failed", timeout=60000)
+        qtbot.waitUntil(lambda: real_get(queue, ids[0]).state == "failed", timeout=60000)
         qtbot.waitUntil(lambda: window.message_bar.level == "error" and window.message_bar.isVisible(),
                         timeout=10000)
         assert "disk holding /videos is full" in window.message_bar.text() and "Retry" in window.message_bar.text()
+        assert not any(gui_reads), "the failed job was read on the GUI thread to say why it failed"
     finally:
         window.shutdown()
 
