@@ -26,12 +26,27 @@ def open_window(code_root: Path, size: tuple[int, int], trace: bool):
     return app, window, beat, watchdog
 
 
-def queue_render(window) -> str:
-    """Press Render; the queued job's output path (the render starts by itself)."""
-    ids = window.queue_render()
-    if not ids:
+def queue_render(window):
+    """Press Render; a function giving the queued job's output path once the job is in the queue, None before
+    (the queue panel writes it on a worker thread and says so in ``jobs_added``; a tree from before that wrote it
+    at once and returned the ids)."""
+    added: list[int] = []
+    announced = getattr(window.queue_panel, "jobs_added", None)
+    if announced is not None:
+        announced.connect(added.extend)
+    queued = window.queue_render()
+    if not queued:
         raise RuntimeError(f"the render was not queued: {window.message_bar.text()}")
-    return window.queue_panel.queue.get(ids[0]).output
+    if announced is None:
+        added.extend(queued)
+    found: dict[str, str] = {}
+
+    def output() -> str | None:
+        if added and "path" not in found:  # (read once)
+            found["path"] = window.queue_panel.queue.get(added[0]).output
+        return found.get("path")
+
+    return output
 
 
 def say(result: PhaseResult) -> None:

@@ -81,8 +81,8 @@ def run_tree(tree: Path, trace: bool) -> list[dict]:
         window.project.set({"engine": "warp", "max_frames": 48, "width": 512, "height": 512}, undoable=False)
         queued = {}
         measure(RENDER_PHASE, lambda: queued.update(output=queue_render(window)),
-                lambda: window.result_panel.path == queued.get("output") and window.queue_panel.consumer is None
-                and idle())
+                lambda: window.result_panel.path is not None and window.result_panel.path == queued["output"]()
+                and window.queue_panel.consumer is None and idle())
     finally:
         if watchdog is not None:
             watchdog.stop()

@@ -145,7 +145,7 @@ def main() -> int:
         queued = {}
         say(beat.measure("queued render (the loaded weights reused)",
                          lambda: queued.update(output=queue_render(window)),
-                         lambda: window.result_panel.path == queued.get("output")
+                         lambda: window.result_panel.path is not None and window.result_panel.path == queued["output"]()
                          and window.queue_panel.consumer is None and not window.runner.running(), 3600))
         shoot(window, args.shots / "weights_render.png")
         print(f"peak RSS {peak_rss_mb() / 1024:.1f} GB", flush=True)

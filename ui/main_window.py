@@ -48,7 +48,7 @@ from ui.reference_panel import ReferencePanel
 from ui.render_action_texts import DRAFT_NAME, INSTANT_NAME, RENDER_NAME
 from ui.render_actions import RenderActions
 from ui.result_panel import ResultPanel
-from ui.session_actions import SessionActions
+from ui.session_actions import CLOSING_AUTOSAVE_WAIT_MS, SessionActions
 from ui.settings_store import SettingsStore
 from ui.transport_keys import add_transport_actions
 from ui.undo_commit import CommitBeforeUndo
@@ -255,7 +255,9 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
         self.queue_panel.job_finished.connect(self._job_finished)
         self.queue_panel.open_requested.connect(self.open_result)
         self.queue_panel.job_state_changed.connect(self._job_state_changed)
+        self.queue_panel.job_failed.connect(self._job_failed)
         self.queue_panel.problem.connect(self.show_error)
+        self.queue_panel.jobs_added.connect(self._jobs_queued)
         for panel in (self.reference_panel, self.motion_panel):
             panel.failed.connect(self.show_error)
         self.runner.busy_changed.connect(lambda _busy: self.update_actions())
@@ -567,7 +569,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
             event.ignore()
             return
         self.save_settings()
-        self.autosave_now()
+        self.write_last_autosave(wait_ms=CLOSING_AUTOSAVE_WAIT_MS)  # on a worker; the shutdown waits for the rest
         self.shutdown()
         super().closeEvent(event)
 
@@ -579,6 +581,7 @@ class MainWindow(SessionActions, RenderActions, PreferencesActions, QMainWindow)
         self.motion_panel.player.stop()
         self.result_panel.player.stop()
         self.memory_label.stop()
+        self._join_last_autosave()
         if not self.runner.shutdown():
             # A task is still inside one call that cannot be interrupted (an import, a model load). A modal box
             # here would block a headless close forever and no thread may outlive the window, so say so in the

@@ -8,9 +8,10 @@ the close stops is put back in the queue by its runner, on its thread): the queu
 this process makes (``JobQueue.subscribe``, called on the runner's thread) and a ``QueueWatcher`` thread notices
 the commits of other processes (a `batch run` in a terminal); either way a Qt signal carries the news to the GUI
 thread, a worker reads the queue (the newest read wins), and the table is redrawn from what it read. The ETA is
-``studio.batch.eta``'s. Cancel and Retry write the queue on a worker too, one change after another in the order
-asked (their buttons wait while one is under way); the table follows from a read after it, and a change the
-queue refuses (the job finished meanwhile) is said in the window's message bar (``problem``)."""
+``studio.batch.eta``'s. Queueing a render, Cancel and Retry write the queue on a worker too, one change after
+another in the order asked (Cancel and Retry wait while one is under way); the table follows from a read after
+it, and a change the queue refuses or cannot write (the job finished meanwhile, a full disk) is said in the
+window's message bar (``problem``)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ MIN_VISIBLE_ROWS = 3
 class QueuePanel(QWidget):
     job_finished = Signal(int, str)  # job id, output path
     job_state_changed = Signal(int, str)
+    job_failed = Signal(int, str)  # job id, its error (from the read of the queue after the failure)
     open_requested = Signal(int, str)  # a finished job double-clicked: job id, output path
     #: a queue change, emitted on whichever thread made it and delivered on the GUI thread (queued connection)
     _queue_changed = Signal(object)
@@ -64,8 +66,10 @@ class QueuePanel(QWidget):
     refreshed = Signal()
     #: a cancel or retry the queue refused or could not make, in words (the window shows it in its message bar)
     problem = Signal(str)
-    #: the cancels and retries asked for are all written (and a read of the queue after them was asked for)
+    #: a change asked for (a batch added, a cancel, a retry) is written or failed, and a read after it asked for
     changes_written = Signal()
+    #: a batch ``add_jobs`` asked for is in the queue: its job ids
+    jobs_added = Signal(list)
 
     def __init__(self, runner: TaskRunner, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +87,8 @@ class QueuePanel(QWidget):
         self._changes_pending = 0  # cancels and retries asked for and not yet written
         #: jobs announced finished whose output the next read of the queue names (then ``job_finished``)
         self._finished_pending: set[int] = set()
+        #: jobs announced failed whose error the next read of the queue says (then ``job_failed``)
+        self._failed_pending: set[int] = set()
         #: the jobs of the table as last read (a double-click or Open folder looks here, not in the database)
         self._shown_jobs: dict[int, Job] = {}
         #: the local consumer ended: start it again if the next read finds jobs still queued
@@ -160,15 +166,34 @@ class QueuePanel(QWidget):
             self._buttons.setColumnStretch(column, 1 if column == per_row and not narrow else 0)
 
     # jobs ------------------------------------------------------------------------------------------
-    def add_jobs(self, planned: list, batch: str | None = None) -> list[int]:
-        """Queue a batch ``Studio.plan_batch`` planned, and show it."""
+    def add_jobs(self, planned: list, batch: str | None = None) -> None:
+        """Queue a batch ``Studio.plan_batch`` planned, on a worker thread, in order with the cancels and retries
+        (one asked for right after this applies to these jobs, which are in the queue by then). Once written the
+        table shows them, the queue runs and ``jobs_added`` says their ids; a write that fails is said in the
+        message bar (``problem``), and nothing of the batch is queued (``JobQueue.add_planned``)."""
         if self.queue is None:
             raise QueueError(self.unavailable or "the batch queue is unavailable")
-        ids = self.queue.add_planned(planned, batch=batch)
+        if self._stopped:
+            raise QueueError("the window is closing")
+        queue, count = self.queue, len(planned)
+        self._changes_pending += 1
+        self._show_change_buttons()
+        self._writer.submit(lambda: queue.add_planned(planned, batch=batch), self._jobs_added,
+                            lambda message: self._jobs_not_added(count, message))
+
+    def _jobs_added(self, ids: list[int]) -> None:
+        """On the GUI thread, once a batch is written: the table again, the queue runs, and the news."""
         logger.info("queued %d job(s): %s", len(ids), ids)
-        self.refresh()
         self.start_consumer()
-        return ids
+        self._change_written()
+        self.jobs_added.emit(ids)
+
+    def _jobs_not_added(self, count: int, message: str) -> None:
+        text = (f"Could not queue {count} render(s): {message}. Nothing of it was queued; the project is unchanged, "
+                "so queue it again once that is fixed.")
+        logger.warning("%s", text)
+        self.problem.emit(text)
+        self._change_written()
 
     def jobs(self) -> list:
         return [] if self.queue is None else self.queue.jobs()
@@ -217,16 +242,20 @@ class QueuePanel(QWidget):
 
     def _jobs_changed(self, action: str, outcomes: dict[int, str], refused: list[str]) -> None:
         """On the GUI thread, once a change is written: what it did, what it could not, and the table again."""
-        self._changes_pending -= 1
-        self._show_change_buttons()
         for job_id, outcome in outcomes.items():
             logger.info("job %d: %s", job_id, outcome)
         if refused:
             logger.warning("%s", " ".join(refused))
             self.problem.emit(" ".join(refused))
-        self.refresh()
         if action == "retry" and outcomes:
             self.start_consumer()
+        self._change_written()
+
+    def _change_written(self) -> None:
+        """A change asked for is written (or failed): the buttons again when none waits, and a fresh read."""
+        self._changes_pending -= 1
+        self._show_change_buttons()
+        self.refresh()
         self.changes_written.emit()
 
     def _show_change_buttons(self) -> None:
@@ -349,6 +378,8 @@ class QueuePanel(QWidget):
             self.job_state_changed.emit(change.job_id, change.state)
             if change.state == "finished":
                 self._finished_pending.add(change.job_id)  # announced with its output once the read names it
+            elif change.state == "failed":
+                self._failed_pending.add(change.job_id)  # announced with its error once the read says it
         self.refresh()
 
     def refresh(self) -> None:
@@ -395,6 +426,9 @@ class QueuePanel(QWidget):
             if job.id in self._finished_pending and job.state == "finished":
                 self._finished_pending.discard(job.id)
                 self.job_finished.emit(job.id, job.output)
+            elif job.id in self._failed_pending and job.state == "failed":
+                self._failed_pending.discard(job.id)
+                self.job_failed.emit(job.id, job.error or "no reason was recorded")
         restart, self._restart_if_queued = self._restart_if_queued, False
         if restart and counts.get("queued") and self.consumer is None and not self._stopped:
             self.start_consumer()

@@ -150,8 +150,10 @@ class RenderActions:
         self.show_status(f"Preview ready ({result.engine}, {result.seconds:.1f} s): {result.path}")
 
     # the queue ---------------------------------------------------------------------------------------
-    def queue_render(self, motions: list[str] | None = None, references: list[str] | None = None) -> list[int]:
-        """Queue the full render: every photo × every motion (default: the loaded ones)."""
+    def queue_render(self, motions: list[str] | None = None, references: list[str] | None = None) -> list:
+        """Queue the full render: every photo × every motion (default: the loaded ones). Returns the planned jobs
+        (none when refused, said in the message bar); the queue panel writes them on a worker thread and says
+        their ids in ``jobs_added`` (the status line then says so too), or a failed write in the message bar."""
         reason = self.render_block_reason()
         if reason:
             self.show_error(reason)
@@ -165,15 +167,18 @@ class RenderActions:
                                              motions or [request.motion], out_dir,
                                              name_template=self.project.output_name)
             check_writable(Path(planned[0].output))  # now, not as a failed job in a queue cell minutes later
-            ids = self.queue_panel.add_jobs(planned, batch=time.strftime("%Y%m%d-%H%M%S"))
+            self.queue_panel.add_jobs(planned, batch=time.strftime("%Y%m%d-%H%M%S"))
         except Exception as exc:  # noqa: BLE001 - e.g. an unwritable output folder
             self.show_error(f"Could not queue the render: {exc}. Choose another Output folder in the Settings "
                             "(Export).")
             return []
-        self.show_status(f"Queued {len(ids)} render(s).")
-        return ids
+        self.show_status(f"Queueing {len(planned)} render(s)…")
+        return planned
 
-    def choose_batch(self) -> list[int]:
+    def _jobs_queued(self, ids: list[int]) -> None:
+        self.show_status(f"Queued {len(ids)} render(s).")
+
+    def choose_batch(self) -> list:
         from ui.motion_panel import VIDEO_FILTER
         from ui.reference_panel import IMAGE_FILTER
 
@@ -186,11 +191,11 @@ class RenderActions:
         return self.queue_render(motions=videos, references=photos)
 
     def _job_state_changed(self, job_id: int, state: str) -> None:
-        if state != "failed":
+        if state != "failed":  # (a failure is said with its reason once the queue panel has read it)
             self.show_status(f"Job {job_id} {state}.")
-            return
-        job = self.studio.queue.get(job_id)
-        self.show_error(f"Render job {job_id} failed: {job.error}. Fix the cause and press Retry in the Queue, or "
+
+    def _job_failed(self, job_id: int, error: str) -> None:
+        self.show_error(f"Render job {job_id} failed: {error}. Fix the cause and press Retry in the Queue, or "
                         "choose another Output folder in the Settings (Export).")
 
     def _job_finished(self, job_id: int, output: str) -> None:

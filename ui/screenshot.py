@@ -36,7 +36,11 @@ def build_showcase(window, timeout_s: float = 240.0) -> str:
           timeout_s, "the face detection")
     extract = window.motion_panel.extract()
     wait_for(lambda: extract.isFinished() and window.motion_panel.motion is not None, timeout_s, "the extraction")
-    ids = window.queue_render()
+    ids: list[int] = []
+    window.queue_panel.jobs_added.connect(ids.extend)
+    if not window.queue_render():
+        raise RuntimeError(f"could not queue the render: {window.message_bar.text()}")
+    wait_for(lambda: bool(ids) or window.message_bar.level == "error", timeout_s, "the render to be queued")
     if not ids:
         raise RuntimeError(f"could not queue the render: {window.message_bar.text()}")
     queue = window.queue_panel.queue

@@ -11,17 +11,20 @@ import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.autosave import Session, clip_from_json, snapshot_of
 from studio.project import PROJECT_SUFFIX
-from ui.workers import LatestOnly
+from ui.workers import LatestOnly, Task
 
 logger = logging.getLogger(__name__)
 
 #: An autosave follows the last change after this long (a slider drag writes once).
 AUTOSAVE_DELAY_MS = 2000
+#: Closing waits this long for its last autosave with the event loop running (the window paints, takes no input);
+#: the shutdown then waits for whatever is left, so the file is complete before the session ends.
+CLOSING_AUTOSAVE_WAIT_MS = 10000
 #: While a render finishes in the background (the window hidden), how often the window checks whether it is done.
 BACKGROUND_POLL_MS = 500
 FINISH_IN_BACKGROUND, STOP_KEEP_QUEUE, CANCEL = ("Finish in the background", "Stop and keep the queue", "Cancel")
@@ -45,6 +48,8 @@ class SessionActions:
         self._autosave_taken = 0
         self._autosave_written = 0
         self._autosave_lock = threading.Lock()
+        #: The newest autosave written on the way out (closing, hiding the window); shutdown waits for it.
+        self._last_autosave: Task | None = None
         self._background_timer = QTimer(self)
         self._background_timer.setInterval(BACKGROUND_POLL_MS)
         self._background_timer.timeout.connect(self._check_background_done)
@@ -88,9 +93,38 @@ class SessionActions:
         self._autosave_timer.start()
 
     # autosave and restore ----------------------------------------------------------------------------
-    def autosave_now(self) -> None:
-        """Write the autosave before returning (closing, hiding the window)."""
-        self._write_autosave(*self._take_autosave())
+    def write_last_autosave(self, wait_ms: int = 0) -> Task:
+        """The autosave as the window is now (closing, hiding the window), written on a worker thread: a long
+        clip's skeleton takes hundreds of ms to serialise, and the GUI thread writes nothing. It is newer than any
+        autosave taken before, so one still in flight never replaces it. With ``wait_ms`` this waits that long
+        for it with the event loop running for painting and the workers' news, never for input (a click cannot
+        re-enter a closing window); ``shutdown`` waits for the rest, so the file is complete before the session
+        ends. ``Session.write`` replaces the file atomically: a process that dies mid-write leaves the previous
+        autosave, never half of this one."""
+        self._autosave_timer.stop()  # this one supersedes the autosave an edit asked for
+        taken = self._take_autosave()
+        task = self.runner.start("autosave on the way out",
+                                 lambda _report, _preview, _cancel: self._write_autosave(*taken))
+        self._last_autosave = task
+        written = QEventLoop()
+        task.finished.connect(written.quit)  # connected before the work may begin: its end cannot be missed
+        task.go.set()  # at once: closing may give no event loop turn, and nothing waits for slots
+        if wait_ms > 0 and not task.isFinished():
+            bound = QTimer()
+            bound.setSingleShot(True)
+            bound.timeout.connect(written.quit)
+            bound.start(wait_ms)
+            written.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+            bound.stop()
+        return task
+
+    def _join_last_autosave(self) -> None:
+        """Shutting down: the autosave written on the way out is complete before the threads are cancelled and
+        the session ends (a cancel could stop it before it began; an ended session writes nothing)."""
+        task, self._last_autosave = self._last_autosave, None  # (the window holds no task past its runner)
+        if task is not None and not task.isFinished():
+            logger.info("closing: waiting for the autosave to be written")
+            task.wait()
 
     def _autosave_in_background(self) -> None:
         """The autosave after an edit: the skeleton's JSON and the file are written on a worker thread (a long
@@ -244,7 +278,7 @@ class SessionActions:
     def finish_in_background(self) -> None:
         """Hide the window; the running render (and the queue) go on, and the studio quits when they are done."""
         self.save_settings()
-        self.autosave_now()
+        self.write_last_autosave()  # (closing at the end writes the last one and waits for it)
         self.hide()
         self._background_timer.start()
         logger.info("the window is hidden while the render finishes; the studio quits when it is done")

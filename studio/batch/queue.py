@@ -254,24 +254,37 @@ class JobQueue:
     def add(self, request: RenderRequest, output: str | Path, batch: str | None = None, preset: str | None = None,
             device: str = "default") -> int:
         """Queue one render. The seed is fixed now, so a rerun after a crash renders the same frames."""
-        request = request.with_resolved_seed().validate()
-        output = str(Path(output).resolve())
-        extension = export_format(request.export.format).extension
-        if Path(output).suffix.lower() != extension:
-            raise QueueError(f"job output must end in {extension or 'no extension (a PNG folder)'}, got {output}")
+        return self._add_all([(request, output, preset)], batch, device)[0]
+
+    def _add_all(self, jobs: Sequence[tuple[RenderRequest, str | Path, str | None]], batch: str | None,
+                 device: str) -> list[int]:
+        """Queue ``(request, output, preset)`` renders in one transaction: all of them, or none when one is
+        refused or the write fails (a batch is never half queued)."""
+        checked = []
+        for request, output, preset in jobs:
+            request = request.with_resolved_seed().validate()
+            output = str(Path(output).resolve())
+            extension = export_format(request.export.format).extension
+            if Path(output).suffix.lower() != extension:
+                raise QueueError(f"job output must end in {extension or 'no extension (a PNG folder)'}, got {output}")
+            checked.append((request, output, preset))
+        ids: list[int] = []
         with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")  # the name is chosen and taken in one transaction
+            db.execute("BEGIN IMMEDIATE")  # the names are chosen and taken in one transaction
             taken = {row["output"] for row in db.execute("SELECT output FROM jobs")}
-            output = str(_unused_output(Path(output), taken, request))
-            cursor = db.execute(
-                "INSERT INTO jobs (batch, request, output, preset, device, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (batch, request.to_json(indent=None), output, preset, device, time.time()),
-            )
-            db.execute("COMMIT")
-            assert cursor.lastrowid is not None  # (an INSERT names its row)
-            job_id = int(cursor.lastrowid)
-        self._announce(job_id, "queued")
-        return job_id
+            for request, output, preset in checked:
+                output = str(_unused_output(Path(output), taken, request))
+                taken.add(output)
+                cursor = db.execute(
+                    "INSERT INTO jobs (batch, request, output, preset, device, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    (batch, request.to_json(indent=None), output, preset, device, time.time()),
+                )
+                assert cursor.lastrowid is not None  # (an INSERT names its row)
+                ids.append(int(cursor.lastrowid))
+            db.execute("COMMIT")  # (an error before it: closing the connection rolls everything back)
+        for job_id in ids:
+            self._announce(job_id, "queued")
+        return ids
 
     def add_matrix(self, base: RenderRequest, references: Sequence[str | Path], motions: Sequence[str | Path],
                    out_dir: str | Path, presets: Sequence[str | None] = (None,), device: str = "default",
@@ -280,9 +293,9 @@ class JobQueue:
         return self.add_planned(plan_batch(base, references, motions, out_dir, presets), device, batch)
 
     def add_planned(self, planned: Sequence[PlannedJob], device: str = "default", batch: str | None = None) -> list[int]:
-        """Queue a planned batch (``Studio.plan_batch``), all under one batch name."""
+        """Queue a planned batch (``Studio.plan_batch``), all under one batch name: all of it or none."""
         batch = batch or time.strftime("batch-%Y%m%d-%H%M%S")
-        return [self.add(job.request, job.output, batch=batch, preset=job.preset, device=device) for job in planned]
+        return self._add_all([(job.request, job.output, job.preset) for job in planned], batch, device)
 
     # ------------------------------------------------------------------------ reading
     def _job(self, row: sqlite3.Row) -> Job:

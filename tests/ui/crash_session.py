@@ -41,7 +41,8 @@ def main(argv: list[str]) -> None:
     result = make_result(Path(argv[1]))
     load = window.open_result(0, str(result))
     wait_for(load.isFinished, what="the result")
-    window.autosave_now()
+    saved = window.write_last_autosave()
+    wait_for(saved.isFinished, what="the autosave")
     print(json.dumps({"request": window.project.request.to_dict(), "result": str(result),
                       "clip": [p.to_json() for p in clip.poses]}), flush=True)
     app.processEvents()

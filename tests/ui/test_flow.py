@@ -128,7 +128,9 @@ def test_preview_with_tiny_fixture_and_batch_of_two(qtbot, window, tiny_fixture_
     assert previews, "no live step preview arrived"
 
     # the batch renders with StableAnimator itself (the tiny fixture's weights), like a user's real batch
-    ids = window.queue_render(motions=[sample_video, sample_video])
+    with qtbot.waitSignal(window.queue_panel.jobs_added, timeout=30000) as added:  # (written on a worker)
+        assert len(window.queue_render(motions=[sample_video, sample_video])) == 2
+    ids = added.args[0]
     assert len(ids) == 2
     queue = window.queue_panel.queue
     # photo__dance.mp4, then the queue's number for the second job on the same name

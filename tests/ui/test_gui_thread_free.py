@@ -90,9 +90,28 @@ def test_the_autosave_after_an_edit_is_written_off_the_gui_thread(qtbot, window,
     # an older autosave taken before the closing one is dropped when it comes late
     older = window._take_autosave()
     window.last_result = "newer.mp4"
-    window.autosave_now()
+    wait_task(qtbot, window.write_last_autosave())
     window._write_autosave(*older)
     assert session.read()["autosave"]["last_result"] == "newer.mp4"
+
+
+def test_closing_writes_its_autosave_off_the_gui_thread_and_whole(qtbot, window, monkeypatch):
+    """Closing writes the last autosave on a worker thread while the window's event loop keeps running (the write
+    goes on only once a timer that loop alone fires has run); when close returns the file is whole and the
+    session has ended after it."""
+    session = window.session
+    threads: list[bool] = []
+    GUI_LOOP_RAN.clear()
+    monkeypatch.setattr(session, "write", _needs_the_event_loop(session.write, threads))
+    window.last_result = "closing.mp4"
+    window.ask_nothing_on_close()  # (nothing to ask: the answers are not what is tested)
+    QTimer.singleShot(0, GUI_LOOP_RAN.set)
+    window.close()
+    assert not window.isVisible()
+    assert threads == [False], "the autosave was written on the GUI thread when closing"
+    assert session.read()["autosave"]["last_result"] == "closing.mp4"
+    assert not session.owner and not (session.folder / "session.open").exists()
+    assert [p.name for p in session.folder.iterdir() if p.name.endswith(".part")] == []  # no temporary file left
 
 
 def test_a_result_and_its_sidecar_are_read_off_the_gui_thread(qtbot, monkeypatch, tmp_path):

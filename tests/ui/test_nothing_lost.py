@@ -62,8 +62,9 @@ def rendering_window(qtbot, tmp_path, sample_photo, sample_video):
     qtbot.waitUntil(win.warmed_up, timeout=180000)
     win.project.set({"reference": sample_photo, "motion": sample_video, "output_dir": str(tmp_path / "out")})
     win.mark_clean()
-    ids = win.queue_render()
-    assert ids, win.message_bar.text()
+    with qtbot.waitSignal(win.queue_panel.jobs_added, timeout=30000) as added:  # (written on a worker)
+        assert win.queue_render(), win.message_bar.text()
+    ids = added.args[0]
     qtbot.waitUntil(renderer.started.is_set, timeout=60000)
     yield win, renderer, ids[0]
     renderer.gate.set()
@@ -115,6 +116,33 @@ def test_quit_during_a_render_can_finish_it_in_the_background(rendering_window, 
     assert job.state == "finished" and Path(job.output).is_file()
 
 
+def test_an_autosave_slower_than_the_close_waits_is_complete_before_the_session_ends(window, monkeypatch):
+    """Closing waits for its autosave only briefly with the event loop running; a write that outlasts that (a
+    slow disk) is still finished before the session ends and the window is gone: the shutdown waits for it (here
+    the write can only finish once the shutdown is stopping the queue, after the close's own wait)."""
+    import ui.main_window as main_window
+
+    monkeypatch.setattr(main_window, "CLOSING_AUTOSAVE_WAIT_MS", 1)
+    session, panel = window.session, window.queue_panel
+    order: list[str] = []
+    shutting_down = threading.Event()
+    real_write, real_end, real_stop = session.write, session.end, panel.stop
+
+    def write_once_shutting_down(data) -> None:
+        assert shutting_down.wait(10), "the autosave was written on the GUI thread (it waited for the shutdown)"
+        real_write(data)
+        order.append("written")
+
+    monkeypatch.setattr(session, "write", write_once_shutting_down)
+    monkeypatch.setattr(session, "end", lambda: (order.append("ended"), real_end()))
+    monkeypatch.setattr(panel, "stop", lambda: (shutting_down.set(), real_stop()))
+    window.last_result = "slow.mp4"
+    window.ask_nothing_on_close()
+    window.close()
+    assert not window.isVisible() and order == ["written", "ended"]
+    assert session.read()["autosave"]["last_result"] == "slow.mp4"
+
+
 def test_a_start_after_a_crash_offers_the_autosave_back(qtbot, tmp_path, _isolated_studio_home):
     from ui.main_window import MainWindow
 
@@ -149,7 +177,7 @@ def test_a_start_after_a_crash_offers_the_autosave_back(qtbot, tmp_path, _isolat
         again.shutdown()
 
 
-def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
+def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video, monkeypatch):
     from studio.errors import ExportError
     from ui.main_window import MainWindow
 
@@ -165,12 +193,23 @@ def test_no_render_error_is_silent(qtbot, tmp_path, sample_photo, sample_video):
         assert window.message_bar.level == "error" and "Output folder" in window.message_bar.text()
         window.message_bar.dismiss()
         window.project.set(output_dir=str(tmp_path / "out"))
-        ids = window.queue_render()
+        with qtbot.waitSignal(window.queue_panel.jobs_added, timeout=30000) as added:
+            assert window.queue_render()
+        ids = added.args[0]
+        queue, gui_reads = window.studio.queue, []
+        real_get = type(queue).get  # (the test's own reads, on the GUI thread, are not the window's)
+
+        def recorded_get(self, *args, **kwargs):
+            gui_reads.append(threading.current_thread() is threading.main_thread())
+            return real_get(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(queue), "get", recorded_get)
         renderer.gate.set()
-        qtbot.waitUntil(lambda: window.studio.queue.get(ids[0]).state == "failed", timeout=60000)
+        qtbot.waitUntil(lambda: real_get(queue, ids[0]).state == "failed", timeout=60000)
         qtbot.waitUntil(lambda: window.message_bar.level == "error" and window.message_bar.isVisible(),
                         timeout=10000)
         assert "disk holding /videos is full" in window.message_bar.text() and "Retry" in window.message_bar.text()
+        assert not any(gui_reads), "the failed job was read on the GUI thread to say why it failed"
     finally:
         window.shutdown()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 
 from studio.batch.eta import eta_text, job_eta, step_rates
+from studio.batch.queue import QueueError
 from studio.request.render_request import RenderRequest
 from studio.service import Studio
 from ui.queue_panel import QueuePanel
@@ -187,3 +188,64 @@ def test_changes_asked_for_just_before_closing_are_written_off_the_gui_thread(qt
     panel.stop()  # (no event loop turn between: the first has not begun, the second waits)
     assert [queue.get(j).state for j in jobs] == ["cancelled", "cancelled"]
     assert writes == [False, False], "a change was written on the GUI thread while closing"
+
+
+def test_queueing_writes_off_the_gui_thread_and_a_cancel_asked_next_applies_to_the_new_job(qtbot, tmp_path,
+                                                                                         monkeypatch):
+    """Queueing a render writes SQLite on a worker thread (a busy database never freezes the window), in order
+    with the changes asked for after it: a cancel asked in the same turn, before the batch is written, finds the
+    new job (the queue numbers a fresh queue's first job 1); the table shows the jobs once written."""
+    panel, studio, request = _panel(qtbot, tmp_path)
+    queue = studio.queue
+    writes: list[tuple[str, bool]] = []
+    for name in ("add_planned", "cancel"):
+        real = getattr(type(queue), name)
+
+        def recorded(self, *args, _name=name, _real=real, **kwargs):
+            writes.append((_name, threading.current_thread() is threading.main_thread()))
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(type(queue), name, recorded)
+    consumers: list[bool] = []
+    monkeypatch.setattr(panel, "start_consumer", lambda: consumers.append(True))  # (no renderer here)
+    planned = studio.plan_batch(request, [request.reference], [request.motion, request.motion], tmp_path)
+    panel.add_jobs(planned, batch="two")
+    assert writes == [], "the batch was written on the GUI thread"  # (its worker waits for the next turn)
+    added: list[list[int]] = []
+    panel.jobs_added.connect(added.append)
+    assert panel.cancel_job(1)
+    qtbot.waitUntil(lambda: len(writes) == 2 and panel.cancel_button.isEnabled(), timeout=10000)
+    assert writes == [("add_planned", False), ("cancel", False)]
+    assert added == [[1, 2]] and consumers == [True]  # the queue runs once the jobs are in it
+    qtbot.waitUntil(lambda: _cells(panel, 1) == ["cancelled", "queued"], timeout=10000)
+    assert [panel.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in (0, 1)] == [1, 2]
+    panel.stop()
+
+
+def test_a_batch_the_queue_cannot_write_is_said_and_can_be_queued_again(window, qtbot, monkeypatch, sample_photo,
+                                                                        sample_video):
+    """A failed write (a full disk) is said in the message bar: what failed, that nothing was queued, what to do;
+    the project is unchanged and queueing again, once the disk has room, queues it."""
+    queue, panel = window.queue_panel.queue, window.queue_panel
+    real_add, attempts = type(queue).add_planned, []
+
+    def full_once(self, *args, **kwargs):
+        attempts.append(args)
+        if len(attempts) == 1:
+            raise QueueError(f"the disk holding the queue database {self.path} is full; free some space and try "
+                             "again")
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(queue), "add_planned", full_once)
+    monkeypatch.setattr(panel, "start_consumer", lambda: None)  # (the render itself is not what is tested)
+    window.parameter_panel.set_value("engine", "warp")
+    window.project.set(reference=sample_photo, motion=sample_video, undoable=False)
+    with qtbot.waitSignal(panel.changes_written, timeout=10000):
+        assert len(window.queue_render()) == 1
+    text = window.message_bar.text()
+    assert window.message_bar.level == "error" and "Could not queue 1 render(s): the disk holding" in text
+    assert "free some space and try again. Nothing of it was queued" in text and "queue it again" in text
+    assert queue.jobs() == [] and panel.cancel_button.isEnabled()
+    with qtbot.waitSignal(panel.jobs_added, timeout=10000) as added:
+        assert window.queue_render()
+    assert [job.id for job in queue.jobs()] == added.args[0] and len(added.args[0]) == 1
+    assert window.statusBar().currentMessage() == "Queued 1 render(s)."

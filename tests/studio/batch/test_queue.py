@@ -62,6 +62,34 @@ def partials(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if ".partial" in p.name]
 
 
+def test_a_batch_is_queued_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A planned batch goes in in one transaction: a job refused, or a write failing after the first job's row,
+    leaves nothing queued (the window then says nothing was queued, and queueing again makes no duplicates)."""
+    import studio.batch.queue as queue_module
+    from studio.batch.plan import PlannedJob
+
+    q = JobQueue(tmp_path / "q.db")
+    good = PlannedJob(base(), tmp_path / "a.mp4")
+    with pytest.raises(QueueError, match="must end in .mp4"):
+        q.add_planned([good, PlannedJob(base(), tmp_path / "b.gif")])
+    assert q.jobs() == []
+    real_unused, named = queue_module._unused_output, []
+
+    def second_fails(out, taken, request):
+        named.append(out)
+        if len(named) == 2:
+            raise OSError("the disk is full")
+        return real_unused(out, taken, request)
+
+    monkeypatch.setattr(queue_module, "_unused_output", second_fails)
+    with pytest.raises(OSError, match="disk is full"):
+        q.add_planned([good, PlannedJob(base(), tmp_path / "b.mp4")])
+    assert q.jobs() == [] and len(named) == 2
+    monkeypatch.setattr(queue_module, "_unused_output", real_unused)
+    ids = q.add_planned([good, good], batch="again")  # the second is numbered past the first, in one transaction
+    assert [Path(q.get(i).output).name for i in ids] == ["a.mp4", "a_2.mp4"]
+
+
 def test_state_machine_transitions(tmp_path):
     q = JobQueue(tmp_path / "q.db")
     job_id = q.add(base(), tmp_path / "a.mp4")
