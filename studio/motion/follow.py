@@ -16,7 +16,8 @@ finds nobody where the person was, or its pose drifts off the person's path, the
 own region (``own_region_look``: ``roi``, MediaPipe's rule for the region around a body, from where the tracker
 last found them), moved away from the other person, with the bundled landmark model run directly
 (``landmark_net``); what it finds is taken on the same rules, and the one pose kept gets its face and hands
-the way the holistic graph adds them (``face_hands_net``).
+the way the holistic graph adds them (``face_hands_net``), less those that are the other person's there
+(``foreign_parts``: a body found beside them may have its head or an arm on them).
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
