@@ -36,6 +36,7 @@ scores 0.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -199,19 +200,24 @@ class FaceHandsNet:
             return None
         return self._to_frame(out[0].reshape(-1, 3), region, HAND_SIZE)
 
-    def add_to(self, pose: PoseFrame, frame_rgb: np.ndarray, landmarks: np.ndarray) -> PoseFrame:
+    def add_to(self, pose: PoseFrame, frame_rgb: np.ndarray, landmarks: np.ndarray,
+               refuse: Callable[[str, np.ndarray], bool] | None = None) -> PoseFrame:
         """``pose`` (in place; also returned) with the face and hands found around its MediaPipe ``landmarks``
-        ([33, 3]: x, y in frame pixels, visibility probability), in the holistic path's layout and scores."""
+        ([33, 3]: x, y in frame pixels, visibility probability), in the holistic path's layout and scores.
+        ``refuse(part, points)`` ("face" with its 68 points, "left_hand"/"right_hand" with 21; frame pixels) says
+        a part found is someone else's (``foreign_parts``): it stays absent, and a face refused moves no head
+        point."""
         points = landmarks[:, :2].astype(np.float64)
         mesh = self.face(frame_rgb, points)
-        if mesh is not None:
-            pose.face[:, :2] = mesh[list(IBUG68_FROM_MESH468)]
+        face = None if mesh is None else mesh[list(IBUG68_FROM_MESH468)]
+        if face is not None and not (refuse is not None and refuse("face", face)):
+            pose.face[:, :2] = face
             pose.face[:, 2] = 1.0
         for part, (wrist, pinky, index) in HAND_POINTS.items():
             if landmarks[wrist, 2] < MIN_WRIST_VISIBILITY:
                 continue
             hand = self.hand(frame_rgb, points[wrist], points[pinky], points[index])
-            if hand is not None:
+            if hand is not None and not (refuse is not None and refuse(part, hand)):
                 target = getattr(pose, part)
                 target[:, :2] = hand
                 target[:, 2] = 1.0

@@ -16,7 +16,8 @@ finds nobody where the person was, or its pose drifts off the person's path, the
 own region (``own_region_look``: ``roi``, MediaPipe's rule for the region around a body, from where the tracker
 last found them), moved away from the other person, with the bundled landmark model run directly
 (``landmark_net``); what it finds is taken on the same rules, and the one pose kept gets its face and hands
-the way the holistic graph adds them (``face_hands_net``).
+the way the holistic graph adds them (``face_hands_net``), less those that are the other person's there
+(``foreign_parts``: a body found beside them may have its head or an arm on them).
 
 When the person is lost, after a scene cut and at the start, the whole frame is searched (the frame itself,
 then overlapping windows for small people). Someone new counts as a person only on the segmenter's word (or a
@@ -35,6 +36,7 @@ import numpy as np
 from studio.motion import appearance
 from studio.motion.continuity import jumped, shape_change
 from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
+from studio.motion.foreign_parts import ForeignParts
 from studio.motion.head import has_face
 from studio.motion.limbs import LimbMemory
 from studio.motion.opening import Candidate, box_centre, box_size, link
@@ -160,6 +162,9 @@ class PersonFollower:
         self.first_people: list[tuple[float, float, float, float]] | None = None
         #: Per frame the left/right groups that were swapped back (the bench counts them).
         self.swapped: list[list[str]] = []
+        #: Per frame number the parts found on a pose from the person's own region that were someone else's and left
+        #: out ("face", "left_hand", "right_hand": ``foreign_parts``).
+        self.refused_parts: dict[int, list[str]] = {}
         self._frame: np.ndarray = np.zeros((0, 0, 3), np.uint8)  # the frame of the current ``update``
         self._cache: dict[tuple[int, str], tuple[PoseFrame, Any]] = {}  # this frame's (``_per_pose``)
 
@@ -183,7 +188,13 @@ class PersonFollower:
             own, drifted = self.own_look.instead_of_drifted(self._frame, self.frame, pose)
         elif pose is None and self.box is not None:
             own = self.own_look.find(self._frame, self.frame, self._intruder)
-        pose = self.own_look.looker.with_face_and_hands(self._frame, own) if own is not None else pose
+        if own is not None:
+            # its face and hands, less those of the other person there (``foreign_parts``): the tracker's someone
+            # else where the person is, or its pose that drifted off their path and lost to this find
+            judge = ForeignParts(self._intruder if pose is None else pose, self._recent)
+            pose = self.own_look.looker.with_face_and_hands(self._frame, own, judge)
+            if judge.refused:
+                self.refused_parts[self.frame] = judge.refused
         if pose is None:
             self.lost += 1
             due = self.lost >= SEARCH_AFTER and (self.lost - SEARCH_AFTER) % self.search_every == 0

@@ -18,6 +18,7 @@ does on crops from its pose.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -121,14 +122,16 @@ class LandmarkNet:
         self._found[id(pose)] = (pose, marks[:BODY_LANDMARKS])
         return pose
 
-    def with_face_and_hands(self, frame_rgb: np.ndarray, pose: PoseFrame) -> PoseFrame:
+    def with_face_and_hands(self, frame_rgb: np.ndarray, pose: PoseFrame,
+                            refuse: Callable[[str, np.ndarray], bool] | None = None) -> PoseFrame:
         """``pose``, one of this frame's finds, with the face and hands MediaPipe's face and hand models find
-        around its landmarks (in place; also returned). Asked only for the pose the follower keeps: three to six
+        around its landmarks (in place; also returned), less those ``refuse`` says are someone else's
+        (``face_hands_net.FaceHandsNet.add_to``). Asked only for the pose the follower keeps: three to six
         small model runs, where running them on every region looked at would cost that several times over."""
         found = self._found.get(id(pose))
         if found is None or found[0] is not pose or frame_rgb is not self._found_on:
             return pose
-        return self._parts.add_to(pose, frame_rgb, found[1])
+        return self._parts.add_to(pose, frame_rgb, found[1], refuse)
 
     def close(self) -> None:
         self._net, self._found, self._found_on = None, {}, None

@@ -41,7 +41,7 @@ class RegionModel:
             return _pose(MAN_X + 0.05 * (roi.cx - MAN_X))  # his hips lean towards the region's middle
         return _pose(WOMAN_X)
 
-    def with_face_and_hands(self, frame: np.ndarray, pose: PoseFrame) -> PoseFrame:
+    def with_face_and_hands(self, frame: np.ndarray, pose: PoseFrame, refuse=None) -> PoseFrame:
         return pose  # (these painted people have no face or hands to find)
 
 

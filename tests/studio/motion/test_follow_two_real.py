@@ -36,3 +36,37 @@ def test_the_man_is_found_in_nearly_every_frame_of_their_overlap(clip):
 def test_the_woman_is_never_followed(clip):
     hips = [float(p.body[[8, 11], 0].mean()) for p, s in zip(clip.poses, clip.status, strict=True) if s == "detected"]
     assert all(x > BETWEEN_THEM for x in hips), np.round(hips)
+
+
+# ----------------------------------------------------------------------------- his face and hands, not hers
+# Where the holistic graph returns her (or one pose over both), he is found on his own region with the landmark
+# model and his face and hands are added from that body's landmarks (``face_hands_net``). Read by hand off the
+# frames: on frame 61 that body's head and right arm lie on her, and the face and hand models found her face
+# (x 120-160, y 260-300) and a hand at her chest (x ~140, y ~320); on frame 68 its left arm lies on her right
+# arm, and the hand found is hers, by her thigh (x ~117, y ~399). His own hands on these frames are right of
+# x = 180 or hidden, and his face is turned away. On frames 27 and 33 the hand found at his right wrist is his
+# raised right hand (its wrist at x 210-230, y 210-230), above both heads.
+HER_SIDE = 160.0
+
+
+def _scored(points: np.ndarray) -> np.ndarray:
+    return points[points[:, 2] > 0.3, :2]
+
+
+@pytest.mark.parametrize("number", [61, 68])
+def test_no_face_or_hand_of_hers_is_given_to_him(clip, number):
+    assert clip.indices[number] == number  # (every frame of the clip is extracted)
+    pose = clip.poses[number]
+    assert clip.status[number] == "detected" and pose is not None
+    assert len(_scored(pose.face)) == 0, _scored(pose.face).round()  # before: her face on frame 61
+    for hand in (pose.left_hand, pose.right_hand):
+        points = _scored(hand)
+        assert not (points[:, 0] < HER_SIDE).any(), points.round()  # before: her hands on frames 61 and 68
+
+
+@pytest.mark.parametrize("number", [27, 33])
+def test_his_raised_right_hand_is_kept(clip, number):
+    hand = _scored(clip.poses[number].right_hand)
+    assert len(hand) == 21
+    assert 200 < hand[0, 0] < 240 and 200 < hand[0, 1] < 240, hand[0]  # its wrist at his raised wrist
+    assert (hand[:, 0] > HER_SIDE).all() and (hand[:, 1] < 250).all(), hand.round()  # above both heads
