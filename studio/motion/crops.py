@@ -94,13 +94,14 @@ def to_frame(pose: PoseFrame, window: Window, scale: float, width: int, height: 
     """``pose`` found in the window's image, in frame pixels; points well outside the frame lose their score."""
     x0, y0, _ = _pixels(window)
     out = pose.copy()
-    for points in (out.body, out.face, out.left_hand, out.right_hand):
+    bodies = [out.body] if out.own_head is None else [out.body, out.own_head]  # (its own head points: ``head``)
+    for points in bodies + [out.face, out.left_hand, out.right_hand]:
         points[:, 0] = points[:, 0] / scale + x0
         points[:, 1] = points[:, 1] / scale + y0
-    body = out.body
-    outside = ((body[:, 0] < -OUTSIDE * width) | (body[:, 0] > (1 + OUTSIDE) * width)
-               | (body[:, 1] < -OUTSIDE * height) | (body[:, 1] > (1 + OUTSIDE) * height))
-    body[outside, 2] = 0.0
+    for body in bodies:
+        outside = ((body[:, 0] < -OUTSIDE * width) | (body[:, 0] > (1 + OUTSIDE) * width)
+                   | (body[:, 1] < -OUTSIDE * height) | (body[:, 1] > (1 + OUTSIDE) * height))
+        body[outside, 2] = 0.0
     if out.face_box is not None:
         fx0, fy0, fx1, fy1 = out.face_box
         out.face_box = (fx0 / scale + x0, fy0 / scale + y0, fx1 / scale + x0, fy1 / scale + y0)

@@ -36,8 +36,9 @@ import numpy as np
 from studio.motion import appearance
 from studio.motion.continuity import jumped, shape_change
 from studio.motion.crops import Window, cut, search_windows, to_frame, whole_frame, window_around
+from studio.motion.facing import face_turned_from_body
 from studio.motion.foreign_parts import ForeignParts
-from studio.motion.head import has_face
+from studio.motion.head import has_face, without_face
 from studio.motion.limbs import LimbMemory
 from studio.motion.opening import Candidate, box_centre, box_size, link
 from studio.motion.own_region_look import OwnRegionLook
@@ -162,8 +163,8 @@ class PersonFollower:
         self.first_people: list[tuple[float, float, float, float]] | None = None
         #: Per frame the left/right groups that were swapped back (the bench counts them).
         self.swapped: list[list[str]] = []
-        #: Per frame number the parts found on a pose from the person's own region that were someone else's and left
-        #: out ("face", "left_hand", "right_hand": ``foreign_parts``).
+        #: Per frame number the parts found that were someone else's and left out ("face", "left_hand",
+        #: "right_hand": ``foreign_parts`` on a pose from the person's own region; "face" also ``facing``).
         self.refused_parts: dict[int, list[str]] = {}
         self._frame: np.ndarray = np.zeros((0, 0, 3), np.uint8)  # the frame of the current ``update``
         self._cache: dict[tuple[int, str], tuple[PoseFrame, Any]] = {}  # this frame's (``_per_pose``)
@@ -205,7 +206,14 @@ class PersonFollower:
             self.swapped.append([])
             return None
         seen = self._look(pose)
-        pose, swapped = keep_sides(pose, recent_reference(self._recent))
+        reference = recent_reference(self._recent)
+        sided, swapped = keep_sides(pose, reference)
+        if face_turned_from_body(sided):
+            # a face toward the camera on a back turned away from it is someone else's (``facing``: judged on
+            # the kept sides); the body's own head points come back, and their sides are kept afresh
+            sided, swapped = keep_sides(without_face(pose), reference)
+            self.refused_parts.setdefault(self.frame, []).append("face")
+        pose = sided
         self.swapped.append(swapped)
         self.box, self.lost, self.after_cut = box_of(pose), 0, False
         self._recent = (self._recent + [pose])[-RECENT:]

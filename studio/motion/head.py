@@ -16,6 +16,7 @@ from __future__ import annotations
 from studio.motion.types import VISIBLE, PoseFrame
 
 NOSE, R_EYE, L_EYE, R_EAR, L_EAR = 0, 14, 15, 16, 17
+HEAD = [NOSE, R_EYE, L_EYE, R_EAR, L_EAR]
 NOSE_TIP = 30
 RIGHT_EYE = tuple(range(36, 42))
 LEFT_EYE = tuple(range(42, 48))
@@ -35,6 +36,8 @@ def head_from_face(pose: PoseFrame) -> PoseFrame:
     if not has_face(pose):
         return pose
     face, body = pose.face, pose.body
+    if pose.own_head is None:  # (kept: a face found to be someone else's is taken off again, ``without_face``)
+        pose.own_head = body[HEAD].copy()
     body[NOSE] = (face[NOSE_TIP, 0], face[NOSE_TIP, 1], max(float(body[NOSE, 2]), float(face[NOSE_TIP, 2])))
     for joint, ring in ((R_EYE, RIGHT_EYE), (L_EYE, LEFT_EYE)):
         centre = face[list(ring), :2].mean(0)
@@ -42,6 +45,18 @@ def head_from_face(pose: PoseFrame) -> PoseFrame:
     for joint, contour in ((R_EAR, RIGHT_EAR_CONTOUR), (L_EAR, LEFT_EAR_CONTOUR)):
         body[joint, :2] = face[contour, :2]
     return pose
+
+
+def without_face(pose: PoseFrame) -> PoseFrame:
+    """A copy of ``pose`` with no face (every face point score 0) and the body model's own head points back
+    where ``head_from_face`` had moved them onto the face."""
+    out = pose.copy()
+    out.face[:] = 0.0
+    out.face_box = None
+    if out.own_head is not None:
+        out.body[HEAD] = out.own_head
+        out.own_head = None
+    return out
 
 
 def face_box_from_pose(pose: PoseFrame | None, width: int, height: int, margin: float = 0.15) -> Box | None:

@@ -35,11 +35,15 @@ class PoseFrame:
     right_hand: np.ndarray = field(default_factory=lambda: _empty(NUM_HAND))
     #: (x0, y0, x1, y1) in pixels, inclusive, or None when no face was found.
     face_box: tuple[float, float, float, float] | None = None
+    #: The body model's own nose, eyes and ears ([5, 3]) where ``head.head_from_face`` moved them onto the face,
+    #: so a face found to be someone else's can be taken off again (``head.without_face``); not written out.
+    own_head: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def copy(self) -> PoseFrame:
         return PoseFrame(
             self.body.copy(), self.face.copy(), self.left_hand.copy(), self.right_hand.copy(),
             self.face_box,  # (a tuple: immutable, shared safely)
+            None if self.own_head is None else self.own_head.copy(),
         )
 
     @property
