@@ -19,15 +19,18 @@ Both are measured in their own frame, so a tilted, bent or lying person measures
   back round). The hips are left out: BlazePose puts them close together, and they said "frontal" (up to +0.09)
   on frames where the shoulders clearly said "back".
 
-Measured on every frame with a face of the corpus (``bench/motion_corpus.json``, the first 100–230 frames, the
-followed person; her face read off the frames by eye): her faces on the man's back measured face +0.39..+0.55 on
-bodies -0.16..-0.77 (tests/data clip: 19 faces, bodies -0.24..-0.75; two-cam03: 23 of 25, two more on frames
-where the man's sides came out frontal, +0.14 and +0.33). Correct faces: bodies +0.22..+0.77 facing the camera
-(jacks-two 146, rooftop-dance 202, two-cam04 100, situps-ball 200, wide-two-small 9), and a sprinter seen from
-the side whose profile head the face mesh covered with a frontal face (football-two frames 33 and 35, face +0.55
-on bodies -0.08 and -0.14; side views of him measured -0.04..-0.26). BACK_TURNED lies above that side view's
-noise: 37 of her 44 faces are refused, those on bodies between -0.16 and -0.29 (5) are kept, the price of never
-taking a side view's own face away.
+Measured on every frame with a face of the corpus (``bench/face_facing.py --list``: the followed person, the
+first 100-230 frames of each clip; whose face it is read off the frames by eye): her faces on the man's back
+measured +0.39..+0.55 on bodies -0.16..-0.77 (tests/data clip: 19 faces, bodies -0.24..-0.75; two-cam03: 23 of
+25, the other two on frames where the man's sides came out frontal, +0.14 and +0.33). Correct faces: bodies
++0.22..+0.77 facing the camera (jacks-two 146, rooftop-dance 202, two-cam04 100, situps-ball 200, wide-two-small
+9), and a sprinter seen from the side whose profile head the face mesh covered with a frontal face (football-two
+frames 33 and 35, face +0.55 on bodies -0.08 and -0.14; side views of him without a face measured -0.04..-0.26).
+BACK_TURNED lies above that side view's noise: 36 of her 44 faces are refused, 5 on bodies between -0.16 and
+-0.29 and the 2 on frontal sides are kept, the price of never taking a side view's own face away.
+
+Hands have no such cue (a hand seen from either side fits a body facing either way): someone else's hands are
+left to ``foreign_parts``, where their pose is known.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ RIGHT_EYE, LEFT_EYE, CHIN = slice(36, 42), slice(42, 48), 8
 #: A face faces the camera from this measure up (the corpus's faces: 0.22 at a dancer's turn, 0.39 and up else).
 FRONTAL_FACE = 0.3
 #: A body shows the camera its back from this measure down (magnitude; a side view reached -0.26 at a 3/4 turn
-#: with no face found, -0.14 with one; real back views -0.3..-0.77).
+#: with no face found, -0.14 with one; the man's back under her faces -0.16..-0.77).
 BACK_TURNED = 0.3
 #: Face points that must be visible to judge the face (a partial face is not the holistic graph's).
 MIN_FACE_POINTS = 60
