@@ -44,8 +44,9 @@ from studio.request.settings import POSE_BACKENDS as BACKENDS  # noqa: F401 - st
 from studio.system.paths import cache_dir
 from studio.system.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
-CACHE_VERSION = 4  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower;
-# 4: MediaPipe hips and shoulders in COCO's convention (landmark_convention)
+CACHE_VERSION = 5  # 2: per-frame status (detected/held/none), plausibility, scene-cut resets; 3: the follower;
+# 4: MediaPipe hips and shoulders in COCO's convention (landmark_convention); 5: face and hands on poses found on
+# the person's own region, another person's face or hands refused (foreign_parts, facing)
 
 
 def available_backends(dwpose_dir: str | Path | None = None) -> dict[str, str | None]:
