@@ -196,6 +196,12 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+def _trial_views(trc: list[str]) -> list[dict]:
+    """The manifest's truths of the clips that view the trial of ``trc`` with their own 2-D keypoints."""
+    return [c["truth"] for c in json.loads(MANIFEST.read_text())["clips"]
+            if c.get("truth", {}).get("trc") == trc and "keypoints_2d" in c["truth"]]
+
+
 @functools.cache
 def _rebuilt_trial(reference: Path, trc: str) -> tuple[dict[str, int], list[dict], np.ndarray, list[np.ndarray], dict]:
     """The trial of ``trc`` rebuilt from every view the manifest gives its 2-D keypoints for
@@ -203,8 +209,7 @@ def _rebuilt_trial(reference: Path, trc: str) -> tuple[dict[str, int], list[dict
     import tomllib
 
     calibration = tomllib.loads((reference / "Calib_qualisys.toml").read_text())
-    clips = [c["truth"] for c in json.loads(MANIFEST.read_text())["clips"]
-             if c.get("truth", {}).get("trc", [None])[0] == trc and "keypoints_2d" in c["truth"]]
+    clips = _trial_views([trc])
     index = {t["camera"]: i for i, t in enumerate(clips)}
     views = [read_keypoints_2d(reference / t["keypoints_2d"]) for t in clips]
     cameras, world, check = rebuild([calibration[t["camera"]] for t in clips], views)
@@ -217,14 +222,13 @@ def rebuilt_views(truth: dict, reference: Path) -> dict | None:
     [frames, 18, 3] in the reference's time, "check"}; None where fewer than three views' keypoints are there."""
     if "keypoints_2d" not in truth or len(truth["trc"]) != 1:
         return None
-    needed = [c["truth"]["keypoints_2d"] for c in json.loads(MANIFEST.read_text())["clips"]
-              if c.get("truth", {}).get("trc") == truth["trc"] and "keypoints_2d" in c["truth"]]
-    if len(needed) < 3 or not all((reference / folder).is_dir() for folder in needed):
+    folders = [t["keypoints_2d"] for t in _trial_views(truth["trc"])]
+    if len(folders) < 3 or not all((reference / folder).is_dir() for folder in folders):
         return None
     index, cameras, world, others, check = _rebuilt_trial(reference, truth["trc"][0])
     view = index[truth["camera"]]
     return {"all views": as_bodies(world, cameras[view]), "other views": as_bodies(others[view], cameras[view]),
-            "check": {**check, "view": view}}
+            "check": check}
 
 
 def other_judges(motion, judged: list[tuple[int, int]], rebuilt: dict[str, np.ndarray], shipped: list[np.ndarray],

@@ -278,7 +278,6 @@ class PersonFollower:
         box = box_of(pose)
         if box is None or self.box is None or not _near(box, self.box) or not self._plausible(pose):
             return False
-        self._cache[(id(pose), "own region")] = (pose, None)  # (kept alive with this frame's cache, keyed by id())
         return self._is_followed_person(pose, strict=False)
 
     def _is_followed_person(self, pose: PoseFrame, strict: bool) -> bool:
